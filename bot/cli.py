@@ -1,0 +1,106 @@
+"""The ``cla-bot`` command line: ``serve``, ``worker``, ``migrate``, ``import``.
+
+Every command answers ``--help``, exits 2 with one line naming the setting on bad
+configuration, and never prints a secret.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot import __version__
+from bot.errors import SettingsError
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="cla-bot",
+        description="Checks pull requests on GitHub and Gitee against signed Contributor "
+        "License Agreements. Configuration: CLA_* environment variables and app.yaml "
+        "(see README).",
+    )
+    p.add_argument("--version", action="version", version=f"cla-bot {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    serve = sub.add_parser(
+        "serve",
+        help="serve webhooks and pages, with the background worker in the same process",
+        description="Serve webhooks, health and pages on CLA_HOST:CLA_PORT, and run the job "
+        "worker in the same process. The database must be migrated (cla-bot migrate).",
+    )
+    serve.add_argument("--host", help="address to listen on (default: CLA_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (default: CLA_PORT or 8080)")
+    serve.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="only accept webhooks; leave the jobs to separate `cla-bot worker` processes",
+    )
+
+    sub.add_parser(
+        "worker",
+        help="run the background worker only (for several replicas on one PostgreSQL)",
+        description="Claim and run jobs from the database queue until interrupted. Run as many "
+        "as you like against one PostgreSQL database; each job runs once.",
+    )
+    sub.add_parser(
+        "migrate",
+        help="apply database schema migrations",
+        description="Upgrade the database named by CLA_DATABASE_URL to the latest schema.",
+    )
+    imp = sub.add_parser(
+        "import",
+        help="import existing signature records from a CSV file",
+        description="Import signatures from CSV with the header "
+        "platform,login,account_id,email,name,agreement,version,signed_at. Every row is "
+        "validated first; if any row is bad, nothing is imported and each bad row is "
+        "reported by line number.",
+    )
+    imp.add_argument("file", type=Path, help="the CSV file")
+    imp.add_argument("--dry-run", action="store_true", help="validate only; write nothing")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from bot import logs, settings
+
+    try:
+        conf = settings.load()
+    except SettingsError as exc:
+        print(f"cla-bot: configuration error: {exc}", file=sys.stderr)
+        return 2
+    logs.setup(conf.log_level, json_lines=not sys.stderr.isatty())
+    try:
+        if args.command == "migrate":
+            from bot.storage.db import migrate
+
+            asyncio.run(migrate(conf.database_url))
+            print("database is at the latest schema")
+            return 0
+        if args.command == "import":
+            from bot.services.importer import run_import
+
+            return asyncio.run(run_import(conf, args.file, dry_run=args.dry_run))
+        if args.command == "serve":
+            from bot.web.app import serve
+
+            return serve(conf, host=args.host, port=args.port, with_worker=not args.no_worker)
+        if args.command == "worker":
+            from bot.web.app import run_worker_only
+
+            return run_worker_only(conf)
+    except SettingsError as exc:
+        print(f"cla-bot: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

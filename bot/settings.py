@@ -1,0 +1,450 @@
+"""Settings: the only module that reads ``os.environ`` and ``app.yaml``.
+
+Everything is validated once, at start-up, into frozen dataclasses. A bad value raises
+:class:`bot.errors.SettingsError` whose message is one line naming the setting.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+
+from bot.errors import SettingsError
+
+MIN_WEBHOOK_SECRET_BYTES = 16
+SIGNING_FIELDS = ("name", "address", "email", "phone", "fax")
+FIELD_LEVELS = ("required", "optional", "off")
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/cla.db"
+
+
+@dataclass(frozen=True, slots=True)
+class VersionSettings:
+    version: str
+    text_path: str  # relative to the templates directory
+    text: str
+    compatible: bool  # False: a re-sign version
+    fields: Mapping[str, str]  # field -> required/optional/off
+
+
+@dataclass(frozen=True, slots=True)
+class AgreementSettings:
+    agreement_id: str
+    title: str
+    kind: str  # individual / corporate
+    versions: tuple[VersionSettings, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AllowlistSettings:
+    logins: tuple[str, ...] = ()
+    account_ids: tuple[str, ...] = ()
+    email_domains: tuple[str, ...] = ()
+    default_bots: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class ReportSettings:
+    status_context: str = "cla"
+    label_covered: str = "cla/yes"
+    label_missing: str = "cla/no"
+    comment_when_covered: str = "edit-only"
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerSettings:
+    max_attempts: int = 8
+    lease_s: float = 120.0
+    concurrency: int = 4
+    poll_s: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    required_agreement: str
+    agreements: tuple[AgreementSettings, ...]
+    report: ReportSettings
+    co_authors: str
+    check_committers: bool
+    allowlist: AllowlistSettings
+    worker: WorkerSettings
+    gitee_timestamp_window_s: int
+
+    def agreement(self, agreement_id: str) -> AgreementSettings:
+        for a in self.agreements:
+            if a.agreement_id == agreement_id:
+                return a
+        raise KeyError(agreement_id)
+
+
+@dataclass(frozen=True, slots=True)
+class GitHubSettings:
+    app_id: str
+    private_key: str = field(repr=False)
+    webhook_secret: str = field(repr=False)
+    client_id: str | None
+    client_secret: str | None = field(repr=False)
+    api_url: str
+    web_url: str
+
+
+@dataclass(frozen=True, slots=True)
+class GiteeSettings:
+    token: str = field(repr=False)
+    webhook_secret: str = field(repr=False)
+    client_id: str | None
+    client_secret: str | None = field(repr=False)
+    api_url: str
+    web_url: str
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database_url: str
+    host: str
+    port: int
+    public_url: str
+    config_path: Path
+    var_dir: Path
+    templates_dir: Path
+    github: GitHubSettings | None
+    gitee: GiteeSettings | None
+    github_api_url: str
+    github_web_url: str
+    manifest: Mapping[str, Any]
+    policy: Policy
+    env: Mapping[str, str] = field(repr=False)
+    log_level: str = "INFO"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def _project_root() -> Path:
+    return Path(__file__).resolve().parent.parent
+
+
+def _url(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name, "").strip() or default
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise SettingsError(name, "must be an absolute http(s) URL")
+    return value.rstrip("/")
+
+
+def _secret(env: Mapping[str, str], name: str) -> str:
+    value = env.get(name, "")
+    if len(value.encode()) < MIN_WEBHOOK_SECRET_BYTES:
+        raise SettingsError(
+            name,
+            f"is missing or shorter than {MIN_WEBHOOK_SECRET_BYTES} bytes; "
+            "a configured platform needs a webhook secret",
+        )
+    return value
+
+
+def _github(env: Mapping[str, str], api_url: str, web_url: str) -> GitHubSettings | None:
+    app_id = env.get("CLA_GITHUB_APP_ID", "").strip()
+    key = env.get("CLA_GITHUB_PRIVATE_KEY", "")
+    key_path = env.get("CLA_GITHUB_PRIVATE_KEY_PATH", "").strip()
+    secret_set = bool(env.get("CLA_GITHUB_WEBHOOK_SECRET"))
+    if not (app_id or key or key_path or secret_set):
+        return None
+    if not app_id:
+        raise SettingsError(
+            "CLA_GITHUB_APP_ID", "is required when any CLA_GITHUB_* App setting is set"
+        )
+    if not app_id.isdigit() and not re.fullmatch(r"Iv[0-9A-Za-z.]+", app_id):
+        raise SettingsError("CLA_GITHUB_APP_ID", "must be the App's numeric id or client id")
+    if key and key_path:
+        raise SettingsError(
+            "CLA_GITHUB_PRIVATE_KEY", "set either it or CLA_GITHUB_PRIVATE_KEY_PATH, not both"
+        )
+    if key_path:
+        try:
+            key = Path(key_path).read_text()
+        except OSError as exc:
+            raise SettingsError(
+                "CLA_GITHUB_PRIVATE_KEY_PATH", f"cannot read the file ({exc.strerror})"
+            ) from None
+        name = "CLA_GITHUB_PRIVATE_KEY_PATH"
+    else:
+        name = "CLA_GITHUB_PRIVATE_KEY"
+        key = key.replace("\\n", "\n")
+    if "PRIVATE KEY-----" not in key:
+        raise SettingsError(name, "is not a PEM private key")
+    secret = _secret(env, "CLA_GITHUB_WEBHOOK_SECRET")
+    client_id = env.get("CLA_GITHUB_CLIENT_ID") or None
+    client_secret = env.get("CLA_GITHUB_CLIENT_SECRET") or None
+    if bool(client_id) != bool(client_secret):
+        missing = "CLA_GITHUB_CLIENT_SECRET" if client_id else "CLA_GITHUB_CLIENT_ID"
+        raise SettingsError(missing, "OAuth needs both the client id and the client secret")
+    return GitHubSettings(
+        app_id=app_id,
+        private_key=key,
+        webhook_secret=secret,
+        client_id=client_id,
+        client_secret=client_secret,
+        api_url=api_url,
+        web_url=web_url,
+    )
+
+
+def _gitee(env: Mapping[str, str]) -> GiteeSettings | None:
+    token = env.get("CLA_GITEE_TOKEN", "").strip()
+    if not token and not env.get("CLA_GITEE_WEBHOOK_SECRET"):
+        return None
+    if not token:
+        raise SettingsError("CLA_GITEE_TOKEN", "is required when CLA_GITEE_WEBHOOK_SECRET is set")
+    secret = _secret(env, "CLA_GITEE_WEBHOOK_SECRET")
+    client_id = env.get("CLA_GITEE_CLIENT_ID") or None
+    client_secret = env.get("CLA_GITEE_CLIENT_SECRET") or None
+    if bool(client_id) != bool(client_secret):
+        missing = "CLA_GITEE_CLIENT_SECRET" if client_id else "CLA_GITEE_CLIENT_ID"
+        raise SettingsError(missing, "OAuth needs both the client id and the client secret")
+    return GiteeSettings(
+        token=token,
+        webhook_secret=secret,
+        client_id=client_id,
+        client_secret=client_secret,
+        api_url=_url(env, "CLA_GITEE_API_URL", "https://gitee.com/api/v5"),
+        web_url=_url(env, "CLA_GITEE_URL", "https://gitee.com"),
+    )
+
+
+# --- app.yaml -------------------------------------------------------------------------------
+
+
+def _get(
+    d: Mapping[str, Any], key: str, path: str, kind: type | tuple[type, ...], default: Any
+) -> Any:
+    value = d.get(key, default)
+    if not isinstance(value, kind):
+        want = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        raise SettingsError(f"app.yaml {path}.{key}", f"must be a {want}")
+    return value
+
+
+def _str_list(d: Mapping[str, Any], key: str, path: str) -> tuple[str, ...]:
+    value = _get(d, key, path, list, [])
+    for i, item in enumerate(value):
+        if not isinstance(item, str | int) or isinstance(item, bool):
+            raise SettingsError(f"app.yaml {path}.{key}[{i}]", "must be a string")
+    return tuple(str(v) for v in value)
+
+
+def _agreements(cla: Mapping[str, Any], templates_dir: Path) -> tuple[AgreementSettings, ...]:
+    raw = _get(cla, "agreements", "cla", list, [])
+    if not raw:
+        raise SettingsError("app.yaml cla.agreements", "must list at least one agreement")
+    seen: set[str] = set()
+    out: list[AgreementSettings] = []
+    for i, a in enumerate(raw):
+        path = f"cla.agreements[{i}]"
+        if not isinstance(a, dict):
+            raise SettingsError(f"app.yaml {path}", "must be a mapping")
+        aid = _get(a, "id", path, str, "")
+        if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", aid):
+            raise SettingsError(f"app.yaml {path}.id", "must be lower-case letters, digits, - or _")
+        if aid in seen:
+            raise SettingsError(f"app.yaml {path}.id", f"duplicate agreement id {aid!r}")
+        seen.add(aid)
+        title = _get(a, "title", path, str, "")
+        if not title:
+            raise SettingsError(f"app.yaml {path}.title", "is required")
+        kind = _get(a, "kind", path, str, "individual")
+        if kind not in ("individual", "corporate"):
+            raise SettingsError(f"app.yaml {path}.kind", "must be individual or corporate")
+        versions: list[VersionSettings] = []
+        raw_versions = _get(a, "versions", path, list, [])
+        if not raw_versions:
+            raise SettingsError(f"app.yaml {path}.versions", "must list at least one version")
+        for j, v in enumerate(raw_versions):
+            vpath = f"{path}.versions[{j}]"
+            if not isinstance(v, dict):
+                raise SettingsError(f"app.yaml {vpath}", "must be a mapping")
+            version = str(_get(v, "version", vpath, (str, int, float), ""))
+            if not version or version in {x.version for x in versions}:
+                raise SettingsError(f"app.yaml {vpath}.version", "must be set and unique")
+            text_path = _get(v, "text", vpath, str, "")
+            full = (templates_dir / text_path).resolve()
+            if not text_path or templates_dir.resolve() not in full.parents:
+                raise SettingsError(f"app.yaml {vpath}.text", "must name a file under templates/")
+            try:
+                text = full.read_text(encoding="utf-8")
+            except OSError:
+                raise SettingsError(f"app.yaml {vpath}.text", f"cannot read {text_path}") from None
+            compat = _get(v, "compatibility", vpath, str, "compatible")
+            if compat not in ("compatible", "re-sign"):
+                raise SettingsError(
+                    f"app.yaml {vpath}.compatibility", "must be compatible or re-sign"
+                )
+            fields_raw = _get(v, "fields", vpath, dict, {"name": "required", "email": "required"})
+            fields: dict[str, str] = {}
+            for fname, level in fields_raw.items():
+                if fname not in SIGNING_FIELDS:
+                    raise SettingsError(
+                        f"app.yaml {vpath}.fields.{fname}",
+                        f"unknown field; use {', '.join(SIGNING_FIELDS)}",
+                    )
+                if level not in FIELD_LEVELS:
+                    raise SettingsError(
+                        f"app.yaml {vpath}.fields.{fname}", "must be required, optional or off"
+                    )
+                fields[fname] = level
+            versions.append(
+                VersionSettings(
+                    version=version,
+                    text_path=text_path,
+                    text=text,
+                    compatible=compat == "compatible",
+                    fields=fields,
+                )
+            )
+        out.append(AgreementSettings(aid, title, kind, tuple(versions)))
+    return tuple(out)
+
+
+def _policy(cla: Mapping[str, Any], templates_dir: Path) -> Policy:
+    agreements = _agreements(cla, templates_dir)
+    required = _get(cla, "required_agreement", "cla", str, agreements[0].agreement_id)
+    if required not in {a.agreement_id for a in agreements}:
+        raise SettingsError("app.yaml cla.required_agreement", f"no agreement with id {required!r}")
+    rep = _get(cla, "report", "cla", dict, {})
+    report = ReportSettings(
+        status_context=_get(rep, "status_context", "cla.report", str, "cla"),
+        label_covered=_get(rep, "label_covered", "cla.report", str, "cla/yes"),
+        label_missing=_get(rep, "label_missing", "cla.report", str, "cla/no"),
+        comment_when_covered=_get(rep, "comment_when_covered", "cla.report", str, "edit-only"),
+    )
+    if report.comment_when_covered not in ("edit-only", "always"):
+        raise SettingsError(
+            "app.yaml cla.report.comment_when_covered", "must be edit-only or always"
+        )
+    for key in ("status_context", "label_covered", "label_missing"):
+        value = getattr(report, key)
+        if not value or len(value) > 50:
+            raise SettingsError(f"app.yaml cla.report.{key}", "must be 1 to 50 characters")
+    if report.label_covered == report.label_missing:
+        raise SettingsError("app.yaml cla.report.label_missing", "must differ from label_covered")
+    co = _get(cla, "co_authors", "cla", str, "require")
+    if co not in ("require", "warn", "ignore"):
+        raise SettingsError("app.yaml cla.co_authors", "must be require, warn or ignore")
+    al = _get(cla, "allowlist", "cla", dict, {})
+    allowlist = AllowlistSettings(
+        logins=_str_list(al, "logins", "cla.allowlist"),
+        account_ids=_str_list(al, "account_ids", "cla.allowlist"),
+        email_domains=_str_list(al, "email_domains", "cla.allowlist"),
+        default_bots=_get(al, "default_bots", "cla.allowlist", bool, True),
+    )
+    for i, acc in enumerate(allowlist.account_ids):
+        if not re.fullmatch(r"(github|gitee):\d+", acc):
+            raise SettingsError(
+                f"app.yaml cla.allowlist.account_ids[{i}]", "must look like github:123 or gitee:123"
+            )
+    for i, dom in enumerate(allowlist.email_domains):
+        if not re.fullmatch(r"(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+", dom):
+            raise SettingsError(
+                f"app.yaml cla.allowlist.email_domains[{i}]",
+                "must be a domain like example.com or *.example.com",
+            )
+    wk = _get(cla, "worker", "cla", dict, {})
+    worker = WorkerSettings(
+        max_attempts=_get(wk, "max_attempts", "cla.worker", int, 8),
+        lease_s=float(_get(wk, "lease_s", "cla.worker", (int, float), 120)),
+        concurrency=_get(wk, "concurrency", "cla.worker", int, 4),
+        poll_s=float(_get(wk, "poll_s", "cla.worker", (int, float), 1.0)),
+    )
+    if not 1 <= worker.max_attempts <= 100:
+        raise SettingsError("app.yaml cla.worker.max_attempts", "must be between 1 and 100")
+    if not 5 <= worker.lease_s <= 3600:
+        raise SettingsError("app.yaml cla.worker.lease_s", "must be between 5 and 3600 seconds")
+    if not 1 <= worker.concurrency <= 64:
+        raise SettingsError("app.yaml cla.worker.concurrency", "must be between 1 and 64")
+    window = _get(cla, "gitee_timestamp_window_s", "cla", int, 3600)
+    if not 60 <= window <= 86400:
+        raise SettingsError("app.yaml cla.gitee_timestamp_window_s", "must be 60 to 86400")
+    return Policy(
+        required_agreement=required,
+        agreements=agreements,
+        report=report,
+        co_authors=co,
+        check_committers=_get(cla, "check_committers", "cla", bool, False),
+        allowlist=allowlist,
+        worker=worker,
+        gitee_timestamp_window_s=window,
+    )
+
+
+def load_config_file(path: Path, templates_dir: Path) -> tuple[dict[str, Any], Policy]:
+    """Parse app.yaml into the GitHub App manifest (every key but ``cla``) and the policy."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SettingsError("CLA_CONFIG", f"no such file: {path}") from None
+    except OSError as exc:
+        raise SettingsError("CLA_CONFIG", f"cannot read {path}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise SettingsError("CLA_CONFIG", f"{path} is not valid YAML{where}") from None
+    if not isinstance(raw, dict):
+        raise SettingsError("CLA_CONFIG", f"{path} must be a mapping")
+    cla = raw.get("cla")
+    if not isinstance(cla, dict):
+        raise SettingsError("app.yaml cla", "the policy section is missing")
+    manifest = {k: v for k, v in raw.items() if k != "cla"}
+    return manifest, _policy(cla, templates_dir)
+
+
+def load(env: Mapping[str, str] | None = None, *, cwd: Path | None = None) -> Settings:
+    """Read and validate every setting. Raises SettingsError naming the first bad one."""
+    env = dict(os.environ if env is None else env)
+    cwd = cwd or Path.cwd()
+    db_url = env.get("CLA_DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
+    if not re.match(r"^(sqlite\+aiosqlite|postgresql\+asyncpg)://", db_url):
+        raise SettingsError(
+            "CLA_DATABASE_URL", "must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
+        )
+    host = env.get("CLA_HOST", "").strip() or "127.0.0.1"
+    port_raw = env.get("CLA_PORT", "").strip() or "8080"
+    if not port_raw.isdigit() or not 0 <= int(port_raw) <= 65535:
+        raise SettingsError("CLA_PORT", "must be a port number between 0 and 65535")
+    public_url = _url(env, "CLA_PUBLIC_URL", f"http://127.0.0.1:{port_raw}")
+    config_path = Path(env.get("CLA_CONFIG", "").strip() or cwd / "app.yaml")
+    if not config_path.is_absolute():
+        config_path = cwd / config_path
+    templates_dir = Path(env.get("CLA_TEMPLATES_DIR", "").strip() or _project_root() / "templates")
+    if not templates_dir.is_dir():
+        raise SettingsError("CLA_TEMPLATES_DIR", f"no such directory: {templates_dir}")
+    var_dir = Path(env.get("CLA_VAR_DIR", "").strip() or cwd / "var")
+    manifest, policy = load_config_file(config_path, templates_dir)
+    gh_api = _url(env, "CLA_GITHUB_API_URL", "https://api.github.com")
+    gh_web = _url(env, "CLA_GITHUB_URL", "https://github.com")
+    level = env.get("CLA_LOG_LEVEL", "INFO").upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise SettingsError("CLA_LOG_LEVEL", "must be DEBUG, INFO, WARNING or ERROR")
+    return Settings(
+        database_url=db_url,
+        host=host,
+        port=int(port_raw),
+        public_url=public_url,
+        config_path=config_path,
+        var_dir=var_dir,
+        templates_dir=templates_dir,
+        github=_github(env, gh_api, gh_web),
+        gitee=_gitee(env),
+        github_api_url=gh_api,
+        github_web_url=gh_web,
+        manifest=manifest,
+        policy=policy,
+        env=env,
+        log_level=level,
+    )
