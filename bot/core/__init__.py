@@ -1,0 +1,1 @@
+"""The functional core: pure decisions, standard library only, no I/O."""

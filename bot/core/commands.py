@@ -1,0 +1,102 @@
+"""Comment commands: ``/cla check`` (alias ``/check-cla``), ``/cla status [@login]``,
+``/cla delete-my-data``, ``/cla export-my-data``.
+
+Grammar, one command per line::
+
+    line    := ws* ( "/check-cla" | "/cla" ( ws+ word ( ws+ rest )? )? ) ws*
+    status  := "/cla" ws+ "status" ( ws+ "@"? login )?
+
+Case-insensitive keywords; leading and trailing whitespace ignored; text after a command that
+takes no argument is ignored (``/cla check please`` is a check). Lines inside fenced code blocks
+(```` ``` ```` or ``~~~``) and quoted lines (``>``) are skipped, so quoting someone's command
+does not run it again. Anything else is not a command and yields nothing. Repeated commands
+collapse to the first. This module never raises on any text.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+
+__all__ = ["Command", "CommandKind", "parse_commands"]
+
+
+class CommandKind(enum.StrEnum):
+    CHECK = "check"
+    STATUS = "status"
+    DELETE_MY_DATA = "delete-my-data"
+    EXPORT_MY_DATA = "export-my-data"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """``argument``: the target login of ``STATUS`` (without ``@``; ``None`` = the PR's
+    contributors), or the unknown word of ``UNKNOWN`` (lower-cased; ``None`` for a bare
+    ``/cla`` or a word that is not a plain ``[a-z0-9_-]`` token)."""
+
+    kind: CommandKind
+    argument: str | None = None
+
+
+_LOGIN = re.compile(r"@?(?P<login>[A-Za-z0-9][A-Za-z0-9_.-]{0,99}(?:\[bot\])?)")
+_WORD = re.compile(r"[a-z0-9_-]{1,40}")
+_FENCE = re.compile(r"(?P<fence>`{3,}|~{3,})(?P<info>.*)")
+_NO_ARGUMENT = {
+    "check": CommandKind.CHECK,
+    "delete-my-data": CommandKind.DELETE_MY_DATA,
+    "export-my-data": CommandKind.EXPORT_MY_DATA,
+}
+
+
+def _parse_line(line: str) -> Command | None:
+    words = line.split()
+    if not words:
+        return None
+    head = words[0].lower()
+    if head == "/check-cla":
+        return Command(CommandKind.CHECK)
+    if head != "/cla":
+        return None
+    if len(words) == 1:
+        return Command(CommandKind.UNKNOWN)
+    word = words[1].lower()
+    if word in _NO_ARGUMENT:
+        return Command(_NO_ARGUMENT[word])
+    if word == "status":
+        if len(words) == 2:
+            return Command(CommandKind.STATUS)
+        match = _LOGIN.fullmatch(words[2])
+        if match is not None:
+            return Command(CommandKind.STATUS, match.group("login"))
+    return Command(CommandKind.UNKNOWN, word if _WORD.fullmatch(word) else None)
+
+
+def parse_commands(body: str) -> tuple[Command, ...]:
+    """Every command in a comment body, in order, without repeats."""
+    commands: list[Command] = []
+    seen: set[tuple[CommandKind, str | None]] = set()
+    fence: str | None = None  # the opening fence while inside a fenced code block
+    for raw in body.splitlines():
+        line = raw.strip()
+        if fence is not None:
+            if line.startswith(fence[0]) and set(line) == {fence[0]} and len(line) >= len(fence):
+                fence = None
+            continue
+        opening = _FENCE.fullmatch(line)
+        if opening is not None and not (
+            opening.group("fence")[0] == "`" and "`" in opening.group("info")
+        ):
+            fence = opening.group("fence")
+            continue
+        if line.startswith(">"):
+            continue
+        command = _parse_line(line)
+        if command is None:
+            continue
+        identity = (command.kind, command.argument.lower() if command.argument else None)
+        if identity not in seen:
+            seen.add(identity)
+            commands.append(command)
+    return tuple(commands)

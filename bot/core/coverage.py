@@ -1,0 +1,253 @@
+"""Who is covered by what: allowlists, agreement versions, and one verdict per contributor.
+
+The shell looks signatures up (by account id first, then by the contributor's emails) and hands
+:func:`evaluate` the union, keyed by :attr:`Identity.key`. Everything else is decided here.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from bot.core.identity import Contributor, normalise_email
+from bot.core.model import Agreement, CoAuthorPolicy, Platform, Role, SignatureFact
+
+__all__ = [
+    "DEFAULT_BOT_LOGINS",
+    "Allowlist",
+    "ContributorResult",
+    "Coverage",
+    "Verdict",
+    "allowlisted",
+    "counting_versions",
+    "evaluate",
+    "glob_to_regex",
+]
+
+# Well-known bots, as ``platform:login`` patterns: these logins are GitHub's; on Gitee anyone
+# could register a look-alike name, so they must not be allowlisted there.
+DEFAULT_BOT_LOGINS: tuple[str, ...] = (
+    "github:dependabot[bot]",
+    "github:dependabot-preview[bot]",
+    "github:renovate[bot]",
+    "github:github-actions[bot]",
+    "github:pre-commit-ci[bot]",
+    "github:mergify[bot]",
+    "github:allcontributors[bot]",
+    "github:imgbot[bot]",
+    "github:codecov[bot]",
+    "github:snyk-bot",
+    "github:greenkeeper[bot]",
+    "github:pyup-bot",
+    "github:deepsource-autofix[bot]",
+    "github:restyled-io[bot]",
+    "github:copilot-swe-agent[bot]",
+)
+
+
+def glob_to_regex(pattern: str) -> re.Pattern[str]:
+    """An anchored, case-insensitive regex for a login glob: only ``*`` and ``?`` are wildcards.
+
+    Unlike :mod:`fnmatch`, ``[`` and ``]`` are literal, so ``dependabot[bot]`` matches exactly
+    that login and nothing else.
+    """
+    return _compiled(pattern)
+
+
+@functools.lru_cache(maxsize=1024)
+def _compiled(pattern: str) -> re.Pattern[str]:
+    parts = []
+    for ch in pattern:
+        if ch == "*":
+            parts.append(".*")
+        elif ch == "?":
+            parts.append(".")
+        else:
+            parts.append(re.escape(ch))
+    return re.compile("".join(parts), re.IGNORECASE | re.DOTALL)
+
+
+@dataclass(frozen=True, slots=True)
+class Allowlist:
+    """Contributors that need no signature.
+
+    ``logins``: globs over the whole login (``*``, ``?``; case-insensitive), optionally prefixed
+    with a platform (``github:dependabot[bot]``) to apply on that platform only.
+    ``account_keys``: identity keys such as ``github:123``.
+    ``email_domains``: ``example.com`` matches exactly that domain, ``*.example.com`` only its
+    subdomains; they cover email-only contributors whose every email is in such a domain.
+    """
+
+    logins: tuple[str, ...] = DEFAULT_BOT_LOGINS
+    account_keys: frozenset[str] = frozenset()
+    email_domains: tuple[str, ...] = ()
+
+    def matches_login(self, platform: Platform, login: str) -> bool:
+        for pattern in self.logins:
+            pattern = pattern.strip()
+            scope, colon, glob = pattern.partition(":")
+            if colon:
+                if scope.lower() != platform.value:
+                    continue
+            else:
+                glob = pattern
+            if glob_to_regex(glob).fullmatch(login) is not None:
+                return True
+        return False
+
+    def matches_domain(self, email: str) -> bool:
+        local, at, domain = normalise_email(email).rpartition("@")
+        if not at or not local or not domain:
+            return False
+        for allowed in self.email_domains:
+            allowed = allowed.strip().lower()
+            if allowed.startswith("*."):
+                suffix = allowed[1:]  # ".example.com"
+                if len(domain) > len(suffix) and domain.endswith(suffix):
+                    return True
+            elif allowed and domain == allowed:
+                return True
+        return False
+
+
+def allowlisted(contributor: Contributor, allowlist: Allowlist) -> bool:
+    identity = contributor.identity
+    if identity.is_account:
+        if identity.key in allowlist.account_keys:
+            return True
+        return (
+            identity.platform is not None
+            and identity.login is not None
+            and allowlist.matches_login(identity.platform, identity.login)
+        )
+    emails = contributor.emails or ((identity.email,) if identity.email is not None else ())
+    return bool(emails) and all(allowlist.matches_domain(email) for email in emails)
+
+
+class Verdict(enum.StrEnum):
+    SIGNED = "signed"
+    ALLOWLISTED = "allowlisted"
+    UNSIGNED = "unsigned"  # an account with no valid signature
+    UNLINKED = "unlinked"  # an email the forge could not link to an account, not covered
+    RESIGN = "resign"  # signed only versions that a later incompatible version superseded
+    RESTRICTED = "restricted"  # a valid signature whose owner restricted its processing
+
+    @property
+    def covered(self) -> bool:
+        return self in (Verdict.SIGNED, Verdict.ALLOWLISTED)
+
+
+@dataclass(frozen=True, slots=True)
+class ContributorResult:
+    contributor: Contributor
+    verdict: Verdict
+    signature: SignatureFact | None
+    blocking: bool
+
+    @property
+    def covered(self) -> bool:
+        return self.verdict.covered
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    results: tuple[ContributorResult, ...]
+
+    @property
+    def all_covered(self) -> bool:
+        """Every contributor is covered, co-authors under ``WARN`` included."""
+        return all(r.covered for r in self.results)
+
+    @property
+    def blocking(self) -> tuple[ContributorResult, ...]:
+        return tuple(r for r in self.results if r.blocking)
+
+    @property
+    def warnings(self) -> tuple[ContributorResult, ...]:
+        """Uncovered contributors that do not fail the check (co-authors under ``WARN``)."""
+        return tuple(r for r in self.results if not r.covered and not r.blocking)
+
+    @property
+    def passes(self) -> bool:
+        """Nobody blocks: the check succeeds."""
+        return not any(r.blocking for r in self.results)
+
+
+def counting_versions(agreement: Agreement) -> frozenset[str]:
+    """Versions whose signatures count today: the current one, and earlier ones that no
+    ``compatible_with_previous=False`` version published after them superseded."""
+    cutoff = 0
+    for index, version in enumerate(agreement.versions):
+        if index > 0 and not version.compatible_with_previous:
+            cutoff = index
+    return frozenset(v.version for v in agreement.versions[cutoff:])
+
+
+def _best(facts: Iterable[SignatureFact], order: Mapping[str, int]) -> SignatureFact | None:
+    """The fact of the latest version, then the latest signing time."""
+    return max(facts, key=lambda f: (order.get(f.version, -1), f.signed_at), default=None)
+
+
+def _verdict(
+    contributor: Contributor,
+    facts: Sequence[SignatureFact],
+    *,
+    agreement: Agreement,
+    counting: frozenset[str],
+    order: Mapping[str, int],
+    allowlist: Allowlist,
+) -> tuple[Verdict, SignatureFact | None]:
+    if allowlisted(contributor, allowlist):
+        return Verdict.ALLOWLISTED, None
+    mine = [f for f in facts if f.agreement_id == agreement.agreement_id]
+    valid = [f for f in mine if f.version in counting]
+    usable = [f for f in valid if not f.restricted]
+    if usable:
+        return Verdict.SIGNED, _best(usable, order)
+    if valid:
+        return Verdict.RESTRICTED, _best(valid, order)
+    superseded = [f for f in mine if f.version in order and not f.restricted]
+    if superseded:
+        return Verdict.RESIGN, _best(superseded, order)
+    if contributor.identity.is_account:
+        return Verdict.UNSIGNED, None
+    return Verdict.UNLINKED, None
+
+
+def evaluate(
+    contributors: Iterable[Contributor],
+    facts: Mapping[str, Sequence[SignatureFact]],
+    *,
+    agreement: Agreement,
+    allowlist: Allowlist,
+    co_authors: CoAuthorPolicy,
+) -> Coverage:
+    """One :class:`ContributorResult` per contributor, in the contributors' order.
+
+    ``facts`` is keyed by :attr:`Identity.key`. A signature counts when it is for ``agreement``
+    and its version is one of :func:`counting_versions`; an unknown version never counts, and a
+    restricted signature is never used (it only explains the ``RESTRICTED`` verdict).
+    Uncovered contributors block, except those who are only co-authors when the policy is not
+    ``REQUIRE``.
+    """
+    counting = counting_versions(agreement)
+    order = {v.version: i for i, v in enumerate(agreement.versions)}
+    results = []
+    for contributor in contributors:
+        verdict, signature = _verdict(
+            contributor,
+            facts.get(contributor.key, ()),
+            agreement=agreement,
+            counting=counting,
+            order=order,
+            allowlist=allowlist,
+        )
+        co_author_only = contributor.roles == frozenset({Role.CO_AUTHOR})
+        blocking = not verdict.covered and not (
+            co_author_only and co_authors is not CoAuthorPolicy.REQUIRE
+        )
+        results.append(ContributorResult(contributor, verdict, signature, blocking))
+    return Coverage(tuple(results))

@@ -1,0 +1,339 @@
+"""Who took part in a pull request: emails, noreply addresses, co-author trailers, bots.
+
+Pure functions over :mod:`bot.core.model` values. Everything here that is meant for output
+(masked emails, logins) is safe to print; raw emails stay inside :class:`Contributor` for the
+shell's lookups and must never be printed as they are (see :func:`mask_email`).
+
+Identity rules (``platforms.md`` §1.4, §4):
+
+* A commit person resolves, in this order, to
+
+  1. the forge account the forge linked to that commit (``Commit.author_account`` /
+     ``Commit.committer_account``), or linked to the same email in another commit of the PR;
+  2. the account named by a noreply address *of this platform* that carries an account id
+     (``ID+login@users.noreply.github.com``, ``ID+login@user.noreply.gitee.com``);
+  3. otherwise the (normalised) email itself: an email-only identity.
+
+* Authors are always contributors; committers only with ``check_committers``, and never the
+  forges' web-edit committers (:func:`is_web_committer`); co-authors from ``Co-authored-by``
+  trailers unless the policy is ``IGNORE``.
+* Bots are accounts the forge flags as bots, or whose login ends in ``[bot]``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from bot.core.model import Account, CoAuthorPolicy, Commit, GitPerson, Platform, Role
+
+__all__ = [
+    "GITEE_WEB_COMMITTER_EMAIL",
+    "GITHUB_WEB_COMMITTER_EMAIL",
+    "GITHUB_WEB_COMMITTER_LOGIN",
+    "Contributor",
+    "Identity",
+    "NoreplyAddress",
+    "contributors",
+    "is_bot_login",
+    "is_web_committer",
+    "mask_email",
+    "normalise_email",
+    "parse_coauthors",
+    "parse_noreply",
+]
+
+GITHUB_WEB_COMMITTER_EMAIL = "noreply@github.com"
+GITHUB_WEB_COMMITTER_LOGIN = "web-flow"
+GITEE_WEB_COMMITTER_EMAIL = "noreply@gitee.com"
+
+_NOREPLY_DOMAINS: dict[Platform, str] = {
+    Platform.GITHUB: "users.noreply.github.com",
+    Platform.GITEE: "user.noreply.gitee.com",
+}
+
+# A login as both forges shape them (letters, digits, ``-``, ``_``, ``.``), optionally a GitHub
+# App's ``[bot]`` suffix. Lenient on purpose: legacy GitHub logins predate today's rules.
+_LOGIN = r"[A-Za-z0-9][A-Za-z0-9_.-]*(?:\[bot\])?"
+_NOREPLY_LOCAL = re.compile(rf"(?:(?P<id>[0-9]+)\+)?(?P<login>{_LOGIN})")
+
+_COAUTHOR = re.compile(
+    r"^co-authored-by:[ \t]*(?P<name>[^<>\n]*?)[ \t]*<(?P<email>[^<>\s@]+@[^<>\s@]+)>[ \t]*$",
+    re.IGNORECASE,
+)
+
+# Characters of a local part that a masked email may show; anything else is starred out, so a
+# masked email can never carry Markdown or HTML into a comment.
+_SHOWABLE = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._+-")
+_DOMAIN = re.compile(r"[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?")
+
+
+def normalise_email(raw: str) -> str:
+    """The form emails are compared and indexed in: surrounding whitespace stripped, lower-cased.
+
+    The whole address is lower-cased. RFC 5321 lets a local part be case-sensitive, but no mail
+    provider the forges accept relies on it, and the forges themselves match emails
+    case-insensitively. Nothing else is rewritten (no dot or ``+tag`` folding): two addresses
+    that differ after this step are different identities.
+    """
+    return raw.strip().lower()
+
+
+def mask_email(raw: str) -> str:
+    """A printable hint of an email: ``john.doe@example.com`` → ``jo***@example.com``.
+
+    Local parts of one or two characters show their first character only; the full local part is
+    never shown. Malformed input (no single ``@``, an empty side, whitespace, a domain that is not
+    a plain host name) gives ``***``. Shown characters are limited to ``[a-z0-9._+-]``.
+    """
+    email = normalise_email(raw)
+    local, at, domain = email.partition("@")
+    if not at or not local or "@" in domain or _DOMAIN.fullmatch(domain) is None:
+        return "***"
+    if any(ch.isspace() for ch in local):
+        return "***"
+    shown = local[:1] if len(local) <= 2 else local[:2]
+    shown = "".join(ch if ch in _SHOWABLE else "*" for ch in shown)
+    return f"{shown}***@{domain}"
+
+
+@dataclass(frozen=True, slots=True)
+class NoreplyAddress:
+    """What a forge's noreply address says: the account id (``None`` in the legacy form)."""
+
+    platform: Platform
+    account_id: str | None
+    login: str
+
+
+def parse_noreply(raw: str, *, platform: Platform | None = None) -> NoreplyAddress | None:
+    """Parse a forge noreply address; ``None`` when ``raw`` is not one (of ``platform``, if given).
+
+    GitHub: ``ID+login@users.noreply.github.com`` (accounts since 2017-07-18) and the legacy
+    ``login@users.noreply.github.com``. Gitee: ``ID+login@user.noreply.gitee.com`` (and the same
+    without ``ID+``, parsed alike). The login keeps the case written in the address.
+    """
+    local, at, domain = raw.strip().rpartition("@")
+    if not at:
+        return None
+    domain = domain.lower()
+    for candidate, noreply_domain in _NOREPLY_DOMAINS.items():
+        if platform is not None and candidate is not platform:
+            continue
+        if domain != noreply_domain:
+            continue
+        match = _NOREPLY_LOCAL.fullmatch(local)
+        if match is None:
+            return None
+        return NoreplyAddress(candidate, match.group("id"), match.group("login"))
+    return None
+
+
+def parse_coauthors(message: str) -> tuple[GitPerson, ...]:
+    """``Co-authored-by: Name <email>`` trailers of a commit message, in order, without repeats.
+
+    Only the trailer block is read: the last paragraph of the message, and never the first
+    paragraph (the subject), as ``git interpret-trailers`` does. The key is case-insensitive;
+    lines that are not a well-formed trailer are skipped. Repeats (same normalised email) are
+    dropped.
+    """
+    paragraphs: list[list[str]] = [[]]
+    for line in message.strip().splitlines():
+        if line.strip():
+            paragraphs[-1].append(line)
+        elif paragraphs[-1]:
+            paragraphs.append([])
+    if len(paragraphs) < 2:
+        return ()
+    people: list[GitPerson] = []
+    seen: set[str] = set()
+    for line in paragraphs[-1]:
+        match = _COAUTHOR.match(line.strip())
+        if match is None:
+            continue
+        email = match.group("email")
+        if normalise_email(email) in seen:
+            continue
+        seen.add(normalise_email(email))
+        people.append(GitPerson(name=match.group("name"), email=email))
+    return tuple(people)
+
+
+def is_bot_login(login: str) -> bool:
+    """``True`` for GitHub App bot logins (``something[bot]``)."""
+    return login.lower().endswith("[bot]")
+
+
+def is_web_committer(platform: Platform, person: GitPerson, account: Account | None) -> bool:
+    """The committer a forge writes into commits made in its web editor (never a contributor).
+
+    GitHub: email ``noreply@github.com`` or the account ``web-flow``. Gitee: email
+    ``noreply@gitee.com``. No Gitee login is exempted: the web-edit committer's login is not
+    documented, and exempting a login that a person could register would open a hole.
+    """
+    email = normalise_email(person.email)
+    if email in (GITHUB_WEB_COMMITTER_EMAIL, GITEE_WEB_COMMITTER_EMAIL):
+        return True
+    return (
+        platform is Platform.GITHUB
+        and account is not None
+        and account.platform is Platform.GITHUB
+        and account.login.lower() == GITHUB_WEB_COMMITTER_LOGIN
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """A forge account (``platform`` + ``account_id``, with its login) or a bare email.
+
+    Exactly one of the two kinds: an account identity has no ``email``; an email identity has
+    only ``email`` (normalised). Construct with :meth:`of_account` / :meth:`of_email`.
+    """
+
+    platform: Platform | None = None
+    account_id: str | None = None
+    login: str | None = None
+    email: str | None = None
+
+    def __post_init__(self) -> None:
+        is_account = self.platform is not None and self.account_id is not None
+        is_email = (
+            self.email is not None
+            and self.platform is None
+            and self.account_id is None
+            and self.login is None
+        )
+        if is_account == is_email or (is_account and self.email is not None):
+            raise ValueError("an Identity is either an account (platform, account_id) or an email")
+
+    @classmethod
+    def of_account(cls, account: Account) -> Identity:
+        return cls(platform=account.platform, account_id=account.account_id, login=account.login)
+
+    @classmethod
+    def of_email(cls, raw: str) -> Identity:
+        return cls(email=normalise_email(raw))
+
+    @property
+    def is_account(self) -> bool:
+        return self.account_id is not None
+
+    @property
+    def key(self) -> str:
+        """``github:123`` / ``gitee:456`` for accounts, ``email:foo@example.com`` for emails.
+
+        An email key holds the email: the shell blind-indexes it before storing; never print it.
+        """
+        if self.platform is not None and self.account_id is not None:
+            return f"{self.platform.value}:{self.account_id}"
+        return f"email:{self.email}"
+
+
+@dataclass(frozen=True, slots=True)
+class Contributor:
+    """One person of a pull request, merged over every commit and role they appear in."""
+
+    identity: Identity
+    roles: frozenset[Role]
+    shas: tuple[str, ...]  # commit order, unique
+    emails: tuple[str, ...]  # raw commit emails, unique by normalised form; never print
+    is_bot: bool = False
+
+    @property
+    def key(self) -> str:
+        return self.identity.key
+
+    @property
+    def login(self) -> str | None:
+        return self.identity.login
+
+
+@dataclass(slots=True)
+class _Builder:
+    identity: Identity
+    linked: bool  # the identity came from the forge's own attribution
+    roles: set[Role]
+    shas: dict[str, None]  # an ordered set
+    emails: dict[str, str]  # normalised → first raw
+    is_bot: bool
+
+
+def _resolve(
+    person: GitPerson,
+    account: Account | None,
+    *,
+    platform: Platform,
+    linked_emails: dict[str, Account],
+) -> tuple[Identity, bool, bool]:
+    """(identity, linked by the forge, is a bot) of one commit person."""
+    email = normalise_email(person.email)
+    if account is None:
+        account = linked_emails.get(email)
+    if account is not None:
+        return Identity.of_account(account), True, account.is_bot or is_bot_login(account.login)
+    noreply = parse_noreply(person.email, platform=platform)
+    if noreply is not None and noreply.account_id is not None:
+        identity = Identity(platform=platform, account_id=noreply.account_id, login=noreply.login)
+        return identity, False, is_bot_login(noreply.login)
+    return Identity.of_email(person.email), False, False
+
+
+def contributors(
+    commits: Iterable[Commit],
+    *,
+    platform: Platform,
+    co_authors: CoAuthorPolicy,
+    check_committers: bool,
+) -> tuple[Contributor, ...]:
+    """Everyone who must be covered for ``commits``, merged by identity key, first-seen order.
+
+    A person whose commit the forge did not link still resolves to an account when the forge
+    linked the same (normalised) email in another commit of this PR. When one person appears
+    both through a noreply address and through the forge's link, the forge's login wins.
+    """
+    commits = tuple(commits)
+    persons: list[tuple[str, Role, GitPerson, Account | None]] = []
+    for commit in commits:
+        persons.append((commit.sha, Role.AUTHOR, commit.author, commit.author_account))
+        if check_committers and not is_web_committer(
+            platform, commit.committer, commit.committer_account
+        ):
+            persons.append((commit.sha, Role.COMMITTER, commit.committer, commit.committer_account))
+        if co_authors is not CoAuthorPolicy.IGNORE:
+            persons.extend(
+                (commit.sha, Role.CO_AUTHOR, person, None)
+                for person in parse_coauthors(commit.message)
+            )
+
+    linked_emails: dict[str, Account] = {}
+    for _sha, _role, person, account in persons:
+        if account is not None:
+            linked_emails.setdefault(normalise_email(person.email), account)
+
+    builders: dict[str, _Builder] = {}
+    for sha, role, person, account in persons:
+        identity, linked, bot = _resolve(
+            person, account, platform=platform, linked_emails=linked_emails
+        )
+        builder = builders.get(identity.key)
+        if builder is None:
+            builder = _Builder(identity, linked, set(), {}, {}, False)
+            builders[identity.key] = builder
+        elif linked and not builder.linked:
+            builder.identity, builder.linked = identity, True
+        builder.roles.add(role)
+        builder.shas.setdefault(sha)
+        builder.emails.setdefault(normalise_email(person.email), person.email)
+        builder.is_bot = builder.is_bot or bot
+
+    return tuple(
+        Contributor(
+            identity=b.identity,
+            roles=frozenset(b.roles),
+            shas=tuple(b.shas),
+            emails=tuple(b.emails.values()),
+            is_bot=b.is_bot,
+        )
+        for b in builders.values()
+    )

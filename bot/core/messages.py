@@ -1,0 +1,247 @@
+"""Comment bodies and status descriptions, rendered from templates passed in as strings.
+
+Templates are :class:`string.Template` texts with ``$name`` placeholders (write ``$$`` for a
+dollar sign). The shell reads them (the defaults are ``templates/comments/<key>.md``; another
+language is another set of texts) and validates them once with :func:`load_templates`: every
+key of :data:`TEMPLATE_KEYS` must be present, use only its allowed placeholders and all of its
+required ones. Rendering uses :meth:`string.Template.substitute`, so a placeholder without a
+value raises instead of leaking ``$name`` into a comment.
+
+Privacy: people are named by ``@login`` only; email-only contributors by a masked email
+(:func:`bot.core.identity.mask_email`). Names from commits never reach this module, and no full
+email is ever rendered. Every comment starts with :data:`MARKER`.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from bot.core.coverage import ContributorResult, Coverage, Verdict
+from bot.core.decision import Problem, Report
+from bot.core.identity import Contributor, mask_email
+from bot.core.model import Platform
+
+__all__ = [
+    "MARKER",
+    "MAX_STATUS_DESCRIPTION",
+    "TEMPLATE_KEYS",
+    "Links",
+    "TemplateError",
+    "Templates",
+    "display_name",
+    "emails_settings_url",
+    "load_templates",
+    "render_comment",
+    "render_report",
+    "render_status",
+]
+
+MARKER = "<!-- cla-bot -->"
+MAX_STATUS_DESCRIPTION = 140  # GitHub answers 422 above this
+MAX_SHAS_PER_EMAIL = 10
+
+# key → (required placeholders, optional placeholders)
+_SPEC: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    "comment_blocked": (frozenset({"sections"}), frozenset({"agreement"})),
+    "comment_covered": (frozenset({"sections"}), frozenset({"agreement"})),
+    "section_sign": (frozenset({"people", "sign_url"}), frozenset({"agreement"})),
+    "section_resign": (frozenset({"people", "sign_url"}), frozenset({"agreement"})),
+    "section_unlinked": (
+        frozenset({"commits", "emails_url"}),
+        frozenset({"platform_name", "sign_url", "agreement"}),
+    ),
+    "section_restricted": (frozenset({"people", "me_url"}), frozenset({"agreement"})),
+    "section_bots": (frozenset({"people"}), frozenset({"agreement"})),
+    "section_coauthors": (frozenset({"people"}), frozenset({"sign_url", "agreement"})),
+    "status_covered": (frozenset(), frozenset()),
+    "status_blocked_one": (frozenset(), frozenset({"count"})),
+    "status_blocked_other": (frozenset({"count"}), frozenset()),
+    "status_no_agreement": (frozenset(), frozenset()),
+}
+TEMPLATE_KEYS: tuple[str, ...] = tuple(_SPEC)
+
+_PLATFORM_NAMES = {Platform.GITHUB: "GitHub", Platform.GITEE: "Gitee"}
+_EMAILS_PATHS = {Platform.GITHUB: "/settings/emails", Platform.GITEE: "/profile/emails"}
+_SAFE_LOGIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*(?:\[bot\])?")
+
+
+class TemplateError(ValueError):
+    """A template set is incomplete or a template is malformed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Templates:
+    """A validated set of texts; build with :func:`load_templates`."""
+
+    texts: Mapping[str, str]
+
+    def render(self, key: str, **values: str) -> str:
+        return string.Template(self.texts[key]).substitute(values)
+
+
+def load_templates(texts: Mapping[str, str]) -> Templates:
+    """Validate ``texts`` (key → template text); keys other than :data:`TEMPLATE_KEYS` are
+    ignored. Raises :class:`TemplateError` naming every problem found."""
+    problems: list[str] = []
+    missing = [key for key in TEMPLATE_KEYS if key not in texts]
+    if missing:
+        problems.append("missing templates: " + ", ".join(missing))
+    for key, (required, optional) in _SPEC.items():
+        if key not in texts:
+            continue
+        template = string.Template(texts[key])
+        if not template.is_valid():
+            problems.append(f"{key}: malformed placeholder (write $$ for a dollar sign)")
+            continue
+        used = set(template.get_identifiers())
+        if unknown := used - required - optional:
+            problems.append(f"{key}: unknown placeholders " + ", ".join(sorted(unknown)))
+        if absent := required - used:
+            problems.append(f"{key}: missing placeholders " + ", ".join(sorted(absent)))
+    if problems:
+        raise TemplateError("; ".join(problems))
+    return Templates(MappingProxyType({key: texts[key] for key in TEMPLATE_KEYS}))
+
+
+@dataclass(frozen=True, slots=True)
+class Links:
+    """Where the comment sends people. ``web_url`` is the forge's web base (``CLA_GITHUB_URL``
+    or ``CLA_GITEE_URL``); ``me_url`` is the signer's self-service page."""
+
+    sign_url: str
+    web_url: str
+    me_url: str
+
+
+def emails_settings_url(platform: Platform, web_url: str) -> str:
+    """The forge page where a user adds an email to their account."""
+    return web_url.rstrip("/") + _EMAILS_PATHS[platform]
+
+
+def display_name(contributor: Contributor) -> str:
+    """``@login`` for accounts, a masked email in backticks for email-only contributors."""
+    identity = contributor.identity
+    if identity.is_account:
+        if identity.login is not None and _SAFE_LOGIN.fullmatch(identity.login):
+            return f"@{identity.login}"
+        return f"`{identity.key}`"
+    return f"`{mask_email(identity.email or '')}`"
+
+
+def _people(results: Iterable[ContributorResult]) -> str:
+    return "\n".join(f"- {display_name(r.contributor)}" for r in results)
+
+
+def _commits(results: Iterable[ContributorResult]) -> str:
+    lines = []
+    for result in results:
+        contributor = result.contributor
+        shas = [f"`{sha[:7]}`" for sha in contributor.shas[:MAX_SHAS_PER_EMAIL]]
+        more = len(contributor.shas) - MAX_SHAS_PER_EMAIL
+        tail = f", … (+{more})" if more > 0 else ""
+        lines.append(f"- {display_name(contributor)}: {', '.join(shas)}{tail}")
+    return "\n".join(lines)
+
+
+def _pick(
+    results: Sequence[ContributorResult], verdict: Verdict, *, bot: bool | None = None
+) -> list[ContributorResult]:
+    return [
+        r for r in results if r.verdict is verdict and (bot is None or r.contributor.is_bot is bot)
+    ]
+
+
+def render_comment(
+    coverage: Coverage,
+    *,
+    templates: Templates,
+    platform: Platform,
+    links: Links,
+    agreement_title: str,
+) -> str:
+    """The bot's comment for ``coverage``: who must act and how, or that everyone is covered."""
+    common = {"agreement": agreement_title, "sign_url": links.sign_url}
+    blocking = coverage.blocking
+    sections: list[str] = []
+    if people := _pick(blocking, Verdict.UNSIGNED, bot=False):
+        sections.append(templates.render("section_sign", people=_people(people), **common))
+    if people := _pick(blocking, Verdict.RESIGN):
+        sections.append(templates.render("section_resign", people=_people(people), **common))
+    if people := _pick(blocking, Verdict.UNLINKED):
+        sections.append(
+            templates.render(
+                "section_unlinked",
+                commits=_commits(people),
+                emails_url=emails_settings_url(platform, links.web_url),
+                platform_name=_PLATFORM_NAMES[platform],
+                **common,
+            )
+        )
+    if people := _pick(blocking, Verdict.RESTRICTED):
+        sections.append(
+            templates.render(
+                "section_restricted",
+                people=_people(people),
+                me_url=links.me_url,
+                agreement=agreement_title,
+            )
+        )
+    if people := _pick(blocking, Verdict.UNSIGNED, bot=True):
+        sections.append(
+            templates.render("section_bots", people=_people(people), agreement=agreement_title)
+        )
+    if coverage.warnings:
+        sections.append(
+            templates.render("section_coauthors", people=_people(coverage.warnings), **common)
+        )
+    key = "comment_covered" if coverage.passes else "comment_blocked"
+    text = templates.render(
+        key, sections="\n\n".join(s.strip() for s in sections), agreement=agreement_title
+    )
+    return f"{MARKER}\n{text.strip()}\n"
+
+
+def _fit(description: str) -> str:
+    description = " ".join(description.split())
+    if len(description) <= MAX_STATUS_DESCRIPTION:
+        return description
+    return description[: MAX_STATUS_DESCRIPTION - 1].rstrip() + "…"
+
+
+def render_status(coverage: Coverage, *, templates: Templates) -> str:
+    """The status description, on one line and at most 140 characters."""
+    if coverage.passes:
+        return _fit(templates.render("status_covered"))
+    count = len(coverage.blocking)
+    key = "status_blocked_one" if count == 1 else "status_blocked_other"
+    return _fit(templates.render(key, count=str(count)))
+
+
+def render_report(
+    check: Coverage | Problem,
+    *,
+    templates: Templates,
+    platform: Platform,
+    links: Links,
+    agreement_title: str,
+) -> Report | None:
+    """The texts :func:`bot.core.decision.decide` needs; ``None`` when nothing is to be said
+    (closed PR, stale head)."""
+    if isinstance(check, Problem):
+        if check is Problem.NO_AGREEMENT:
+            return Report(_fit(templates.render("status_no_agreement")))
+        return None
+    return Report(
+        description=render_status(check, templates=templates),
+        body=render_comment(
+            check,
+            templates=templates,
+            platform=platform,
+            links=links,
+            agreement_title=agreement_title,
+        ),
+    )

@@ -1,0 +1,379 @@
+from __future__ import annotations
+
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from bot.core.identity import (
+    Contributor,
+    Identity,
+    NoreplyAddress,
+    contributors,
+    is_web_committer,
+    mask_email,
+    normalise_email,
+    parse_coauthors,
+    parse_noreply,
+)
+from bot.core.model import Account, CoAuthorPolicy, Commit, GitPerson, Platform, Role
+
+GH = Platform.GITHUB
+GE = Platform.GITEE
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("foo@example.com", "foo@example.com"),
+        ("  Foo.Bar@Example.COM\n", "foo.bar@example.com"),
+        ("", ""),
+        ("Foo+Tag@x.org", "foo+tag@x.org"),  # no +tag folding
+    ],
+)
+def test_normalise_email(raw: str, expected: str) -> None:
+    assert normalise_email(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("john.doe@example.com", "jo***@example.com"),
+        ("  John.Doe@Example.COM ", "jo***@example.com"),
+        ("abc@x.org", "ab***@x.org"),
+        ("ab@x.org", "a***@x.org"),
+        ("a@x.org", "a***@x.org"),
+        ("123+octo@users.noreply.github.com", "12***@users.noreply.github.com"),
+        ("<b>x@evil.com", "*b***@evil.com"),  # markup is never shown
+        ("<<<@evil.com", "*****@evil.com"),
+        ("", "***"),
+        ("no-at-sign", "***"),
+        ("@example.com", "***"),
+        ("foo@", "***"),
+        ("a@b@c.com", "***"),
+        ("a b@c.com", "***"),
+        ("ab@exa mple.com", "***"),
+        ("ab@[127.0.0.1]", "***"),
+        ("ab@<script>.com", "***"),
+    ],
+)
+def test_mask_email(raw: str, expected: str) -> None:
+    assert mask_email(raw) == expected
+
+
+@given(st.emails())
+def test_mask_email_never_shows_a_whole_local_part(email: str) -> None:
+    local = normalise_email(email).rpartition("@")[0]
+    assume(set(local) - {"*"})
+    masked = mask_email(email)
+    assert normalise_email(email) not in masked
+    assert local + "@" not in masked
+    shown = masked.partition("***")[0]
+    assert len(shown) <= 2
+    assert len(shown) < len(local) or len(local) == 1
+
+
+@given(st.text())
+def test_mask_email_total_on_any_text(text: str) -> None:
+    masked = mask_email(text)
+    shown, stars, domain = masked.partition("***")
+    assert stars == "***"
+    assert len(shown) <= 2
+    assert domain == "" or (domain.startswith("@") and domain.count("@") == 1)
+
+
+@pytest.mark.parametrize(
+    ("raw", "platform", "expected"),
+    [
+        ("123+octo@users.noreply.github.com", None, NoreplyAddress(GH, "123", "octo")),
+        ("octo@users.noreply.github.com", None, NoreplyAddress(GH, None, "octo")),
+        ("123+Octo@Users.Noreply.GitHub.com", GH, NoreplyAddress(GH, "123", "Octo")),
+        (
+            "49699333+dependabot[bot]@users.noreply.github.com",
+            GH,
+            NoreplyAddress(GH, "49699333", "dependabot[bot]"),
+        ),
+        ("11593811+feng@user.noreply.gitee.com", None, NoreplyAddress(GE, "11593811", "feng")),
+        ("feng@user.noreply.gitee.com", GE, NoreplyAddress(GE, None, "feng")),
+        ("123+octo@users.noreply.github.com", GE, None),  # another platform's noreply
+        ("11593811+feng@user.noreply.gitee.com", GH, None),
+        ("noreply@github.com", None, None),
+        ("octo@github.com", None, None),
+        ("+octo@users.noreply.github.com", None, None),
+        ("12+@users.noreply.github.com", None, None),
+        ("a b@users.noreply.github.com", None, None),
+        ("users.noreply.github.com", None, None),
+    ],
+)
+def test_parse_noreply(
+    raw: str, platform: Platform | None, expected: NoreplyAddress | None
+) -> None:
+    assert parse_noreply(raw, platform=platform) == expected
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        (
+            "Fix it\n\nBody text.\n\nCo-authored-by: Ann Smith <ann@example.com>\n",
+            (GitPerson("Ann Smith", "ann@example.com"),),
+        ),
+        (
+            "Fix\n\nco-AUTHORED-BY:   Bob <Bob@X.org>  \nSigned-off-by: Z <z@z.org>\n"
+            "Co-authored-by: Cy <cy@y.org>",
+            (GitPerson("Bob", "Bob@X.org"), GitPerson("Cy", "cy@y.org")),
+        ),
+        ("Fix\r\n\r\nCo-authored-by: Ann <ann@x.org>\r\n\r\n", (GitPerson("Ann", "ann@x.org"),)),
+        # not in the last paragraph
+        ("Fix\n\nCo-authored-by: Ann <ann@x.org>\n\nMore text.", ()),
+        # the subject is never a trailer
+        ("Co-authored-by: Ann <ann@x.org>", ()),
+        # malformed lines are skipped, good ones kept
+        (
+            "Fix\n\nCo-authored-by: NoEmail\nCo-authored-by: Bad <not-an-email>\n"
+            "Co-authored-by: Two <a@b.c> <d@e.f>\nCo-authored-by <x@y.z>\n"
+            "Co-authored-by: Ok <ok@x.org>",
+            (GitPerson("Ok", "ok@x.org"),),
+        ),
+        # repeats collapse by normalised email
+        (
+            "Fix\n\nCo-authored-by: Ann <ann@x.org>\nCo-authored-by: ANN <ANN@x.org>",
+            (GitPerson("Ann", "ann@x.org"),),
+        ),
+        ("Fix\n\nCo-authored-by: <anon@x.org>", (GitPerson("", "anon@x.org"),)),
+        ("", ()),
+    ],
+)
+def test_parse_coauthors(message: str, expected: tuple[GitPerson, ...]) -> None:
+    assert parse_coauthors(message) == expected
+
+
+@given(st.text())
+def test_parse_coauthors_never_raises(message: str) -> None:
+    for person in parse_coauthors(message):
+        assert "@" in person.email
+
+
+def test_identity_keys() -> None:
+    account = Account(GH, "123", "octo")
+    assert Identity.of_account(account).key == "github:123"
+    assert Identity.of_account(Account(GE, "456", "feng")).key == "gitee:456"
+    email = Identity.of_email("  Foo@Example.COM ")
+    assert email.key == "email:foo@example.com"
+    assert email.email == "foo@example.com"
+    assert not email.is_account
+    assert Identity.of_account(account).is_account
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        {"platform": GH},
+        {"account_id": "1"},
+        {"platform": GH, "account_id": "1", "email": "a@b.c"},
+        {"login": "x", "email": "a@b.c"},
+        {"platform": GH, "email": "a@b.c"},
+    ],
+)
+def test_identity_rejects_mixed_kinds(kwargs: dict[str, object]) -> None:
+    with pytest.raises(ValueError):
+        Identity(**kwargs)  # type: ignore[arg-type]
+
+
+def person(email: str, name: str = "Some Name") -> GitPerson:
+    return GitPerson(name, email)
+
+
+def commit(
+    sha: str,
+    author: str,
+    *,
+    author_account: Account | None = None,
+    committer: str | None = None,
+    committer_account: Account | None = None,
+    message: str = "Change",
+) -> Commit:
+    return Commit(
+        sha=sha,
+        author=person(author),
+        committer=person(committer if committer is not None else author),
+        message=message,
+        author_account=author_account,
+        committer_account=committer_account if committer is not None else author_account,
+    )
+
+
+OCTO = Account(GH, "1", "octo")
+HUBOT = Account(GH, "2", "hubot")
+WEB_FLOW = Account(GH, "19864447", "web-flow")
+
+
+def keys(found: tuple[Contributor, ...]) -> list[str]:
+    return [c.key for c in found]
+
+
+def run(
+    commits: list[Commit],
+    *,
+    platform: Platform = GH,
+    co_authors: CoAuthorPolicy = CoAuthorPolicy.REQUIRE,
+    check_committers: bool = False,
+) -> tuple[Contributor, ...]:
+    return contributors(
+        commits, platform=platform, co_authors=co_authors, check_committers=check_committers
+    )
+
+
+def test_linked_author_is_the_account() -> None:
+    (only,) = run([commit("a1", "octo@example.com", author_account=OCTO)])
+    assert only.identity == Identity(platform=GH, account_id="1", login="octo")
+    assert only.roles == {Role.AUTHOR}
+    assert only.shas == ("a1",)
+    assert only.emails == ("octo@example.com",)
+    assert not only.is_bot
+
+
+@pytest.mark.parametrize(
+    ("email", "platform", "key", "login"),
+    [
+        ("77+octo@users.noreply.github.com", GH, "github:77", "octo"),
+        ("77+octo@users.noreply.github.com", GE, "email:77+octo@users.noreply.github.com", None),
+        ("88+feng@user.noreply.gitee.com", GE, "gitee:88", "feng"),
+        ("octo@users.noreply.github.com", GH, "email:octo@users.noreply.github.com", None),
+        ("Someone@Example.com", GH, "email:someone@example.com", None),
+    ],
+)
+def test_unlinked_author_resolution(
+    email: str, platform: Platform, key: str, login: str | None
+) -> None:
+    (only,) = run([commit("a1", email)], platform=platform)
+    assert only.key == key
+    assert only.login == login
+    assert only.emails == (email,)
+
+
+def test_committers_only_when_asked_and_never_web_committers() -> None:
+    commits = [
+        commit(
+            "a1",
+            "octo@x.org",
+            author_account=OCTO,
+            committer="hubot@x.org",
+            committer_account=HUBOT,
+        ),
+        commit("a2", "octo@x.org", author_account=OCTO, committer="noreply@github.com"),
+        commit(
+            "a3",
+            "octo@x.org",
+            author_account=OCTO,
+            committer="other@x.org",
+            committer_account=WEB_FLOW,
+        ),
+        commit("a4", "octo@x.org", author_account=OCTO, committer="NoReply@Gitee.com"),
+    ]
+    assert keys(run(commits)) == ["github:1"]
+    found = run(commits, check_committers=True)
+    assert keys(found) == ["github:1", "github:2"]
+    assert found[1].roles == {Role.COMMITTER}
+    assert found[1].shas == ("a1",)
+
+
+def test_committer_same_as_author_adds_a_role() -> None:
+    (only,) = run([commit("a1", "octo@x.org", author_account=OCTO)], check_committers=True)
+    assert only.roles == {Role.AUTHOR, Role.COMMITTER}
+
+
+@pytest.mark.parametrize(
+    ("platform", "email", "account", "expected"),
+    [
+        (GH, "noreply@github.com", None, True),
+        (GH, "x@y.org", WEB_FLOW, True),
+        (GE, "noreply@gitee.com", None, True),
+        (GE, "x@y.org", Account(GE, "5", "web-flow"), False),
+        (GH, "x@y.org", Account(GE, "5", "web-flow"), False),
+        (GH, "x@y.org", OCTO, False),
+        (GE, "x@y.org", Account(GE, "6", "gitee"), False),
+    ],
+)
+def test_is_web_committer(
+    platform: Platform, email: str, account: Account | None, expected: bool
+) -> None:
+    assert is_web_committer(platform, person(email), account) is expected
+
+
+TRAILERS = "Change\n\nCo-authored-by: Ann <ann@x.org>\nCo-authored-by: O <OCTO@x.org>"
+
+
+@pytest.mark.parametrize(
+    ("policy", "expected"),
+    [
+        (CoAuthorPolicy.REQUIRE, ["github:1", "email:ann@x.org"]),
+        (CoAuthorPolicy.WARN, ["github:1", "email:ann@x.org"]),
+        (CoAuthorPolicy.IGNORE, ["github:1"]),
+    ],
+)
+def test_coauthors_by_policy(policy: CoAuthorPolicy, expected: list[str]) -> None:
+    found = run(
+        [commit("a1", "octo@x.org", author_account=OCTO, message=TRAILERS)], co_authors=policy
+    )
+    assert keys(found) == expected
+    if policy is not CoAuthorPolicy.IGNORE:
+        # octo's trailer email is the one the forge linked to octo: one person, two roles
+        assert found[0].roles == {Role.AUTHOR, Role.CO_AUTHOR}
+        assert found[1].roles == {Role.CO_AUTHOR}
+
+
+def test_merge_keeps_first_seen_order_unique_shas_and_emails() -> None:
+    found = run(
+        [
+            commit("a1", "ann@x.org"),
+            commit("a2", "octo@x.org", author_account=OCTO),
+            commit("a3", "ANN@x.org "),
+            commit("a4", "octo@work.org", author_account=OCTO),
+            commit("a5", "ann@x.org", message="Fix\n\nCo-authored-by: A <ann@x.org>"),
+        ]
+    )
+    assert keys(found) == ["email:ann@x.org", "github:1"]
+    ann, octo = found
+    assert ann.shas == ("a1", "a3", "a5")
+    assert ann.emails == ("ann@x.org",)
+    assert ann.roles == {Role.AUTHOR, Role.CO_AUTHOR}
+    assert octo.shas == ("a2", "a4")
+    assert octo.emails == ("octo@x.org", "octo@work.org")
+
+
+def test_unlinked_commit_resolves_through_an_email_the_forge_linked_elsewhere() -> None:
+    found = run([commit("a1", "octo@x.org"), commit("a2", "Octo@X.org", author_account=OCTO)])
+    assert keys(found) == ["github:1"]
+    assert found[0].shas == ("a1", "a2")
+
+
+def test_forge_login_wins_over_noreply_login() -> None:
+    renamed = Account(GH, "77", "new-name")
+    found = run(
+        [
+            commit("a1", "77+old-name@users.noreply.github.com"),
+            commit("a2", "new@x.org", author_account=renamed),
+        ]
+    )
+    assert keys(found) == ["github:77"]
+    assert found[0].login == "new-name"
+
+
+@pytest.mark.parametrize(
+    ("the_commit", "is_bot"),
+    [
+        (commit("a1", "b@x.org", author_account=Account(GH, "9", "some-app", is_bot=True)), True),
+        (commit("a1", "b@x.org", author_account=Account(GH, "9", "renovate[bot]")), True),
+        (commit("a1", "49699333+dependabot[bot]@users.noreply.github.com"), True),
+        (commit("a1", "dependabot[bot]@users.noreply.github.com"), False),  # email only
+        (commit("a1", "b@x.org", author_account=Account(GH, "9", "botanist")), False),
+    ],
+)
+def test_bots(the_commit: Commit, is_bot: bool) -> None:
+    (only,) = run([the_commit])
+    assert only.is_bot is is_bot
+
+
+def test_no_commits() -> None:
+    assert run([]) == ()

@@ -1,0 +1,359 @@
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.core.coverage import Allowlist, ContributorResult, Coverage, Verdict, evaluate
+from bot.core.decision import Problem, Report
+from bot.core.identity import Contributor, Identity, contributors
+from bot.core.messages import (
+    MARKER,
+    MAX_STATUS_DESCRIPTION,
+    TEMPLATE_KEYS,
+    Links,
+    TemplateError,
+    Templates,
+    display_name,
+    emails_settings_url,
+    load_templates,
+    render_comment,
+    render_report,
+    render_status,
+)
+from bot.core.model import (
+    Account,
+    Agreement,
+    AgreementVersion,
+    CoAuthorPolicy,
+    Commit,
+    GitPerson,
+    Platform,
+    Role,
+)
+
+GH = Platform.GITHUB
+GE = Platform.GITEE
+TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates" / "comments"
+SHIPPED = {path.stem: path.read_text(encoding="utf-8") for path in TEMPLATE_DIR.glob("*.md")}
+TEMPLATES = load_templates(SHIPPED)
+LINKS = Links(
+    sign_url="https://cla.example/sign/github/o/r/5",
+    web_url="https://github.com/",
+    me_url="https://cla.example/me",
+)
+AUTHOR = frozenset({Role.AUTHOR})
+SHA = "abc1234" + "f" * 33
+
+
+def acct(
+    login: str, account_id: str = "1", *, bot: bool = False, roles: frozenset[Role] = AUTHOR
+) -> Contributor:
+    identity = Identity(platform=GH, account_id=account_id, login=login)
+    return Contributor(identity, roles, (SHA,), (f"{login}@mail.org",), bot)
+
+
+def mail(email: str, *shas: str, roles: frozenset[Role] = AUTHOR) -> Contributor:
+    return Contributor(Identity.of_email(email), roles, shas or (SHA,), (email,), False)
+
+
+def result(
+    contributor: Contributor, verdict: Verdict, *, blocking: bool | None = None
+) -> ContributorResult:
+    if blocking is None:
+        blocking = verdict not in (Verdict.SIGNED, Verdict.ALLOWLISTED)
+    return ContributorResult(contributor, verdict, None, blocking)
+
+
+def comment(
+    coverage: Coverage,
+    *,
+    platform: Platform = GH,
+    templates: Templates = TEMPLATES,
+    links: Links = LINKS,
+) -> str:
+    return render_comment(
+        coverage,
+        templates=templates,
+        platform=platform,
+        links=links,
+        agreement_title="Example Individual CLA",
+    )
+
+
+def test_shipped_templates_are_exactly_the_needed_keys() -> None:
+    assert set(SHIPPED) == set(TEMPLATE_KEYS)
+
+
+def test_blocked_comment_names_everyone_by_group() -> None:
+    coverage = Coverage(
+        (
+            result(acct("signed-one", "1"), Verdict.SIGNED),
+            result(acct("octo", "2"), Verdict.UNSIGNED),
+            result(acct("old-signer", "3"), Verdict.RESIGN),
+            result(mail("john.doe@example.com", SHA, "1234567890"), Verdict.UNLINKED),
+            result(acct("private", "4"), Verdict.RESTRICTED),
+            result(acct("some-app[bot]", "5", bot=True), Verdict.UNSIGNED),
+            result(
+                acct("helper", "6", roles=frozenset({Role.CO_AUTHOR})),
+                Verdict.UNSIGNED,
+                blocking=False,
+            ),
+        )
+    )
+    body = comment(coverage)
+    assert body.startswith(MARKER + "\n")
+    sections = re.split(r"\n\n(?=\*\*)", body)
+
+    def section_with(text: str) -> str:
+        (found,) = [s for s in sections if text in s]
+        return found
+
+    assert "@signed-one" not in body
+    assert LINKS.sign_url in section_with("Please sign the CLA")
+    assert "@octo" in body and "@old-signer" in body
+    assert "@old-signer" not in section_with("Please sign the CLA")
+    assert "new version" in body and "@old-signer" in body
+    assert "`jo***@example.com`: `abc1234`, `1234567`" in body
+    assert SHA not in body
+    assert "https://github.com/settings/emails" in body
+    assert 'git commit --amend --author="Name <email-of-your-account>"' in body
+    assert "git push --force-with-lease" in body
+    assert "@private" in body and LINKS.me_url in body
+    assert "@some-app[bot]" in section_with("allowlist")
+    assert "@some-app[bot]" not in section_with("Please sign the CLA")
+    assert "@helper" in section_with("co-authors")
+    assert "All contributors are covered" not in body
+    assert "$" not in body
+
+
+def test_gitee_links_and_names() -> None:
+    body = comment(
+        Coverage((result(mail("x.y@example.cn"), Verdict.UNLINKED),)),
+        platform=GE,
+        links=Links(LINKS.sign_url, "https://gitee.com", LINKS.me_url),
+    )
+    assert "https://gitee.com/profile/emails" in body
+    assert "Gitee account" in body
+    assert "GitHub" not in body
+
+
+def test_covered_comment() -> None:
+    body = comment(Coverage((result(acct("octo"), Verdict.SIGNED),)))
+    assert body.startswith(MARKER)
+    assert "All contributors are covered by the Example Individual CLA" in body
+    assert "Please sign" not in body and "@octo" not in body
+
+
+def test_covered_comment_still_notes_warned_co_authors() -> None:
+    coverage = Coverage(
+        (
+            result(acct("octo"), Verdict.SIGNED),
+            result(
+                mail("ann@x.org", roles=frozenset({Role.CO_AUTHOR})),
+                Verdict.UNLINKED,
+                blocking=False,
+            ),
+        )
+    )
+    body = comment(coverage)
+    assert "All contributors are covered" in body
+    assert "`an***@x.org`" in body
+    assert "without failing the check" in body
+
+
+def test_many_commits_are_cut() -> None:
+    shas = tuple(f"{i:07d}" + "0" * 33 for i in range(13))
+    body = comment(Coverage((result(mail("ann@x.org", *shas), Verdict.UNLINKED),)))
+    assert "`0000009`" in body and "`0000010`" not in body
+    assert "… (+3)" in body
+
+
+@pytest.mark.parametrize(
+    ("contributor", "expected"),
+    [
+        (acct("octo"), "@octo"),
+        (acct("renovate[bot]"), "@renovate[bot]"),
+        (acct("evil](http://x)", "9"), "`github:9`"),
+        (acct("", "9"), "`github:9`"),
+        (mail("John.Doe@Example.com"), "`jo***@example.com`"),
+        (mail("not an email"), "`***`"),
+    ],
+)
+def test_display_name(contributor: Contributor, expected: str) -> None:
+    assert display_name(contributor) == expected
+
+
+@pytest.mark.parametrize(
+    ("platform", "base", "expected"),
+    [
+        (GH, "https://github.com", "https://github.com/settings/emails"),
+        (GH, "https://ghe.example/", "https://ghe.example/settings/emails"),
+        (GE, "https://gitee.com", "https://gitee.com/profile/emails"),
+    ],
+)
+def test_emails_settings_url(platform: Platform, base: str, expected: str) -> None:
+    assert emails_settings_url(platform, base) == expected
+
+
+@pytest.mark.parametrize(
+    ("blocking", "expected"),
+    [
+        (0, "All contributors are covered by the CLA"),
+        (1, "1 contributor must sign the CLA"),
+        (2, "2 contributors must sign the CLA"),
+        (250, "250 contributors must sign the CLA"),
+    ],
+)
+def test_status(blocking: int, expected: str) -> None:
+    coverage = Coverage(
+        (
+            result(acct("ok", "0"), Verdict.SIGNED),
+            *(result(acct(f"u{i}", str(i + 1)), Verdict.UNSIGNED) for i in range(blocking)),
+        )
+    )
+    assert render_status(coverage, templates=TEMPLATES) == expected
+
+
+def test_status_is_cut_to_140_characters() -> None:
+    long = load_templates({**SHIPPED, "status_blocked_other": "$count " + "word " * 60})
+    coverage = Coverage(tuple(result(acct(f"u{i}", str(i)), Verdict.UNSIGNED) for i in range(2)))
+    description = render_status(coverage, templates=long)
+    assert len(description) == MAX_STATUS_DESCRIPTION
+    assert description.startswith("2 word") and description.endswith("…")
+    assert "\n" not in description
+
+
+def test_render_report() -> None:
+    coverage = Coverage((result(acct("octo"), Verdict.UNSIGNED),))
+    report = render_report(
+        coverage, templates=TEMPLATES, platform=GH, links=LINKS, agreement_title="CLA"
+    )
+    assert report == Report(
+        "1 contributor must sign the CLA",
+        comment(coverage).replace("Example Individual CLA", "CLA"),
+    )
+    problem = render_report(
+        Problem.NO_AGREEMENT, templates=TEMPLATES, platform=GH, links=LINKS, agreement_title="CLA"
+    )
+    assert problem == Report("No CLA is configured for this repository", "")
+    for skipped in (Problem.PR_CLOSED, Problem.STALE_HEAD):
+        assert (
+            render_report(
+                skipped, templates=TEMPLATES, platform=GH, links=LINKS, agreement_title="CLA"
+            )
+            is None
+        )
+
+
+def test_other_language_texts() -> None:
+    chinese = {
+        **SHIPPED,
+        "section_sign": "请签署 CLA：$sign_url\n\n$people",
+        "status_blocked_one": "$count 位贡献者需要签署 CLA",
+    }
+    templates = load_templates(chinese)
+    coverage = Coverage((result(acct("octo"), Verdict.UNSIGNED),))
+    assert "请签署 CLA：https://cla.example/sign/github/o/r/5\n\n- @octo" in comment(
+        coverage, templates=templates
+    )
+    assert render_status(coverage, templates=templates) == "1 位贡献者需要签署 CLA"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"section_sign": None}, "missing templates: section_sign"),
+        ({"section_sign": "$people $sign_url $email"}, "section_sign: unknown placeholders email"),
+        ({"section_sign": "$people"}, "section_sign: missing placeholders sign_url"),
+        ({"section_unlinked": "$commits"}, "section_unlinked: missing placeholders emails_url"),
+        ({"status_covered": "costs $ 5"}, "status_covered: malformed placeholder"),
+        ({"status_blocked_other": "many must sign"}, "missing placeholders count"),
+    ],
+)
+def test_load_templates_rejects(change: dict[str, str | None], message: str) -> None:
+    texts = {k: v for k, v in {**SHIPPED, **change}.items() if v is not None}
+    with pytest.raises(TemplateError, match=message):
+        load_templates(texts)
+
+
+def test_load_templates_ignores_extra_keys_and_accepts_escaped_dollars() -> None:
+    templates = load_templates({**SHIPPED, "README": "$whatever", "status_covered": "$$0 due"})
+    assert "README" not in templates.texts
+    assert render_status(Coverage(()), templates=templates) == "$0 due"
+
+
+def test_missing_values_raise() -> None:
+    with pytest.raises(KeyError):
+        TEMPLATES.render("section_sign", people="- @octo")
+
+
+def test_names_from_commits_never_reach_the_comment() -> None:
+    commits = [
+        Commit(
+            "a" * 40,
+            GitPerson("Jane Secretname", "jane@corp.example"),
+            GitPerson("Jane Secretname", "jane@corp.example"),
+            "Fix\n\nCo-authored-by: Rolf Hiddenname <rolf@corp.example>",
+        ),
+        Commit(
+            "b" * 40,
+            GitPerson("Otto Private", "otto@x.org"),
+            GitPerson("Otto Private", "otto@x.org"),
+            "Other",
+            author_account=Account(GH, "3", "otto"),
+        ),
+    ]
+    found = contributors(
+        commits, platform=GH, co_authors=CoAuthorPolicy.WARN, check_committers=True
+    )
+    agreement = Agreement("icla", "CLA", (AgreementVersion("icla", "1", "0" * 64),))
+    coverage = evaluate(
+        found, {}, agreement=agreement, allowlist=Allowlist(), co_authors=CoAuthorPolicy.WARN
+    )
+    body = comment(coverage)
+    for secret in (
+        "Jane",
+        "Secretname",
+        "Rolf",
+        "Hiddenname",
+        "Otto Private",
+        "jane@corp.example",
+        "rolf@corp.example",
+        "otto@x.org",
+    ):
+        assert secret not in body
+    assert "@otto" in body and "`ja***@corp.example`" in body and "`ro***@corp.example`" in body
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.emails(),
+            st.sampled_from([Verdict.UNLINKED, Verdict.RESIGN, Verdict.RESTRICTED, Verdict.SIGNED]),
+        ),
+        max_size=5,
+    ),
+    st.booleans(),
+)
+def test_render_never_contains_a_full_email(people: list[tuple[str, Verdict]], warn: bool) -> None:
+    results = tuple(
+        result(
+            mail(email, roles=frozenset({Role.CO_AUTHOR}) if warn else AUTHOR),
+            verdict,
+            blocking=False if warn else None,
+        )
+        for email, verdict in people
+    )
+    coverage = Coverage(results)
+    body = comment(coverage).lower()
+    description = render_status(coverage, templates=TEMPLATES).lower()
+    for email, _ in people:
+        local, _, domain = email.lower().rpartition("@")
+        for text in (body, description):
+            assert email.lower() not in text
+            if set(local) - {"*"}:
+                assert f"{local}@{domain}" not in text
