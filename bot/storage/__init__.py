@@ -1,0 +1,1 @@
+"""The database: models, sessions, repositories, field encryption and migrations."""

@@ -1,0 +1,297 @@
+"""Typed SQLAlchemy models. Every schema change is an Alembic revision in ``migrations/``.
+
+Personal fields (names, emails, addresses, phones, faxes) exist only as ``*_ct`` ciphertext
+columns written by :class:`bot.storage.crypto.FieldCipher`, bound to their table, column and the
+row's ``uid``; emails are found through the ``email_bidx`` keyed blind index.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite stores naive values)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_uid() -> str:
+    return uuid.uuid4().hex
+
+
+IntPK = Annotated[int, mapped_column(Integer, primary_key=True, autoincrement=True)]
+BigIntPK = Annotated[
+    int,
+    mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+]
+Timestamp = Annotated[datetime, mapped_column(UTCDateTime())]
+Ciphertext = Annotated[str | None, mapped_column(Text, nullable=True)]
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON(),
+    }
+
+
+class JobStatus(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    IGNORED = "ignored"  # stored for dedupe; nothing to do
+    COALESCED = "coalesced"  # satisfied by another job's run for the same PR
+    DEAD = "dead"  # gave up after max attempts; kept with its last error
+
+
+class JobKind(enum.StrEnum):
+    CHECK = "check"  # evaluate a PR and report it
+    COMMAND = "command"  # comment commands other than a bare re-check
+    INSTALLATION = "installation"  # bookkeeping, done at once
+
+
+# --- forge side -----------------------------------------------------------------------------
+
+
+class Installation(Base):
+    __tablename__ = "installations"
+    __table_args__ = (UniqueConstraint("platform", "installation_id"),)
+
+    id: Mapped[IntPK]
+    platform: Mapped[str] = mapped_column(String(16))
+    installation_id: Mapped[int] = mapped_column(BigInteger)
+    account_login: Mapped[str] = mapped_column(String(255))
+    suspended_at: Mapped[datetime | None]
+    deleted_at: Mapped[datetime | None]
+    paused_until: Mapped[datetime | None]  # rate limited: its jobs wait until then
+    created_at: Mapped[Timestamp] = mapped_column(default=utcnow)
+    updated_at: Mapped[Timestamp] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Repository(Base):
+    __tablename__ = "repositories"
+    __table_args__ = (UniqueConstraint("platform", "full_name"),)
+
+    id: Mapped[IntPK]
+    platform: Mapped[str] = mapped_column(String(16))
+    forge_repo_id: Mapped[int | None] = mapped_column(BigInteger)
+    full_name: Mapped[str] = mapped_column(String(255))
+    installation_id: Mapped[int | None] = mapped_column(BigInteger)
+    removed_at: Mapped[datetime | None]
+    created_at: Mapped[Timestamp] = mapped_column(default=utcnow)
+
+
+# --- agreements and signers -----------------------------------------------------------------
+
+
+class AgreementRow(Base):
+    __tablename__ = "agreements"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    title: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(16), default="individual")
+    created_at: Mapped[Timestamp] = mapped_column(default=utcnow)
+
+
+class AgreementVersionRow(Base):
+    __tablename__ = "agreement_versions"
+    __table_args__ = (UniqueConstraint("agreement_id", "version"),)
+
+    id: Mapped[IntPK]
+    agreement_id: Mapped[str] = mapped_column(ForeignKey("agreements.id"))
+    version: Mapped[str] = mapped_column(String(32))
+    position: Mapped[int] = mapped_column(Integer)  # order of publication
+    text_sha256: Mapped[str] = mapped_column(String(64))
+    compatible: Mapped[bool]
+    fields: Mapped[dict[str, Any]]
+    published_at: Mapped[Timestamp] = mapped_column(default=utcnow)
+
+
+class Signer(Base):
+    """One person. Contact fields are ciphertexts bound to (signers, column, uid)."""
+
+    __tablename__ = "signers"
+
+    id: Mapped[IntPK]
+    uid: Mapped[str] = mapped_column(String(32), unique=True, default=new_uid)
+    name_ct: Mapped[Ciphertext]
+    address_ct: Mapped[Ciphertext]
+    phone_ct: Mapped[Ciphertext]
+    fax_ct: Mapped[Ciphertext]
+    restricted_at: Mapped[datetime | None]
+    created_at: Mapped[Timestamp] = mapped_column(default=utcnow)
+    updated_at: Mapped[Timestamp] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class SignerAccount(Base):
+    """A platform account linked to a signer. Logins are public handles; ids are stable."""
+
+    __tablename__ = "signer_accounts"
+    __table_args__ = (UniqueConstraint("platform", "account_id"),)
+
+    id: Mapped[IntPK]
+    signer_id: Mapped[int] = mapped_column(ForeignKey("signers.id", ondelete="CASCADE"), index=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    account_id: Mapped[str] = mapped_column(String(64))
+    login: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[Timestamp] = mapped_column(default=utcnow)
+
+
+class SignerEmail(Base):
+    """A verified email of a signer: ciphertext plus keyed blind index for lookups."""
+
+    __tablename__ = "signer_emails"
+    __table_args__ = (UniqueConstraint("signer_id", "email_bidx"),)
+
+    id: Mapped[IntPK]
+    uid: Mapped[str] = mapped_column(String(32), unique=True, default=new_uid)
+    signer_id: Mapped[int] = mapped_column(ForeignKey("signers.id", ondelete="CASCADE"), index=True)
+    email_ct: Mapped[str] = mapped_column(Text)
+    email_bidx: Mapped[str] = mapped_column(String(64), index=True)
+    verified: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[Timestamp] = mapped_column(default=utcnow)
+
+
+class Signature(Base):
+    __tablename__ = "signatures"
+
+    id: Mapped[IntPK]
+    signer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("signers.id", ondelete="SET NULL"), index=True
+    )
+    agreement_version_id: Mapped[int] = mapped_column(ForeignKey("agreement_versions.id"))
+    source: Mapped[str] = mapped_column(String(16))  # web / import
+    signed_at: Mapped[Timestamp]
+    revoked_at: Mapped[datetime | None]
+    erased_at: Mapped[datetime | None]
+    # Erasure tombstone: a keyed hash of the platform account, no contact data.
+    account_hash: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[Timestamp] = mapped_column(default=utcnow)
+
+
+# --- deliveries = jobs ----------------------------------------------------------------------
+
+
+class Job(Base):
+    """A stored webhook delivery and the work it asks for: the durable queue.
+
+    ``delivery_key`` is the forge's delivery id (or a derived key) and dedupes redeliveries;
+    ``pr_key`` (``platform:owner/repo#n``) lets the worker coalesce a burst for one PR.
+    ``payload`` holds only the fields the job needs, never a raw body.
+    """
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        UniqueConstraint("platform", "delivery_key"),
+        Index("ix_jobs_claim", "status", "run_after"),
+        Index("ix_jobs_pr_key_status", "pr_key", "status"),
+    )
+
+    id: Mapped[BigIntPK]
+    platform: Mapped[str] = mapped_column(String(16))
+    delivery_key: Mapped[str] = mapped_column(String(128))
+    event: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str | None] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    pr_key: Mapped[str | None] = mapped_column(String(300))
+    installation_id: Mapped[int | None] = mapped_column(BigInteger)
+    payload: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(16), default=JobStatus.QUEUED)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    run_after: Mapped[Timestamp] = mapped_column(default=utcnow)
+    lease_until: Mapped[datetime | None]
+    locked_by: Mapped[str | None] = mapped_column(String(64))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[Timestamp] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+
+
+# --- PR checks ------------------------------------------------------------------------------
+
+
+class PrCheck(Base):
+    """The bot's record of one PR: what it last reported and who blocks it."""
+
+    __tablename__ = "pr_checks"
+    __table_args__ = (UniqueConstraint("platform", "repo_full_name", "number"),)
+
+    id: Mapped[IntPK]
+    platform: Mapped[str] = mapped_column(String(16))
+    repo_full_name: Mapped[str] = mapped_column(String(255))
+    repo_id: Mapped[int | None] = mapped_column(BigInteger)
+    installation_id: Mapped[int | None] = mapped_column(BigInteger)
+    number: Mapped[int] = mapped_column(Integer)
+    head_sha: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16), default="open")
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    status_state: Mapped[str | None] = mapped_column(String(16))
+    status_description: Mapped[str | None] = mapped_column(String(140))
+    status_sha: Mapped[str | None] = mapped_column(String(64))
+    comment_id: Mapped[int | None] = mapped_column(BigInteger)
+    comment_sha256: Mapped[str | None] = mapped_column(String(64))
+    checked_at: Mapped[datetime | None]
+    created_at: Mapped[Timestamp] = mapped_column(default=utcnow)
+    updated_at: Mapped[Timestamp] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class PrBlocker(Base):
+    """An identity that blocks a PR: ``github:123`` / ``gitee:45`` or ``email:<blind index>``.
+
+    Never a plain email. Signing looks these up to re-check every PR the signer blocked.
+    """
+
+    __tablename__ = "pr_blockers"
+    __table_args__ = (UniqueConstraint("pr_check_id", "identity_key"),)
+
+    id: Mapped[IntPK]
+    pr_check_id: Mapped[int] = mapped_column(ForeignKey("pr_checks.id", ondelete="CASCADE"))
+    identity_key: Mapped[str] = mapped_column(String(100), index=True)
+    created_at: Mapped[Timestamp] = mapped_column(default=utcnow)
