@@ -1,0 +1,1 @@
+"""The imperative shell towards the forges: GitHub and Gitee."""

@@ -1,0 +1,213 @@
+"""GitHub App authentication: the App JWT and a cache of installation access tokens.
+
+* App JWT — RS256 with the App's private key; ``iat`` back-dated 60 s for clock drift, ``exp``
+  at most 10 minutes after ``iat``; ``iss`` = App id.
+  https://docs.github.com/en/apps/creating-github-apps/authenticating-with-a-github-app/generating-a-json-web-token-jwt-for-a-github-app
+* Installation token — ``POST /app/installations/{installation_id}/access_tokens`` with the JWT
+  → ``201 {"token", "expires_at"}``, valid one hour. Cached per installation, refreshed when less
+  than five minutes remain, minted once for any number of concurrent callers (single flight),
+  dropped after a 401.
+  https://docs.github.com/en/apps/creating-github-apps/authenticating-with-a-github-app/authenticating-as-a-github-app-installation
+
+Tokens and keys never appear in logs, exception messages or ``repr``.
+
+Errors follow ``bot.platforms.base``: a rejected JWT, an unknown / deleted / suspended
+installation → ``ForgeAuthError``; 5xx, timeouts, connection errors → ``RetryableForgeError``;
+rate limits → ``RateLimited``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import aiohttp
+import jwt
+
+from bot.platforms.base import ForgeAuthError, ForgeError, RateLimited, RetryableForgeError
+
+__all__ = [
+    "JWT_BACKDATE_S",
+    "JWT_LIFETIME_S",
+    "TOKEN_REFRESH_MARGIN_S",
+    "InstallationTokens",
+    "make_app_jwt",
+    "rate_limit_until",
+]
+
+log = logging.getLogger(__name__)
+
+JWT_BACKDATE_S = 60
+JWT_LIFETIME_S = 540  # exp = now + 540, so exp − iat = 600 s: GitHub's maximum
+TOKEN_REFRESH_MARGIN_S = 300
+SECONDARY_LIMIT_WAIT_S = 60
+ACCEPT = "application/vnd.github+json"
+API_VERSION = "2022-11-28"
+
+
+def make_app_jwt(*, app_id: str, private_key: str, now: float) -> str:
+    """A JWT authenticating as the App: ``iat = now − 60``, ``exp = now + 540``, ``iss = app_id``.
+
+    ``exp − iat`` is exactly 600 s, GitHub's upper bound.
+    """
+    issued_at = int(now) - JWT_BACKDATE_S
+    payload = {"iat": issued_at, "exp": int(now) + JWT_LIFETIME_S, "iss": str(app_id)}
+    return jwt.encode(payload, private_key, algorithm="RS256")
+
+
+def _is_secondary_limit(message: str) -> bool:
+    text = message.lower()
+    return "secondary rate limit" in text or "abuse" in text or "rate limit" in text
+
+
+def rate_limit_until(
+    status: int, headers: Mapping[str, str], message: str, *, now: float
+) -> datetime | None:
+    """When a 403/429 answer is a rate limit, the moment to try again; else ``None``.
+
+    Order from GitHub's guidance: ``retry-after`` seconds if present; else
+    ``x-ratelimit-reset`` when ``x-ratelimit-remaining`` is 0; else, for a 429 or a 403 whose
+    message names a (secondary) rate limit, one minute from ``now``.
+    https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api#exceeding-the-rate-limit
+    """
+    if status not in (403, 429):
+        return None
+    lower = {k.lower(): v for k, v in headers.items()}
+    retry_after = lower.get("retry-after", "").strip()
+    if retry_after.isdigit():
+        return datetime.fromtimestamp(now + int(retry_after), tz=UTC)
+    remaining = lower.get("x-ratelimit-remaining", "").strip()
+    reset = lower.get("x-ratelimit-reset", "").strip()
+    if remaining == "0" and reset.isdigit():
+        return datetime.fromtimestamp(max(int(reset), now), tz=UTC)
+    if status == 429 or remaining == "0" or _is_secondary_limit(message):
+        return datetime.fromtimestamp(now + SECONDARY_LIMIT_WAIT_S, tz=UTC)
+    return None
+
+
+def _parse_expires_at(value: object) -> float:
+    if not isinstance(value, str):
+        raise ValueError("expires_at missing")
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    value: str
+    expires_at: float  # epoch seconds
+
+    def __repr__(self) -> str:  # never show the secret
+        return f"_Token(expires_at={self.expires_at})"
+
+
+class InstallationTokens:
+    """Installation access tokens, cached per installation and minted single-flight.
+
+    ``clock`` returns epoch seconds (``time.time``); it drives both the JWT claims and the
+    refresh decision, so tests can move time.
+    """
+
+    def __init__(
+        self,
+        *,
+        session: aiohttp.ClientSession,
+        api_url: str,
+        app_id: str,
+        private_key: str,
+        clock: Callable[[], float],
+        timeout_s: float = 10.0,
+        requester: str = "cla-bot",
+        refresh_margin_s: float = TOKEN_REFRESH_MARGIN_S,
+    ) -> None:
+        self._session = session
+        self._api_url = api_url.rstrip("/")
+        self._app_id = str(app_id)
+        self._private_key = private_key
+        self._clock = clock
+        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self._requester = requester
+        self._refresh_margin_s = refresh_margin_s
+        self._cache: dict[int, _Token] = {}
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    def __repr__(self) -> str:
+        return f"InstallationTokens(api_url={self._api_url!r}, app_id={self._app_id!r})"
+
+    def app_jwt(self) -> str:
+        """A fresh App JWT (for ``/app/...`` endpoints)."""
+        return make_app_jwt(app_id=self._app_id, private_key=self._private_key, now=self._clock())
+
+    def _fresh(self, installation_id: int) -> _Token | None:
+        tok = self._cache.get(installation_id)
+        if tok is not None and tok.expires_at - self._clock() >= self._refresh_margin_s:
+            return tok
+        return None
+
+    async def get(self, installation_id: int) -> str:
+        """A token for ``installation_id`` valid for at least the refresh margin."""
+        tok = self._fresh(installation_id)
+        if tok is not None:
+            return tok.value
+        lock = self._locks.setdefault(installation_id, asyncio.Lock())
+        async with lock:
+            tok = self._fresh(installation_id)  # another caller may have minted it meanwhile
+            if tok is None:
+                tok = await self._mint(installation_id)
+                self._cache[installation_id] = tok
+            return tok.value
+
+    def invalidate(self, installation_id: int, token: str) -> None:
+        """Forget ``token`` (after a 401). A newer token minted meanwhile is kept."""
+        tok = self._cache.get(installation_id)
+        if tok is not None and tok.value == token:
+            del self._cache[installation_id]
+
+    def forget(self, installation_id: int) -> None:
+        """Drop whatever is cached for the installation (e.g. it was deleted)."""
+        self._cache.pop(installation_id, None)
+
+    async def _mint(self, installation_id: int) -> _Token:
+        url = f"{self._api_url}/app/installations/{int(installation_id)}/access_tokens"
+        headers = {
+            "Authorization": f"Bearer {self.app_jwt()}",
+            "Accept": ACCEPT,
+            "User-Agent": self._requester,
+            "X-GitHub-Api-Version": API_VERSION,
+        }
+        what = f"installation token for {installation_id}"
+        try:
+            async with self._session.post(url, headers=headers, timeout=self._timeout) as resp:
+                status = resp.status
+                resp_headers = dict(resp.headers)
+                body = await resp.read()
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise RetryableForgeError(f"{what}: {type(exc).__name__}") from None
+        try:
+            data = json.loads(body) if body else None
+        except ValueError:
+            data = None
+        message = data.get("message", "") if isinstance(data, dict) else ""
+        message = str(message)[:200]
+        if status == 201 and isinstance(data, dict):
+            token = data.get("token")
+            try:
+                expires_at = _parse_expires_at(data.get("expires_at"))
+            except ValueError:
+                raise ForgeError(f"{what}: malformed answer", status=status) from None
+            if not isinstance(token, str) or not token:
+                raise ForgeError(f"{what}: malformed answer", status=status)
+            log.debug("minted %s, expires at %s", what, expires_at)
+            return _Token(token, expires_at)
+        until = rate_limit_until(status, resp_headers, message, now=self._clock())
+        if until is not None:
+            raise RateLimited(f"{what}: rate limited", until=until, status=status)
+        if status >= 500:
+            raise RetryableForgeError(f"{what}: HTTP {status}", status=status)
+        if status in (401, 403, 404, 410):
+            # 401: the JWT was refused; 403: suspended; 404/410: the installation is gone.
+            raise ForgeAuthError(f"{what}: HTTP {status} {message}".rstrip(), status=status)
+        raise ForgeError(f"{what}: HTTP {status} {message}".rstrip(), status=status)

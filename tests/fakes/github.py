@@ -1,0 +1,1855 @@
+"""A fake GitHub REST API: a real aiohttp server on 127.0.0.1 with in-memory state.
+
+It serves the endpoints the bot uses (paths exactly as GitHub's, also under ``/api/v3`` like
+GitHub Enterprise Server), and checks every request against the OpenAPI subset extracted from
+``@octokit/openapi`` (``tests/fixtures/github/openapi-subset.json``): the path must exist for the
+method, query and path parameters must be declared with the right type, and a JSON body must
+validate against the operation's request-body schema. A mismatch is answered with HTTP 599 and
+appended to ``fake.violations`` — tests assert ``fake.violations == []``. Every 2xx answer of the
+fake itself is validated against the operation's response schema too (a fake bug is a violation
+as well), so what the bot parses has GitHub's shape.
+
+Typical use::
+
+    async with FakeGitHub(app_id="1", public_key_pem=keys.public_pem) as fake:
+        fake.add_installation(7, repos=["octo/hello"])
+        pr = fake.add_pr("octo/hello", commits=3, author="alice")
+        ...  # point the bot at fake.url (or fake.ghes_url)
+        assert fake.status_for(pr.head_sha, "cla").state == "success"
+
+Auth: ``POST /app/installations/{id}/access_tokens`` and ``/app/hook/...`` need the App JWT
+(RS256, verified with the App's public key; ``iss`` = app id, ``iat`` not in the future beyond
+30 s, ``exp`` − ``iat`` ≤ 600 s, not expired). Repository routes need an installation token
+(``Authorization: token …`` or ``Bearer …``) of an installation that can see the repository:
+unknown, expired or revoked tokens get ``401 {"message": "Bad credentials"}``.
+
+Faults: ``fake.inject("GET", "/repos/{owner}/{repo}/pulls/{pull_number}", status=502)`` makes the
+next matching request(s) fail (``times``), optionally with headers/body or after ``delay_s``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import functools
+import itertools
+import json
+import math
+import re
+import secrets
+import time
+import urllib.parse
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http import HTTPStatus
+from pathlib import Path
+from typing import Any
+
+import jwt
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+OPENAPI_SUBSET = FIXTURES / "github" / "openapi-subset.json"
+WEBHOOK_FIXTURES = FIXTURES / "webhooks"
+GHES_PREFIX = "/api/v3"
+VIOLATION_STATUS = 599
+JWT_SKEW_S = 30
+JWT_MAX_LIFETIME_S = 600
+MAX_PR_COMMITS = 250
+STATUS_DESCRIPTION_MAX = 140
+STATUSES_PER_CONTEXT_MAX = 1000
+DOCS = "https://docs.github.com/rest"
+
+# -- the App's key pair --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AppKeyPair:
+    private_pem: str
+    public_pem: str
+
+
+@functools.cache
+def generate_app_keypair() -> AppKeyPair:
+    """An RSA-2048 key pair for the fake App; generated once per process (test session)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,  # what GitHub hands out
+        serialization.NoEncryption(),
+    ).decode()
+    public_pem = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    return AppKeyPair(private_pem=private_pem, public_pem=public_pem)
+
+
+# -- OpenAPI subset: routes and a validator for the keywords it uses ------------------------------
+
+SCHEMA_KEYWORDS = frozenset(
+    {
+        "$ref",
+        "additionalProperties",
+        "allOf",
+        "anyOf",
+        "default",
+        "deprecated",
+        "enum",
+        "format",
+        "items",
+        "maxItems",
+        "maxLength",
+        "minItems",
+        "minLength",
+        "nullable",
+        "oneOf",
+        "pattern",
+        "properties",
+        "readOnly",
+        "required",
+        "type",
+        "writeOnly",
+    }
+)
+
+
+@dataclass(frozen=True)
+class _Route:
+    template: str
+    regex: re.Pattern[str]
+    literals: int
+    methods: Mapping[str, Any]
+
+
+class OpenAPI:
+    """Routes and schemas of the extracted subset, with a small OpenAPI 3.0 schema validator.
+
+    Only the keywords in ``SCHEMA_KEYWORDS`` are understood; loading a subset that uses any
+    other keyword fails, so a re-extraction cannot silently weaken the checks.
+    """
+
+    def __init__(self, doc: Mapping[str, Any]) -> None:
+        self.doc = doc
+        self.source: Mapping[str, Any] = doc["source"]
+        self.schemas: Mapping[str, Any] = doc["components"]["schemas"]
+        routes = []
+        for template, methods in doc["paths"].items():
+            parts = []
+            literals = 0
+            for seg in template.strip("/").split("/"):
+                m = re.fullmatch(r"\{([a-z_]+)\}", seg)
+                if m:
+                    parts.append(f"(?P<{m.group(1)}>[^/]+)")
+                else:
+                    parts.append(re.escape(seg))
+                    literals += 1
+            regex = re.compile("/" + "/".join(parts))
+            routes.append(_Route(template, regex, literals, methods))
+        self.routes = sorted(routes, key=lambda r: -r.literals)
+        for schema in self._all_schemas():
+            self._check_keywords(schema)
+
+    @classmethod
+    def load(cls, path: Path = OPENAPI_SUBSET) -> OpenAPI:
+        return _load_openapi(path)
+
+    def _all_schemas(self) -> Iterable[Any]:
+        yield from self.schemas.values()
+        for methods in self.doc["paths"].values():
+            for op in methods.values():
+                for p in op["parameters"]:
+                    yield p["schema"]
+                if op["requestBody"] and op["requestBody"]["schema"]:
+                    yield op["requestBody"]["schema"]
+                for resp in op["responses"].values():
+                    if resp["schema"]:
+                        yield resp["schema"]
+
+    def _check_keywords(self, schema: Any) -> None:
+        if isinstance(schema, list):
+            for s in schema:
+                self._check_keywords(s)
+            return
+        if not isinstance(schema, dict):
+            return
+        unknown = set(schema) - SCHEMA_KEYWORDS
+        if unknown:
+            raise ValueError(f"schema keyword(s) the fake cannot check: {sorted(unknown)}")
+        for key, value in schema.items():
+            if key == "properties":
+                for sub in value.values():
+                    self._check_keywords(sub)
+            elif key in ("items", "additionalProperties", "oneOf", "anyOf", "allOf"):
+                self._check_keywords(value)
+
+    def match(self, raw_path: str) -> tuple[_Route, dict[str, str]] | None:
+        """The route for a raw (percent-encoded) path, with decoded path parameters."""
+        for route in self.routes:
+            m = route.regex.fullmatch(raw_path)
+            if m:
+                return route, {k: urllib.parse.unquote(v) for k, v in m.groupdict().items()}
+        return None
+
+    def resolve(self, ref: str) -> Any:
+        prefix = "#/components/schemas/"
+        if not ref.startswith(prefix):
+            raise ValueError(f"unsupported $ref {ref}")
+        return self.schemas[ref[len(prefix) :]]
+
+    def validate(self, schema: Any, value: Any, where: str = "$") -> list[str]:
+        errors: list[str] = []
+        self._check(schema, value, where, errors)
+        return errors
+
+    def _check(self, schema: Any, value: Any, where: str, errors: list[str]) -> None:
+        if not isinstance(schema, dict):
+            return
+        if value is None and schema.get("nullable") is True:
+            return
+        if "$ref" in schema:
+            self._check(self.resolve(schema["$ref"]), value, where, errors)
+            return
+        if "oneOf" in schema:
+            n = sum(1 for s in schema["oneOf"] if not self.validate(s, value, where))
+            if n != 1:
+                errors.append(f"{where}: matches {n} schemas of oneOf, expected exactly 1")
+        if "anyOf" in schema and not any(
+            not self.validate(s, value, where) for s in schema["anyOf"]
+        ):
+            errors.append(f"{where}: matches no schema of anyOf")
+        for sub in schema.get("allOf", ()):
+            self._check(sub, value, where, errors)
+        typ = schema.get("type")
+        if value is None:
+            if typ is not None or "enum" in schema:
+                errors.append(f"{where}: null is not allowed")
+            return
+        if typ is not None and not _type_ok(typ, value):
+            errors.append(f"{where}: expected {typ}, got {type(value).__name__}")
+            return
+        if "enum" in schema and value not in schema["enum"]:
+            errors.append(f"{where}: {value!r} is not one of {schema['enum']}")
+        if isinstance(value, dict):
+            props = schema.get("properties", {})
+            for name in schema.get("required", ()):
+                if name not in value:
+                    errors.append(f"{where}: missing required property {name!r}")
+            extra = schema.get("additionalProperties", True)
+            for key, sub_value in value.items():
+                if key in props:
+                    self._check(props[key], sub_value, f"{where}.{key}", errors)
+                elif extra is False:
+                    errors.append(f"{where}: unexpected property {key!r}")
+                elif isinstance(extra, dict):
+                    self._check(extra, sub_value, f"{where}.{key}", errors)
+        elif isinstance(value, list):
+            if "items" in schema:
+                for i, item in enumerate(value):
+                    self._check(schema["items"], item, f"{where}[{i}]", errors)
+            if len(value) < schema.get("minItems", 0):
+                errors.append(f"{where}: fewer than {schema['minItems']} items")
+            if "maxItems" in schema and len(value) > schema["maxItems"]:
+                errors.append(f"{where}: more than {schema['maxItems']} items")
+        elif isinstance(value, str):
+            if len(value) < schema.get("minLength", 0):
+                errors.append(f"{where}: shorter than {schema['minLength']}")
+            if "maxLength" in schema and len(value) > schema["maxLength"]:
+                errors.append(f"{where}: longer than {schema['maxLength']}")
+            if "pattern" in schema and not re.search(schema["pattern"], value):
+                errors.append(f"{where}: does not match {schema['pattern']!r}")
+
+    def check_request(
+        self,
+        op: Mapping[str, Any],
+        path_params: Mapping[str, str],
+        query: Sequence[tuple[str, str]],
+        body: bytes,
+        content_type: str,
+    ) -> tuple[list[str], Any]:
+        """Problems with a request for ``op``, and the decoded JSON body (or ``None``)."""
+        problems: list[str] = []
+        declared = {(p["in"], p["name"]): p for p in op["parameters"]}
+        for name, raw in path_params.items():
+            p = declared.get(("path", name))
+            if p is None:
+                problems.append(f"path parameter {name!r} not declared")
+            else:
+                problems += self._check_param(p, raw, f"path:{name}")
+        seen = Counter(name for name, _ in query)
+        for name, raw in query:
+            p = declared.get(("query", name))
+            if p is None:
+                problems.append(f"query parameter {name!r} is not declared for this operation")
+            else:
+                problems += self._check_param(p, raw, f"query:{name}")
+        problems += [f"query parameter {n!r} given {c} times" for n, c in seen.items() if c > 1]
+        for (where, name), p in declared.items():
+            if where == "query" and p["required"] and name not in seen:
+                problems.append(f"required query parameter {name!r} missing")
+        data: Any = None
+        spec = op["requestBody"]
+        if body.strip():
+            if spec is None:
+                problems.append("this operation takes no request body")
+            elif not content_type.startswith("application/json"):
+                problems.append(f"request body content-type {content_type!r}, expected JSON")
+            else:
+                try:
+                    data = json.loads(body)
+                except ValueError:
+                    problems.append("request body is not valid JSON")
+                else:
+                    if spec["schema"] is not None:
+                        problems += self.validate(spec["schema"], data, "body")
+        elif spec is not None and spec["required"]:
+            problems.append("request body required")
+        return problems, data
+
+    def _check_param(self, param: Mapping[str, Any], raw: str, where: str) -> list[str]:
+        schema = param["schema"]
+        typ = schema.get("type")
+        value: Any = raw
+        if typ == "integer":
+            if not re.fullmatch(r"-?\d+", raw):
+                return [f"{where}: {raw!r} is not an integer"]
+            value = int(raw)
+        elif typ == "boolean":
+            if raw not in ("true", "false"):
+                return [f"{where}: {raw!r} is not a boolean"]
+            value = raw == "true"
+        return self.validate(schema, value, where)
+
+
+def _type_ok(typ: str, value: Any) -> bool:
+    if typ == "string":
+        return isinstance(value, str)
+    if typ == "integer":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if typ == "number":
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if typ == "boolean":
+        return isinstance(value, bool)
+    if typ == "array":
+        return isinstance(value, list)
+    if typ == "object":
+        return isinstance(value, dict)
+    raise ValueError(f"unknown schema type {typ!r}")
+
+
+@functools.cache
+def _load_openapi(path: Path) -> OpenAPI:
+    return OpenAPI(json.loads(path.read_text(encoding="utf-8")))
+
+
+# -- state -------------------------------------------------------------------------------------
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(int(epoch), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _sha() -> str:
+    return secrets.token_hex(20)
+
+
+@dataclass
+class FakeUser:
+    login: str
+    id: int
+    type: str = "User"  # "Bot" for Apps
+
+
+@dataclass
+class FakeRepo:
+    owner: FakeUser
+    name: str
+    id: int
+    private: bool = False
+    default_branch: str = "main"
+    labels: dict[str, FakeLabel] = field(default_factory=dict)  # lower-cased name → label
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.owner.login}/{self.name}"
+
+
+@dataclass
+class FakeLabel:
+    id: int
+    name: str
+    color: str = "ededed"
+    description: str | None = None
+
+
+@dataclass
+class FakeInstallation:
+    id: int
+    account: FakeUser
+    repos: set[str] | None = None  # lower-cased full names; None = all repositories
+    suspended: bool = False
+
+    def can_see(self, repo: FakeRepo) -> bool:
+        return self.repos is None or repo.full_name.lower() in self.repos
+
+
+@dataclass
+class FakeCommit:
+    sha: str
+    message: str
+    author_name: str
+    author_email: str
+    committer_name: str
+    committer_email: str
+    author: FakeUser | None = None  # the account GitHub linked to the author email, or None
+    committer: FakeUser | None = None
+    parents: list[str] = field(default_factory=list)
+    date: str = "2024-01-01T00:00:00Z"
+
+
+@dataclass
+class FakeIssue:
+    repo: FakeRepo
+    number: int
+    id: int
+    user: FakeUser
+    title: str = "A change"
+    state: str = "open"
+    labels: list[str] = field(default_factory=list)  # names, in the order added
+
+    @property
+    def is_pull(self) -> bool:
+        return False
+
+
+@dataclass
+class FakePR(FakeIssue):
+    head_sha: str = ""
+    base_sha: str = ""
+    base_ref: str = "main"
+    head_ref: str = "feature"
+    draft: bool = False
+    merged: bool = False
+    commits: list[FakeCommit] = field(default_factory=list)
+
+    @property
+    def is_pull(self) -> bool:
+        return True
+
+
+@dataclass
+class FakeComment:
+    id: int
+    repo: FakeRepo
+    issue_number: int
+    body: str
+    user: FakeUser
+    created_at: str
+    updated_at: str
+
+
+@dataclass
+class FakeStatus:
+    id: int
+    repo: FakeRepo
+    sha: str
+    state: str
+    description: str | None
+    target_url: str | None
+    context: str
+    creator: FakeUser
+    created_at: str
+
+
+@dataclass
+class FakeReaction:
+    id: int
+    comment_id: int
+    content: str
+    user: FakeUser
+    created_at: str
+
+
+@dataclass
+class FakeDelivery:
+    id: int
+    guid: str
+    event: str
+    action: str | None
+    status_code: int
+    delivered_at: str
+    redelivery: bool = False
+    installation_id: int | None = None
+    repository_id: int | None = None
+
+    @property
+    def status(self) -> str:
+        return "OK" if 200 <= self.status_code < 300 else f"HTTP {self.status_code}"
+
+
+@dataclass
+class FakeToken:
+    value: str
+    installation_id: int
+    expires_at: float
+    revoked: bool = False
+
+
+@dataclass
+class Recorded:
+    """One request as the fake saw it."""
+
+    method: str
+    path: str  # decoded, without the /api/v3 prefix
+    raw_path: str  # as sent, without the prefix
+    prefix: str  # "" or "/api/v3"
+    query: dict[str, str]
+    json: Any
+    headers: dict[str, str]
+    route: str | None = None  # the OpenAPI path template
+    status: int | None = None
+
+
+@dataclass
+class Violation:
+    method: str
+    path: str
+    route: str | None
+    kind: str  # "route" | "method" | "request" | "response" | "unimplemented"
+    problems: list[str]
+
+
+@dataclass
+class Fault:
+    method: str
+    route: str
+    status: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    body: Any = None
+    delay_s: float = 0.0
+    times: int = 1
+
+
+class _HTTPError(Exception):
+    def __init__(self, status: int, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        self.body = {"message": message, "documentation_url": DOCS, **extra}
+
+
+@dataclass
+class _Ctx:
+    request: web.Request
+    params: dict[str, str]
+    query: Mapping[str, str]
+    body: Any
+    api: str  # base of API URLs in answers: origin + prefix
+    web: str  # base of html URLs
+
+
+Handler = Callable[[_Ctx], Awaitable[tuple[int, Any, dict[str, str]]]]
+
+RECORDED_HEADERS = ("authorization", "accept", "user-agent", "content-type", "x-github-api-version")
+
+
+# -- the server ----------------------------------------------------------------------------------
+
+
+class FakeGitHub:
+    """In-memory GitHub behind a real HTTP server; see the module docstring."""
+
+    def __init__(
+        self,
+        *,
+        app_id: str = "4242",
+        public_key_pem: str | None = None,
+        app_slug: str = "cla-bot",
+        token_lifetime_s: float = 3600.0,
+        clock: Callable[[], float] = time.time,
+        openapi: OpenAPI | None = None,
+    ) -> None:
+        self.app_id = str(app_id)
+        self.public_key_pem = public_key_pem or generate_app_keypair().public_pem
+        self.token_lifetime_s = token_lifetime_s
+        self.clock = clock
+        self.openapi = openapi or OpenAPI.load()
+        self._ids = itertools.count(1000)
+
+        self.users: dict[str, FakeUser] = {}
+        self.repos: dict[str, FakeRepo] = {}
+        self.installations: dict[int, FakeInstallation] = {}
+        self.issues: dict[tuple[str, int], FakeIssue] = {}
+        self.comments: dict[int, FakeComment] = {}
+        self.statuses: dict[str, list[FakeStatus]] = {}  # sha → oldest first
+        self.reactions: list[FakeReaction] = []
+        self.permissions: dict[tuple[str, str], tuple[str, str]] = {}
+        self.deliveries: list[FakeDelivery] = []
+        self.redelivered: list[int] = []  # delivery ids asked to be redelivered
+        self.redelivery_status_code = 200  # what a redelivery attempt "gets"
+        self.tokens: dict[str, FakeToken] = {}
+        self.token_requests: Counter[int] = Counter()
+        self.jwt_claims: list[dict[str, Any]] = []
+
+        self.requests: list[Recorded] = []
+        self.violations: list[Violation] = []
+        self.faults: list[Fault] = []
+        self.in_flight = 0  # requests being handled right now
+        self.peak_in_flight = 0
+
+        self.bot = self.user(f"{app_slug}[bot]", type="Bot")
+        self._handlers: dict[tuple[str, str], Handler] = {
+            ("POST", "/app/installations/{installation_id}/access_tokens"): self._create_token,
+            ("GET", "/app/hook/deliveries"): self._list_deliveries,
+            ("GET", "/app/hook/deliveries/{delivery_id}"): self._get_delivery,
+            ("POST", "/app/hook/deliveries/{delivery_id}/attempts"): self._redeliver,
+            ("GET", "/repos/{owner}/{repo}/pulls/{pull_number}"): self._get_pull,
+            ("GET", "/repos/{owner}/{repo}/pulls/{pull_number}/commits"): self._pull_commits,
+            ("GET", "/repos/{owner}/{repo}/compare/{basehead}"): self._compare,
+            ("GET", "/repos/{owner}/{repo}/issues/{issue_number}/comments"): self._list_comments,
+            ("POST", "/repos/{owner}/{repo}/issues/{issue_number}/comments"): self._create_comment,
+            ("GET", "/repos/{owner}/{repo}/issues/comments/{comment_id}"): self._get_comment,
+            ("PATCH", "/repos/{owner}/{repo}/issues/comments/{comment_id}"): self._edit_comment,
+            ("GET", "/repos/{owner}/{repo}/issues/{issue_number}/labels"): self._list_labels,
+            ("POST", "/repos/{owner}/{repo}/issues/{issue_number}/labels"): self._add_labels,
+            (
+                "DELETE",
+                "/repos/{owner}/{repo}/issues/{issue_number}/labels/{name}",
+            ): self._remove_label,
+            ("POST", "/repos/{owner}/{repo}/statuses/{sha}"): self._create_status,
+            ("GET", "/repos/{owner}/{repo}/commits/{ref}/statuses"): self._list_statuses,
+            (
+                "GET",
+                "/repos/{owner}/{repo}/collaborators/{username}/permission",
+            ): self._permission,
+            (
+                "POST",
+                "/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions",
+            ): self._react,
+        }
+        self.app = web.Application()
+        self.app.router.add_route("*", "/{tail:.*}", self._dispatch)
+        self._server: TestServer | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    async def start(self) -> FakeGitHub:
+        self._server = TestServer(self.app, host="127.0.0.1", port=0)
+        await self._server.start_server()
+        return self
+
+    async def close(self) -> None:
+        if self._server is not None:
+            await self._server.close()
+            self._server = None
+
+    async def __aenter__(self) -> FakeGitHub:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    @property
+    def url(self) -> str:
+        """API base like ``https://api.github.com`` (no trailing slash)."""
+        if self._server is None:
+            raise RuntimeError("FakeGitHub not started")
+        return str(self._server.make_url("/")).rstrip("/")
+
+    @property
+    def ghes_url(self) -> str:
+        """API base like GitHub Enterprise Server's ``https://HOST/api/v3``."""
+        return self.url + GHES_PREFIX
+
+    # -- seeding helpers -------------------------------------------------------------------------
+
+    def next_id(self) -> int:
+        return next(self._ids)
+
+    def user(self, login: str, *, type: str = "User", user_id: int | None = None) -> FakeUser:
+        """Get or create an account."""
+        u = self.users.get(login.lower())
+        if u is None:
+            u = self.users[login.lower()] = FakeUser(login, user_id or self.next_id(), type)
+        return u
+
+    def add_repo(
+        self, full_name: str, *, repo_id: int | None = None, private: bool = False
+    ) -> FakeRepo:
+        owner, _, name = full_name.partition("/")
+        repo = self.repos.get(full_name.lower())
+        if repo is None:
+            repo = FakeRepo(self.user(owner), name, repo_id or self.next_id(), private)
+            self.repos[full_name.lower()] = repo
+        return repo
+
+    def repo(self, full_name: str) -> FakeRepo:
+        return self.repos[full_name.lower()]
+
+    def add_installation(
+        self,
+        installation_id: int,
+        *,
+        account: str = "octo-org",
+        repos: Iterable[str] | None = None,
+        suspended: bool = False,
+    ) -> FakeInstallation:
+        """An installation that can see ``repos`` (full names; ``None`` = every repository)."""
+        names = None if repos is None else {r.lower() for r in repos}
+        for r in repos or ():
+            self.add_repo(r)
+        inst = FakeInstallation(installation_id, self.user(account), names, suspended)
+        self.installations[installation_id] = inst
+        return inst
+
+    def make_commit(
+        self,
+        *,
+        sha: str | None = None,
+        message: str = "Change things",
+        author: tuple[str, str] = ("Alice Example", "alice@example.com"),
+        committer: tuple[str, str] | None = None,
+        author_login: str | None = None,
+        committer_login: str | None = None,
+        parents: Sequence[str] = (),
+    ) -> FakeCommit:
+        """A commit; ``author_login``/``committer_login`` = the linked account (else null)."""
+        committer = committer or author
+        return FakeCommit(
+            sha=sha or _sha(),
+            message=message,
+            author_name=author[0],
+            author_email=author[1],
+            committer_name=committer[0],
+            committer_email=committer[1],
+            author=self.user(author_login) if author_login else None,
+            committer=self.user(committer_login) if committer_login else None,
+            parents=list(parents),
+        )
+
+    def add_pr(
+        self,
+        full_name: str,
+        *,
+        number: int | None = None,
+        author: str = "alice",
+        commits: int | Sequence[FakeCommit] = 1,
+        base_ref: str = "main",
+        base_sha: str | None = None,
+        head_ref: str = "feature",
+        labels: Iterable[str] = (),
+        state: str = "open",
+        draft: bool = False,
+        title: str = "A change",
+    ) -> FakePR:
+        """A pull request; ``commits`` = a count (commits by ``author``, linked) or commits."""
+        repo = self.add_repo(full_name)
+        user = self.user(author)
+        if number is None:
+            number = 1 + max((n for (k, n) in self.issues if k == full_name.lower()), default=0)
+        pr = FakePR(
+            repo=repo,
+            number=number,
+            id=self.next_id(),
+            user=user,
+            title=title,
+            state=state,
+            base_ref=base_ref,
+            base_sha=base_sha or _sha(),
+            head_ref=head_ref,
+            draft=draft,
+        )
+        self.issues[(full_name.lower(), number)] = pr
+        for name in labels:
+            self._label_issue(pr, name)
+        if isinstance(commits, int):
+            for i in range(commits):
+                self.add_commit(
+                    pr,
+                    message=f"Commit {i + 1}",
+                    author=(author.title(), f"{author}@example.com"),
+                    author_login=author,
+                    committer_login=author,
+                )
+        else:
+            for c in commits:
+                self.add_commit(pr, commit=c)
+        return pr
+
+    def add_issue(self, full_name: str, number: int, *, author: str = "alice") -> FakeIssue:
+        repo = self.add_repo(full_name)
+        issue = FakeIssue(repo=repo, number=number, id=self.next_id(), user=self.user(author))
+        self.issues[(full_name.lower(), number)] = issue
+        return issue
+
+    def add_commit(
+        self,
+        pr: FakePR,
+        *,
+        commit: FakeCommit | None = None,
+        move_head: bool = True,
+        **make: Any,
+    ) -> FakeCommit:
+        """Append a commit (given, or built by ``make_commit(**make)``) and move the head to it
+        (``move_head=False`` leaves ``pr.head_sha`` alone, e.g. to simulate a stale list)."""
+        c = commit or self.make_commit(**make)
+        if not c.parents:
+            c.parents = [pr.commits[-1].sha if pr.commits else pr.base_sha]
+        pr.commits.append(c)
+        if move_head:
+            pr.head_sha = c.sha
+        return c
+
+    def pr(self, full_name: str, number: int) -> FakePR:
+        issue = self.issues[(full_name.lower(), number)]
+        assert isinstance(issue, FakePR)
+        return issue
+
+    def add_comment(
+        self,
+        issue: FakeIssue,
+        body: str,
+        *,
+        user: str | FakeUser = "someone",
+        user_type: str = "User",
+    ) -> FakeComment:
+        author = user if isinstance(user, FakeUser) else self.user(user, type=user_type)
+        now = _iso(self.clock())
+        c = FakeComment(self.next_id(), issue.repo, issue.number, body, author, now, now)
+        self.comments[c.id] = c
+        return c
+
+    def set_permission(
+        self, full_name: str, login: str, permission: str, *, role_name: str | None = None
+    ) -> None:
+        """``permission`` is GitHub's legacy value: admin / write / read / none."""
+        self.user(login)
+        self.permissions[(full_name.lower(), login.lower())] = (permission, role_name or permission)
+
+    def add_delivery(
+        self,
+        *,
+        guid: str | None = None,
+        event: str = "pull_request",
+        action: str | None = "opened",
+        status_code: int = 200,
+        installation_id: int | None = None,
+        repository_id: int | None = None,
+        redelivery: bool = False,
+    ) -> FakeDelivery:
+        d = FakeDelivery(
+            id=self.next_id(),
+            guid=guid or secrets.token_hex(16),
+            event=event,
+            action=action,
+            status_code=status_code,
+            delivered_at=_iso(self.clock()),
+            redelivery=redelivery,
+            installation_id=installation_id,
+            repository_id=repository_id,
+        )
+        self.deliveries.append(d)
+        return d
+
+    # -- token control ---------------------------------------------------------------------------
+
+    def tokens_for(self, installation_id: int) -> list[FakeToken]:
+        return [t for t in self.tokens.values() if t.installation_id == installation_id]
+
+    def expire_token(self, token: str) -> None:
+        self.tokens[token].expires_at = self.clock() - 1
+
+    def revoke_tokens(self, installation_id: int | None = None) -> None:
+        for t in self.tokens.values():
+            if installation_id is None or t.installation_id == installation_id:
+                t.revoked = True
+
+    # -- faults ----------------------------------------------------------------------------------
+
+    def inject(
+        self,
+        method: str,
+        route: str,
+        *,
+        status: int | None = None,
+        headers: Mapping[str, str] | None = None,
+        body: Any = None,
+        delay_s: float = 0.0,
+        times: int = 1,
+    ) -> Fault:
+        """The next ``times`` requests matching (method, OpenAPI route template) wait
+        ``delay_s`` and then answer ``status`` (with ``headers``/``body``), or are served
+        normally when ``status`` is None."""
+        if not any(r.template == route for r in self.openapi.routes):
+            raise ValueError(f"unknown route template {route!r}")
+        f = Fault(method.upper(), route, status, dict(headers or {}), body, delay_s, times)
+        self.faults.append(f)
+        return f
+
+    def _take_fault(self, method: str, route: str) -> Fault | None:
+        for f in self.faults:
+            if f.method == method and f.route == route and f.times > 0:
+                f.times -= 1
+                return f
+        return None
+
+    # -- inspection ------------------------------------------------------------------------------
+
+    def count(self, method: str, route: str) -> int:
+        """Requests seen for (method, OpenAPI route template), whatever their answer."""
+        return sum(1 for r in self.requests if r.method == method.upper() and r.route == route)
+
+    def writes(self, *, include_failed: bool = False) -> list[Recorded]:
+        """Non-GET requests to repository routes (successful ones unless ``include_failed``)."""
+        return [
+            r
+            for r in self.requests
+            if r.method != "GET"
+            and r.path.startswith("/repos/")
+            and (include_failed or (r.status is not None and 200 <= r.status < 300))
+        ]
+
+    def issue(self, full_name: str, number: int) -> FakeIssue:
+        return self.issues[(full_name.lower(), number)]
+
+    def labels_of(self, issue: FakeIssue) -> list[str]:
+        return list(issue.labels)
+
+    def comments_of(self, issue: FakeIssue) -> list[FakeComment]:
+        return [
+            c
+            for c in self.comments.values()
+            if c.repo is issue.repo and c.issue_number == issue.number
+        ]
+
+    def bot_comments(self, issue: FakeIssue) -> list[FakeComment]:
+        return [c for c in self.comments_of(issue) if c.user.type == "Bot"]
+
+    def statuses_for(self, sha: str) -> list[FakeStatus]:
+        return list(self.statuses.get(sha, ()))
+
+    def status_for(self, sha: str, context: str) -> FakeStatus | None:
+        """The latest status of ``sha`` for ``context`` (contexts compare case-insensitively)."""
+        for s in reversed(self.statuses.get(sha, ())):
+            if s.context.lower() == context.lower():
+                return s
+        return None
+
+    def reactions_on(self, comment_id: int) -> list[FakeReaction]:
+        return [r for r in self.reactions if r.comment_id == comment_id]
+
+    # -- webhook payloads consistent with the state ------------------------------------------------
+
+    def pull_request_event(
+        self,
+        pr: FakePR,
+        *,
+        action: str = "opened",
+        installation_id: int | None = None,
+        sender: str | None = None,
+    ) -> dict[str, Any]:
+        """A ``pull_request`` delivery body for ``pr``, shaped like the real example payload."""
+        payload = _webhook_template("pull_request.opened")
+        api, web_base = "https://api.github.com", "https://github.com"
+        payload["action"] = action
+        payload["number"] = pr.number
+        payload["pull_request"] = self._pr_json(pr, api, web_base)
+        payload["repository"] = self._repo_json(pr.repo, api, web_base)
+        payload["sender"] = self._user_json(self.user(sender) if sender else pr.user, api, web_base)
+        if action == "synchronize":
+            payload["before"] = pr.commits[-2].sha if len(pr.commits) > 1 else pr.base_sha
+            payload["after"] = pr.head_sha
+        if action == "edited":
+            payload["changes"] = {"base": {"ref": {"from": "old-base"}, "sha": {"from": _sha()}}}
+        self._set_installation(payload, pr.repo, installation_id)
+        return payload
+
+    def issue_comment_event(
+        self,
+        comment: FakeComment,
+        *,
+        action: str = "created",
+        installation_id: int | None = None,
+    ) -> dict[str, Any]:
+        """An ``issue_comment`` delivery body for ``comment``."""
+        payload = _webhook_template("issue_comment.created")
+        api, web_base = "https://api.github.com", "https://github.com"
+        issue = self.issues[(comment.repo.full_name.lower(), comment.issue_number)]
+        payload["action"] = action
+        iss = payload["issue"]
+        iss.update(
+            number=issue.number,
+            id=issue.id,
+            title=issue.title,
+            state=issue.state,
+            user=self._user_json(issue.user, api, web_base),
+            labels=[self._label_json(issue.repo, n, api) for n in issue.labels],
+        )
+        iss.pop("pull_request", None)
+        if issue.is_pull:
+            base = f"{web_base}/{issue.repo.full_name}/pull/{issue.number}"
+            iss["pull_request"] = {
+                "url": f"{api}/repos/{issue.repo.full_name}/pulls/{issue.number}",
+                "html_url": base,
+                "diff_url": base + ".diff",
+                "patch_url": base + ".patch",
+                "merged_at": None,
+            }
+        payload["comment"] = self._comment_json(comment, api, web_base)
+        payload["repository"] = self._repo_json(comment.repo, api, web_base)
+        payload["sender"] = self._user_json(comment.user, api, web_base)
+        self._set_installation(payload, comment.repo, installation_id)
+        return payload
+
+    def _set_installation(
+        self, payload: dict[str, Any], repo: FakeRepo, installation_id: int | None
+    ) -> None:
+        if installation_id is None:
+            installation_id = next(
+                (i.id for i in self.installations.values() if i.can_see(repo)), None
+            )
+        if installation_id is None:
+            payload.pop("installation", None)
+        else:
+            payload["installation"] = {"id": installation_id, "node_id": f"MDIz{installation_id}"}
+
+    # -- dispatch --------------------------------------------------------------------------------
+
+    async def _dispatch(self, request: web.Request) -> web.StreamResponse:
+        self.in_flight += 1
+        self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        try:
+            return await self._serve(request)
+        finally:
+            self.in_flight -= 1
+
+    async def _serve(self, request: web.Request) -> web.StreamResponse:
+        raw = request.raw_path.split("?", 1)[0]
+        prefix = ""
+        if raw == GHES_PREFIX or raw.startswith(GHES_PREFIX + "/"):
+            prefix, raw = GHES_PREFIX, raw[len(GHES_PREFIX) :] or "/"
+        body = await request.read()
+        query = list(request.query.items())
+        rec = Recorded(
+            method=request.method,
+            path=urllib.parse.unquote(raw),
+            raw_path=raw,
+            prefix=prefix,
+            query=dict(query),
+            json=None,
+            headers={k: request.headers[k] for k in RECORDED_HEADERS if k in request.headers},
+        )
+        self.requests.append(rec)
+        try:
+            rec.json = json.loads(body) if body.strip() else None
+        except ValueError:
+            rec.json = None
+
+        matched = self.openapi.match(raw)
+        if matched is None:
+            return self._violation(rec, "route", [f"{raw} is not a path of GitHub's REST API"])
+        route, params = matched
+        rec.route = route.template
+        op = route.methods.get(request.method.lower())
+        if op is None:
+            return self._violation(rec, "method", [f"{request.method} not allowed on {raw}"])
+        problems, data = self.openapi.check_request(
+            op, params, query, body, request.headers.get("Content-Type", "")
+        )
+        if problems:
+            return self._violation(rec, "request", problems)
+
+        fault = self._take_fault(request.method, route.template)
+        if fault is not None:
+            if fault.delay_s:
+                await asyncio.sleep(fault.delay_s)
+            if fault.status is not None:
+                rec.status = fault.status
+                fault_body = fault.body
+                if fault_body is None:
+                    fault_body = {"message": _phrase(fault.status), "documentation_url": DOCS}
+                return web.json_response(fault_body, status=fault.status, headers=fault.headers)
+
+        handler = self._handlers.get((request.method, route.template))
+        if handler is None:
+            rec.status = 501
+            self.violations.append(
+                Violation(rec.method, rec.path, rec.route, "unimplemented", ["not in the fake"])
+            )
+            return web.json_response({"message": "not implemented by the fake"}, status=501)
+
+        origin = str(request.url.origin())
+        ctx = _Ctx(request, params, request.query, data, origin + prefix, origin)
+        try:
+            status, payload, headers = await handler(ctx)
+        except _HTTPError as exc:
+            status, payload, headers = exc.status, exc.body, {}
+        rec.status = status
+        self._check_response(rec, op, status, payload)
+        headers = {**self._rate_headers(), **headers}
+        if payload is None and status == 204:
+            return web.Response(status=204, headers=headers)
+        return web.json_response(payload, status=status, headers=headers)
+
+    def _violation(self, rec: Recorded, kind: str, problems: list[str]) -> web.Response:
+        rec.status = VIOLATION_STATUS
+        self.violations.append(Violation(rec.method, rec.path, rec.route, kind, problems))
+        return web.json_response(
+            {"message": f"OpenAPI violation ({kind})", "problems": problems},
+            status=VIOLATION_STATUS,
+            reason="OpenAPI Violation",
+        )
+
+    def _check_response(self, rec: Recorded, op: Mapping[str, Any], status: int, data: Any) -> None:
+        if not 200 <= status < 300:
+            return
+        declared = op["responses"].get(str(status))
+        if declared is None:
+            problems = [f"status {status} not declared (declared: {sorted(op['responses'])})"]
+        elif declared["schema"] is None:
+            return
+        else:
+            problems = self.openapi.validate(declared["schema"], data, "response")
+        if problems:
+            self.violations.append(Violation(rec.method, rec.path, rec.route, "response", problems))
+
+    def _rate_headers(self) -> dict[str, str]:
+        return {
+            "x-ratelimit-limit": "5000",
+            "x-ratelimit-remaining": "4999",
+            "x-ratelimit-used": "1",
+            "x-ratelimit-reset": str(int(self.clock()) + 3600),
+            "x-ratelimit-resource": "core",
+            "x-github-api-version-selected": "2022-11-28",
+        }
+
+    # -- auth ------------------------------------------------------------------------------------
+
+    def _check_jwt(self, ctx: _Ctx) -> dict[str, Any]:
+        scheme, _, credential = ctx.request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not credential:
+            raise _HTTPError(401, "A JSON web token could not be decoded")
+        try:
+            header = jwt.get_unverified_header(credential)
+            claims: dict[str, Any] = jwt.decode(
+                credential,
+                self.public_key_pem,
+                algorithms=["RS256"],
+                options={
+                    "verify_exp": False,
+                    "verify_iat": False,
+                    "verify_nbf": False,
+                    "verify_iss": False,
+                    "verify_aud": False,
+                },
+            )
+        except jwt.PyJWTError:
+            raise _HTTPError(401, "A JSON web token could not be decoded") from None
+        if header.get("alg") != "RS256":
+            raise _HTTPError(401, "A JSON web token could not be decoded")
+        now = self.clock()
+        iat, exp = claims.get("iat"), claims.get("exp")
+        if not isinstance(iat, int) or iat > now + JWT_SKEW_S:
+            raise _HTTPError(
+                401,
+                "'Issued at' claim ('iat') must be an Integer representing the time that the "
+                "assertion was issued.",
+            )
+        if not isinstance(exp, int) or exp - iat > JWT_MAX_LIFETIME_S:
+            raise _HTTPError(401, "'Expiration time' claim ('exp') is too far in the future")
+        if exp <= now:
+            raise _HTTPError(
+                401,
+                "'Expiration time' claim ('exp') must be a numeric value "
+                "representing the future time at which the assertion expires",
+            )
+        if str(claims.get("iss")) != self.app_id:
+            raise _HTTPError(401, "'Issuer' claim ('iss') must be an Integer")
+        self.jwt_claims.append(claims)
+        return claims
+
+    def _installation(self, ctx: _Ctx) -> FakeInstallation:
+        scheme, _, credential = ctx.request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() not in ("token", "bearer") or not credential:
+            raise _HTTPError(401, "Requires authentication")
+        tok = self.tokens.get(credential)
+        if tok is None or tok.revoked or tok.expires_at <= self.clock():
+            raise _HTTPError(401, "Bad credentials")
+        inst = self.installations.get(tok.installation_id)
+        if inst is None:
+            raise _HTTPError(401, "Bad credentials")
+        return inst
+
+    def _repo(self, ctx: _Ctx) -> FakeRepo:
+        inst = self._installation(ctx)
+        repo = self.repos.get(f"{ctx.params['owner']}/{ctx.params['repo']}".lower())
+        if repo is None or not inst.can_see(repo):
+            raise _HTTPError(404, "Not Found")
+        return repo
+
+    def _issue(self, ctx: _Ctx) -> FakeIssue:
+        repo = self._repo(ctx)
+        key = "pull_number" if "pull_number" in ctx.params else "issue_number"
+        issue = self.issues.get((repo.full_name.lower(), int(ctx.params[key])))
+        if issue is None or (key == "pull_number" and not issue.is_pull):
+            raise _HTTPError(404, "Not Found")
+        return issue
+
+    def _comment(self, ctx: _Ctx) -> FakeComment:
+        repo = self._repo(ctx)
+        c = self.comments.get(int(ctx.params["comment_id"]))
+        if c is None or c.repo is not repo:
+            raise _HTTPError(404, "Not Found")
+        return c
+
+    # -- pagination ------------------------------------------------------------------------------
+
+    def _page(
+        self, ctx: _Ctx, items: Sequence[Any], *, default_per_page: int = 30
+    ) -> tuple[list[Any], dict[str, str]]:
+        per_page = max(1, min(100, int(ctx.query.get("per_page", default_per_page))))
+        page = max(1, int(ctx.query.get("page", 1)))
+        chunk = list(items[(page - 1) * per_page : page * per_page])
+        last = max(1, math.ceil(len(items) / per_page))
+
+        def link(p: int) -> str:
+            return str(ctx.request.url.update_query(per_page=per_page, page=p))
+
+        rels = []
+        if page < last:
+            rels += [f'<{link(page + 1)}>; rel="next"', f'<{link(last)}>; rel="last"']
+        if page > 1:
+            rels += [f'<{link(page - 1)}>; rel="prev"', f'<{link(1)}>; rel="first"']
+        return chunk, ({"Link": ", ".join(rels)} if rels else {})
+
+    # -- handlers: App ---------------------------------------------------------------------------
+
+    async def _create_token(self, ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
+        self._check_jwt(ctx)
+        installation_id = int(ctx.params["installation_id"])
+        inst = self.installations.get(installation_id)
+        if inst is None:
+            raise _HTTPError(404, "Not Found")
+        if inst.suspended:
+            raise _HTTPError(403, "This installation has been suspended")
+        self.token_requests[installation_id] += 1
+        expires_at = self.clock() + self.token_lifetime_s
+        value = "ghs_" + secrets.token_urlsafe(27)
+        self.tokens[value] = FakeToken(value, installation_id, expires_at)
+        body = {
+            "token": value,
+            "expires_at": _iso(expires_at),
+            "permissions": {
+                "metadata": "read",
+                "pull_requests": "read",
+                "issues": "write",
+                "statuses": "write",
+            },
+            "repository_selection": "all" if inst.repos is None else "selected",
+        }
+        return 201, body, {}
+
+    def _delivery_item(self, d: FakeDelivery) -> dict[str, Any]:
+        return {
+            "id": d.id,
+            "guid": d.guid,
+            "delivered_at": d.delivered_at,
+            "redelivery": d.redelivery,
+            "duration": 0.27,
+            "status": d.status,
+            "status_code": d.status_code,
+            "event": d.event,
+            "action": d.action,
+            "installation_id": d.installation_id,
+            "repository_id": d.repository_id,
+            "throttled_at": None,
+        }
+
+    async def _list_deliveries(self, ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
+        self._check_jwt(ctx)
+        items = list(reversed(self.deliveries))  # newest first
+        wanted = ctx.query.get("status")
+        if wanted == "success":
+            items = [d for d in items if d.status == "OK"]
+        elif wanted == "failure":
+            items = [d for d in items if d.status != "OK"]
+        per_page = max(1, min(100, int(ctx.query.get("per_page", 30))))
+        cursor = ctx.query.get("cursor", "")
+        start = int(cursor) if cursor.isdigit() else 0
+        chunk = items[start : start + per_page]
+        headers = {}
+        if start + per_page < len(items):
+            nxt = ctx.request.url.update_query(per_page=per_page, cursor=str(start + per_page))
+            headers["Link"] = f'<{nxt}>; rel="next"'
+        return 200, [self._delivery_item(d) for d in chunk], headers
+
+    def _find_delivery(self, ctx: _Ctx) -> FakeDelivery:
+        self._check_jwt(ctx)
+        wanted = int(ctx.params["delivery_id"])
+        for d in self.deliveries:
+            if d.id == wanted:
+                return d
+        raise _HTTPError(404, "Not Found")
+
+    async def _get_delivery(self, ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
+        d = self._find_delivery(ctx)
+        body = {
+            **self._delivery_item(d),
+            "url": "https://cla.example.org/webhooks/github",
+            "request": {"headers": {"X-GitHub-Delivery": d.guid, "X-GitHub-Event": d.event}},
+            "response": {"headers": {}, "payload": None},
+        }
+        body["request"]["payload"] = {"action": d.action} if d.action else {}
+        return 200, body, {}
+
+    async def _redeliver(self, ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
+        d = self._find_delivery(ctx)
+        self.redelivered.append(d.id)
+        self.add_delivery(
+            guid=d.guid,
+            event=d.event,
+            action=d.action,
+            status_code=self.redelivery_status_code,
+            installation_id=d.installation_id,
+            repository_id=d.repository_id,
+            redelivery=True,
+        )
+        return 202, {}, {}
+
+    # -- handlers: pulls and commits -------------------------------------------------------------
+
+    async def _get_pull(self, ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
+        pr = self._issue(ctx)
+        assert isinstance(pr, FakePR)
+        return 200, self._pr_json(pr, ctx.api, ctx.web), {}
+
+    async def _pull_commits(self, ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
+        pr = self._issue(ctx)
+        assert isinstance(pr, FakePR)
+        commits = pr.commits[:MAX_PR_COMMITS]
+        chunk, headers = self._page(ctx, commits)
+        return 200, [self._commit_json(pr.repo, c, ctx.api, ctx.web) for c in chunk], headers
+
+    async def _compare(self, ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
+        repo = self._repo(ctx)
+        base, sep, head = ctx.params["basehead"].partition("...")
+        if not sep:
+            raise _HTTPError(404, "Not Found")
+        for issue in self.issues.values():
+            if (
+                isinstance(issue, FakePR)
+                and issue.repo is repo
+                and issue.head_sha == head
+                and base in (issue.base_sha, issue.base_ref)
+            ):
+                pr = issue
+                break
+        else:
+            raise _HTTPError(404, "Not Found")
+        commits = pr.commits
+        if "per_page" in ctx.query or "page" in ctx.query:
+            chunk, headers = self._page(ctx, commits)
+        else:
+            chunk, headers = commits[:MAX_PR_COMMITS], {}
+        base_commit = self.make_commit(sha=pr.base_sha, message="Base", author=("B", "b@x.org"))
+        base_json = self._commit_json(repo, base_commit, ctx.api, ctx.web)
+        body = {
+            "url": f"{ctx.api}/repos/{repo.full_name}/compare/{base}...{head}",
+            "html_url": f"{ctx.web}/{repo.full_name}/compare/{base}...{head}",
+            "permalink_url": f"{ctx.web}/{repo.full_name}/compare/{base}...{head}",
+            "diff_url": f"{ctx.web}/{repo.full_name}/compare/{base}...{head}.diff",
+            "patch_url": f"{ctx.web}/{repo.full_name}/compare/{base}...{head}.patch",
+            "base_commit": base_json,
+            "merge_base_commit": base_json,
+            "status": "ahead",
+            "ahead_by": len(commits),
+            "behind_by": 0,
+            "total_commits": len(commits),
+            "commits": [self._commit_json(repo, c, ctx.api, ctx.web) for c in chunk],
+            "files": [],
+        }
+        return 200, body, headers
+
+    # -- handlers: comments ----------------------------------------------------------------------
+
+    async def _list_comments(self, ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
+        issue = self._issue(ctx)
+        items = sorted(self.comments_of(issue), key=lambda c: c.id)
+        since = ctx.query.get("since")
+        if since:
+            items = [c for c in items if c.updated_at >= since]
+        chunk, headers = self._page(ctx, items)
+        return 200, [self._comment_json(c, ctx.api, ctx.web) for c in chunk], headers
+
+    async def _create_comment(self, ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
+        issue = self._issue(ctx)
+        c = self.add_comment(issue, ctx.body["body"], user=self.bot)
+        body = self._comment_json(c, ctx.api, ctx.web)
+        return 201, body, {"Location": body["url"]}
+
+    async def _get_comment(self, ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
+        return 200, self._comment_json(self._comment(ctx), ctx.api, ctx.web), {}
+
+    async def _edit_comment(self, ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
+        c = self._comment(ctx)
+        if c.user is not self.bot:
+            raise _HTTPError(403, "Resource not accessible by integration")
+        c.body = ctx.body["body"]
+        c.updated_at = _iso(self.clock())
+        return 200, self._comment_json(c, ctx.api, ctx.web), {}
+
+    async def _react(self, ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
+        c = self._comment(ctx)
+        content = ctx.body["content"]
+        for r in self.reactions:
+            if r.comment_id == c.id and r.content == content and r.user is self.bot:
+                return 200, self._reaction_json(r, ctx.api, ctx.web), {}
+        r = FakeReaction(self.next_id(), c.id, content, self.bot, _iso(self.clock()))
+        self.reactions.append(r)
+        return 201, self._reaction_json(r, ctx.api, ctx.web), {}
+
+    # -- handlers: labels ------------------------------------------------------------------------
+
+    def _label_issue(self, issue: FakeIssue, name: str) -> None:
+        if name.lower() not in issue.repo.labels:
+            issue.repo.labels[name.lower()] = FakeLabel(self.next_id(), name)
+        canonical = issue.repo.labels[name.lower()].name
+        if canonical.lower() not in (n.lower() for n in issue.labels):
+            issue.labels.append(canonical)
+
+    def _labels_json(self, issue: FakeIssue, api: str) -> list[dict[str, Any]]:
+        return [self._label_json(issue.repo, n, api) for n in issue.labels]
+
+    async def _list_labels(self, ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
+        issue = self._issue(ctx)
+        chunk, headers = self._page(ctx, self._labels_json(issue, ctx.api))
+        return 200, chunk, headers
+
+    async def _add_labels(self, ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
+        issue = self._issue(ctx)
+        raw = ctx.body["labels"] if isinstance(ctx.body, dict) else ctx.body or []
+        for item in raw:
+            self._label_issue(issue, item if isinstance(item, str) else item["name"])
+        return 200, self._labels_json(issue, ctx.api), {}
+
+    async def _remove_label(self, ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
+        issue = self._issue(ctx)
+        name = ctx.params["name"]
+        for existing in issue.labels:
+            if existing.lower() == name.lower():
+                issue.labels.remove(existing)
+                return 200, self._labels_json(issue, ctx.api), {}
+        raise _HTTPError(404, "Label does not exist")
+
+    # -- handlers: statuses and permissions ------------------------------------------------------
+
+    def _known_sha(self, repo: FakeRepo, sha: str) -> bool:
+        return any(
+            isinstance(issue, FakePR)
+            and issue.repo is repo
+            and (
+                sha in (issue.head_sha, issue.base_sha) or any(c.sha == sha for c in issue.commits)
+            )
+            for issue in self.issues.values()
+        )
+
+    async def _create_status(self, ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
+        repo = self._repo(ctx)
+        sha = ctx.params["sha"]
+        if not self._known_sha(repo, sha):
+            raise _HTTPError(422, f"No commit found for SHA: {sha}")
+        description = ctx.body.get("description")
+        if description is not None and len(description) > STATUS_DESCRIPTION_MAX:
+            raise _HTTPError(
+                422,
+                "Validation Failed",
+                errors=[
+                    {
+                        "resource": "Status",
+                        "code": "custom",
+                        "field": "description",
+                        "message": "description is too long (maximum is 140 characters)",
+                    }
+                ],
+            )
+        context = ctx.body.get("context") or "default"
+        same = [s for s in self.statuses.get(sha, ()) if s.context.lower() == context.lower()]
+        if len(same) >= STATUSES_PER_CONTEXT_MAX:
+            raise _HTTPError(
+                422,
+                "Validation Failed",
+                errors=[{"resource": "Status", "code": "custom", "message": "too many statuses"}],
+            )
+        s = FakeStatus(
+            id=self.next_id(),
+            repo=repo,
+            sha=sha,
+            state=ctx.body["state"],
+            description=description,
+            target_url=ctx.body.get("target_url"),
+            context=context,
+            creator=self.bot,
+            created_at=_iso(self.clock()),
+        )
+        self.statuses.setdefault(sha, []).append(s)
+        body = self._status_json(s, ctx.api, ctx.web)
+        return 201, body, {"Location": body["url"]}
+
+    async def _list_statuses(self, ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
+        repo = self._repo(ctx)
+        items = [s for s in reversed(self.statuses.get(ctx.params["ref"], [])) if s.repo is repo]
+        chunk, headers = self._page(ctx, items)
+        return 200, [self._status_json(s, ctx.api, ctx.web) for s in chunk], headers
+
+    async def _permission(self, ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
+        repo = self._repo(ctx)
+        login = ctx.params["username"]
+        user = self.users.get(login.lower())
+        if user is None:
+            raise _HTTPError(404, "Not Found")
+        default = ("none", "none") if repo.private else ("read", "read")
+        permission, role = self.permissions.get((repo.full_name.lower(), login.lower()), default)
+        user_json = self._user_json(user, ctx.api, ctx.web)
+        level = {"admin": 4, "write": 3, "read": 1}.get(permission, 0)
+        user_json["permissions"] = {
+            "admin": level >= 4,
+            "maintain": role in ("admin", "maintain"),
+            "push": level >= 3,
+            "triage": level >= 3 or role == "triage",
+            "pull": level >= 1,
+        }
+        user_json["role_name"] = role
+        return 200, {"permission": permission, "role_name": role, "user": user_json}, {}
+
+    # -- JSON shapes (validated against the OpenAPI response schemas) ------------------------------
+
+    def _user_json(self, u: FakeUser, api: str, web_base: str) -> dict[str, Any]:
+        url = f"{api}/users/{u.login}"
+        return {
+            "login": u.login,
+            "id": u.id,
+            "node_id": f"MDQ6VXNlcj{u.id}",
+            "avatar_url": f"https://avatars.githubusercontent.com/u/{u.id}?v=4",
+            "gravatar_id": "",
+            "url": url,
+            "html_url": f"{web_base}/{u.login}",
+            "followers_url": f"{url}/followers",
+            "following_url": f"{url}/following{{/other_user}}",
+            "gists_url": f"{url}/gists{{/gist_id}}",
+            "starred_url": f"{url}/starred{{/owner}}{{/repo}}",
+            "subscriptions_url": f"{url}/subscriptions",
+            "organizations_url": f"{url}/orgs",
+            "repos_url": f"{url}/repos",
+            "events_url": f"{url}/events{{/privacy}}",
+            "received_events_url": f"{url}/received_events",
+            "type": u.type,
+            "user_view_type": "public",
+            "site_admin": False,
+        }
+
+    def _repo_json(self, r: FakeRepo, api: str, web_base: str) -> dict[str, Any]:
+        url = f"{api}/repos/{r.full_name}"
+        templated = {
+            "archive_url": "/{archive_format}{/ref}",
+            "assignees_url": "/assignees{/user}",
+            "blobs_url": "/git/blobs{/sha}",
+            "branches_url": "/branches{/branch}",
+            "collaborators_url": "/collaborators{/collaborator}",
+            "comments_url": "/comments{/number}",
+            "commits_url": "/commits{/sha}",
+            "compare_url": "/compare/{base}...{head}",
+            "contents_url": "/contents/{+path}",
+            "contributors_url": "/contributors",
+            "deployments_url": "/deployments",
+            "downloads_url": "/downloads",
+            "events_url": "/events",
+            "forks_url": "/forks",
+            "git_commits_url": "/git/commits{/sha}",
+            "git_refs_url": "/git/refs{/sha}",
+            "git_tags_url": "/git/tags{/sha}",
+            "hooks_url": "/hooks",
+            "issue_comment_url": "/issues/comments{/number}",
+            "issue_events_url": "/issues/events{/number}",
+            "issues_url": "/issues{/number}",
+            "keys_url": "/keys{/key_id}",
+            "labels_url": "/labels{/name}",
+            "languages_url": "/languages",
+            "merges_url": "/merges",
+            "milestones_url": "/milestones{/number}",
+            "notifications_url": "/notifications{?since,all,participating}",
+            "pulls_url": "/pulls{/number}",
+            "releases_url": "/releases{/id}",
+            "stargazers_url": "/stargazers",
+            "statuses_url": "/statuses/{sha}",
+            "subscribers_url": "/subscribers",
+            "subscription_url": "/subscription",
+            "tags_url": "/tags",
+            "teams_url": "/teams",
+            "trees_url": "/git/trees{/sha}",
+        }
+        host = urllib.parse.urlsplit(web_base).netloc
+        body: dict[str, Any] = {
+            "id": r.id,
+            "node_id": f"MDEwOlJlcG9zaXRvcnk{r.id}",
+            "name": r.name,
+            "full_name": r.full_name,
+            "owner": self._user_json(r.owner, api, web_base),
+            "private": r.private,
+            "html_url": f"{web_base}/{r.full_name}",
+            "description": None,
+            "fork": False,
+            "url": url,
+            **{k: url + v for k, v in templated.items()},
+            "git_url": f"git://{host}/{r.full_name}.git",
+            "ssh_url": f"git@{host}:{r.full_name}.git",
+            "clone_url": f"{web_base}/{r.full_name}.git",
+            "svn_url": f"{web_base}/{r.full_name}",
+            "mirror_url": None,
+            "homepage": None,
+            "language": "Python",
+            "forks": 0,
+            "forks_count": 0,
+            "stargazers_count": 0,
+            "watchers_count": 0,
+            "watchers": 0,
+            "size": 1,
+            "default_branch": r.default_branch,
+            "open_issues": 0,
+            "open_issues_count": 0,
+            "is_template": False,
+            "topics": [],
+            "has_issues": True,
+            "has_projects": True,
+            "has_wiki": True,
+            "has_pages": False,
+            "has_downloads": True,
+            "archived": False,
+            "disabled": False,
+            "visibility": "private" if r.private else "public",
+            "license": None,
+            "pushed_at": "2024-01-01T00:00:00Z",
+            "created_at": "2020-01-01T00:00:00Z",
+            "updated_at": "2024-01-01T00:00:00Z",
+        }
+        return body
+
+    def _label_json(self, repo: FakeRepo, name: str, api: str) -> dict[str, Any]:
+        label = repo.labels.get(name.lower()) or FakeLabel(0, name)
+        quoted = urllib.parse.quote(label.name, safe="")
+        return {
+            "id": label.id,
+            "node_id": f"MDU6TGFiZWw{label.id}",
+            "url": f"{api}/repos/{repo.full_name}/labels/{quoted}",
+            "name": label.name,
+            "description": label.description,
+            "color": label.color,
+            "default": False,
+        }
+
+    def _pr_json(self, pr: FakePR, api: str, web_base: str) -> dict[str, Any]:
+        full = pr.repo.full_name
+        url = f"{api}/repos/{full}/pulls/{pr.number}"
+        issue_url = f"{api}/repos/{full}/issues/{pr.number}"
+        html = f"{web_base}/{full}/pull/{pr.number}"
+        repo_json = self._repo_json(pr.repo, api, web_base)
+        owner_json = self._user_json(pr.repo.owner, api, web_base)
+        author_json = self._user_json(pr.user, api, web_base)
+        links = {
+            "self": {"href": url},
+            "html": {"href": html},
+            "issue": {"href": issue_url},
+            "comments": {"href": f"{issue_url}/comments"},
+            "review_comments": {"href": f"{url}/comments"},
+            "review_comment": {"href": f"{api}/repos/{full}/pulls/comments{{/number}}"},
+            "commits": {"href": f"{url}/commits"},
+            "statuses": {"href": f"{api}/repos/{full}/statuses/{pr.head_sha}"},
+        }
+        return {
+            "url": url,
+            "id": pr.id,
+            "node_id": f"MDExOlB1bGxSZXF1ZXN0{pr.id}",
+            "html_url": html,
+            "diff_url": html + ".diff",
+            "patch_url": html + ".patch",
+            "issue_url": issue_url,
+            "commits_url": f"{url}/commits",
+            "review_comments_url": f"{url}/comments",
+            "review_comment_url": f"{api}/repos/{full}/pulls/comments{{/number}}",
+            "comments_url": f"{issue_url}/comments",
+            "statuses_url": f"{api}/repos/{full}/statuses/{pr.head_sha}",
+            "number": pr.number,
+            "state": "closed" if pr.state in ("closed", "merged") else "open",
+            "locked": False,
+            "title": pr.title,
+            "user": author_json,
+            "body": None,
+            "labels": self._labels_json(pr, api),
+            "milestone": None,
+            "active_lock_reason": None,
+            "created_at": "2024-01-01T00:00:00Z",
+            "updated_at": "2024-01-01T00:00:00Z",
+            "closed_at": None if pr.state == "open" else "2024-01-02T00:00:00Z",
+            "merged_at": "2024-01-02T00:00:00Z" if pr.merged else None,
+            "merge_commit_sha": None,
+            "assignee": None,
+            "assignees": [],
+            "requested_reviewers": [],
+            "requested_teams": [],
+            "head": {
+                "label": f"{pr.user.login}:{pr.head_ref}",
+                "ref": pr.head_ref,
+                "sha": pr.head_sha,
+                "user": author_json,
+                "repo": repo_json,
+            },
+            "base": {
+                "label": f"{pr.repo.owner.login}:{pr.base_ref}",
+                "ref": pr.base_ref,
+                "sha": pr.base_sha,
+                "user": owner_json,
+                "repo": repo_json,
+            },
+            "_links": links,
+            "author_association": "CONTRIBUTOR",
+            "auto_merge": None,
+            "draft": pr.draft,
+            "merged": pr.merged,
+            "mergeable": True,
+            "rebaseable": True,
+            "mergeable_state": "clean",
+            "merged_by": None,
+            "comments": len(self.comments_of(pr)),
+            "review_comments": 0,
+            "maintainer_can_modify": False,
+            "commits": len(pr.commits),
+            "additions": len(pr.commits),
+            "deletions": 0,
+            "changed_files": 1 if pr.commits else 0,
+        }
+
+    def _commit_json(
+        self, repo: FakeRepo, c: FakeCommit, api: str, web_base: str
+    ) -> dict[str, Any]:
+        full = repo.full_name
+        return {
+            "url": f"{api}/repos/{full}/commits/{c.sha}",
+            "sha": c.sha,
+            "node_id": f"MDY6Q29tbWl0{c.sha[:12]}",
+            "html_url": f"{web_base}/{full}/commit/{c.sha}",
+            "comments_url": f"{api}/repos/{full}/commits/{c.sha}/comments",
+            "commit": {
+                "url": f"{api}/repos/{full}/git/commits/{c.sha}",
+                "author": {"name": c.author_name, "email": c.author_email, "date": c.date},
+                "committer": {
+                    "name": c.committer_name,
+                    "email": c.committer_email,
+                    "date": c.date,
+                },
+                "message": c.message,
+                "comment_count": 0,
+                "tree": {"sha": c.sha[::-1], "url": f"{api}/repos/{full}/git/trees/{c.sha[::-1]}"},
+                "verification": {
+                    "verified": False,
+                    "reason": "unsigned",
+                    "payload": None,
+                    "signature": None,
+                    "verified_at": None,
+                },
+            },
+            "author": self._user_json(c.author, api, web_base) if c.author else None,
+            "committer": self._user_json(c.committer, api, web_base) if c.committer else None,
+            "parents": [
+                {
+                    "sha": p,
+                    "url": f"{api}/repos/{full}/commits/{p}",
+                    "html_url": f"{web_base}/{full}/commit/{p}",
+                }
+                for p in c.parents
+            ],
+        }
+
+    def _comment_json(self, c: FakeComment, api: str, web_base: str) -> dict[str, Any]:
+        full = c.repo.full_name
+        url = f"{api}/repos/{full}/issues/comments/{c.id}"
+        counts = Counter(r.content for r in self.reactions if r.comment_id == c.id)
+        reactions: dict[str, Any] = {
+            "url": f"{url}/reactions",
+            "total_count": sum(counts.values()),
+        }
+        for content in ("+1", "-1", "laugh", "confused", "heart", "hooray", "eyes", "rocket"):
+            reactions[content] = counts.get(content, 0)
+        return {
+            "id": c.id,
+            "node_id": f"MDEyOklzc3VlQ29tbWVudA{c.id}",
+            "url": url,
+            "html_url": f"{web_base}/{full}/pull/{c.issue_number}#issuecomment-{c.id}",
+            "body": c.body,
+            "user": self._user_json(c.user, api, web_base),
+            "created_at": c.created_at,
+            "updated_at": c.updated_at,
+            "issue_url": f"{api}/repos/{full}/issues/{c.issue_number}",
+            "author_association": "NONE",
+            "performed_via_github_app": None,
+            "reactions": reactions,
+        }
+
+    def _status_json(self, s: FakeStatus, api: str, web_base: str) -> dict[str, Any]:
+        return {
+            "url": f"{api}/repos/{s.repo.full_name}/statuses/{s.sha}",
+            "avatar_url": f"https://avatars.githubusercontent.com/u/{s.creator.id}?v=4",
+            "id": s.id,
+            "node_id": f"MDEzOlN0YXR1c0NvbnRleHQ{s.id}",
+            "state": s.state,
+            "description": s.description,
+            "target_url": s.target_url,
+            "context": s.context,
+            "created_at": s.created_at,
+            "updated_at": s.created_at,
+            "creator": self._user_json(s.creator, api, web_base),
+        }
+
+    def _reaction_json(self, r: FakeReaction, api: str, web_base: str) -> dict[str, Any]:
+        return {
+            "id": r.id,
+            "node_id": f"MDg6UmVhY3Rpb24{r.id}",
+            "user": self._user_json(r.user, api, web_base),
+            "content": r.content,
+            "created_at": r.created_at,
+        }
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+@functools.cache
+def _webhook_template_text(stem: str) -> str:
+    return (WEBHOOK_FIXTURES / f"{stem}.json").read_text(encoding="utf-8")
+
+
+def _webhook_template(stem: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(_webhook_template_text(stem))
+    return copy.deepcopy(data)
+
+
+def load_webhook_example(name: str) -> dict[str, Any]:
+    """One of the plain example payloads in ``tests/fixtures/webhooks`` (e.g. ``ping``,
+    ``pull_request.opened``, ``issue_comment.created.pr``)."""
+    return _webhook_template(name)
+
+
+def load_all_webhook_examples() -> list[tuple[str, dict[str, Any]]]:
+    """Every (event name, payload) of ``@octokit/webhooks-examples``."""
+    import gzip
+
+    with gzip.open(WEBHOOK_FIXTURES / "examples.json.gz", "rt", encoding="utf-8") as fh:
+        data = json.load(fh)
+    return [(e["name"], ex) for e in data["events"] for ex in e["examples"]]
