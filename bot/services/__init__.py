@@ -1,0 +1,1 @@
+"""Use cases that tie the core's decisions to storage and the forges."""

@@ -1,0 +1,311 @@
+"""The check of one pull request: read the forge, decide in the core, write the difference.
+
+Idempotent by construction: the plan only holds writes whose result is not already on the PR,
+the bot's comment is found again (stored id, else a search of every page) before one is
+created, and the record is committed after the forge writes — so a worker killed anywhere in
+between and run again converges on one comment and the right status.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.core import decision, messages
+from bot.core.coverage import DEFAULT_BOT_LOGINS, Allowlist, evaluate
+from bot.core.identity import contributors as find_contributors
+from bot.core.model import CoAuthorPolicy, CommentRef, Platform, PullRequest, RepoRef, StatusState
+from bot.metrics import Metrics
+from bot.platforms.base import ForgeClient
+from bot.platforms.github.events import pull_request_from_api
+from bot.services.jobs import ClaimedJob, now_utc
+from bot.settings import Policy
+from bot.storage import repositories as store
+from bot.storage.crypto import FieldCipher
+from bot.storage.models import PrCheck
+
+log = logging.getLogger("bot.checks")
+
+ClientFactory = Callable[[int | None], ForgeClient]
+
+
+def load_comment_templates(templates_dir: Path) -> messages.Templates:
+    texts = {
+        p.stem: p.read_text(encoding="utf-8") for p in (templates_dir / "comments").glob("*.md")
+    }
+    return messages.load_templates(texts)
+
+
+def build_allowlist(policy: Policy) -> Allowlist:
+    logins = tuple(policy.allowlist.logins)
+    if policy.allowlist.default_bots:
+        logins = logins + tuple(DEFAULT_BOT_LOGINS)
+    return Allowlist(
+        logins=logins,
+        account_keys=frozenset(policy.allowlist.account_ids),
+        email_domains=tuple(policy.allowlist.email_domains),
+    )
+
+
+def report_config(policy: Policy) -> decision.ReportConfig:
+    return decision.ReportConfig(
+        context=policy.report.status_context,
+        label_yes=policy.report.label_covered,
+        label_no=policy.report.label_missing,
+        comment_when_covered=decision.CommentPolicy.ALWAYS
+        if policy.report.comment_when_covered == "always"
+        else decision.CommentPolicy.EDIT_ONLY,
+    )
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    outcome: decision.Outcome
+    writes: int
+
+
+class CheckService:
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        cipher: FieldCipher,
+        policy: Policy,
+        public_url: str,
+        web_urls: Mapping[Platform, str],
+        clients: Mapping[Platform, ClientFactory],
+        templates: messages.Templates,
+        metrics: Metrics,
+    ) -> None:
+        self.sessions = sessions
+        self.cipher = cipher
+        self.policy = policy
+        self.public_url = public_url.rstrip("/")
+        self.web_urls = web_urls
+        self.clients = clients
+        self.templates = templates
+        self.metrics = metrics
+        self.allowlist = build_allowlist(policy)
+        self.config = report_config(policy)
+        self.co_authors = CoAuthorPolicy(policy.co_authors)
+
+    def sign_url(self, platform: Platform) -> str:
+        return f"{self.public_url}/sign/{self.policy.required_agreement}?platform={platform.value}"
+
+    async def handle_job(self, job: ClaimedJob) -> None:
+        platform = Platform(job.platform)
+        p = job.payload
+        repo = RepoRef(platform, p["repo"]["owner"], p["repo"]["name"], p["repo"].get("id"))
+        await self.check(
+            platform=platform,
+            repo=repo,
+            number=int(p["number"]),
+            installation_id=job.installation_id,
+            snapshot=p.get("pull"),
+        )
+
+    async def check(
+        self,
+        *,
+        platform: Platform,
+        repo: RepoRef,
+        number: int,
+        installation_id: int | None,
+        snapshot: Mapping[str, Any] | None = None,
+    ) -> CheckResult:
+        factory = self.clients.get(platform)
+        if factory is None:
+            raise LookupError(f"{platform.value} is not configured")
+        client = factory(installation_id)
+        if snapshot is not None:
+            pr = pull_request_from_api(dict(snapshot), installation_id=installation_id)
+        else:
+            pr = await client.get_pull(repo, number)
+        if pr.state != "open":
+            await self._record_closed(pr)
+            return CheckResult(decision.Outcome.SKIPPED, 0)
+        commits = await client.list_commits(pr)
+        people = find_contributors(
+            commits,
+            platform=platform,
+            co_authors=self.co_authors,
+            check_committers=self.policy.check_committers,
+        )
+        async with self.sessions() as session:
+            facts = await store.signature_facts(session, self.cipher, people)
+            agreement = await store.load_agreement(session, self.policy.required_agreement)
+            record = await store.get_pr_check(
+                session, platform=platform.value, repo_full_name=repo.full_name, number=number
+            )
+        check: Any
+        if not agreement.versions:
+            check = decision.Problem.NO_AGREEMENT
+        else:
+            check = evaluate(
+                people,
+                facts,
+                agreement=agreement,
+                allowlist=self.allowlist,
+                co_authors=self.co_authors,
+            )
+        links = messages.Links(
+            sign_url=self.sign_url(platform),
+            web_url=self.web_urls.get(platform, ""),
+            me_url=f"{self.public_url}/me",
+        )
+        report = messages.render_report(
+            check,
+            templates=self.templates,
+            platform=platform,
+            links=links,
+            agreement_title=agreement.title,
+        )
+        view = self._view(pr, record, report)
+        plan = decision.decide(
+            check, view, report=report, config=self.config, target_url=links.sign_url
+        )
+        comment_id = record.comment_id if record else None
+        writes = 0
+        if plan.status is not None:
+            await client.set_status(
+                repo,
+                plan.status.sha,
+                state=plan.status.state,
+                description=plan.status.description,
+                context=plan.status.context,
+                target_url=plan.status.target_url,
+            )
+            writes += 1
+        if plan.add_labels:
+            await client.add_labels(repo, number, plan.add_labels)
+            writes += 1
+        for name in plan.remove_labels:
+            await client.remove_label(repo, number, name)
+            writes += 1
+        if plan.comment is not None:
+            comment_id = await self._write_comment(client, pr, plan.comment, comment_id)
+            writes += 1
+        blockers: list[str] = []
+        if not isinstance(check, decision.Problem):
+            mapping = store.identity_mapping(self.cipher, people)
+            blockers = [mapping[r.contributor.key] for r in check.results if not r.covered]
+        async with self.sessions() as session, session.begin():
+            await self._save(session, pr, plan, report, comment_id, blockers)
+        self.metrics.check(platform.value, plan.outcome.value)
+        log.info(
+            "checked %s %s#%s at %s: %s, %s writes",
+            platform.value,
+            repo.full_name,
+            number,
+            pr.head_sha[:7],
+            plan.outcome.value,
+            writes,
+        )
+        return CheckResult(plan.outcome, writes)
+
+    def _view(
+        self, pr: PullRequest, record: PrCheck | None, report: decision.Report | None
+    ) -> decision.PrView:
+        comment: CommentRef | None = None
+        if record is not None and record.comment_id is not None:
+            # Only a digest of the last body is stored; hand the core the new body when the
+            # digests match (nothing to edit), else an empty one (edit).
+            same = report is not None and record.comment_sha256 == _sha256(report.body)
+            comment = CommentRef(record.comment_id, report.body if same and report else "", "")
+        last: decision.LastStatus | None = None
+        if (
+            record is not None
+            and record.status_sha == pr.head_sha
+            and record.status_state
+            and record.status_description is not None
+        ):
+            last = decision.LastStatus(
+                StatusState(record.status_state), record.status_description, record.status_sha
+            )
+        return decision.PrView(
+            state=pr.state,
+            head_sha=pr.head_sha,
+            labels=pr.labels,
+            comment=comment,
+            last_status=last,
+        )
+
+    async def _write_comment(
+        self,
+        client: ForgeClient,
+        pr: PullRequest,
+        write: decision.CommentWrite,
+        comment_id: int | None,
+    ) -> int:
+        if write.action is decision.CommentAction.EDIT and write.comment_id is not None:
+            await client.edit_comment(pr.repo, write.comment_id, write.body)
+            return write.comment_id
+        # About to create: a previous run may have created it and died before recording it.
+        existing = await client.find_comment(pr.repo, pr.number, messages.MARKER)
+        if existing is not None:
+            if not decision.same_text(existing.body, write.body):
+                await client.edit_comment(pr.repo, existing.comment_id, write.body)
+            return existing.comment_id
+        return await client.create_comment(pr.repo, pr.number, write.body)
+
+    async def _record_closed(self, pr: PullRequest) -> None:
+        async with self.sessions() as session, session.begin():
+            record = await store.get_pr_check(
+                session,
+                platform=pr.repo.platform.value,
+                repo_full_name=pr.repo.full_name,
+                number=pr.number,
+            )
+            if record is not None:
+                record.state = pr.state
+                await store.replace_blockers(session, record, [])
+
+    async def _save(
+        self,
+        session: AsyncSession,
+        pr: PullRequest,
+        plan: decision.Plan,
+        report: decision.Report | None,
+        comment_id: int | None,
+        blockers: list[str],
+    ) -> None:
+        record = await store.get_pr_check(
+            session,
+            platform=pr.repo.platform.value,
+            repo_full_name=pr.repo.full_name,
+            number=pr.number,
+        )
+        if record is None:
+            record = PrCheck(
+                platform=pr.repo.platform.value,
+                repo_full_name=pr.repo.full_name,
+                number=pr.number,
+                head_sha=pr.head_sha,
+            )
+            session.add(record)
+        record.repo_id = pr.repo.repo_id or record.repo_id
+        record.installation_id = pr.installation_id or record.installation_id
+        record.head_sha = pr.head_sha
+        record.state = pr.state
+        record.outcome = plan.outcome.value
+        record.checked_at = now_utc()
+        if plan.status is not None:
+            record.status_state = plan.status.state.value
+            record.status_description = plan.status.description
+            record.status_sha = plan.status.sha
+        if comment_id is not None:
+            record.comment_id = comment_id
+            if plan.comment is not None:
+                record.comment_sha256 = _sha256(plan.comment.body)
+        await session.flush()
+        await store.replace_blockers(session, record, blockers)

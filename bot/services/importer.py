@@ -1,0 +1,170 @@
+"""``cla-bot import FILE``: bring existing signature records in from CSV.
+
+Header: ``platform,login,account_id,email,name,agreement,version,signed_at``. Every row is
+validated before anything is written; one bad row means nothing is imported, and every bad row
+is reported by its line number (never with its personal values).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import re
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TextIO
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.settings import Policy, Settings
+from bot.storage import repositories as store
+from bot.storage.crypto import FieldCipher
+
+HEADER = ("platform", "login", "account_id", "email", "name", "agreement", "version", "signed_at")
+PLATFORMS = ("github", "gitee")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_LOGIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}(\[bot\])?")
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    line: int
+    problem: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.problem}"
+
+
+@dataclass(frozen=True, slots=True)
+class ParseResult:
+    rows: list[store.NewSignature]
+    errors: list[RowError]
+
+
+def _parse_time(value: str) -> datetime | None:
+    try:
+        t = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+def parse_csv(text: str, policy: Policy) -> ParseResult:
+    reader = csv.reader(io.StringIO(text))
+    errors: list[RowError] = []
+    rows: list[store.NewSignature] = []
+    try:
+        header = next(reader)
+    except StopIteration:
+        return ParseResult([], [RowError(1, "the file is empty; expected a header line")])
+    header = [h.strip().lower() for h in header]
+    if header and header[0].startswith("\ufeff"):
+        header[0] = header[0][1:]
+    if tuple(header) != HEADER:
+        return ParseResult([], [RowError(1, "the header must be exactly: " + ",".join(HEADER))])
+    versions = {(a.agreement_id, v.version) for a in policy.agreements for v in a.versions}
+    seen: dict[tuple[str, str, str, str], int] = {}
+    now = datetime.now(UTC)
+    for record in reader:
+        line = reader.line_num
+        if not any(cell.strip() for cell in record):
+            continue
+        if len(record) != len(HEADER):
+            errors.append(RowError(line, f"expected {len(HEADER)} columns, found {len(record)}"))
+            continue
+        platform, login, account_id, email, name, agreement, version, signed_at = (
+            c.strip() for c in record
+        )
+        problems: list[str] = []
+        platform = platform.lower()
+        if platform and platform not in PLATFORMS:
+            problems.append("platform must be github, gitee or empty")
+        if account_id and not account_id.isdigit():
+            problems.append("account_id must be the numeric account id")
+        if account_id and not platform:
+            problems.append("account_id needs a platform")
+        if login and not _LOGIN.fullmatch(login):
+            problems.append("login is not a valid account name")
+        if login and not account_id:
+            problems.append(
+                "a login alone cannot be matched safely (logins change); add account_id"
+            )
+        if email and not _EMAIL.fullmatch(email):
+            problems.append("email is not an email address")
+        if not account_id and not email:
+            problems.append("each row needs an account_id or an email")
+        if (agreement, version) not in versions:
+            problems.append(f"agreement {agreement!r} has no version {version!r} in app.yaml")
+        when = _parse_time(signed_at)
+        if when is None:
+            problems.append("signed_at must be an ISO 8601 time, e.g. 2024-05-01T12:00:00Z")
+        elif when > now:
+            problems.append("signed_at is in the future")
+        key = (platform, account_id, email.lower(), f"{agreement}/{version}")
+        if not problems and key in seen:
+            problems.append(f"duplicate of line {seen[key]}")
+        if problems:
+            errors.append(RowError(line, "; ".join(problems)))
+            continue
+        seen[key] = line
+        assert when is not None
+        rows.append(
+            store.NewSignature(
+                platform=platform or None,
+                account_id=account_id or None,
+                login=login or None,
+                email=email or None,
+                name=name or None,
+                agreement_id=agreement,
+                version=version,
+                signed_at=when,
+                source="import",
+            )
+        )
+    return ParseResult(rows, errors)
+
+
+async def import_rows(
+    session: AsyncSession, cipher: FieldCipher, rows: list[store.NewSignature]
+) -> int:
+    for row in rows:
+        await store.record_signature(session, cipher, row)
+    return len(rows)
+
+
+async def run_import(
+    settings: Settings, path: Path, *, dry_run: bool = False, out: TextIO = sys.stdout
+) -> int:
+    from bot.web.app import build_runtime
+
+    try:
+        text = await asyncio.to_thread(path.read_text, encoding="utf-8-sig")
+    except OSError as exc:
+        print(f"cla-bot import: cannot read {path}: {exc.strerror}", file=sys.stderr)
+        return 2
+    except UnicodeDecodeError:
+        print(f"cla-bot import: {path} is not UTF-8 text", file=sys.stderr)
+        return 2
+    result = parse_csv(text, settings.policy)
+    if result.errors:
+        for err in result.errors:
+            print(f"{path}:{err}", file=sys.stderr)
+        print(
+            f"cla-bot import: {len(result.errors)} bad row(s); nothing was imported",
+            file=sys.stderr,
+        )
+        return 1
+    if dry_run:
+        print(f"{len(result.rows)} row(s) are valid; nothing written (--dry-run)", file=out)
+        return 0
+    runtime = await build_runtime(settings, clients={})
+    try:
+        async with runtime.sessions() as session, session.begin():
+            n = await import_rows(session, runtime.cipher, result.rows)
+    finally:
+        await runtime.close()
+    print(f"imported {n} signature(s)", file=out)
+    return 0

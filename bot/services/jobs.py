@@ -1,0 +1,384 @@
+"""The durable job queue: the delivery inbox is the queue.
+
+A job is claimed with a lease; a crashed worker's lease expires and the job is claimed again.
+PostgreSQL claims with ``FOR UPDATE SKIP LOCKED`` under a transaction-level advisory lock that
+serialises claimers only (webhook inserts never wait for it), so that two jobs of one PR are
+never run at once. SQLite has a single writer, so ``BEGIN IMMEDIATE`` gives the same guarantee.
+
+Check jobs for the same PR coalesce: when one is claimed, the other queued ones for that PR are
+marked ``coalesced`` and the newest payload is used, since a check reads the PR's latest state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import random
+import socket
+import traceback
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, text, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.platforms.base import ForgeAuthError, ForgeNotFound, RateLimited, RetryableForgeError
+from bot.storage.models import Installation, Job, JobKind, JobStatus
+
+log = logging.getLogger("bot.jobs")
+
+CLAIM_LOCK_ID = 0x6C61  # advisory lock key for claimers on PostgreSQL
+BACKOFF_BASE_S = 2.0
+BACKOFF_CAP_S = 600.0
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class NewJob:
+    platform: str
+    delivery_key: str
+    event: str
+    action: str | None
+    kind: JobKind
+    payload: dict[str, Any]
+    pr_key: str | None = None
+    installation_id: int | None = None
+
+
+async def enqueue(
+    session: AsyncSession, job: NewJob, *, status: JobStatus = JobStatus.QUEUED
+) -> bool:
+    """Insert a job; False when this delivery was stored before (a redelivery)."""
+    row = Job(
+        platform=job.platform,
+        delivery_key=job.delivery_key,
+        event=job.event,
+        action=job.action,
+        kind=str(job.kind),
+        payload=job.payload,
+        pr_key=job.pr_key,
+        installation_id=job.installation_id,
+        status=str(status),
+        finished_at=None if status == JobStatus.QUEUED else now_utc(),
+    )
+    try:
+        async with session.begin_nested():
+            session.add(row)
+            await session.flush()
+    except IntegrityError:
+        return False
+    return True
+
+
+def backoff_s(attempt: int, *, rng: random.Random | None = None) -> float:
+    """Exponential backoff with full jitter: uniform in [base·2^(n−1)/2, base·2^(n−1)]."""
+    r = rng or random
+    ceiling = min(BACKOFF_CAP_S, BACKOFF_BASE_S * (2 ** max(0, attempt - 1)))
+    return float(ceiling / 2 + r.random() * ceiling / 2)
+
+
+@dataclass
+class ClaimedJob:
+    id: int
+    platform: str
+    event: str
+    action: str | None
+    kind: str
+    payload: dict[str, Any]
+    pr_key: str | None
+    installation_id: int | None
+    attempts: int
+    coalesced: list[int] = field(default_factory=list)
+
+
+class JobQueue:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        lease_s: float,
+        max_attempts: int,
+        worker_id: str | None = None,
+        clock: Callable[[], datetime] = now_utc,
+    ) -> None:
+        self._sessions = sessions
+        self.lease_s = lease_s
+        self.max_attempts = max_attempts
+        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self._clock = clock
+        self.wakeup = asyncio.Event()
+
+    def notify(self) -> None:
+        self.wakeup.set()
+
+    async def claim(self) -> ClaimedJob | None:
+        now = self._clock()
+        async with self._sessions() as session, session.begin():
+            dialect = session.bind.dialect.name if session.bind else ""
+            if dialect == "postgresql":
+                await session.execute(
+                    text("SELECT pg_advisory_xact_lock(:k)"), {"k": CLAIM_LOCK_ID}
+                )
+            busy_prs = (
+                select(Job.pr_key)
+                .where(
+                    Job.status == JobStatus.RUNNING, Job.lease_until > now, Job.pr_key.is_not(None)
+                )
+                .scalar_subquery()
+            )
+            paused = (
+                select(Installation.installation_id)
+                .where(Installation.paused_until > now)
+                .scalar_subquery()
+            )
+            q = (
+                select(Job)
+                .where(
+                    or_(
+                        and_(Job.status == JobStatus.QUEUED, Job.run_after <= now),
+                        and_(Job.status == JobStatus.RUNNING, Job.lease_until <= now),
+                    ),
+                    or_(Job.pr_key.is_(None), Job.pr_key.not_in(busy_prs)),
+                    or_(Job.installation_id.is_(None), Job.installation_id.not_in(paused)),
+                )
+                .order_by(Job.run_after, Job.id)
+                .limit(1)
+            )
+            if dialect == "postgresql":
+                q = q.with_for_update(skip_locked=True)
+            job = (await session.scalars(q)).first()
+            if job is None:
+                return None
+            if job.status == JobStatus.RUNNING:
+                log.warning("job %s: lease expired, claiming it again", job.id)
+            job.status = JobStatus.RUNNING
+            job.lease_until = now + timedelta(seconds=self.lease_s)
+            job.locked_by = self.worker_id
+            job.attempts += 1
+            claimed = ClaimedJob(
+                id=job.id,
+                platform=job.platform,
+                event=job.event,
+                action=job.action,
+                kind=job.kind,
+                payload=dict(job.payload),
+                pr_key=job.pr_key,
+                installation_id=job.installation_id,
+                attempts=job.attempts,
+            )
+            if job.kind == JobKind.CHECK and job.pr_key:
+                others = (
+                    await session.scalars(
+                        select(Job)
+                        .where(
+                            Job.pr_key == job.pr_key,
+                            Job.kind == JobKind.CHECK,
+                            Job.status == JobStatus.QUEUED,
+                            Job.id != job.id,
+                        )
+                        .order_by(Job.id)
+                    )
+                ).all()
+                for other in others:
+                    other.status = JobStatus.COALESCED
+                    other.finished_at = now
+                    other.last_error = f"coalesced into job {job.id}"
+                    claimed.coalesced.append(other.id)
+                newer = [o for o in others if o.id > job.id]
+                if newer:
+                    claimed.payload = _merge_check_payloads(
+                        claimed.payload, dict(newer[-1].payload)
+                    )
+        return claimed
+
+    async def complete(
+        self, job: ClaimedJob, *, status: JobStatus = JobStatus.DONE, note: str | None = None
+    ) -> None:
+        async with self._sessions() as session, session.begin():
+            await session.execute(
+                update(Job)
+                .where(Job.id == job.id, Job.locked_by == self.worker_id)
+                .values(
+                    status=str(status), finished_at=self._clock(), lease_until=None, last_error=note
+                )
+            )
+
+    async def retry_later(
+        self,
+        job: ClaimedJob,
+        *,
+        error: str,
+        delay_s: float | None = None,
+        count_attempt: bool = True,
+    ) -> JobStatus:
+        now = self._clock()
+        async with self._sessions() as session, session.begin():
+            row = await session.get(Job, job.id)
+            if row is None or row.locked_by != self.worker_id:
+                return JobStatus.RUNNING
+            attempts = row.attempts if count_attempt else max(0, row.attempts - 1)
+            if count_attempt and attempts >= self.max_attempts:
+                row.status = JobStatus.DEAD
+                row.finished_at = now
+                row.last_error = error[:2000]
+                row.lease_until = None
+                log.error("job %s is dead after %s attempts: %s", job.id, attempts, error[:200])
+                return JobStatus.DEAD
+            row.attempts = attempts
+            row.status = JobStatus.QUEUED
+            row.lease_until = None
+            row.last_error = error[:2000]
+            row.run_after = now + timedelta(
+                seconds=delay_s if delay_s is not None else backoff_s(attempts)
+            )
+            return JobStatus.QUEUED
+
+    async def pause_installation(self, job: ClaimedJob, until: datetime) -> None:
+        if job.installation_id is None:
+            return
+        async with self._sessions() as session, session.begin():
+            await session.execute(
+                update(Installation)
+                .where(
+                    Installation.platform == job.platform,
+                    Installation.installation_id == job.installation_id,
+                )
+                .values(paused_until=until)
+            )
+
+    async def depth(self) -> int:
+        async with self._sessions() as session:
+            return int(
+                (
+                    await session.scalar(
+                        select(func.count())
+                        .select_from(Job)
+                        .where(Job.status.in_([JobStatus.QUEUED, JobStatus.RUNNING]))
+                    )
+                )
+                or 0
+            )
+
+
+def _merge_check_payloads(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """The newest event's PR snapshot wins; a comment-triggered check (no snapshot) keeps the
+    older snapshot's fields only if it carries none itself."""
+    merged = dict(old)
+    merged.update({k: v for k, v in new.items() if v is not None})
+    if "pull" not in new:
+        merged.pop("pull", None)  # re-read the PR: the newest trigger had no snapshot
+    return merged
+
+
+Handler = Callable[[ClaimedJob], Awaitable[None]]
+
+
+class Worker:
+    """Runs claimed jobs with bounded concurrency; wakes when a job is stored."""
+
+    def __init__(
+        self, queue: JobQueue, handler: Handler, *, concurrency: int, poll_s: float
+    ) -> None:
+        self.queue = queue
+        self.handler = handler
+        self.concurrency = concurrency
+        self.poll_s = poll_s
+        self._stopping = asyncio.Event()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def run_one(self) -> bool:
+        """Claim and run one job; False when there was none ready."""
+        try:
+            job = await self.queue.claim()
+        except OperationalError as exc:
+            log.warning("cannot claim jobs: database unavailable (%s)", type(exc).__name__)
+            return False
+        if job is None:
+            return False
+        await self._execute(job)
+        return True
+
+    async def _execute(self, job: ClaimedJob) -> None:
+        try:
+            await self.handler(job)
+        except RateLimited as exc:
+            log.warning(
+                "job %s: rate limited until %s; installation paused", job.id, exc.until.isoformat()
+            )
+            await self.queue.pause_installation(job, exc.until)
+            delay = max(1.0, (exc.until - now_utc()).total_seconds())
+            await self.queue.retry_later(
+                job, error=f"rate limited: {exc}", delay_s=delay, count_attempt=False
+            )
+        except RetryableForgeError as exc:
+            status = await self.queue.retry_later(job, error=f"{type(exc).__name__}: {exc}")
+            log.warning("job %s: forge error (%s), %s", job.id, exc, status)
+        except (ForgeAuthError, ForgeNotFound) as exc:
+            log.warning("job %s: %s: %s", job.id, type(exc).__name__, exc)
+            await self.queue.retry_later(job, error=f"{type(exc).__name__}: {exc}")
+        except OperationalError as exc:
+            log.warning("job %s: database error %s; will retry", job.id, type(exc).__name__)
+            await asyncio.sleep(self.poll_s)
+        except Exception as exc:  # a bug: keep the trace for operators, retry, then dead letter
+            log.error(
+                "job %s failed: %s", job.id, "".join(traceback.format_exception_only(exc)).strip()
+            )
+            log.debug("job %s traceback", job.id, exc_info=True)
+            await self.queue.retry_later(
+                job, error="".join(traceback.format_exception(exc))[-2000:]
+            )
+        else:
+            await self.queue.complete(job)
+
+    async def drain(self, *, max_jobs: int = 10_000) -> int:
+        """Run ready jobs until none is left (tests and one-shot runs)."""
+        n = 0
+        while n < max_jobs and await self.run_one():
+            n += 1
+        return n
+
+    async def run(self) -> None:
+        sem = asyncio.Semaphore(self.concurrency)
+        while not self._stopping.is_set():
+            await sem.acquire()
+            # Clear before claiming: a job stored after this point wakes the wait below.
+            self.queue.wakeup.clear()
+            try:
+                job = await self.queue.claim()
+            except Exception as exc:
+                sem.release()
+                log.warning("cannot claim jobs: %s", type(exc).__name__)
+                await self._sleep(self.poll_s)
+                continue
+            if job is None:
+                sem.release()
+                await self._sleep(self.poll_s)
+                continue
+            task = asyncio.create_task(self._run_released(job, sem))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _run_released(self, job: ClaimedJob, sem: asyncio.Semaphore) -> None:
+        try:
+            await self._execute(job)
+        finally:
+            sem.release()
+            self.queue.notify()  # a PR held back by this one may be claimable now
+
+    async def _sleep(self, timeout_s: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.queue.wakeup.wait(), timeout=timeout_s)
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        self.queue.notify()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)

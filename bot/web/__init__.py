@@ -1,0 +1,1 @@
+"""The HTTP shell: webhooks, health, and (later) signing and self-service pages."""

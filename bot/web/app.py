@@ -1,0 +1,307 @@
+"""``create_app()`` wires everything; nothing happens at import time.
+
+The :class:`Runtime` owns the long-lived parts (database engine, HTTP client session, forge
+clients, job queue, worker) and is started and stopped by the application's cleanup context, or
+directly by ``cla-bot worker``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from html import escape
+
+import aiohttp
+from aiohttp import web
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot import logs
+from bot.core.model import Platform
+from bot.errors import SettingsError
+from bot.metrics import Metrics
+from bot.platforms.base import ForgeClient
+from bot.services.checks import CheckService, ClientFactory, load_comment_templates
+from bot.services.jobs import ClaimedJob, JobQueue, Worker
+from bot.settings import Settings
+from bot.storage import repositories as store
+from bot.storage.crypto import FieldCipher, KeyConfigError, load_keyring
+from bot.storage.db import alembic_config, create_engine, session_factory
+from bot.storage.models import JobKind
+from bot.web import health, webhooks
+from bot.web.keys import CIPHER, ENGINE, METRICS, QUEUE, SESSIONS, SETTINGS
+from bot.web.middlewares import security_headers
+
+log = logging.getLogger("bot.app")
+
+RUNTIME: web.AppKey[Runtime] = web.AppKey("runtime")
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    cipher: FieldCipher
+    metrics: Metrics
+    queue: JobQueue
+    checks: CheckService
+    http: aiohttp.ClientSession | None = None
+    worker: Worker | None = None
+    _worker_task: asyncio.Task[None] | None = field(default=None, repr=False)
+
+    async def handle(self, job: ClaimedJob) -> None:
+        if job.kind == JobKind.CHECK:
+            await self.checks.handle_job(job)
+        self.metrics.job(job.kind, "done")
+
+    def make_worker(self) -> Worker:
+        pol = self.settings.policy.worker
+        return Worker(self.queue, self.handle, concurrency=pol.concurrency, poll_s=pol.poll_s)
+
+    async def drain(self) -> int:
+        """Run every ready job now, one at a time (tests, one-shot runs)."""
+        return await self.make_worker().drain()
+
+    def start_worker(self) -> None:
+        pol = self.settings.policy.worker
+        self.worker = Worker(
+            self.queue, self.handle, concurrency=pol.concurrency, poll_s=pol.poll_s
+        )
+        self._worker_task = asyncio.create_task(self.worker.run(), name="cla-worker")
+
+    async def close(self) -> None:
+        if self.worker is not None:
+            await self.worker.stop()
+        if self._worker_task is not None:
+            self._worker_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._worker_task
+        if self.http is not None:
+            await self.http.close()
+        await self.engine.dispose()
+
+
+def _cipher(settings: Settings) -> FieldCipher:
+    try:
+        keyring, warning = load_keyring(settings.env, var_dir=settings.var_dir)
+    except KeyConfigError as exc:
+        name, _, problem = str(exc).partition(": ")
+        raise SettingsError(name, problem or str(exc)) from None
+    if warning:
+        log.warning(warning)
+    return FieldCipher(keyring)
+
+
+def _github_clients(settings: Settings, http: aiohttp.ClientSession) -> ClientFactory | None:
+    gh = settings.github
+    if gh is None:
+        return None
+    from bot.platforms.github.client import GitHubPlatform
+    from bot.platforms.github.client import GitHubSettings as ClientSettings
+
+    platform = GitHubPlatform(
+        session=http,
+        settings=ClientSettings(app_id=gh.app_id, private_key=gh.private_key, api_url=gh.api_url),
+    )
+
+    def factory(installation_id: int | None) -> ForgeClient:
+        if installation_id is None:
+            raise LookupError("a GitHub job without an installation id")
+        return platform.client(installation_id)
+
+    return factory
+
+
+async def check_schema(engine: AsyncEngine) -> None:
+    """Refuse to serve on a database that is not at the latest migration."""
+    script = ScriptDirectory.from_config(alembic_config(str(engine.url)))
+    heads = set(script.get_heads())
+    async with engine.connect() as conn:
+        current = await conn.run_sync(
+            lambda c: set(MigrationContext.configure(c).get_current_heads())
+        )
+    if current != heads:
+        raise SettingsError(
+            "CLA_DATABASE_URL",
+            "the database schema is not up to date; run `cla-bot migrate` first",
+        )
+
+
+async def build_runtime(
+    settings: Settings,
+    *,
+    clients: Mapping[Platform, ClientFactory] | None = None,
+    metrics: Metrics | None = None,
+) -> Runtime:
+    engine = create_engine(settings.database_url)
+    try:
+        await check_schema(engine)
+        cipher = _cipher(settings)
+        sessions = session_factory(engine)
+        async with sessions() as session, session.begin():
+            await store.sync_agreements(session, settings.policy.agreements)
+    except BaseException:
+        await engine.dispose()
+        raise
+    metrics = metrics or Metrics()
+    http: aiohttp.ClientSession | None = None
+    if clients is None:
+        http = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=30, connect=10),
+            headers={"User-Agent": "cla-bot"},
+        )
+        found: dict[Platform, ClientFactory] = {}
+        gh = _github_clients(settings, http)
+        if gh is not None:
+            found[Platform.GITHUB] = gh
+        clients = found
+    queue = JobQueue(
+        sessions,
+        lease_s=settings.policy.worker.lease_s,
+        max_attempts=settings.policy.worker.max_attempts,
+    )
+    checks = CheckService(
+        sessions=sessions,
+        cipher=cipher,
+        policy=settings.policy,
+        public_url=settings.public_url,
+        web_urls={Platform.GITHUB: settings.github_web_url, Platform.GITEE: "https://gitee.com"},
+        clients=clients,
+        templates=load_comment_templates(settings.templates_dir),
+        metrics=metrics,
+    )
+    return Runtime(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        cipher=cipher,
+        metrics=metrics,
+        queue=queue,
+        checks=checks,
+        http=http,
+    )
+
+
+async def index(request: web.Request) -> web.Response:
+    settings = request.app[SETTINGS]
+    rows = []
+    if settings.github is None:
+        rows.append(
+            "<li><strong>GitHub is not connected.</strong> Set <code>CLA_GITHUB_APP_ID</code>, "
+            "<code>CLA_GITHUB_PRIVATE_KEY_PATH</code> (or <code>CLA_GITHUB_PRIVATE_KEY</code>) and "
+            "<code>CLA_GITHUB_WEBHOOK_SECRET</code> (16+ bytes) from your GitHub App, or register "
+            'one from <code>app.yaml</code> at <a href="/setup">/setup</a>. Point its webhook '
+            f"at <code>{escape(settings.public_url)}/webhooks/github</code>.</li>"
+        )
+    else:
+        rows.append(
+            f"<li>GitHub App <code>{escape(settings.github.app_id)}</code> is connected; "
+            f"webhooks go to <code>{escape(settings.public_url)}/webhooks/github</code>.</li>"
+        )
+    if settings.gitee is None:
+        rows.append(
+            "<li><strong>Gitee is not connected.</strong> Set <code>CLA_GITEE_TOKEN</code> (the "
+            "bot account's access token) and <code>CLA_GITEE_WEBHOOK_SECRET</code> (16+ bytes), "
+            f"and point the repository's webhook at <code>{escape(settings.public_url)}"
+            "/webhooks/gitee</code>.</li>"
+        )
+    else:
+        rows.append("<li>Gitee is connected.</li>")
+    html = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        "<title>cla-bot</title></head><body><main><h1>cla-bot</h1>"
+        f"<p>Required agreement: <code>{escape(settings.policy.required_agreement)}</code>.</p>"
+        f"<ul>{''.join(rows)}</ul>"
+        '<p>Health: <a href="/healthz">/healthz</a> · <a href="/readyz">/readyz</a> · '
+        '<a href="/metrics">/metrics</a></p></main></body></html>'
+    )
+    return web.Response(text=html, content_type="text/html")
+
+
+def create_app(
+    settings: Settings,
+    *,
+    run_worker: bool = True,
+    clients: Mapping[Platform, ClientFactory] | None = None,
+    metrics: Metrics | None = None,
+) -> web.Application:
+    app = web.Application(
+        client_max_size=webhooks.MAX_BODY_BYTES + 1024, middlewares=[security_headers]
+    )
+    app[SETTINGS] = settings
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        runtime = await build_runtime(settings, clients=clients, metrics=metrics)
+        app[RUNTIME] = runtime
+        app[ENGINE] = runtime.engine
+        app[SESSIONS] = runtime.sessions
+        app[QUEUE] = runtime.queue
+        app[METRICS] = runtime.metrics
+        app[CIPHER] = runtime.cipher
+        if run_worker:
+            runtime.start_worker()
+        yield
+        await runtime.close()
+
+    app.cleanup_ctx.append(lifecycle)
+    app.router.add_get("/", index)
+    app.router.add_get("/healthz", health.healthz)
+    app.router.add_get("/readyz", health.readyz)
+    app.router.add_get("/metrics", health.metrics)
+    app.router.add_post("/webhooks/github", webhooks.github_webhook)
+    return app
+
+
+def _describe(settings: Settings) -> None:
+    if settings.github is None and settings.gitee is None:
+        log.warning(
+            "no forge is connected: set the CLA_GITHUB_* or CLA_GITEE_* variables "
+            "(see README, Configuration); serving health and setup pages only"
+        )
+
+
+def serve(
+    settings: Settings,
+    *,
+    host: str | None = None,
+    port: int | None = None,
+    with_worker: bool = True,
+) -> int:
+    _describe(settings)
+    app = create_app(settings, run_worker=with_worker)
+    h = host or settings.host
+    p = port if port is not None else settings.port
+    print(f"cla-bot serving on http://{h}:{p} (public URL {settings.public_url})", flush=True)
+    try:
+        web.run_app(app, host=h, port=p, print=None, access_log=None, handle_signals=True)
+    except SettingsError as exc:
+        print(f"cla-bot: configuration error: {exc}", flush=True)
+        return 2
+    return 0
+
+
+def run_worker_only(settings: Settings) -> int:
+    async def main() -> None:
+        runtime = await build_runtime(settings)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        runtime.start_worker()
+        log.info("worker %s started", runtime.queue.worker_id)
+        await stop.wait()
+        await runtime.close()
+
+    _describe(settings)
+    asyncio.run(main())
+    return 0
+
+
+__all__ = ["RUNTIME", "Runtime", "build_runtime", "create_app", "logs", "run_worker_only", "serve"]

@@ -1,0 +1,171 @@
+"""``POST /webhooks/github``: verify, store durably, acknowledge.
+
+Order matters: the signature is checked on the raw bytes before anything is parsed, and the
+answer is 202 only after the delivery is committed. Nothing is written for a delivery that is
+unsigned, malformed or not used.
+
+Answers: 202 stored · 200 duplicate or not used · 401 bad or missing signature · 400 malformed ·
+415 not JSON · 413 too large · 503 cannot store now. Never 5xx for bad input.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.platforms.github import routing
+from bot.services.jobs import NewJob, enqueue
+from bot.storage import repositories as repo_store
+from bot.storage.models import JobKind, JobStatus
+from bot.web.keys import METRICS, QUEUE, SESSIONS, SETTINGS
+
+log = logging.getLogger("bot.webhooks")
+
+MAX_BODY_BYTES = 25 * 1024 * 1024
+
+
+def _answer(status: int, message: str, **extra: Any) -> web.Response:
+    return web.json_response({"message": message, **extra}, status=status)
+
+
+def verify_github_signature(secret: str, body: bytes, header: str | None) -> bool:
+    """``X-Hub-Signature-256`` = ``sha256=`` + hex HMAC-SHA256 of the raw body, constant time.
+    The legacy SHA-1 header is never accepted."""
+    if not header or not header.startswith("sha256="):
+        return False
+    expected = "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected.encode(), header.strip().encode("utf-8", "replace"))
+
+
+async def read_body(request: web.Request) -> bytes | web.Response:
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        return _answer(413, "payload too large")
+    try:
+        return await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        return _answer(413, "payload too large")
+
+
+async def github_webhook(request: web.Request) -> web.Response:
+    settings = request.app[SETTINGS]
+    metrics = request.app[METRICS]
+    gh = settings.github
+    if gh is None:
+        return _answer(404, "GitHub is not configured on this bot")
+    body = await read_body(request)
+    if isinstance(body, web.Response):
+        metrics.delivery("github", "-", "too_large")
+        return body
+    if not verify_github_signature(
+        gh.webhook_secret, body, request.headers.get("X-Hub-Signature-256")
+    ):
+        metrics.delivery("github", "-", "bad_signature")
+        return _answer(401, "missing or invalid X-Hub-Signature-256")
+    event = request.headers.get("X-GitHub-Event", "").strip()
+    delivery = request.headers.get("X-GitHub-Delivery", "").strip()
+    if not event or len(event) > 64:
+        return _answer(400, "missing X-GitHub-Event header")
+    if not delivery or len(delivery) > 128:
+        return _answer(400, "missing X-GitHub-Delivery header")
+    if request.content_type != "application/json":
+        return _answer(415, "send deliveries as application/json (the App's content type setting)")
+    try:
+        payload = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        metrics.delivery("github", event, "malformed")
+        return _answer(400, "body is not UTF-8 JSON")
+    if not isinstance(payload, dict):
+        return _answer(400, "body is not a JSON object")
+    try:
+        decision = routing.route(event, payload)
+    except routing.MalformedEvent as exc:
+        metrics.delivery("github", event, "malformed")
+        return _answer(400, f"malformed {event} event: {exc}")
+    if isinstance(decision, routing.Ignore):
+        metrics.delivery("github", event, "ignored")
+        return _answer(200, "ignored", reason=decision.reason)
+    action = payload.get("action") if isinstance(payload.get("action"), str) else None
+    try:
+        async with request.app[SESSIONS]() as session, session.begin():
+            if isinstance(decision, routing.CheckJob):
+                stored = await enqueue(
+                    session,
+                    NewJob(
+                        platform="github",
+                        delivery_key=delivery,
+                        event=event,
+                        action=action,
+                        kind=JobKind.CHECK,
+                        payload=decision.payload,
+                        pr_key=decision.pr_key,
+                        installation_id=decision.installation_id,
+                    ),
+                )
+            else:
+                stored = await enqueue(
+                    session,
+                    NewJob(
+                        platform="github",
+                        delivery_key=delivery,
+                        event=event,
+                        action=action,
+                        kind=JobKind.INSTALLATION,
+                        payload={
+                            "installation_id": decision.installation_id,
+                            "action": decision.action,
+                        },
+                        installation_id=decision.installation_id,
+                    ),
+                    status=JobStatus.DONE,
+                )
+                if stored:
+                    await apply_installation_change(session, decision)
+    except (SQLAlchemyError, OSError) as exc:
+        log.error("cannot store delivery %s: %s", delivery, type(exc).__name__)
+        metrics.delivery("github", event, "unavailable")
+        return _answer(503, "cannot store the delivery now; retry later", retry_after_s=30)
+    if not stored:
+        metrics.delivery("github", event, "duplicate")
+        return _answer(200, "duplicate delivery")
+    metrics.delivery("github", event, "accepted")
+    request.app[QUEUE].notify()
+    return _answer(202, "accepted")
+
+
+async def apply_installation_change(session: Any, change: routing.InstallationChange) -> None:
+    platform = "github"
+    if change.action == "deleted":
+        await repo_store.set_installation_state(
+            session, platform=platform, installation_id=change.installation_id, deleted=True
+        )
+        return
+    await repo_store.upsert_installation(
+        session,
+        platform=platform,
+        installation_id=change.installation_id,
+        account_login=change.account_login,
+    )
+    if change.action == "suspend":
+        await repo_store.set_installation_state(
+            session, platform=platform, installation_id=change.installation_id, suspended=True
+        )
+    elif change.action == "unsuspend":
+        await repo_store.set_installation_state(
+            session, platform=platform, installation_id=change.installation_id, suspended=False
+        )
+    for full_name, repo_id in change.repos_added:
+        await repo_store.upsert_repository(
+            session,
+            platform=platform,
+            full_name=full_name,
+            forge_repo_id=repo_id,
+            installation_id=change.installation_id,
+        )
+    for full_name in change.repos_removed:
+        await repo_store.remove_repository(session, platform=platform, full_name=full_name)

@@ -1,0 +1,84 @@
+"""The whole bot against the fake GitHub: a real app, a real database, real HTTP on loopback."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.web.app import RUNTIME, Runtime, create_app
+from tests.fakes.github import AppKeyPair, FakeGitHub, generate_app_keypair
+from tests.helpers import WEBHOOK_SECRET, sign
+
+
+@pytest.fixture(scope="session")
+def e2e_app_keys() -> AppKeyPair:
+    return generate_app_keypair()
+
+
+@pytest.fixture
+async def github(e2e_app_keys: AppKeyPair) -> AsyncIterator[FakeGitHub]:
+    async with FakeGitHub(app_id="4242", public_key_pem=e2e_app_keys.public_pem) as fake:
+        yield fake
+    assert fake.violations == [], "the bot sent requests outside GitHub's OpenAPI description"
+
+
+@pytest.fixture
+def bot_env(
+    github: FakeGitHub, e2e_app_keys: AppKeyPair, tmp_path: Path, make_env: Callable[..., dict[str, str]]
+) -> Callable[[str], dict[str, str]]:
+    pem = tmp_path / "app.pem"
+    pem.write_text(e2e_app_keys.private_pem)
+
+    def env(db_url: str, **extra: str) -> dict[str, str]:
+        return make_env(
+            db_url,
+            CLA_GITHUB_APP_ID=github.app_id,
+            CLA_GITHUB_PRIVATE_KEY_PATH=str(pem),
+            CLA_GITHUB_WEBHOOK_SECRET=WEBHOOK_SECRET,
+            CLA_GITHUB_API_URL=github.url,
+            **extra,
+        )
+
+    return env
+
+
+@dataclass
+class Bot:
+    client: Any
+    runtime: Runtime
+    github: FakeGitHub
+
+    async def deliver(self, event: str, payload: dict[str, Any], delivery_id: str | None = None) -> int:
+        body = json.dumps(payload).encode()
+        resp = await self.client.post(
+            "/webhooks/github",
+            data=body,
+            headers={
+                "X-GitHub-Event": event,
+                "X-GitHub-Delivery": delivery_id or str(uuid.uuid4()),
+                "X-Hub-Signature-256": sign(body),
+                "Content-Type": "application/json",
+            },
+        )
+        return int(resp.status)
+
+    async def run_jobs(self) -> int:
+        return await self.runtime.drain()
+
+
+@pytest.fixture
+async def bot(
+    aiohttp_client: Any, db_url: str, bot_env: Callable[..., dict[str, str]], github: FakeGitHub, tmp_path: Path
+) -> Bot:
+    from bot import settings
+
+    conf = settings.load(bot_env(db_url), cwd=tmp_path)
+    app = create_app(conf, run_worker=False)
+    client = await aiohttp_client(app)
+    return Bot(client=client, runtime=app[RUNTIME], github=github)
