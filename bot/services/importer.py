@@ -19,6 +19,7 @@ from typing import TextIO
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.services.rechecks import enqueue_rechecks
 from bot.settings import Policy, Settings
 from bot.storage import repositories as store
 from bot.storage.crypto import FieldCipher
@@ -129,10 +130,13 @@ def parse_csv(text: str, policy: Policy) -> ParseResult:
 
 async def import_rows(
     session: AsyncSession, cipher: FieldCipher, rows: list[store.NewSignature]
-) -> int:
+) -> tuple[int, int]:
+    """Record every row; returns (signatures imported, PR re-checks queued)."""
+    signer_ids: set[int] = set()
     for row in rows:
-        await store.record_signature(session, cipher, row)
-    return len(rows)
+        signer, _ = await store.record_signature(session, cipher, row)
+        signer_ids.add(signer.id)
+    return len(rows), await enqueue_rechecks(session, signer_ids)
 
 
 async def run_import(
@@ -163,8 +167,11 @@ async def run_import(
     runtime = await build_runtime(settings, clients={})
     try:
         async with runtime.sessions() as session, session.begin():
-            n = await import_rows(session, runtime.cipher, result.rows)
+            n, rechecks = await import_rows(session, runtime.cipher, result.rows)
     finally:
         await runtime.close()
-    print(f"imported {n} signature(s)", file=out)
+    print(
+        f"imported {n} signature(s); {rechecks} blocked pull request(s) queued for a re-check",
+        file=out,
+    )
     return 0

@@ -30,7 +30,10 @@ async def github(e2e_app_keys: AppKeyPair) -> AsyncIterator[FakeGitHub]:
 
 @pytest.fixture
 def bot_env(
-    github: FakeGitHub, e2e_app_keys: AppKeyPair, tmp_path: Path, make_env: Callable[..., dict[str, str]]
+    github: FakeGitHub,
+    e2e_app_keys: AppKeyPair,
+    tmp_path: Path,
+    make_env: Callable[..., dict[str, str]],
 ) -> Callable[[str], dict[str, str]]:
     pem = tmp_path / "app.pem"
     pem.write_text(e2e_app_keys.private_pem)
@@ -54,7 +57,9 @@ class Bot:
     runtime: Runtime
     github: FakeGitHub
 
-    async def deliver(self, event: str, payload: dict[str, Any], delivery_id: str | None = None) -> int:
+    async def deliver(
+        self, event: str, payload: dict[str, Any], delivery_id: str | None = None
+    ) -> int:
         body = json.dumps(payload).encode()
         resp = await self.client.post(
             "/webhooks/github",
@@ -74,7 +79,11 @@ class Bot:
 
 @pytest.fixture
 async def bot(
-    aiohttp_client: Any, db_url: str, bot_env: Callable[..., dict[str, str]], github: FakeGitHub, tmp_path: Path
+    aiohttp_client: Any,
+    db_url: str,
+    bot_env: Callable[..., dict[str, str]],
+    github: FakeGitHub,
+    tmp_path: Path,
 ) -> Bot:
     from bot import settings
 

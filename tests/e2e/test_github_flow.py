@@ -21,7 +21,9 @@ def scenario(bot: Bot) -> Any:
     could not link; dependabot (allowlisted) commits once."""
     gh = bot.github
     gh.add_installation(INSTALLATION, account="acme", repos=[REPO])
-    c1 = gh.make_commit(message="Add feature", author=("Alice", "alice@example.com"), author_login="alice")
+    c1 = gh.make_commit(
+        message="Add feature", author=("Alice", "alice@example.com"), author_login="alice"
+    )
     c2 = gh.make_commit(message="Fix typo", author=("Alice", "joanne.alice@corp.example"))
     c3 = gh.make_commit(
         message="Bump lib",
@@ -35,7 +37,10 @@ def scenario(bot: Bot) -> Any:
 async def test_unsigned_then_imported_then_rechecked(bot: Bot, tmp_path: Path) -> None:
     gh = bot.github
     pr = scenario(bot)
-    assert await bot.deliver("pull_request", gh.pull_request_event(pr, installation_id=INSTALLATION)) == 202
+    assert (
+        await bot.deliver("pull_request", gh.pull_request_event(pr, installation_id=INSTALLATION))
+        == 202
+    )
     assert await bot.run_jobs() == 1
 
     status = gh.status_for(pr.head_sha, "cla")
@@ -52,7 +57,9 @@ async def test_unsigned_then_imported_then_rechecked(bot: Bot, tmp_path: Path) -
     assert pr.commits[1].sha[:7] in body  # which commit
     assert "git commit --amend" in body and "/settings/emails" in body  # the exact fix
     assert "dependabot" not in body  # allowlisted bots are not asked to sign
-    assert not re.search(r"[\w.+-]+@[\w-]+\.[\w.]+", body.replace("jo***@corp.example", "")), "full email"
+    assert not re.search(r"[\w.+-]+@[\w-]+\.[\w.]+", body.replace("jo***@corp.example", "")), (
+        "full email"
+    )
 
     # The PR's blockers are stored without any email in clear.
     async with bot.runtime.sessions() as s:
@@ -63,7 +70,9 @@ async def test_unsigned_then_imported_then_rechecked(bot: Bot, tmp_path: Path) -
 
     # A re-check that changes nothing writes nothing.
     writes_before = len(gh.writes())
-    await bot.deliver("pull_request", gh.pull_request_event(pr, action="reopened", installation_id=INSTALLATION))
+    await bot.deliver(
+        "pull_request", gh.pull_request_event(pr, action="reopened", installation_id=INSTALLATION)
+    )
     await bot.run_jobs()
     assert len(gh.writes()) == writes_before
 
@@ -77,7 +86,12 @@ async def test_unsigned_then_imported_then_rechecked(bot: Bot, tmp_path: Path) -
 
     comment = gh.add_comment(pr, "Signed! /cla check", user="alice")
     comment.body = "Signed!\n/cla check"
-    assert await bot.deliver("issue_comment", gh.issue_comment_event(comment, installation_id=INSTALLATION)) == 202
+    assert (
+        await bot.deliver(
+            "issue_comment", gh.issue_comment_event(comment, installation_id=INSTALLATION)
+        )
+        == 202
+    )
     assert await bot.run_jobs() >= 1
 
     status = gh.status_for(pr.head_sha, "cla")
@@ -92,7 +106,13 @@ async def test_unsigned_then_imported_then_rechecked(bot: Bot, tmp_path: Path) -
         check = (await s.scalars(select(PrCheck))).one()
         assert check.outcome == "covered" and check.comment_id == comments[0].id
         assert (await s.scalars(select(PrBlocker))).all() == []
-        assert {j.status for j in (await s.scalars(select(Job))).all()} == {"done"}
+        # the re-check queued by the import and the /cla check ran as one evaluation
+        assert sorted(j.status for j in (await s.scalars(select(Job))).all()) == [
+            "coalesced",
+            "done",
+            "done",
+            "done",
+        ]
 
 
 async def test_all_signed_pr_costs_three_requests_and_no_comment(bot: Bot, tmp_path: Path) -> None:
@@ -100,7 +120,9 @@ async def test_all_signed_pr_costs_three_requests_and_no_comment(bot: Bot, tmp_p
     gh.add_installation(INSTALLATION, account="acme", repos=[REPO])
     pr = gh.add_pr(REPO, number=9, author="bob", commits=2)
     csv_file = tmp_path / "s.csv"
-    csv_file.write_text(",".join(HEADER) + f"\ngithub,bob,{gh.user('bob').id},,,individual,1.0,2024-01-01\n")
+    csv_file.write_text(
+        ",".join(HEADER) + f"\ngithub,bob,{gh.user('bob').id},,,individual,1.0,2024-01-01\n"
+    )
     assert await run_import(bot.runtime.settings, csv_file) == 0
     # warm the token: one unrelated check first
     other = gh.add_pr(REPO, number=10, author="bob", commits=1)
@@ -127,7 +149,10 @@ async def test_new_push_is_checked_on_the_new_head(bot: Bot) -> None:
     await bot.run_jobs()
     first_head = pr.head_sha
     gh.add_commit(pr, author=("Carol", "carol@example.com"), author_login="carol")
-    await bot.deliver("pull_request", gh.pull_request_event(pr, action="synchronize", installation_id=INSTALLATION))
+    await bot.deliver(
+        "pull_request",
+        gh.pull_request_event(pr, action="synchronize", installation_id=INSTALLATION),
+    )
     await bot.run_jobs()
     assert pr.head_sha != first_head
     assert gh.status_for(pr.head_sha, "cla").state == "failure"  # type: ignore[union-attr]
@@ -139,7 +164,13 @@ async def test_burst_of_events_for_one_head_is_one_evaluation(bot: Bot) -> None:
     gh.add_installation(INSTALLATION, account="acme", repos=[REPO])
     pr = gh.add_pr(REPO, number=4, author="dave", commits=1)
     for action in ("opened", "synchronize", "synchronize", "reopened", "synchronize"):
-        assert await bot.deliver("pull_request", gh.pull_request_event(pr, action=action, installation_id=INSTALLATION)) == 202
+        assert (
+            await bot.deliver(
+                "pull_request",
+                gh.pull_request_event(pr, action=action, installation_id=INSTALLATION),
+            )
+            == 202
+        )
     assert await bot.run_jobs() == 1
     assert gh.count("GET", "/repos/{owner}/{repo}/pulls/{pull_number}/commits") == 1
     async with bot.runtime.sessions() as s:
@@ -179,3 +210,28 @@ async def test_forge_outage_is_retried_then_succeeds(bot: Bot) -> None:
     await bot.run_jobs()
     assert gh.status_for(pr.head_sha, "cla").state == "failure"  # type: ignore[union-attr]
     assert len(gh.bot_comments(pr)) == 1
+
+
+async def test_an_imported_signature_turns_every_blocked_pr_green_by_itself(
+    bot: Bot, tmp_path: Path
+) -> None:
+    gh = bot.github
+    gh.add_installation(INSTALLATION, account="acme", repos=[REPO, "acme/other"])
+    prs = [
+        gh.add_pr(REPO, number=20, author="gina"),
+        gh.add_pr("acme/other", number=2, author="gina"),
+    ]
+    for pr in prs:
+        await bot.deliver("pull_request", gh.pull_request_event(pr, installation_id=INSTALLATION))
+    await bot.run_jobs()
+    assert all(gh.status_for(pr.head_sha, "cla").state == "failure" for pr in prs)  # type: ignore[union-attr]
+    csv_file = tmp_path / "g.csv"
+    csv_file.write_text(
+        ",".join(HEADER) + f"\ngithub,gina,{gh.user('gina').id},,,individual,1.0,2024-01-01\n"
+    )
+    assert await run_import(bot.runtime.settings, csv_file) == 0
+    assert await bot.run_jobs() == 2  # no push, no comment
+    for pr in prs:
+        assert gh.status_for(pr.head_sha, "cla").state == "success"  # type: ignore[union-attr]
+        assert gh.labels_of(pr) == ["cla/yes"]
+        assert len(gh.bot_comments(pr)) == 1

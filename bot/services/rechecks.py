@@ -1,0 +1,46 @@
+"""Re-check every open PR a signer was blocking, on any repository and installation.
+
+The check records which identities block which PR (account ids, email blind indexes); a new
+signature looks those up — no search API sweep, no comment needed from the contributor.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.platforms.github.routing import pr_key
+from bot.services.jobs import NewJob, enqueue
+from bot.storage import repositories as store
+from bot.storage.models import JobKind
+
+
+async def enqueue_rechecks(session: AsyncSession, signer_ids: Iterable[int]) -> int:
+    """Queue a check of each open PR blocked by these signers; returns how many were queued."""
+    keys: list[str] = []
+    for signer_id in set(signer_ids):
+        keys.extend(await store.signer_identity_keys(session, signer_id))
+    queued = 0
+    for check in await store.checks_blocked_by(session, keys):
+        owner, _, name = check.repo_full_name.partition("/")
+        await enqueue(
+            session,
+            NewJob(
+                platform=check.platform,
+                delivery_key=f"recheck:{uuid.uuid4().hex}",
+                event="recheck",
+                action="signed",
+                kind=JobKind.CHECK,
+                payload={
+                    "repo": {"owner": owner, "name": name, "id": check.repo_id},
+                    "number": check.number,
+                    "trigger": "signature",
+                },
+                pr_key=pr_key(check.platform, owner, name, check.number),
+                installation_id=check.installation_id,
+            ),
+        )
+        queued += 1
+    return queued
