@@ -195,8 +195,9 @@ async def index(request: web.Request) -> web.Response:
         rows.append(
             "<li><strong>GitHub is not connected.</strong> Set <code>CLA_GITHUB_APP_ID</code>, "
             "<code>CLA_GITHUB_PRIVATE_KEY_PATH</code> (or <code>CLA_GITHUB_PRIVATE_KEY</code>) and "
-            "<code>CLA_GITHUB_WEBHOOK_SECRET</code> (16+ bytes) from your GitHub App, or register "
-            'one from <code>app.yaml</code> at <a href="/setup">/setup</a>. Point its webhook '
+            "<code>CLA_GITHUB_WEBHOOK_SECRET</code> (16+ bytes) from a GitHub App made with "
+            "the permissions and events in <code>app.yaml</code> (README: Connecting GitHub). "
+            "Point its webhook "
             f"at <code>{escape(settings.public_url)}/webhooks/github</code>.</li>"
         )
     else:
@@ -263,7 +264,7 @@ def _describe(settings: Settings) -> None:
     if settings.github is None and settings.gitee is None:
         log.warning(
             "no forge is connected: set the CLA_GITHUB_* or CLA_GITEE_* variables "
-            "(see README, Configuration); serving health and setup pages only"
+            "(see README, Configuration); serving health pages only"
         )
 
 

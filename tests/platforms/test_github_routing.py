@@ -1,0 +1,97 @@
+"""Which GitHub deliveries become jobs, and what a job keeps of the payload."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+
+from bot.platforms.github import routing
+from bot.platforms.github.events import pull_request_from_api
+from tests.fakes.github import load_webhook_example
+
+
+@pytest.mark.parametrize("action", ["opened", "reopened", "synchronize", "ready_for_review"])
+def test_pr_actions_that_change_the_commits_make_a_check(action: str) -> None:
+    payload = load_webhook_example("pull_request.opened")
+    payload["action"] = action
+    route = routing.route("pull_request", payload)
+    assert isinstance(route, routing.CheckJob)
+    repo = payload["repository"]
+    assert route.pr_key == f"github:{repo['full_name']}#{payload['number']}".lower()
+    assert route.installation_id == (payload.get("installation") or {}).get("id")
+
+
+def test_the_job_keeps_only_what_a_check_needs_and_round_trips_to_a_pull_request() -> None:
+    payload = load_webhook_example("pull_request.opened")
+    payload["pull_request"]["body"] = "a long description with someone@example.com"
+    route = routing.route("pull_request", payload)
+    assert isinstance(route, routing.CheckJob)
+    stored = json.dumps(route.payload)
+    assert "someone@example.com" not in stored and len(stored) < 1500
+    pr = pull_request_from_api(route.payload["pull"], installation_id=route.installation_id)
+    assert pr.head_sha == payload["pull_request"]["head"]["sha"]
+    assert pr.repo.full_name == payload["repository"]["full_name"]
+    assert pr.number == payload["number"]
+
+
+def test_edited_only_when_the_base_changed() -> None:
+    payload = load_webhook_example("pull_request.edited")
+    payload.pop("changes", None)
+    payload["changes"] = {"title": {"from": "old"}}
+    assert isinstance(routing.route("pull_request", payload), routing.Ignore)
+    payload["changes"] = {"base": {"ref": {"from": "develop"}, "sha": {"from": "0" * 40}}}
+    assert isinstance(routing.route("pull_request", payload), routing.CheckJob)
+
+
+@pytest.mark.parametrize("action", ["labeled", "unlabeled", "closed", "assigned", "review_requested"])
+def test_other_pr_actions_are_ignored(action: str) -> None:
+    payload = load_webhook_example("pull_request.opened")
+    payload["action"] = action
+    assert isinstance(routing.route("pull_request", payload), routing.Ignore)
+
+
+def test_comment_commands() -> None:
+    payload = load_webhook_example("issue_comment.created.pr")
+    payload["comment"]["user"]["type"] = "User"
+    for body, expect_job in [
+        ("/cla check", True),
+        ("/check-cla", True),
+        ("  /CLA   CHECK  ", True),
+        ("please look\n/cla check\nthanks", True),
+        ("> /cla check", False),
+        ("```\n/cla check\n```", False),
+        ("I will /cla check later", False),
+        ("looks good", False),
+    ]:
+        p = copy.deepcopy(payload)
+        p["comment"]["body"] = body
+        route = routing.route("issue_comment", p)
+        assert isinstance(route, routing.CheckJob) is expect_job, body
+
+
+def test_comments_on_issues_and_by_bots_are_ignored() -> None:
+    payload = load_webhook_example("issue_comment.created.pr")
+    payload["comment"]["body"] = "/cla check"
+    bot = copy.deepcopy(payload)
+    bot["comment"]["user"]["type"] = "Bot"
+    assert isinstance(routing.route("issue_comment", bot), routing.Ignore)
+    issue = copy.deepcopy(payload)
+    issue["comment"]["user"]["type"] = "User"
+    issue["issue"].pop("pull_request", None)
+    assert isinstance(routing.route("issue_comment", issue), routing.Ignore)
+
+
+def test_installation_events() -> None:
+    created = routing.route("installation", load_webhook_example("installation.created"))
+    assert isinstance(created, routing.InstallationChange) and created.action == "created"
+    added = routing.route("installation_repositories", load_webhook_example("installation_repositories.added"))
+    assert isinstance(added, routing.InstallationChange) and added.repos_added
+
+
+def test_missing_fields_in_an_acted_on_event_are_malformed() -> None:
+    payload = load_webhook_example("pull_request.opened")
+    del payload["pull_request"]["head"]
+    with pytest.raises(routing.MalformedEvent):
+        routing.route("pull_request", payload)
