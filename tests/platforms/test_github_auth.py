@@ -146,6 +146,39 @@ async def test_single_flight_20_concurrent_callers_one_request(
     assert fake_github.count("POST", TOKEN_ROUTE) == 1
 
 
+async def test_single_flight_shares_a_failure(
+    fake_github: FakeGitHub,
+    http_session: aiohttp.ClientSession,
+    app_keys: AppKeyPair,
+    clock: Clock,
+) -> None:
+    fake_github.add_installation(7)
+    fake_github.inject("POST", TOKEN_ROUTE, status=502, delay_s=0.05)
+    tokens = tokens_for(fake_github, http_session, app_keys, clock)
+    results = await asyncio.gather(*(tokens.get(7) for _ in range(20)), return_exceptions=True)
+    assert all(isinstance(r, RetryableForgeError) for r in results)
+    assert fake_github.count("POST", TOKEN_ROUTE) == 1
+    assert await tokens.get(7)  # the next call tries again
+    assert fake_github.count("POST", TOKEN_ROUTE) == 2
+
+
+async def test_a_cancelled_caller_does_not_cancel_the_others(
+    fake_github: FakeGitHub,
+    http_session: aiohttp.ClientSession,
+    app_keys: AppKeyPair,
+    clock: Clock,
+) -> None:
+    fake_github.add_installation(7)
+    fake_github.inject("POST", TOKEN_ROUTE, delay_s=0.1)
+    tokens = tokens_for(fake_github, http_session, app_keys, clock)
+    first = asyncio.create_task(tokens.get(7))
+    second = asyncio.create_task(tokens.get(7))
+    await asyncio.sleep(0.02)
+    first.cancel()
+    assert await second
+    assert fake_github.token_requests[7] == 1
+
+
 async def test_tokens_are_per_installation(
     fake_github: FakeGitHub,
     http_session: aiohttp.ClientSession,
@@ -278,7 +311,12 @@ async def test_tokens_never_logged_or_shown(
     ("status", "headers", "message", "expected"),
     [
         (429, {"Retry-After": "30"}, "", 1030),
-        (403, {"retry-after": "5", "x-ratelimit-remaining": "0", "x-ratelimit-reset": "9"}, "", 1005),
+        (
+            403,
+            {"retry-after": "5", "x-ratelimit-remaining": "0", "x-ratelimit-reset": "9"},
+            "",
+            1005,
+        ),
         (403, {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "4000"}, "", 4000),
         (429, {}, "", 1060),
         (403, {}, "You have exceeded a secondary rate limit.", 1060),

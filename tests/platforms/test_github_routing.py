@@ -45,7 +45,9 @@ def test_edited_only_when_the_base_changed() -> None:
     assert isinstance(routing.route("pull_request", payload), routing.CheckJob)
 
 
-@pytest.mark.parametrize("action", ["labeled", "unlabeled", "closed", "assigned", "review_requested"])
+@pytest.mark.parametrize(
+    "action", ["labeled", "unlabeled", "closed", "assigned", "review_requested"]
+)
 def test_other_pr_actions_are_ignored(action: str) -> None:
     payload = load_webhook_example("pull_request.opened")
     payload["action"] = action
@@ -86,7 +88,9 @@ def test_comments_on_issues_and_by_bots_are_ignored() -> None:
 def test_installation_events() -> None:
     created = routing.route("installation", load_webhook_example("installation.created"))
     assert isinstance(created, routing.InstallationChange) and created.action == "created"
-    added = routing.route("installation_repositories", load_webhook_example("installation_repositories.added"))
+    added = routing.route(
+        "installation_repositories", load_webhook_example("installation_repositories.added")
+    )
     assert isinstance(added, routing.InstallationChange) and added.repos_added
 
 

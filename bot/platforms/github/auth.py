@@ -19,6 +19,7 @@ rate limits → ``RateLimited``.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 from collections.abc import Callable, Mapping
@@ -132,7 +133,7 @@ class InstallationTokens:
         self._requester = requester
         self._refresh_margin_s = refresh_margin_s
         self._cache: dict[int, _Token] = {}
-        self._locks: dict[int, asyncio.Lock] = {}
+        self._pending: dict[int, asyncio.Future[_Token]] = {}  # single flight per installation
 
     def __repr__(self) -> str:
         return f"InstallationTokens(api_url={self._api_url!r}, app_id={self._app_id!r})"
@@ -148,17 +149,31 @@ class InstallationTokens:
         return None
 
     async def get(self, installation_id: int) -> str:
-        """A token for ``installation_id`` valid for at least the refresh margin."""
+        """A token for ``installation_id`` valid for at least the refresh margin.
+
+        Concurrent callers for one installation share a single token request (and its
+        failure); a caller being cancelled does not cancel the request for the others.
+        """
         tok = self._fresh(installation_id)
         if tok is not None:
             return tok.value
-        lock = self._locks.setdefault(installation_id, asyncio.Lock())
-        async with lock:
-            tok = self._fresh(installation_id)  # another caller may have minted it meanwhile
-            if tok is None:
-                tok = await self._mint(installation_id)
-                self._cache[installation_id] = tok
-            return tok.value
+        pending = self._pending.get(installation_id)
+        if pending is None:
+            pending = asyncio.ensure_future(self._mint_and_store(installation_id))
+            self._pending[installation_id] = pending
+            pending.add_done_callback(functools.partial(self._settled, installation_id))
+        return (await asyncio.shield(pending)).value
+
+    async def _mint_and_store(self, installation_id: int) -> _Token:
+        tok = await self._mint(installation_id)
+        self._cache[installation_id] = tok
+        return tok
+
+    def _settled(self, installation_id: int, fut: asyncio.Future[_Token]) -> None:
+        if self._pending.get(installation_id) is fut:
+            del self._pending[installation_id]
+        if not fut.cancelled():
+            fut.exception()  # retrieved here too, so an unawaited failure is never reported
 
     def invalidate(self, installation_id: int, token: str) -> None:
         """Forget ``token`` (after a 401). A newer token minted meanwhile is kept."""

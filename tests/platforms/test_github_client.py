@@ -1,0 +1,465 @@
+"""GitHubClient against the fake GitHub over loopback HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import urllib.parse
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import aiohttp
+import pytest
+
+from bot.core.model import Platform, PullRequest, RepoRef, StatusState
+from bot.platforms.base import (
+    ForgeAuthError,
+    ForgeError,
+    ForgeNotFound,
+    RateLimited,
+    RetryableForgeError,
+    StaleCommitList,
+)
+from bot.platforms.github.client import GitHubClient, GitHubPlatform, GitHubSettings
+from tests.fakes.github import AppKeyPair, FakeGitHub, FakePR
+
+APP_ID = "4242"
+INSTALLATION = 7
+REPO = RepoRef(Platform.GITHUB, "octo", "hello")
+MARKER = "<!-- cla-bot -->"
+PULL = "/repos/{owner}/{repo}/pulls/{pull_number}"
+PULL_COMMITS = "/repos/{owner}/{repo}/pulls/{pull_number}/commits"
+COMPARE = "/repos/{owner}/{repo}/compare/{basehead}"
+COMMENTS = "/repos/{owner}/{repo}/issues/{issue_number}/comments"
+TOKEN_ROUTE = "/app/installations/{installation_id}/access_tokens"
+NOW = 1_700_000_000.0
+
+
+class Clock:
+    def __init__(self, now: float = NOW) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+MakeClient = Callable[..., GitHubClient]
+
+
+@pytest.fixture
+def clock(fake_github: FakeGitHub) -> Clock:
+    c = Clock()
+    fake_github.clock = c
+    return c
+
+
+@pytest.fixture
+def make_client(
+    fake_github: FakeGitHub,
+    http_session: aiohttp.ClientSession,
+    app_keys: AppKeyPair,
+    clock: Clock,
+) -> MakeClient:
+    fake_github.add_installation(INSTALLATION, repos=[REPO.full_name])
+
+    def make(**settings: object) -> GitHubClient:
+        base: dict[str, object] = {
+            "app_id": APP_ID,
+            "private_key": app_keys.private_pem,
+            "api_url": fake_github.url,
+        }
+        base.update(settings)
+        platform = GitHubPlatform(
+            session=http_session,
+            settings=GitHubSettings(**base),  # type: ignore[arg-type]
+            clock=clock,
+        )
+        return platform.client(INSTALLATION)
+
+    return make
+
+
+@pytest.fixture
+def client(make_client: MakeClient) -> GitHubClient:
+    return make_client()
+
+
+async def pull(client: GitHubClient, pr: FakePR) -> PullRequest:
+    return await client.get_pull(REPO, pr.number)
+
+
+# -- reading a PR ----------------------------------------------------------------------------------
+
+
+async def test_get_pull_translates_the_answer(
+    client: GitHubClient, fake_github: FakeGitHub
+) -> None:
+    pr = fake_github.add_pr("octo/hello", author="alice", commits=2, labels=["bug"], draft=True)
+    got = await pull(client, pr)
+    assert got.repo.full_name == "octo/hello" and got.repo.repo_id == pr.repo.id
+    assert (got.number, got.head_sha, got.base_sha) == (pr.number, pr.head_sha, pr.base_sha)
+    assert got.base_ref == "main" and got.state == "open" and got.draft
+    assert got.author is not None and got.author.login == "alice"
+    assert got.labels == ("bug",) and got.commit_count == 2
+    assert got.installation_id == INSTALLATION
+
+
+async def test_list_commits_identities(client: GitHubClient, fake_github: FakeGitHub) -> None:
+    pr = fake_github.add_pr("octo/hello", commits=0)
+    fake_github.add_commit(pr, author=("Bob", "bob@example.com"), author_login="bob")
+    fake_github.add_commit(pr, author=("Unlinked", "who@nowhere.test"))
+    fake_github.add_commit(
+        pr,
+        author=("Carol", "carol@example.com"),
+        committer=("GitHub", "noreply@github.com"),
+        author_login="carol",
+        committer_login="web-flow",
+    )
+    commits = await client.list_commits(await pull(client, pr))
+    assert [c.sha for c in commits] == [c.sha for c in pr.commits]
+    bob, unlinked, carol = commits
+    assert bob.author.email == "bob@example.com" and bob.author_account is not None
+    assert bob.author_account.login == "bob"
+    assert unlinked.author_account is None and unlinked.author.name == "Unlinked"
+    assert carol.committer.email == "noreply@github.com"
+    assert carol.committer_account is not None and carol.committer_account.login == "web-flow"
+
+
+async def test_260_commits_use_compare(client: GitHubClient, fake_github: FakeGitHub) -> None:
+    pr = fake_github.add_pr("octo/hello", commits=260)
+    info = await pull(client, pr)
+    assert info.commit_count == 260
+    commits = await client.list_commits(info)
+    assert [c.sha for c in commits] == [c.sha for c in pr.commits]
+    assert fake_github.count("GET", PULL_COMMITS) == 0
+    assert fake_github.count("GET", COMPARE) == 3  # 100 + 100 + 60
+    assert all(r.query.get("per_page") == "100" for r in fake_github.requests if r.route == COMPARE)
+
+
+async def test_unknown_count_with_full_250_falls_back_to_compare(
+    client: GitHubClient, fake_github: FakeGitHub
+) -> None:
+    pr = fake_github.add_pr("octo/hello", commits=260)
+    info = dataclasses.replace(await pull(client, pr), commit_count=None, base_sha=None)
+    commits = await client.list_commits(info)
+    assert len(commits) == 260 and commits[-1].sha == pr.head_sha
+    assert fake_github.count("GET", PULL_COMMITS) == 3  # 100 + 100 + 50: GitHub stops at 250
+    assert fake_github.count("GET", COMPARE) == 3
+
+
+async def test_exactly_250_commits_need_no_compare(
+    client: GitHubClient, fake_github: FakeGitHub
+) -> None:
+    pr = fake_github.add_pr("octo/hello", commits=250)
+    commits = await client.list_commits(await pull(client, pr))
+    assert len(commits) == 250
+    assert fake_github.count("GET", COMPARE) == 0
+
+
+async def test_stale_commit_list(client: GitHubClient, fake_github: FakeGitHub) -> None:
+    pr = fake_github.add_pr("octo/hello", commits=3)
+    info = await pull(client, pr)
+    # a push the commits endpoint does not show yet: the payload's head is newer
+    fake_github.add_commit(pr, move_head=True)
+    pr.commits.pop()
+    with pytest.raises(StaleCommitList):
+        await client.list_commits(dataclasses.replace(info, head_sha=pr.head_sha))
+    assert isinstance(StaleCommitList("x"), RetryableForgeError)
+
+
+# -- errors ----------------------------------------------------------------------------------------
+
+
+async def test_401_drops_the_token_and_retries_once(
+    client: GitHubClient, fake_github: FakeGitHub
+) -> None:
+    pr = fake_github.add_pr("octo/hello")
+    await pull(client, pr)
+    fake_github.revoke_tokens(INSTALLATION)
+    await pull(client, pr)
+    assert fake_github.token_requests[INSTALLATION] == 2
+    statuses = [r.status for r in fake_github.requests if r.route == PULL]
+    assert statuses == [200, 401, 200]
+
+
+async def test_expired_token_is_refreshed_without_a_401(
+    client: GitHubClient, fake_github: FakeGitHub, clock: Clock
+) -> None:
+    pr = fake_github.add_pr("octo/hello")
+    await pull(client, pr)
+    clock.now += 3600 - 60  # within the refresh margin
+    await pull(client, pr)
+    assert fake_github.token_requests[INSTALLATION] == 2
+    assert [r.status for r in fake_github.requests if r.route == PULL] == [200, 200]
+
+
+async def test_401_twice_is_an_auth_error(client: GitHubClient, fake_github: FakeGitHub) -> None:
+    pr = fake_github.add_pr("octo/hello")
+    fake_github.inject("GET", PULL, status=401, body={"message": "Bad credentials"}, times=2)
+    with pytest.raises(ForgeAuthError) as err:
+        await pull(client, pr)
+    assert err.value.status == 401
+    assert fake_github.token_requests[INSTALLATION] == 2
+    assert fake_github.count("GET", PULL) == 2
+
+
+async def test_502_is_retryable(client: GitHubClient, fake_github: FakeGitHub) -> None:
+    pr = fake_github.add_pr("octo/hello")
+    fake_github.inject("GET", PULL, status=502)
+    with pytest.raises(RetryableForgeError) as err:
+        await pull(client, pr)
+    assert err.value.status == 502 and not isinstance(err.value, RateLimited)
+    assert (await pull(client, pr)).number == pr.number
+
+
+async def test_429_with_retry_after(client: GitHubClient, fake_github: FakeGitHub) -> None:
+    pr = fake_github.add_pr("octo/hello")
+    fake_github.inject("POST", COMMENTS, status=429, headers={"retry-after": "42"})
+    with pytest.raises(RateLimited) as err:
+        await client.create_comment(REPO, pr.number, "hi")
+    assert err.value.until == datetime.fromtimestamp(NOW + 42, tz=UTC)
+    assert err.value.status == 429
+    assert fake_github.comments_of(pr) == []
+
+
+async def test_403_primary_limit_uses_reset(client: GitHubClient, fake_github: FakeGitHub) -> None:
+    pr = fake_github.add_pr("octo/hello")
+    reset = int(NOW) + 1234
+    fake_github.inject(
+        "GET",
+        PULL,
+        status=403,
+        headers={"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(reset)},
+        body={"message": "API rate limit exceeded for installation ID 7."},
+    )
+    with pytest.raises(RateLimited) as err:
+        await pull(client, pr)
+    assert err.value.until == datetime.fromtimestamp(reset, tz=UTC)
+
+
+async def test_403_secondary_limit_without_headers_waits_a_minute(
+    client: GitHubClient, fake_github: FakeGitHub
+) -> None:
+    pr = fake_github.add_pr("octo/hello")
+    fake_github.inject(
+        "POST",
+        "/repos/{owner}/{repo}/issues/{issue_number}/labels",
+        status=403,
+        body={"message": "You have exceeded a secondary rate limit. Please wait a few minutes."},
+    )
+    with pytest.raises(RateLimited) as err:
+        await client.add_labels(REPO, pr.number, ["cla/yes"])
+    assert err.value.until == datetime.fromtimestamp(NOW + 60, tz=UTC)
+
+
+async def test_plain_403_and_404(client: GitHubClient, fake_github: FakeGitHub) -> None:
+    pr = fake_github.add_pr("octo/hello")
+    fake_github.inject(
+        "GET", PULL, status=403, body={"message": "Resource not accessible by integration"}
+    )
+    with pytest.raises(ForgeError) as err:
+        await pull(client, pr)
+    assert type(err.value) is ForgeError and err.value.status == 403
+    with pytest.raises(ForgeNotFound):
+        await client.get_pull(REPO, 999)
+    with pytest.raises(ForgeNotFound):  # a repository the installation cannot see
+        await client.get_pull(RepoRef(Platform.GITHUB, "octo", "secret"), 1)
+
+
+async def test_timeout(make_client: MakeClient, fake_github: FakeGitHub) -> None:
+    client = make_client(timeout_s=0.2)
+    pr = fake_github.add_pr("octo/hello")
+    await pull(client, pr)  # token minted
+    fake_github.inject("GET", PULL, delay_s=1.0)
+    with pytest.raises(RetryableForgeError):
+        await pull(client, pr)
+
+
+async def test_connection_error(
+    http_session: aiohttp.ClientSession, app_keys: AppKeyPair, fake_github: FakeGitHub
+) -> None:
+    platform = GitHubPlatform(
+        session=http_session,
+        settings=GitHubSettings(
+            app_id=APP_ID, private_key=app_keys.private_pem, api_url=fake_github.url
+        ),
+    )
+    fake_github.add_installation(1)
+    client = platform.client(1)
+    await platform.tokens.get(1)
+    platform.settings = dataclasses.replace(platform.settings, api_url="http://127.0.0.1:9")
+    with pytest.raises(RetryableForgeError):
+        await client.get_pull(REPO, 1)
+
+
+async def test_in_flight_cap_per_installation(
+    make_client: MakeClient, fake_github: FakeGitHub
+) -> None:
+    client = make_client(max_in_flight=2)
+    other = make_client(max_in_flight=2)  # another platform: its own slots
+    pr = fake_github.add_pr("octo/hello")
+    await pull(client, pr)
+    await pull(other, pr)
+    fake_github.peak_in_flight = 0
+    fake_github.inject("GET", PULL, delay_s=0.1, times=8)
+    await asyncio.gather(*(pull(client, pr) for _ in range(8)))
+    assert fake_github.peak_in_flight == 2
+
+
+async def test_clients_of_one_platform_share_the_cap(
+    fake_github: FakeGitHub, http_session: aiohttp.ClientSession, app_keys: AppKeyPair
+) -> None:
+    fake_github.add_installation(INSTALLATION, repos=[REPO.full_name])
+    platform = GitHubPlatform(
+        session=http_session,
+        settings=GitHubSettings(
+            app_id=APP_ID,
+            private_key=app_keys.private_pem,
+            api_url=fake_github.url,
+            max_in_flight=3,
+        ),
+    )
+    pr = fake_github.add_pr("octo/hello")
+    await platform.tokens.get(INSTALLATION)
+    fake_github.inject("GET", PULL, delay_s=0.1, times=9)
+    clients = [platform.client(INSTALLATION) for _ in range(3)]
+    await asyncio.gather(*(c.get_pull(REPO, pr.number) for c in clients for _ in range(3)))
+    assert fake_github.peak_in_flight == 3
+
+
+# -- comments --------------------------------------------------------------------------------------
+
+
+async def test_find_comment_on_page_3(client: GitHubClient, fake_github: FakeGitHub) -> None:
+    pr = fake_github.add_pr("octo/hello")
+    fake_github.add_comment(pr, f"quoting the bot: {MARKER}", user="mallory")  # a human: ignored
+    for i in range(248):
+        fake_github.add_comment(pr, f"comment {i}", user="someone")
+    own = fake_github.add_comment(pr, f"CLA status {MARKER}", user=fake_github.bot)
+    assert len(fake_github.comments_of(pr)) == 250
+    found = await client.find_comment(REPO, pr.number, MARKER)
+    assert found is not None and found.comment_id == own.id
+    assert found.author_login == "cla-bot[bot]"
+    assert fake_github.count("GET", COMMENTS) == 3
+    assert all(r.query["per_page"] == "100" for r in fake_github.requests if r.route == COMMENTS)
+
+
+async def test_find_comment_by_configured_login(
+    make_client: MakeClient, fake_github: FakeGitHub
+) -> None:
+    client = make_client(bot_login="Cla-Bot[bot]")
+    pr = fake_github.add_pr("octo/hello")
+    fake_github.add_comment(pr, "no marker", user=fake_github.bot)
+    assert await client.find_comment(REPO, pr.number, MARKER) is None
+    own = fake_github.add_comment(pr, MARKER, user=fake_github.bot)
+    found = await client.find_comment(REPO, pr.number, MARKER)
+    assert found is not None and found.comment_id == own.id
+
+
+async def test_comment_lifecycle(client: GitHubClient, fake_github: FakeGitHub) -> None:
+    pr = fake_github.add_pr("octo/hello")
+    cid = await client.create_comment(REPO, pr.number, f"first {MARKER}")
+    await client.edit_comment(REPO, cid, f"second {MARKER}")
+    got = await client.get_comment(REPO, cid)
+    assert got is not None and got.body == f"second {MARKER}"
+    assert [c.body for c in fake_github.bot_comments(pr)] == [f"second {MARKER}"]
+    assert await client.get_comment(REPO, 123456) is None
+    await client.add_reaction(REPO, cid, "+1")
+    await client.add_reaction(REPO, cid, "+1")  # 200: already there
+    assert [r.content for r in fake_github.reactions_on(cid)] == ["+1"]
+
+
+# -- labels, statuses, permissions ---------------------------------------------------------------
+
+
+async def test_label_with_slash_is_percent_encoded(
+    client: GitHubClient, fake_github: FakeGitHub
+) -> None:
+    pr = fake_github.add_pr("octo/hello", labels=["cla: no"])
+    await client.add_labels(REPO, pr.number, ["cla/yes"])
+    assert fake_github.labels_of(pr) == ["cla: no", "cla/yes"]
+    await client.remove_label(REPO, pr.number, "cla/yes")
+    assert fake_github.labels_of(pr) == ["cla: no"]
+    await client.remove_label(REPO, pr.number, "cla: no")
+    assert fake_github.labels_of(pr) == []
+    await client.remove_label(REPO, pr.number, "cla/yes")  # absent: 404, not an error
+    deletes = [r for r in fake_github.requests if r.method == "DELETE"]
+    raw_names = [r.raw_path.rsplit("/", 1)[1] for r in deletes]
+    assert raw_names[0] == raw_names[2] == "cla%2Fyes"  # "/" encoded, not a path separator
+    assert [urllib.parse.unquote(n) for n in raw_names] == ["cla/yes", "cla: no", "cla/yes"]
+    assert [r.status for r in deletes] == [200, 200, 404]
+
+
+async def test_add_no_labels_sends_nothing(client: GitHubClient, fake_github: FakeGitHub) -> None:
+    pr = fake_github.add_pr("octo/hello")
+    await client.add_labels(REPO, pr.number, [])
+    assert fake_github.writes(include_failed=True) == []
+
+
+async def test_status_description_is_truncated(
+    client: GitHubClient, fake_github: FakeGitHub
+) -> None:
+    pr = fake_github.add_pr("octo/hello")
+    await client.set_status(
+        REPO,
+        pr.head_sha,
+        state=StatusState.FAILURE,
+        description="x" * 141,
+        context="cla",
+        target_url="https://cla.example.org/sign",
+    )
+    status = fake_github.status_for(pr.head_sha, "cla")
+    assert status is not None and status.state == "failure"
+    assert status.description is not None and len(status.description) == 140
+    assert status.target_url == "https://cla.example.org/sign"
+    (write,) = fake_github.writes(include_failed=True)
+    assert len(write.json["description"]) <= 140
+
+
+async def test_status_without_target_url(client: GitHubClient, fake_github: FakeGitHub) -> None:
+    pr = fake_github.add_pr("octo/hello")
+    await client.set_status(
+        REPO,
+        pr.head_sha,
+        state=StatusState.SUCCESS,
+        description="ok",
+        context="cla",
+        target_url=None,
+    )
+    (write,) = fake_github.writes()
+    assert write.json == {"state": "success", "description": "ok", "context": "cla"}
+
+
+async def test_permission(client: GitHubClient, fake_github: FakeGitHub) -> None:
+    fake_github.set_permission("octo/hello", "maint", "write", role_name="maintain")
+    fake_github.user("reader")
+    assert await client.get_permission(REPO, "maint") == "write"
+    assert await client.get_permission(REPO, "reader") == "read"
+    assert await client.get_permission(REPO, "ghost-of-nobody") == "none"
+
+
+# -- GitHub Enterprise Server base URL -------------------------------------------------------------
+
+
+async def test_ghes_base_url_with_path_prefix(
+    make_client: MakeClient, fake_github: FakeGitHub
+) -> None:
+    client = make_client(api_url=fake_github.ghes_url + "/")
+    pr = fake_github.add_pr("octo/hello", commits=2)
+    info = await pull(client, pr)
+    assert len(await client.list_commits(info)) == 2
+    await client.add_labels(REPO, pr.number, ["cla/yes"])
+    await client.remove_label(REPO, pr.number, "cla/yes")
+    cid = await client.create_comment(REPO, pr.number, MARKER)
+    assert (await client.find_comment(REPO, pr.number, MARKER)) is not None
+    await client.edit_comment(REPO, cid, MARKER + " again")
+    await client.set_status(
+        REPO,
+        pr.head_sha,
+        state=StatusState.PENDING,
+        description="checking",
+        context="cla",
+        target_url=None,
+    )
+    assert fake_github.requests and all(r.prefix == "/api/v3" for r in fake_github.requests)
+    assert fake_github.count("POST", TOKEN_ROUTE) == 1
