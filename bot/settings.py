@@ -22,6 +22,7 @@ MIN_WEBHOOK_SECRET_BYTES = 16
 SIGNING_FIELDS = ("name", "address", "email", "phone", "fax")
 FIELD_LEVELS = ("required", "optional", "off")
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/cla.db"
+LANGUAGES = ("en", "zh")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +32,7 @@ class VersionSettings:
     text: str
     compatible: bool  # False: a re-sign version
     fields: Mapping[str, str]  # field -> required/optional/off
+    translations: Mapping[str, str] = field(default_factory=dict)  # language -> text
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +77,7 @@ class Policy:
     allowlist: AllowlistSettings
     worker: WorkerSettings
     gitee_timestamp_window_s: int
+    privacy_url: str | None = None
 
     def agreement(self, agreement_id: str) -> AgreementSettings:
         for a in self.agreements:
@@ -117,6 +120,8 @@ class Settings:
     gitee: GiteeSettings | None
     github_api_url: str
     github_web_url: str
+    gitee_api_url: str
+    gitee_web_url: str
     manifest: Mapping[str, Any]
     policy: Policy
     env: Mapping[str, str] = field(repr=False)
@@ -299,6 +304,22 @@ def _agreements(cla: Mapping[str, Any], templates_dir: Path) -> tuple[AgreementS
                         f"app.yaml {vpath}.fields.{fname}", "must be required, optional or off"
                     )
                 fields[fname] = level
+            translations: dict[str, str] = {}
+            for lang, tpath in _get(v, "translations", vpath, dict, {}).items():
+                where = f"app.yaml {vpath}.translations.{lang}"
+                if lang not in LANGUAGES:
+                    raise SettingsError(where, f"language must be one of {', '.join(LANGUAGES)}")
+                tfull = (templates_dir / str(tpath)).resolve()
+                if templates_dir.resolve() not in tfull.parents:
+                    raise SettingsError(where, "must name a file under templates/")
+                try:
+                    translations[lang] = tfull.read_text(encoding="utf-8")
+                except OSError:
+                    raise SettingsError(where, f"cannot read {tpath}") from None
+            if fields.get("email", "required") == "off":
+                raise SettingsError(
+                    f"app.yaml {vpath}.fields.email", "the email field cannot be off"
+                )
             versions.append(
                 VersionSettings(
                     version=version,
@@ -306,6 +327,7 @@ def _agreements(cla: Mapping[str, Any], templates_dir: Path) -> tuple[AgreementS
                     text=text,
                     compatible=compat == "compatible",
                     fields=fields,
+                    translations=translations,
                 )
             )
         out.append(AgreementSettings(aid, title, kind, tuple(versions)))
@@ -368,6 +390,11 @@ def _policy(cla: Mapping[str, Any], templates_dir: Path) -> Policy:
         raise SettingsError("app.yaml cla.worker.lease_s", "must be between 5 and 3600 seconds")
     if not 1 <= worker.concurrency <= 64:
         raise SettingsError("app.yaml cla.worker.concurrency", "must be between 1 and 64")
+    privacy_url = _get(cla, "privacy_url", "cla", (str, type(None)), None)
+    if privacy_url is not None:
+        parts = urlsplit(privacy_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise SettingsError("app.yaml cla.privacy_url", "must be an absolute http(s) URL")
     window = _get(cla, "gitee_timestamp_window_s", "cla", int, 3600)
     if not 60 <= window <= 86400:
         raise SettingsError("app.yaml cla.gitee_timestamp_window_s", "must be 60 to 86400")
@@ -380,6 +407,7 @@ def _policy(cla: Mapping[str, Any], templates_dir: Path) -> Policy:
         allowlist=allowlist,
         worker=worker,
         gitee_timestamp_window_s=window,
+        privacy_url=privacy_url,
     )
 
 
@@ -443,6 +471,8 @@ def load(env: Mapping[str, str] | None = None, *, cwd: Path | None = None) -> Se
         gitee=_gitee(env),
         github_api_url=gh_api,
         github_web_url=gh_web,
+        gitee_api_url=_url(env, "CLA_GITEE_API_URL", "https://gitee.com/api/v5"),
+        gitee_web_url=_url(env, "CLA_GITEE_URL", "https://gitee.com"),
         manifest=manifest,
         policy=policy,
         env=env,

@@ -212,6 +212,9 @@ class Signature(Base):
     signed_at: Mapped[Timestamp]
     revoked_at: Mapped[datetime | None]
     erased_at: Mapped[datetime | None]
+    # The account that signed on the web (the receipt's identity); None for imports by email.
+    signed_platform: Mapped[str | None] = mapped_column(String(16))
+    signed_account_id: Mapped[str | None] = mapped_column(String(64))
     # Erasure tombstone: a keyed hash of the platform account, no contact data.
     account_hash: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[Timestamp] = mapped_column(default=utcnow)
@@ -295,3 +298,35 @@ class PrBlocker(Base):
     pr_check_id: Mapped[int] = mapped_column(ForeignKey("pr_checks.id", ondelete="CASCADE"))
     identity_key: Mapped[str] = mapped_column(String(100), index=True)
     created_at: Mapped[Timestamp] = mapped_column(default=utcnow)
+
+
+# --- web sessions and OAuth -----------------------------------------------------------------
+
+
+class WebSession(Base):
+    """A signed-in browser. The cookie holds a random token; only its SHA-256 is stored, and the
+    session's data (account, verified emails, CSRF token) is encrypted, bound to that hash."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[IntPK]
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    data_ct: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[Timestamp] = mapped_column(default=utcnow)
+    expires_at: Mapped[Timestamp] = mapped_column(index=True)
+
+
+class OAuthState(Base):
+    """One OAuth login attempt: single use, short-lived, bound to the pre-login cookie."""
+
+    __tablename__ = "oauth_states"
+
+    id: Mapped[IntPK]
+    state_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prelogin_hash: Mapped[str] = mapped_column(String(64))
+    platform: Mapped[str] = mapped_column(String(16))
+    code_verifier: Mapped[str | None] = mapped_column(String(128))
+    next_path: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[Timestamp] = mapped_column(default=utcnow)
+    expires_at: Mapped[Timestamp] = mapped_column(index=True)
+    used_at: Mapped[datetime | None]

@@ -540,3 +540,15 @@ def identity_mapping(cipher: FieldCipher, contributors: Sequence[Contributor]) -
             else ident.key
         )
     return out
+
+
+async def signer_emails(session: AsyncSession, cipher: FieldCipher, signer_id: int) -> list[str]:
+    """A signer's stored emails, decrypted, oldest first (the first is the contact email)."""
+    rows = (
+        await session.scalars(
+            select(SignerEmail).where(SignerEmail.signer_id == signer_id).order_by(SignerEmail.id)
+        )
+    ).all()
+    return [
+        cipher.decrypt(r.email_ct, table="signer_emails", column="email", row=r.uid) for r in rows
+    ]

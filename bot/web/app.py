@@ -33,9 +33,12 @@ from bot.storage import repositories as store
 from bot.storage.crypto import FieldCipher, KeyConfigError, load_keyring
 from bot.storage.db import alembic_config, create_engine, session_factory
 from bot.storage.models import JobKind
-from bot.web import health, webhooks
+from bot.web import health, signing, webhooks
 from bot.web.keys import CIPHER, ENGINE, METRICS, QUEUE, SESSIONS, SETTINGS
 from bot.web.middlewares import security_headers
+from bot.web.pages import Pages
+from bot.web.ratelimit import RateLimiter
+from bot.web.sessions import SessionStore
 
 log = logging.getLogger("bot.app")
 
@@ -51,7 +54,7 @@ class Runtime:
     metrics: Metrics
     queue: JobQueue
     checks: CheckService
-    http: aiohttp.ClientSession | None = None
+    http: aiohttp.ClientSession
     worker: Worker | None = None
     _worker_task: asyncio.Task[None] | None = field(default=None, repr=False)
 
@@ -82,8 +85,7 @@ class Runtime:
             self._worker_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._worker_task
-        if self.http is not None:
-            await self.http.close()
+        await self.http.close()
         await self.engine.dispose()
 
 
@@ -150,12 +152,11 @@ async def build_runtime(
         await engine.dispose()
         raise
     metrics = metrics or Metrics()
-    http: aiohttp.ClientSession | None = None
+    http = aiohttp.ClientSession(
+        timeout=aiohttp.ClientTimeout(total=30, connect=10),
+        headers={"User-Agent": "cla-bot"},
+    )
     if clients is None:
-        http = aiohttp.ClientSession(
-            timeout=aiohttp.ClientTimeout(total=30, connect=10),
-            headers={"User-Agent": "cla-bot"},
-        )
         found: dict[Platform, ClientFactory] = {}
         gh = _github_clients(settings, http)
         if gh is not None:
@@ -171,7 +172,7 @@ async def build_runtime(
         cipher=cipher,
         policy=settings.policy,
         public_url=settings.public_url,
-        web_urls={Platform.GITHUB: settings.github_web_url, Platform.GITEE: "https://gitee.com"},
+        web_urls={Platform.GITHUB: settings.github_web_url, Platform.GITEE: settings.gitee_web_url},
         clients=clients,
         templates=load_comment_templates(settings.templates_dir),
         metrics=metrics,
@@ -237,6 +238,7 @@ def create_app(
         client_max_size=webhooks.MAX_BODY_BYTES + 1024, middlewares=[security_headers]
     )
     app[SETTINGS] = settings
+    pages = Pages(settings.templates_dir)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         runtime = await build_runtime(settings, clients=clients, metrics=metrics)
@@ -246,6 +248,19 @@ def create_app(
         app[QUEUE] = runtime.queue
         app[METRICS] = runtime.metrics
         app[CIPHER] = runtime.cipher
+        app[signing.SIGNING] = signing.SigningContext(
+            settings=settings,
+            pages=pages,
+            store=SessionStore(
+                runtime.sessions,
+                runtime.cipher,
+                secure_cookies=settings.public_url.startswith("https://"),
+            ),
+            providers=signing.providers_from(settings),
+            http=runtime.http,
+            login_limit=RateLimiter(limit=20, window_s=60),
+            sign_limit=RateLimiter(limit=10, window_s=60),
+        )
         if run_worker:
             runtime.start_worker()
         yield
@@ -257,6 +272,7 @@ def create_app(
     app.router.add_get("/readyz", health.readyz)
     app.router.add_get("/metrics", health.metrics)
     app.router.add_post("/webhooks/github", webhooks.github_webhook)
+    signing.setup(app, settings)
     return app
 
 

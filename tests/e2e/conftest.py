@@ -15,6 +15,9 @@ from bot.web.app import RUNTIME, Runtime, create_app
 from tests.fakes.github import AppKeyPair, FakeGitHub, generate_app_keypair
 from tests.helpers import WEBHOOK_SECRET, sign
 
+OAUTH_CLIENT_ID = "Iv1.fakeclientid"
+OAUTH_CLIENT_SECRET = "fake-oauth-client-secret"
+
 
 @pytest.fixture(scope="session")
 def e2e_app_keys() -> AppKeyPair:
@@ -39,14 +42,23 @@ def bot_env(
     pem.write_text(e2e_app_keys.private_pem)
 
     def env(db_url: str, **extra: str) -> dict[str, str]:
-        return make_env(
-            db_url,
-            CLA_GITHUB_APP_ID=github.app_id,
-            CLA_GITHUB_PRIVATE_KEY_PATH=str(pem),
-            CLA_GITHUB_WEBHOOK_SECRET=WEBHOOK_SECRET,
-            CLA_GITHUB_API_URL=github.url,
-            **extra,
+        values = {
+            "CLA_GITHUB_APP_ID": github.app_id,
+            "CLA_GITHUB_PRIVATE_KEY_PATH": str(pem),
+            "CLA_GITHUB_WEBHOOK_SECRET": WEBHOOK_SECRET,
+            "CLA_GITHUB_API_URL": github.url,
+            "CLA_GITHUB_URL": github.web_url,
+            "CLA_GITHUB_CLIENT_ID": OAUTH_CLIENT_ID,
+            "CLA_GITHUB_CLIENT_SECRET": OAUTH_CLIENT_SECRET,
+        }
+        values.update(extra)
+        env = make_env(db_url, **values)
+        github.add_oauth_app(
+            OAUTH_CLIENT_ID,
+            OAUTH_CLIENT_SECRET,
+            env["CLA_PUBLIC_URL"] + "/sign/oauth/github/callback",
         )
+        return env
 
     return env
 

@@ -30,8 +30,10 @@ next matching request(s) fail (``times``), optionally with headers/body or after
 from __future__ import annotations
 
 import asyncio
+import base64
 import copy
 import functools
+import hashlib
 import itertools
 import json
 import math
@@ -99,6 +101,7 @@ SCHEMA_KEYWORDS = frozenset(
         "additionalProperties",
         "allOf",
         "anyOf",
+        "discriminator",  # an annotation: oneOf is still checked in full
         "default",
         "deprecated",
         "enum",
@@ -502,6 +505,24 @@ class FakeToken:
 
 
 @dataclass
+class FakeOAuthApp:
+    client_id: str
+    client_secret: str
+    redirect_uri: str  # GitHub accepts this URL or a path below it
+
+
+@dataclass
+class FakeGrant:
+    code: str
+    client_id: str
+    redirect_uri: str
+    login: str
+    code_challenge: str | None
+    expires_at: float
+    used: bool = False
+
+
+@dataclass
 class Recorded:
     """One request as the fake saw it."""
 
@@ -636,17 +657,151 @@ class FakeGitHub:
         self.app.router.add_route("*", "/{tail:.*}", self._dispatch)
         self._server: TestServer | None = None
 
+        # OAuth web flow (``web_url``) and the user-token API (``/user``, ``/user/emails``).
+        self.oauth_apps: dict[str, FakeOAuthApp] = {}
+        self.grants: dict[str, FakeGrant] = {}
+        self.user_tokens: dict[str, str] = {}  # token → login
+        self.user_emails: dict[str, list[dict[str, Any]]] = {}  # login → /user/emails items
+        self.signed_in: str | None = None  # who the browser is signed in to GitHub as
+        self.token_exchanges: list[dict[str, str]] = []
+        self._handlers[("GET", "/user")] = self._get_user
+        self._handlers[("GET", "/user/emails")] = self._get_user_emails
+        self.web = web.Application()
+        self.web.router.add_get("/login/oauth/authorize", self._oauth_authorize)
+        self.web.router.add_post("/login/oauth/access_token", self._oauth_access_token)
+        self._web_server: TestServer | None = None
+
     # -- lifecycle -------------------------------------------------------------------------------
 
     async def start(self) -> FakeGitHub:
         self._server = TestServer(self.app, host="127.0.0.1", port=0)
         await self._server.start_server()
+        self._web_server = TestServer(self.web, host="127.0.0.1", port=0)
+        await self._web_server.start_server()
         return self
 
     async def close(self) -> None:
         if self._server is not None:
             await self._server.close()
             self._server = None
+        if self._web_server is not None:
+            await self._web_server.close()
+            self._web_server = None
+
+    @property
+    def web_url(self) -> str:
+        """Web base like ``https://github.com`` (OAuth pages), no trailing slash."""
+        if self._web_server is None:
+            raise RuntimeError("the fake GitHub is not started")
+        return str(self._web_server.make_url("")).rstrip("/")
+
+    # -- OAuth: the web flow GitHub runs for a signer ----------------------------------------------
+
+    def add_oauth_app(self, client_id: str, client_secret: str, redirect_uri: str) -> FakeOAuthApp:
+        app = FakeOAuthApp(client_id, client_secret, redirect_uri)
+        self.oauth_apps[client_id] = app
+        return app
+
+    def set_emails(self, login: str, *emails: tuple[str, bool] | tuple[str, bool, bool]) -> None:
+        """``/user/emails`` of ``login``: (email, verified[, primary]) items, first is primary."""
+        self.user(login)
+        self.user_emails[login.lower()] = [
+            {
+                "email": e[0],
+                "verified": e[1],
+                "primary": e[2] if len(e) > 2 else i == 0,  # type: ignore[misc]
+                "visibility": "public" if i == 0 else None,
+            }
+            for i, e in enumerate(emails)
+        ]
+
+    async def _oauth_authorize(self, request: web.Request) -> web.StreamResponse:
+        q = request.query
+        app = self.oauth_apps.get(q.get("client_id", ""))
+        if app is None:
+            return web.Response(status=404, text="unknown client_id")
+        redirect_uri = q.get("redirect_uri", app.redirect_uri)
+        if not redirect_uri.startswith(app.redirect_uri):
+            return web.Response(status=400, text="redirect_uri_mismatch")
+        if self.signed_in is None:
+            return web.Response(status=401, text="sign in to GitHub first (fake.signed_in)")
+        challenge = q.get("code_challenge")
+        if challenge and q.get("code_challenge_method") != "S256":
+            return web.Response(status=400, text="unsupported code_challenge_method")
+        code = secrets.token_hex(10)
+        self.grants[code] = FakeGrant(
+            code, app.client_id, redirect_uri, self.signed_in, challenge, self.clock() + 600
+        )
+        params = {"code": code}
+        if "state" in q:
+            params["state"] = q["state"]
+        sep = "&" if "?" in redirect_uri else "?"
+        raise web.HTTPFound(redirect_uri + sep + urllib.parse.urlencode(params))
+
+    async def _oauth_access_token(self, request: web.Request) -> web.Response:
+        if request.content_type == "application/json":
+            form = {k: str(v) for k, v in (await request.json()).items()}
+        else:
+            form = {k: str(v) for k, v in (await request.post()).items()}
+        self.token_exchanges.append({k: v for k, v in form.items() if k != "client_secret"})
+        app = self.oauth_apps.get(form.get("client_id", ""))
+        if app is None or not secrets.compare_digest(
+            form.get("client_secret", ""), app.client_secret
+        ):
+            return web.json_response({"error": "incorrect_client_credentials"})
+        grant = self.grants.get(form.get("code", ""))
+        if (
+            grant is None
+            or grant.used
+            or grant.expires_at < self.clock()
+            or grant.client_id != app.client_id
+        ):
+            return web.json_response({"error": "bad_verification_code"})
+        grant.used = True
+        if form.get("redirect_uri") and form["redirect_uri"] != grant.redirect_uri:
+            return web.json_response({"error": "redirect_uri_mismatch"})
+        if grant.code_challenge is not None:
+            verifier = form.get("code_verifier", "")
+            digest = hashlib.sha256(verifier.encode()).digest()
+            expected = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+            if not secrets.compare_digest(expected, grant.code_challenge):
+                return web.json_response({"error": "bad_verification_code"})
+        token = "gho_" + secrets.token_hex(18)
+        self.user_tokens[token] = grant.login
+        return web.json_response({"access_token": token, "token_type": "bearer", "scope": ""})
+
+    def _user_token(self, ctx: _Ctx) -> FakeUser:
+        scheme, _, credential = ctx.request.headers.get("Authorization", "").partition(" ")
+        login = self.user_tokens.get(credential) if scheme.lower() in ("token", "bearer") else None
+        if login is None:
+            raise _HTTPError(401, "Bad credentials")
+        return self.user(login)
+
+    async def _get_user(self, ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
+        u = self._user_token(ctx)
+        data = self._user_json(u, ctx.api, ctx.web)
+        data.update(
+            {
+                "name": None,
+                "company": None,
+                "blog": "",
+                "location": None,
+                "email": None,
+                "hireable": None,
+                "bio": None,
+                "public_repos": 0,
+                "public_gists": 0,
+                "followers": 0,
+                "following": 0,
+                "created_at": "2020-01-01T00:00:00Z",
+                "updated_at": "2020-01-01T00:00:00Z",
+            }
+        )
+        return 200, data, {}
+
+    async def _get_user_emails(self, ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
+        u = self._user_token(ctx)
+        return 200, list(self.user_emails.get(u.login.lower(), [])), {}
 
     async def __aenter__(self) -> FakeGitHub:
         return await self.start()

@@ -60,6 +60,8 @@ async def test_metrics_count_deliveries(
     headers["X-Hub-Signature-256"] = "sha256=" + "0" * 64
     await client.post("/webhooks/github", data=body, headers=headers)
     text = await (await client.get("/metrics")).text()
-    assert 'cla_webhook_deliveries_total{event="watch",outcome="ignored",platform="github"} 1' in text
+    assert (
+        'cla_webhook_deliveries_total{event="watch",outcome="ignored",platform="github"} 1' in text
+    )
     assert 'outcome="bad_signature"' in text
     assert "cla_queue_depth 0" in text

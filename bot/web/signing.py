@@ -1,0 +1,391 @@
+"""The signing pages: ``/sign/{agreement}`` (text, login, form), the OAuth login and callback,
+the confirmation with its receipt.
+
+Every form carries a CSRF token; pages showing personal data are ``no-store``; redirects go
+to local paths only; login and signing are rate-limited per client address.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from bot.core.model import Platform
+from bot.platforms import oauth
+from bot.services import signing
+from bot.settings import AgreementSettings, Settings
+from bot.storage import repositories as store
+from bot.web.keys import CIPHER, METRICS, QUEUE, SESSIONS
+from bot.web.pages import NO_STORE, Pages
+from bot.web.ratelimit import RateLimiter
+from bot.web.sessions import PRELOGIN_COOKIE, Session, SessionData, SessionStore, safe_next
+
+log = logging.getLogger("bot.signing")
+
+PLATFORM_NAMES = {Platform.GITHUB: "GitHub", Platform.GITEE: "Gitee"}
+_PHONE = re.compile(r"[0-9 +()\-.]{5,32}")
+MAX_LEN = {"name": 200, "address": 500, "phone": 32, "fax": 32, "email": 320}
+
+
+@dataclass
+class SigningContext:
+    settings: Settings
+    pages: Pages
+    store: SessionStore
+    providers: dict[Platform, oauth.OAuthProvider]
+    http: aiohttp.ClientSession
+    login_limit: RateLimiter
+    sign_limit: RateLimiter
+
+
+SIGNING: web.AppKey[SigningContext] = web.AppKey("signing")
+
+
+def providers_from(settings: Settings) -> dict[Platform, oauth.OAuthProvider]:
+    found: dict[Platform, oauth.OAuthProvider] = {}
+    gh, ge = settings.github, settings.gitee
+    if gh and gh.client_id and gh.client_secret:
+        found[Platform.GITHUB] = oauth.OAuthProvider(
+            Platform.GITHUB, gh.client_id, gh.client_secret, gh.web_url, gh.api_url
+        )
+    if ge and ge.client_id and ge.client_secret:
+        found[Platform.GITEE] = oauth.OAuthProvider(
+            Platform.GITEE, ge.client_id, ge.client_secret, ge.web_url, ge.api_url
+        )
+    return found
+
+
+def _client_key(request: web.Request) -> str:
+    return request.remote or "unknown"
+
+
+def _agreement(ctx: SigningContext, request: web.Request) -> AgreementSettings | None:
+    try:
+        return ctx.settings.policy.agreement(request.match_info["agreement"])
+    except KeyError:
+        return None
+
+
+def _platform(value: str) -> Platform | None:
+    try:
+        return Platform(value)
+    except ValueError:
+        return None
+
+
+def _callback_url(ctx: SigningContext, platform: Platform) -> str:
+    return f"{ctx.settings.public_url}/sign/oauth/{platform.value}/callback"
+
+
+async def _standing(
+    request: web.Request, agreement: AgreementSettings, session: Session
+) -> signing.Standing:
+    async with request.app[SESSIONS]() as s:
+        core_agreement = await store.load_agreement(s, agreement.agreement_id)
+        return await signing.standing(
+            s,
+            request.app[CIPHER],
+            platform=session.data.platform,
+            account_id=session.data.account_id,
+            emails=session.data.emails,
+            agreement=core_agreement,
+        )
+
+
+def _render_sign(
+    request: web.Request,
+    agreement: AgreementSettings,
+    session: Session | None,
+    standing: signing.Standing | None,
+    *,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> web.Response:
+    ctx = request.app[SIGNING]
+    lang = ctx.pages.language(request)
+    version = agreement.versions[-1]
+    text = version.translations.get(lang) if lang != "en" else None
+    preferred = _platform(request.query.get("platform", ""))
+    fields = [
+        {"name": name, "required": level == "required"}
+        for name in ("name", "email", "address", "phone", "fax")
+        if (level := version.fields.get(name, "required" if name == "email" else "off")) != "off"
+    ]
+    platform_name = PLATFORM_NAMES[Platform(session.data.platform)] if session else ""
+    signed = None
+    if standing and standing.signature:
+        signed = {
+            "version": standing.signature.version,
+            "date": standing.signature.signed_at.date().isoformat(),
+        }
+    return ctx.pages.render(
+        request,
+        "sign.html",
+        status=status,
+        personal=session is not None,
+        agreement=agreement,
+        version=version,
+        text_html=ctx.pages.markdown_html(text or version.text),
+        translated=text is not None,
+        providers=[
+            {"platform": p.value, "name": PLATFORM_NAMES[p], "preferred": p == preferred}
+            for p in ctx.providers
+        ],
+        who=f"{platform_name} @{session.data.login}" if session else None,
+        csrf=session.data.csrf if session else "",
+        emails=session.data.emails if session else [],
+        platform_name=platform_name,
+        signed=signed,
+        resign=bool(standing and standing.resign),
+        fields=fields,
+        values=values or {},
+        errors=errors or {},
+        privacy_url=ctx.settings.policy.privacy_url,
+    )
+
+
+async def sign_page(request: web.Request) -> web.Response:
+    ctx = request.app[SIGNING]
+    agreement = _agreement(ctx, request)
+    if agreement is None:
+        return ctx.pages.error(request, "unknown_agreement", status=404)
+    session = await ctx.store.load(request)
+    standing = await _standing(request, agreement, session) if session else None
+    return _render_sign(request, agreement, session, standing)
+
+
+async def sign_index(request: web.Request) -> web.Response:
+    ctx = request.app[SIGNING]
+    raise web.HTTPFound(f"/sign/{ctx.settings.policy.required_agreement}")
+
+
+def _validate(
+    version_fields: dict[str, str], form: Any, emails: list[str]
+) -> tuple[dict[str, str], dict[str, str]]:
+    values: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    for name in ("name", "email", "address", "phone", "fax"):
+        level = version_fields.get(name, "required" if name == "email" else "off")
+        if level == "off":
+            continue
+        raw = str(form.get(name, "")).strip()
+        values[name] = raw
+        if not raw:
+            if level == "required":
+                errors[name] = "err_required"
+            continue
+        if len(raw) > MAX_LEN[name]:
+            errors[name] = "err_too_long"
+        elif name in ("phone", "fax") and not _PHONE.fullmatch(raw):
+            errors[name] = "err_phone"
+        elif name == "email" and raw not in emails:
+            errors[name] = "err_email"
+    for box in ("accept", "privacy"):
+        values[box] = "yes" if form.get(box) == "yes" else ""
+        if not values[box]:
+            errors[box] = f"err_{box}"
+    return values, errors
+
+
+async def sign_submit(request: web.Request) -> web.StreamResponse:
+    ctx = request.app[SIGNING]
+    agreement = _agreement(ctx, request)
+    if agreement is None:
+        return ctx.pages.error(request, "unknown_agreement", status=404)
+    if not ctx.sign_limit.allow(_client_key(request)):
+        return ctx.pages.error(request, "rate_limited", status=429)
+    session = await ctx.store.load(request)
+    if session is None:
+        return ctx.pages.error(
+            request, "not_signed_in", status=401, again=f"/sign/{agreement.agreement_id}"
+        )
+    form = await request.post()
+    if not session.data.check_csrf(str(form.get("csrf", ""))):
+        return ctx.pages.error(request, "csrf", status=403, again=f"/sign/{agreement.agreement_id}")
+    version = agreement.versions[-1]
+    values, errors = _validate(dict(version.fields), form, session.data.emails)
+    if not session.data.emails:
+        errors["email"] = "err_email"
+    if errors:
+        standing = await _standing(request, agreement, session)
+        return _render_sign(
+            request, agreement, session, standing, values=values, errors=errors, status=400
+        )
+    async with request.app[SESSIONS]() as s, s.begin():
+        signed = await signing.sign(
+            s,
+            request.app[CIPHER],
+            platform=session.data.platform,
+            account_id=session.data.account_id,
+            login=session.data.login,
+            verified_emails=session.data.emails,
+            agreement_id=agreement.agreement_id,
+            version=version.version,
+            fields=values,
+        )
+    request.app[QUEUE].notify()
+    request.app[METRICS].inc(
+        "cla_signatures_total", "Signatures recorded on the web.", platform=session.data.platform
+    )
+    log.info(
+        "signature %s recorded for %s account %s; %s PR re-checks queued",
+        signed.signature_id,
+        session.data.platform,
+        session.data.account_id,
+        signed.rechecks,
+    )
+    session.data.signature_ids.append(signed.signature_id)
+    await ctx.store.save(session)
+    raise web.HTTPSeeOther(f"/sign/{agreement.agreement_id}/done")
+
+
+async def _latest_receipt(request: web.Request, session: Session) -> dict[str, Any] | None:
+    if not session.data.signature_ids:
+        return None
+    async with request.app[SESSIONS]() as s:
+        return await signing.receipt(
+            s, request.app[CIPHER], session.data.signature_ids[-1], login=session.data.login
+        )
+
+
+async def done_page(request: web.Request) -> web.Response:
+    ctx = request.app[SIGNING]
+    session = await ctx.store.load(request)
+    agreement = request.match_info["agreement"]
+    receipt = await _latest_receipt(request, session) if session else None
+    if receipt is None or receipt["agreement"]["id"] != agreement:
+        raise web.HTTPSeeOther(f"/sign/{agreement}")
+    return ctx.pages.render(request, "done.html", personal=True, receipt=receipt)
+
+
+async def receipt_json(request: web.Request) -> web.Response:
+    ctx = request.app[SIGNING]
+    session = await ctx.store.load(request)
+    agreement = request.match_info["agreement"]
+    receipt = await _latest_receipt(request, session) if session else None
+    if receipt is None or receipt["agreement"]["id"] != agreement:
+        return web.json_response({"message": "no signature in this session"}, status=404)
+    return web.Response(
+        text=json.dumps(receipt, indent=2, ensure_ascii=False),
+        content_type="application/json",
+        headers={
+            **NO_STORE,
+            "Content-Disposition": f'attachment; filename="cla-receipt-{agreement}.json"',
+        },
+    )
+
+
+async def login_start(request: web.Request) -> web.StreamResponse:
+    ctx = request.app[SIGNING]
+    platform = _platform(request.match_info["platform"])
+    provider = ctx.providers.get(platform) if platform else None
+    if platform is None or provider is None:
+        raise web.HTTPNotFound(text="this platform is not configured for signing")
+    if not ctx.login_limit.allow(_client_key(request)):
+        return ctx.pages.error(request, "rate_limited", status=429)
+    next_path = safe_next(
+        request.query.get("next"), f"/sign/{ctx.settings.policy.required_agreement}"
+    )
+    state = oauth.new_state()
+    verifier = oauth.new_verifier() if provider.pkce else None
+    response = web.HTTPFound(
+        oauth.authorize_redirect(
+            provider, redirect_uri=_callback_url(ctx, platform), state=state, verifier=verifier
+        )
+    )
+    prelogin = ctx.store.prelogin(request, response)
+    await ctx.store.remember_state(
+        state=state,
+        prelogin=prelogin,
+        platform=platform.value,
+        verifier=verifier,
+        next_path=next_path,
+    )
+    response.headers.update(NO_STORE)
+    raise response
+
+
+async def login_callback(request: web.Request) -> web.StreamResponse:
+    ctx = request.app[SIGNING]
+    platform = _platform(request.match_info["platform"])
+    provider = ctx.providers.get(platform) if platform else None
+    again = f"/sign/{ctx.settings.policy.required_agreement}"
+    if platform is None or provider is None:
+        raise web.HTTPNotFound(text="this platform is not configured for signing")
+    if not ctx.login_limit.allow(_client_key(request)):
+        return ctx.pages.error(request, "rate_limited", status=429)
+    attempt = await ctx.store.consume_state(
+        state=request.query.get("state", ""),
+        prelogin=request.cookies.get(PRELOGIN_COOKIE),
+        platform=platform.value,
+    )
+    if attempt is None:
+        return ctx.pages.error(request, "bad_login", again=again)
+    if "error" in request.query or not request.query.get("code"):
+        return ctx.pages.error(request, "login_cancelled", again=attempt.next_path)
+    try:
+        token = await oauth.exchange_code(
+            ctx.http,
+            provider,
+            code=request.query["code"],
+            redirect_uri=_callback_url(ctx, platform),
+            verifier=attempt.code_verifier,
+        )
+        identity = await oauth.fetch_identity(ctx.http, provider, token)
+    except oauth.OAuthError as exc:
+        log.warning("%s login failed: %s", platform.value, exc)
+        return ctx.pages.error(
+            request,
+            "login_failed",
+            status=502,
+            again=attempt.next_path,
+            platform=PLATFORM_NAMES[platform],
+            reason=str(exc),
+        )
+    del token  # used for the two reads above only; never stored
+    response = web.HTTPSeeOther(safe_next(attempt.next_path, again))
+    await ctx.store.login(
+        request,
+        response,
+        SessionData(
+            platform=platform.value,
+            account_id=identity.account.account_id,
+            login=identity.account.login,
+            emails=list(identity.verified_emails),
+        ),
+    )
+    ctx.store.clear_cookie(response, PRELOGIN_COOKIE)
+    response.headers.update(NO_STORE)
+    raise response
+
+
+async def logout(request: web.Request) -> web.StreamResponse:
+    ctx = request.app[SIGNING]
+    session = await ctx.store.load(request)
+    form = await request.post()
+    if session is not None and not session.data.check_csrf(str(form.get("csrf", ""))):
+        return ctx.pages.error(request, "csrf", status=403)
+    response = web.HTTPSeeOther(
+        safe_next(str(form.get("next", "")), f"/sign/{ctx.settings.policy.required_agreement}")
+    )
+    await ctx.store.logout(request, response)
+    raise response
+
+
+def setup(app: web.Application, settings: Settings) -> None:
+    app.router.add_get("/sign", sign_index)
+    app.router.add_get("/sign/login/{platform}", login_start)
+    app.router.add_get("/sign/oauth/{platform}/callback", login_callback)
+    app.router.add_post("/sign/logout", logout)
+    app.router.add_get("/sign/{agreement}", sign_page)
+    app.router.add_post("/sign/{agreement}", sign_submit)
+    app.router.add_get("/sign/{agreement}/done", done_page)
+    app.router.add_get("/sign/{agreement}/receipt.json", receipt_json)
+    app.router.add_static("/static", settings.templates_dir / "static")
