@@ -146,8 +146,11 @@ async def build_runtime(
         await check_schema(engine)
         cipher = _cipher(settings)
         sessions = session_factory(engine)
-        async with sessions() as session, session.begin():
-            await store.sync_agreements(session, settings.policy.agreements)
+        try:
+            async with sessions() as session, session.begin():
+                await store.sync_agreements(session, settings.policy.agreements)
+        except store.AgreementTextChanged as exc:
+            raise SettingsError("app.yaml cla.agreements", str(exc)) from None
     except BaseException:
         await engine.dispose()
         raise

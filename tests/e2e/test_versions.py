@@ -23,19 +23,27 @@ ROOT = Path(__file__).resolve().parents[2]
 def two_versions(tmp_path: Path, compatibility: str) -> tuple[Path, Path]:
     templates = tmp_path / "templates"
     shutil.copytree(ROOT / "templates", templates)
-    (templates / "agreements" / "individual-2.0.md").write_text("# Individual CLA 2.0\n\nNew terms.\n")
+    (templates / "agreements" / "individual-2.0.md").write_text(
+        "# Individual CLA 2.0\n\nNew terms.\n"
+    )
     conf = yaml.safe_load((ROOT / "app.yaml").read_text())
     versions = conf["cla"]["agreements"][0]["versions"]
     versions.append(
-        {"version": "2.0", "text": "agreements/individual-2.0.md", "compatibility": compatibility,
-         "fields": {"name": "required", "email": "required"}}
+        {
+            "version": "2.0",
+            "text": "agreements/individual-2.0.md",
+            "compatibility": compatibility,
+            "fields": {"name": "required", "email": "required"},
+        }
     )
     path = tmp_path / "app.yaml"
     path.write_text(yaml.safe_dump(conf))
     return path, templates
 
 
-@pytest.mark.parametrize(("compatibility", "state"), [("compatible", "success"), ("re-sign", "failure")])
+@pytest.mark.parametrize(
+    ("compatibility", "state"), [("compatible", "success"), ("re-sign", "failure")]
+)
 async def test_new_version(
     compatibility: str,
     state: str,
@@ -54,7 +62,9 @@ async def test_new_version(
     github.add_installation(2, account="acme", repos=["acme/w"])
     pr = github.add_pr("acme/w", number=1, author="vic")
     csv_file = tmp_path / "v.csv"
-    csv_file.write_text(",".join(HEADER) + f"\ngithub,vic,{github.user('vic').id},,,individual,1.0,2024-01-01\n")
+    csv_file.write_text(
+        ",".join(HEADER) + f"\ngithub,vic,{github.user('vic').id},,,individual,1.0,2024-01-01\n"
+    )
     assert await run_import(conf, csv_file) == 0
     await bot.deliver("pull_request", github.pull_request_event(pr, installation_id=2))
     await bot.run_jobs()
@@ -62,3 +72,21 @@ async def test_new_version(
     if state == "failure":
         body = github.bot_comments(pr)[0].body
         assert "@vic" in body and "new version" in body.lower()
+
+
+async def test_a_published_text_cannot_change_under_the_same_version(
+    db_url: str, make_settings: Callable[..., Any], tmp_path: Path
+) -> None:
+    from bot.errors import SettingsError
+    from bot.web.app import build_runtime
+
+    runtime = await build_runtime(make_settings(db_url), clients={})
+    await runtime.close()
+    templates = tmp_path / "templates"
+    shutil.copytree(ROOT / "templates", templates)
+    (templates / "agreements" / "individual-1.0.md").write_text("Quietly different terms.\n")
+    with pytest.raises(SettingsError) as exc:
+        await build_runtime(make_settings(db_url, CLA_TEMPLATES_DIR=str(templates)), clients={})
+    assert exc.value.name == "app.yaml cla.agreements" and "publish it as a new version" in str(
+        exc.value
+    )
