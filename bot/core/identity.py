@@ -94,7 +94,7 @@ def mask_email(raw: str) -> str:
     if any(ch.isspace() for ch in local):
         return "***"
     shown = local[:1] if len(local) <= 2 else local[:2]
-    shown = "".join(ch if ch in _SHOWABLE else "*" for ch in shown)
+    shown = "".join(ch for ch in shown if ch in _SHOWABLE)  # others are dropped
     return f"{shown}***@{domain}"
 
 

@@ -105,6 +105,7 @@ class CommentRef:
     comment_id: int
     body: str
     author_login: str
+    author_id: str | None = None  # the forge's account id, when the API gave it
 
 
 @dataclass(frozen=True, slots=True)

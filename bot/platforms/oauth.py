@@ -151,11 +151,9 @@ async def fetch_identity(
     try:
         async with http.get(f"{api}/user", headers=headers, params=params, timeout=timeout) as r:
             user = await _json(r, "the user endpoint")
+        paging = {"per_page": "100"} if provider.platform is Platform.GITHUB else {}
         async with http.get(
-            f"{api}{emails_path}",
-            headers=headers,
-            params={**params, "per_page": "100"},
-            timeout=timeout,
+            f"{api}{emails_path}", headers=headers, params={**params, **paging}, timeout=timeout
         ) as r:
             emails = await _json(r, "the emails endpoint")
     except (aiohttp.ClientError, TimeoutError) as exc:

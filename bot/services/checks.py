@@ -8,6 +8,7 @@ between and run again converges on one comment and the right status.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 from collections.abc import Callable, Mapping
@@ -171,9 +172,10 @@ class CheckService:
             agreement_title=agreement.title,
         )
         view = self._view(pr, record, report)
-        plan = decision.decide(
-            check, view, report=report, config=self.config, target_url=links.sign_url
-        )
+        config = self.config
+        if not getattr(client, "supports_status", True):
+            config = dataclasses.replace(config, write_status=False)
+        plan = decision.decide(check, view, report=report, config=config, target_url=links.sign_url)
         comment_id = record.comment_id if record else None
         writes = 0
         if plan.status is not None:
@@ -195,12 +197,12 @@ class CheckService:
         if plan.comment is not None:
             comment_id = await self._write_comment(client, pr, plan.comment, comment_id)
             writes += 1
-        blockers: list[str] = []
+        recorded: dict[str, bool] = {}
         if not isinstance(check, decision.Problem):
             mapping = store.identity_mapping(self.cipher, people)
-            blockers = [mapping[r.contributor.key] for r in check.results if not r.covered]
+            recorded = {mapping[r.contributor.key]: not r.covered for r in check.results}
         async with self.sessions() as session, session.begin():
-            await self._save(session, pr, plan, report, comment_id, blockers)
+            await self._save(session, pr, plan, report, comment_id, recorded)
         self.metrics.check(platform.value, plan.outcome.value)
         log.info(
             "checked %s %s#%s at %s: %s, %s writes",
@@ -268,7 +270,7 @@ class CheckService:
             )
             if record is not None:
                 record.state = pr.state
-                await store.replace_blockers(session, record, [])
+                await store.replace_contributors(session, record, {})
 
     async def _save(
         self,
@@ -277,7 +279,7 @@ class CheckService:
         plan: decision.Plan,
         report: decision.Report | None,
         comment_id: int | None,
-        blockers: list[str],
+        contributors: dict[str, bool],
     ) -> None:
         record = await store.get_pr_check(
             session,
@@ -308,4 +310,4 @@ class CheckService:
             if plan.comment is not None:
                 record.comment_sha256 = _sha256(plan.comment.body)
         await session.flush()
-        await store.replace_blockers(session, record, blockers)
+        await store.replace_contributors(session, record, contributors)

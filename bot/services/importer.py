@@ -19,6 +19,7 @@ from typing import TextIO
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.services import audit
 from bot.services.rechecks import enqueue_rechecks
 from bot.settings import Policy, Settings
 from bot.storage import repositories as store
@@ -136,6 +137,14 @@ async def import_rows(
     for row in rows:
         signer, _ = await store.record_signature(session, cipher, row)
         signer_ids.add(signer.id)
+    await audit.record(
+        session,
+        action="import",
+        actor="operator",
+        via="cli",
+        request_id=f"import-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}",
+        details={"signatures": len(rows), "signers": len(signer_ids)},
+    )
     return len(rows), await enqueue_rechecks(session, signer_ids)
 
 

@@ -187,27 +187,34 @@ class JobQueue:
                         .order_by(Job.id)
                     )
                 ).all()
-                for other in others:
-                    other.status = JobStatus.COALESCED
-                    other.finished_at = now
-                    other.last_error = f"coalesced into job {job.id}"
-                    claimed.coalesced.append(other.id)
                 newer = [o for o in others if o.id > job.id]
                 if newer:
                     claimed.payload = _merge_check_payloads(
                         claimed.payload, dict(newer[-1].payload)
                     )
+                for other in others:
+                    other.payload = {}
+                    other.status = JobStatus.COALESCED
+                    other.finished_at = now
+                    other.last_error = f"coalesced into job {job.id}"
+                    claimed.coalesced.append(other.id)
         return claimed
 
     async def complete(
         self, job: ClaimedJob, *, status: JobStatus = JobStatus.DONE, note: str | None = None
     ) -> None:
+        """Mark the job finished and drop its payload: nothing about people is kept once the
+        work is done (the row stays, for dedupe and metrics)."""
         async with self._sessions() as session, session.begin():
             await session.execute(
                 update(Job)
                 .where(Job.id == job.id, Job.locked_by == self.worker_id)
                 .values(
-                    status=str(status), finished_at=self._clock(), lease_until=None, last_error=note
+                    status=str(status),
+                    finished_at=self._clock(),
+                    lease_until=None,
+                    last_error=note,
+                    payload={},
                 )
             )
 

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.platforms.github.routing import pr_key
 from bot.services.jobs import NewJob, enqueue
 from bot.storage import repositories as store
-from bot.storage.models import JobKind
+from bot.storage.models import JobKind, PrCheck
 
 
 async def enqueue_rechecks(session: AsyncSession, signer_ids: Iterable[int]) -> int:
@@ -22,8 +22,13 @@ async def enqueue_rechecks(session: AsyncSession, signer_ids: Iterable[int]) -> 
     keys: list[str] = []
     for signer_id in set(signer_ids):
         keys.extend(await store.signer_identity_keys(session, signer_id))
+    return await enqueue_checks(session, await store.checks_blocked_by(session, keys), "signature")
+
+
+async def enqueue_checks(session: AsyncSession, checks: Iterable[PrCheck], trigger: str) -> int:
+    """Queue a check of each of these PRs (they coalesce with any check already queued)."""
     queued = 0
-    for check in await store.checks_blocked_by(session, keys):
+    for check in checks:
         owner, _, name = check.repo_full_name.partition("/")
         await enqueue(
             session,
@@ -31,12 +36,12 @@ async def enqueue_rechecks(session: AsyncSession, signer_ids: Iterable[int]) -> 
                 platform=check.platform,
                 delivery_key=f"recheck:{uuid.uuid4().hex}",
                 event="recheck",
-                action="signed",
+                action=trigger,
                 kind=JobKind.CHECK,
                 payload={
                     "repo": {"owner": owner, "name": name, "id": check.repo_id},
                     "number": check.number,
-                    "trigger": "signature",
+                    "trigger": trigger,
                 },
                 pr_key=pr_key(check.platform, owner, name, check.number),
                 installation_id=check.installation_id,

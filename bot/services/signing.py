@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.coverage import counting_versions
 from bot.core.model import Agreement, SignatureFact
+from bot.services import audit
 from bot.services.rechecks import enqueue_rechecks
 from bot.storage import repositories as store
 from bot.storage.crypto import FieldCipher
@@ -91,6 +92,7 @@ async def sign(
     agreement_id: str,
     version: str,
     fields: Mapping[str, str],
+    request_id: str = "",
     now: datetime | None = None,
 ) -> Signed:
     """Store the signature (every personal field encrypted), link the account and all its
@@ -120,6 +122,15 @@ async def sign(
     for email in verified_emails:
         await store.add_signer_email(session, cipher, signer, email, verified=True)
     await session.flush()
+    await audit.record(
+        session,
+        action="sign",
+        actor=f"{platform}:{account_id}",
+        via="web",
+        request_id=request_id,
+        signer_id=signer.id,
+        details={"agreement": agreement_id, "version": version, "signature": sig.id},
+    )
     rechecks = await enqueue_rechecks(session, [signer.id])
     return Signed(sig.id, signer.id, rechecks)
 

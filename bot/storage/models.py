@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -286,9 +287,10 @@ class PrCheck(Base):
 
 
 class PrBlocker(Base):
-    """An identity that blocks a PR: ``github:123`` / ``gitee:45`` or ``email:<blind index>``.
-
-    Never a plain email. Signing looks these up to re-check every PR the signer blocked.
+    """A contributor of a PR: ``github:123`` / ``gitee:45`` or ``email:<blind index>``, and
+    whether they block it. Never a plain email. Signing looks up the blocking ones to re-check
+    every PR the signer blocked; erasure looks up all of them to re-check the person's PRs.
+    Purged when the PR closes or after the retention period.
     """
 
     __tablename__ = "pr_blockers"
@@ -297,6 +299,7 @@ class PrBlocker(Base):
     id: Mapped[IntPK]
     pr_check_id: Mapped[int] = mapped_column(ForeignKey("pr_checks.id", ondelete="CASCADE"))
     identity_key: Mapped[str] = mapped_column(String(100), index=True)
+    blocking: Mapped[bool] = mapped_column(default=True, server_default=true())
     created_at: Mapped[Timestamp] = mapped_column(default=utcnow)
 
 
@@ -330,3 +333,25 @@ class OAuthState(Base):
     created_at: Mapped[Timestamp] = mapped_column(default=utcnow)
     expires_at: Mapped[Timestamp] = mapped_column(index=True)
     used_at: Mapped[datetime | None]
+
+
+# --- audit ----------------------------------------------------------------------------------
+
+
+class AuditEvent(Base):
+    """Who did what to personal data, when: never the data itself.
+
+    ``actor`` is ``platform:account_id`` (replaced by a keyed hash when that person's data is
+    erased); ``details`` holds only non-personal facts (agreement, version, field names,
+    counts)."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[IntPK]
+    at: Mapped[Timestamp] = mapped_column(default=utcnow, index=True)
+    action: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(100), index=True)
+    via: Mapped[str] = mapped_column(String(32))  # web / comment / cli / api / import
+    request_id: Mapped[str] = mapped_column(String(64))
+    signer_id: Mapped[int | None] = mapped_column(Integer)
+    details: Mapped[dict[str, Any]]

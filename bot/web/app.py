@@ -26,7 +26,10 @@ from bot.core.model import Platform
 from bot.errors import SettingsError
 from bot.metrics import Metrics
 from bot.platforms.base import ForgeClient
+from bot.platforms.gitee.client import GiteePlatform
+from bot.platforms.gitee.client import GiteeSettings as GiteeClientSettings
 from bot.services.checks import CheckService, ClientFactory, load_comment_templates
+from bot.services.commands import CommandService, load_reply_templates
 from bot.services.jobs import ClaimedJob, JobQueue, Worker
 from bot.settings import Settings
 from bot.storage import repositories as store
@@ -54,13 +57,17 @@ class Runtime:
     metrics: Metrics
     queue: JobQueue
     checks: CheckService
+    commands: CommandService
     http: aiohttp.ClientSession
+    gitee: GiteePlatform | None = None
     worker: Worker | None = None
     _worker_task: asyncio.Task[None] | None = field(default=None, repr=False)
 
     async def handle(self, job: ClaimedJob) -> None:
         if job.kind == JobKind.CHECK:
             await self.checks.handle_job(job)
+        elif job.kind == JobKind.COMMAND:
+            await self.commands.handle_job(job)
         self.metrics.job(job.kind, "done")
 
     def make_worker(self) -> Worker:
@@ -120,6 +127,15 @@ def _github_clients(settings: Settings, http: aiohttp.ClientSession) -> ClientFa
     return factory
 
 
+def _gitee_platform(settings: Settings, http: aiohttp.ClientSession) -> GiteePlatform | None:
+    ge = settings.gitee
+    if ge is None:
+        return None
+    return GiteePlatform(
+        session=http, settings=GiteeClientSettings(token=ge.token, api_url=ge.api_url)
+    )
+
+
 async def check_schema(engine: AsyncEngine) -> None:
     """Refuse to serve on a database that is not at the latest migration."""
     script = ScriptDirectory.from_config(alembic_config(str(engine.url)))
@@ -159,11 +175,14 @@ async def build_runtime(
         timeout=aiohttp.ClientTimeout(total=30, connect=10),
         headers={"User-Agent": "cla-bot"},
     )
+    gitee = _gitee_platform(settings, http)
     if clients is None:
         found: dict[Platform, ClientFactory] = {}
         gh = _github_clients(settings, http)
         if gh is not None:
             found[Platform.GITHUB] = gh
+        if gitee is not None:
+            found[Platform.GITEE] = lambda _installation_id: gitee.client()
         clients = found
     queue = JobQueue(
         sessions,
@@ -180,8 +199,17 @@ async def build_runtime(
         templates=load_comment_templates(settings.templates_dir),
         metrics=metrics,
     )
+    commands = CommandService(
+        sessions=sessions,
+        cipher=cipher,
+        clients=clients,
+        texts=load_reply_templates(settings.templates_dir),
+        public_url=settings.public_url,
+        metrics=metrics,
+    )
     return Runtime(
         settings=settings,
+        commands=commands,
         engine=engine,
         sessions=sessions,
         cipher=cipher,
@@ -189,6 +217,7 @@ async def build_runtime(
         queue=queue,
         checks=checks,
         http=http,
+        gitee=gitee,
     )
 
 
@@ -241,6 +270,9 @@ def create_app(
         client_max_size=webhooks.MAX_BODY_BYTES + 1024, middlewares=[security_headers]
     )
     app[SETTINGS] = settings
+    app[webhooks.GITEE_REPLAYS] = webhooks.ReplayCache(
+        window_s=2 * settings.policy.gitee_timestamp_window_s
+    )
     pages = Pages(settings.templates_dir)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
@@ -264,6 +296,16 @@ def create_app(
             login_limit=RateLimiter(limit=20, window_s=60),
             sign_limit=RateLimiter(limit=10, window_s=60),
         )
+
+        async def gitee_bot_login() -> str | None:
+            if runtime.gitee is None:
+                return None
+            try:  # cached after the first answer; never hold a delivery up for long
+                return await asyncio.wait_for(runtime.gitee.bot_login(), timeout=2)
+            except Exception:
+                return None
+
+        app[webhooks.GITEE_BOT_LOGIN] = gitee_bot_login
         if run_worker:
             runtime.start_worker()
         yield
@@ -275,6 +317,7 @@ def create_app(
     app.router.add_get("/readyz", health.readyz)
     app.router.add_get("/metrics", health.metrics)
     app.router.add_post("/webhooks/github", webhooks.github_webhook)
+    app.router.add_post("/webhooks/gitee", webhooks.gitee_webhook)
     signing.setup(app, settings)
     return app
 

@@ -17,9 +17,18 @@ CSP = (
 )
 
 
+REQUEST_ID = web.RequestKey("request_id", str)
+
+
+def request_id(request: web.Request) -> str:
+    """This request's id (also sent back as ``X-Request-Id``), for logs and the audit trail."""
+    return str(request.get(REQUEST_ID, ""))
+
+
 @web.middleware
 async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
     request_id = uuid.uuid4().hex[:16]
+    request[REQUEST_ID] = request_id
     try:
         response = await handler(request)
     except web.HTTPException as exc:

@@ -22,6 +22,7 @@ from bot.services import signing
 from bot.settings import AgreementSettings, Settings
 from bot.storage import repositories as store
 from bot.web.keys import CIPHER, METRICS, QUEUE, SESSIONS
+from bot.web.middlewares import request_id
 from bot.web.pages import NO_STORE, Pages
 from bot.web.ratelimit import RateLimiter
 from bot.web.sessions import PRELOGIN_COOKIE, Session, SessionData, SessionStore, safe_next
@@ -229,6 +230,7 @@ async def sign_submit(request: web.Request) -> web.StreamResponse:
             agreement_id=agreement.agreement_id,
             version=version.version,
             fields=values,
+            request_id=request_id(request),
         )
     request.app[QUEUE].notify()
     request.app[METRICS].inc(

@@ -14,11 +14,15 @@ import hashlib
 import hmac
 import json
 import logging
+import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.platforms.gitee import routing as gitee_routing
+from bot.platforms.gitee import sansio as gitee_sansio
 from bot.platforms.github import routing
 from bot.services.jobs import NewJob, enqueue
 from bot.storage import repositories as repo_store
@@ -93,20 +97,8 @@ async def github_webhook(request: web.Request) -> web.Response:
     action = payload.get("action") if isinstance(payload.get("action"), str) else None
     try:
         async with request.app[SESSIONS]() as session, session.begin():
-            if isinstance(decision, routing.CheckJob):
-                stored = await enqueue(
-                    session,
-                    NewJob(
-                        platform="github",
-                        delivery_key=delivery,
-                        event=event,
-                        action=action,
-                        kind=JobKind.CHECK,
-                        payload=decision.payload,
-                        pr_key=decision.pr_key,
-                        installation_id=decision.installation_id,
-                    ),
-                )
+            if isinstance(decision, routing.CheckJob | routing.CommentJobs):
+                stored = await store_jobs(session, "github", delivery, event, action, decision)
             else:
                 stored = await enqueue(
                     session,
@@ -136,6 +128,50 @@ async def github_webhook(request: web.Request) -> web.Response:
     metrics.delivery("github", event, "accepted")
     request.app[QUEUE].notify()
     return _answer(202, "accepted")
+
+
+async def store_jobs(
+    session: Any,
+    platform: str,
+    delivery: str,
+    event: str,
+    action: str | None,
+    decision: routing.CheckJob | routing.CommentJobs,
+) -> bool:
+    """Store the jobs of one delivery; False when the delivery (or, for commands, the comment)
+    was seen before. Commands are keyed by comment id: acted on once however often delivered."""
+    check = decision if isinstance(decision, routing.CheckJob) else decision.check
+    command = decision.command if isinstance(decision, routing.CommentJobs) else None
+    stored = False
+    if check is not None:
+        stored |= await enqueue(
+            session,
+            NewJob(
+                platform=platform,
+                delivery_key=delivery,
+                event=event,
+                action=action,
+                kind=JobKind.CHECK,
+                payload=check.payload,
+                pr_key=check.pr_key,
+                installation_id=check.installation_id,
+            ),
+        )
+    if command is not None:
+        stored |= await enqueue(
+            session,
+            NewJob(
+                platform=platform,
+                delivery_key=command.comment_key,
+                event=event,
+                action=action,
+                kind=JobKind.COMMAND,
+                payload=command.payload,
+                pr_key=command.pr_key,
+                installation_id=command.installation_id,
+            ),
+        )
+    return stored
 
 
 async def apply_installation_change(session: Any, change: routing.InstallationChange) -> None:
@@ -169,3 +205,97 @@ async def apply_installation_change(session: Any, change: routing.InstallationCh
         )
     for full_name in change.repos_removed:
         await repo_store.remove_repository(session, platform=platform, full_name=full_name)
+
+
+class ReplayCache:
+    """Delivery keys seen in the freshness window, per process (the database's unique key
+    catches replays across replicas for every delivery that made a job)."""
+
+    def __init__(self, *, window_s: float, max_entries: int = 100_000) -> None:
+        self.window_s = window_s
+        self.max_entries = max_entries
+        self._seen: dict[str, float] = {}
+
+    def seen(self, key: str, now: float) -> bool:
+        """True when ``key`` was seen in the window; records it otherwise."""
+        if len(self._seen) >= self.max_entries:
+            cutoff = now - self.window_s
+            self._seen = {k: t for k, t in self._seen.items() if t > cutoff}
+            while len(self._seen) >= self.max_entries:
+                self._seen.pop(next(iter(self._seen)))
+        at = self._seen.get(key)
+        if at is not None and at > now - self.window_s:
+            return True
+        self._seen[key] = now
+        return False
+
+
+GITEE_REPLAYS: web.AppKey[ReplayCache] = web.AppKey("gitee_replays")
+GITEE_BOT_LOGIN: web.AppKey[Callable[[], Awaitable[str | None]]] = web.AppKey("gitee_bot_login")
+
+
+async def gitee_webhook(request: web.Request) -> web.Response:
+    """``POST /webhooks/gitee``: password or signature mode, a freshness window and a replay
+    cache (the signature does not cover the body), then the same answers as GitHub's."""
+    settings = request.app[SETTINGS]
+    metrics = request.app[METRICS]
+    ge = settings.gitee
+    if ge is None:
+        return _answer(404, "Gitee is not configured on this bot")
+    body = await read_body(request)
+    if isinstance(body, web.Response):
+        metrics.delivery("gitee", "-", "too_large")
+        return body
+    now = time.time()
+    try:
+        gitee_sansio.verify(
+            request.headers,
+            secret=ge.webhook_secret,
+            now_ms=int(now * 1000),
+            window_s=settings.policy.gitee_timestamp_window_s,
+        )
+    except gitee_sansio.GiteeAuthError as exc:
+        metrics.delivery("gitee", "-", "bad_signature")
+        return _answer(401, exc.reason)
+    key = gitee_sansio.delivery_key(request.headers, body)
+    if request.app[GITEE_REPLAYS].seen(key, now):
+        metrics.delivery("gitee", "-", "replayed")
+        return _answer(401, "replayed delivery")
+    if gitee_sansio.is_ping(request.headers):
+        return _answer(200, "pong")
+    if request.content_type != "application/json":
+        return _answer(415, "send deliveries as application/json")
+    try:
+        raw = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        metrics.delivery("gitee", "-", "malformed")
+        return _answer(400, "body is not UTF-8 JSON")
+    if not isinstance(raw, dict):
+        return _answer(400, "body is not a JSON object")
+    payload = gitee_sansio.scrub(raw)  # the body repeats the secret: drop it at once
+    event = gitee_sansio.event_name(request.headers, payload)
+    if not event:
+        return _answer(400, "missing X-Gitee-Event header")
+    bot_login = await request.app[GITEE_BOT_LOGIN]()
+    try:
+        decision = gitee_routing.route(event, payload, bot_login=bot_login)
+    except routing.MalformedEvent as exc:
+        metrics.delivery("gitee", event, "malformed")
+        return _answer(400, f"malformed {event} event: {exc}")
+    if isinstance(decision, routing.Ignore):
+        metrics.delivery("gitee", event, "ignored")
+        return _answer(200, "ignored", reason=decision.reason)
+    action = payload.get("action") if isinstance(payload.get("action"), str) else None
+    try:
+        async with request.app[SESSIONS]() as session, session.begin():
+            stored = await store_jobs(session, "gitee", key, event, action, decision)
+    except (SQLAlchemyError, OSError) as exc:
+        log.error("cannot store a gitee delivery: %s", type(exc).__name__)
+        metrics.delivery("gitee", event, "unavailable")
+        return _answer(503, "cannot store the delivery now; retry later", retry_after_s=30)
+    if not stored:
+        metrics.delivery("gitee", event, "replayed")
+        return _answer(401, "replayed delivery")
+    metrics.delivery("gitee", event, "accepted")
+    request.app[QUEUE].notify()
+    return _answer(202, "accepted")

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from bot.web.app import RUNTIME, Runtime, create_app
+from tests.fakes.gitee import FakeGitee
 from tests.fakes.github import AppKeyPair, FakeGitHub, generate_app_keypair
 from tests.helpers import WEBHOOK_SECRET, sign
 
@@ -103,3 +104,63 @@ async def bot(
     app = create_app(conf, run_worker=False)
     client = await aiohttp_client(app)
     return Bot(client=client, runtime=app[RUNTIME], github=github)
+
+
+GITEE_CLIENT_ID = "gitee-client-id"
+GITEE_CLIENT_SECRET = "gitee-client-secret"
+
+
+@pytest.fixture
+async def gitee() -> AsyncIterator[FakeGitee]:
+    async with FakeGitee() as fake:
+        yield fake
+    assert fake.violations == [], "the bot sent requests the fake Gitee refuses"
+
+
+@pytest.fixture
+def gitee_env(gitee: FakeGitee) -> dict[str, str]:
+    return {
+        "CLA_GITEE_TOKEN": gitee.token,
+        "CLA_GITEE_WEBHOOK_SECRET": gitee.webhook_secret,
+        "CLA_GITEE_API_URL": gitee.url,
+        "CLA_GITEE_URL": gitee.origin,
+        "CLA_GITEE_CLIENT_ID": GITEE_CLIENT_ID,
+        "CLA_GITEE_CLIENT_SECRET": GITEE_CLIENT_SECRET,
+    }
+
+
+@dataclass
+class GiteeBot:
+    client: Any
+    runtime: Runtime
+    gitee: FakeGitee
+
+    async def deliver(self, payload: dict[str, Any], **delivery: Any) -> int:
+        headers, body = self.gitee.delivery(payload, **delivery)
+        resp = await self.client.post("/webhooks/gitee", data=body, headers=headers)
+        return int(resp.status)
+
+    async def run_jobs(self) -> int:
+        return await self.runtime.drain()
+
+
+@pytest.fixture
+async def gitee_bot(
+    aiohttp_client: Any,
+    db_url: str,
+    bot_env: Callable[..., dict[str, str]],
+    gitee_env: dict[str, str],
+    gitee: FakeGitee,
+    tmp_path: Path,
+) -> GiteeBot:
+    """A bot with both platforms connected (GitHub pointed at its fake too)."""
+    from bot import settings
+
+    env = bot_env(db_url, CLA_PUBLIC_URL="http://cla.test", **gitee_env)
+    gitee.add_oauth_app(
+        GITEE_CLIENT_ID, GITEE_CLIENT_SECRET, "http://cla.test/sign/oauth/gitee/callback"
+    )
+    conf = settings.load(env, cwd=tmp_path)
+    app = create_app(conf, run_worker=False)
+    client = await aiohttp_client(app)
+    return GiteeBot(client=client, runtime=app[RUNTIME], gitee=gitee)

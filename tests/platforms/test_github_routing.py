@@ -70,7 +70,24 @@ def test_comment_commands() -> None:
         p = copy.deepcopy(payload)
         p["comment"]["body"] = body
         route = routing.route("issue_comment", p)
-        assert isinstance(route, routing.CheckJob) is expect_job, body
+        has_check = isinstance(route, routing.CommentJobs) and route.check is not None
+        assert has_check is expect_job, body
+
+
+def test_other_commands_make_one_command_job_keyed_by_comment() -> None:
+    payload = load_webhook_example("issue_comment.created.pr")
+    payload["comment"]["user"]["type"] = "User"
+    payload["comment"]["body"] = "/cla check\n/cla delete-my-data\n/cla frobnicate"
+    route = routing.route("issue_comment", payload)
+    assert isinstance(route, routing.CommentJobs)
+    assert route.check is not None and route.command is not None
+    assert route.command.comment_key == f"comment:{payload['comment']['id']}"
+    assert route.command.payload["commands"] == [
+        ["delete-my-data", None],
+        ["unknown", "frobnicate"],
+    ]
+    assert route.command.payload["author"]["login"] == payload["comment"]["user"]["login"]
+    assert "body" not in route.command.payload
 
 
 def test_comments_on_issues_and_by_bots_are_ignored() -> None:

@@ -34,6 +34,24 @@ class CheckJob:
 
 
 @dataclass(frozen=True, slots=True)
+class CommandJob:
+    """Comment commands other than a re-check, acted on once per comment."""
+
+    comment_key: str  # ``platform:comment id``: the job's idempotency key
+    pr_key: str
+    installation_id: int | None
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class CommentJobs:
+    """What one comment asks for: a re-check, other commands, or both."""
+
+    check: CheckJob | None
+    command: CommandJob | None
+
+
+@dataclass(frozen=True, slots=True)
 class InstallationChange:
     installation_id: int
     account_login: str
@@ -43,7 +61,52 @@ class InstallationChange:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
-Route = Ignore | CheckJob | InstallationChange
+Route = Ignore | CheckJob | CommentJobs | InstallationChange
+
+
+def comment_jobs(
+    *,
+    platform: str,
+    repo: dict[str, Any],
+    number: int,
+    installation_id: int | None,
+    comment_id: Any,
+    author: dict[str, Any],
+    body: str,
+) -> CommentJobs | Ignore:
+    """The jobs a PR comment asks for, from its commands (parsed by the pure core)."""
+    commands = parse_commands(body)
+    if not commands:
+        return Ignore("no command")
+    key = pr_key(platform, repo["owner"], repo["name"], number)
+    check = None
+    if any(c.kind == CommandKind.CHECK for c in commands):
+        check = CheckJob(
+            pr_key=key,
+            installation_id=installation_id,
+            payload={
+                "repo": repo,
+                "number": number,
+                "trigger": "command",
+                "comment_id": comment_id,
+            },
+        )
+    others = [c for c in commands if c.kind != CommandKind.CHECK]
+    command = None
+    if others:
+        command = CommandJob(
+            comment_key=f"comment:{comment_id}",
+            pr_key=key,
+            installation_id=installation_id,
+            payload={
+                "repo": repo,
+                "number": number,
+                "comment_id": comment_id,
+                "author": author,
+                "commands": [[c.kind.value, c.argument] for c in others],
+            },
+        )
+    return CommentJobs(check=check, command=command)
 
 
 def _obj(d: Mapping[str, Any], key: str) -> Mapping[str, Any]:
@@ -149,20 +212,16 @@ def route(event: str, payload: Mapping[str, Any], *, bot_login: str | None = Non
         body = comment.get("body")
         if not isinstance(body, str):
             raise MalformedEvent("missing string 'comment.body'")
-        commands = parse_commands(body)
-        if not any(c.kind == CommandKind.CHECK for c in commands):
-            return Ignore("no command the bot acts on")
-        repo = _repo(payload)
-        number = _int(issue, "number")
-        return CheckJob(
-            pr_key=pr_key("github", repo["owner"], repo["name"], number),
+        if not isinstance(comment.get("id"), int):
+            raise MalformedEvent("missing integer 'comment.id'")
+        return comment_jobs(
+            platform="github",
+            repo=_repo(payload),
+            number=_int(issue, "number"),
             installation_id=_installation_id(payload),
-            payload={
-                "repo": repo,
-                "number": number,
-                "trigger": "command",
-                "comment_id": comment.get("id"),
-            },
+            comment_id=comment["id"],
+            author={"login": user.get("login"), "id": user.get("id")},
+            body=body,
         )
     if event == "installation":
         inst = _obj(payload, "installation")

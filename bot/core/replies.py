@@ -1,0 +1,88 @@
+"""Replies to comment commands, rendered from templates given as strings (pure).
+
+Replies never carry personal data: they name the commenter by ``@login`` and speak of fields
+and counts, never of values. Each reply carries a hidden marker tied to the comment it answers,
+so a retried job finds its reply instead of posting a second one.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+REPLY_KEYS = (
+    "reply_erased",
+    "reply_nothing_to_erase",
+    "reply_export",
+    "reply_help",
+)
+HELP_MARKER = "<!-- cla-bot:help -->"
+
+
+def reply_marker(comment_id: int | str, command: str) -> str:
+    """The hidden marker of the reply to ``command`` in comment ``comment_id``."""
+    return f"<!-- cla-bot:reply:{comment_id}:{command} -->"
+
+
+@dataclass(frozen=True, slots=True)
+class Tombstone:
+    agreement: str
+    version: str
+    signed_on: str  # a date, YYYY-MM-DD
+    erased_on: str
+
+
+def _render(texts: Mapping[str, str], key: str, **values: str) -> str:
+    return string.Template(texts[key]).substitute(values).strip()
+
+
+def _bullets(items: Sequence[str]) -> str:
+    return "\n".join(f"- {item}" for item in items) if items else "- (none)"
+
+
+def erased(
+    texts: Mapping[str, str],
+    *,
+    marker: str,
+    login: str,
+    contact_fields: Sequence[str],
+    emails: int,
+    accounts: int,
+    pr_records: int,
+    kept: Sequence[Tombstone],
+) -> str:
+    what = [f"contact details: {', '.join(contact_fields)}" if contact_fields else ""]
+    what += [
+        f"{emails} email address(es) and their lookup index" if emails else "",
+        f"{accounts} linked account(s)" if accounts else "",
+        f"{pr_records} record(s) of pull requests you contributed to" if pr_records else "",
+    ]
+    kept_lines = [
+        f"a record that version {k.version} of `{k.agreement}` was signed on {k.signed_on} and "
+        f"erased on {k.erased_on}, with a keyed hash of your account (no contact data)"
+        for k in kept
+    ]
+    body = _render(
+        texts,
+        "reply_erased",
+        login=login,
+        erased=_bullets([w for w in what if w]),
+        kept=_bullets(kept_lines),
+    )
+    return f"{marker}\n{body}\n"
+
+
+def nothing_to_erase(texts: Mapping[str, str], *, marker: str, login: str) -> str:
+    body = _render(texts, "reply_nothing_to_erase", login=login)
+    return f"{marker}\n{body}\n"
+
+
+def export_link(texts: Mapping[str, str], *, marker: str, login: str, me_url: str) -> str:
+    body = _render(texts, "reply_export", login=login, me_url=me_url)
+    return f"{marker}\n{body}\n"
+
+
+def help_text(texts: Mapping[str, str], *, marker: str, login: str, word: str | None) -> str:
+    body = _render(texts, "reply_help", login=login, word=f"`/cla {word}`" if word else "`/cla`")
+    return f"{HELP_MARKER}\n{marker}\n{body}\n"

@@ -1,0 +1,170 @@
+"""Comment commands other than a re-check: ``/cla delete-my-data``, ``/cla export-my-data``,
+``/cla status`` and unknown ones (a short help, at most once per PR).
+
+A command job is keyed by the comment's id, so it runs once however often the comment is
+delivered; each reply carries a marker tied to that comment and command, so a retried job finds
+its reply instead of posting a second one. On Gitee, whose webhook signature does not cover the
+body, the comment is re-read from the API and only what it says there is acted on.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.core import replies
+from bot.core.commands import CommandKind, parse_commands
+from bot.core.model import Platform, RepoRef
+from bot.metrics import Metrics
+from bot.platforms.base import ForgeClient
+from bot.services import rights
+from bot.services.checks import ClientFactory
+from bot.services.jobs import ClaimedJob
+from bot.storage import repositories as store
+from bot.storage.crypto import FieldCipher
+from bot.storage.models import Job
+
+log = logging.getLogger("bot.commands")
+
+
+def load_reply_templates(templates_dir: Path) -> dict[str, str]:
+    texts = {p.stem: p.read_text("utf-8") for p in (templates_dir / "comments").glob("reply_*.md")}
+    missing = [k for k in replies.REPLY_KEYS if k not in texts]
+    if missing:
+        raise ValueError(f"missing reply templates: {', '.join(missing)}")
+    return texts
+
+
+class CommandService:
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        cipher: FieldCipher,
+        clients: Mapping[Platform, ClientFactory],
+        texts: Mapping[str, str],
+        public_url: str,
+        metrics: Metrics,
+    ) -> None:
+        self.sessions = sessions
+        self.cipher = cipher
+        self.clients = clients
+        self.texts = texts
+        self.public_url = public_url.rstrip("/")
+        self.metrics = metrics
+
+    async def handle_job(self, job: ClaimedJob) -> None:
+        platform = Platform(job.platform)
+        p = job.payload
+        if not p:
+            return  # cancelled by an erasure
+        factory = self.clients.get(platform)
+        if factory is None:
+            raise LookupError(f"{platform.value} is not configured")
+        client = factory(job.installation_id)
+        repo = RepoRef(platform, p["repo"]["owner"], p["repo"]["name"], p["repo"].get("id"))
+        number = int(p["number"])
+        comment_id = int(p["comment_id"])
+        author: dict[str, Any] = dict(p.get("author") or {})
+        commands = [(CommandKind(k), a) for k, a in p.get("commands", [])]
+        if platform is Platform.GITEE:
+            # The delivery's body is not signed: act only on what the API says the comment is.
+            live = await client.get_comment(repo, comment_id)
+            if live is None:
+                log.info("command comment %s is gone; nothing to do", comment_id)
+                return
+            author = {"login": live.author_login, "id": live.author_id}
+            commands = [
+                (c.kind, c.argument)
+                for c in parse_commands(live.body)
+                if c.kind != CommandKind.CHECK
+            ]
+        login = str(author.get("login") or "")
+        account_id = str(author.get("id")) if author.get("id") is not None else None
+        prepared: dict[str, str] = dict(p.get("replies") or {})
+        for kind, argument in commands:
+            marker = replies.reply_marker(comment_id, kind.value)
+            if kind.value in prepared:  # acted on by an earlier attempt: only the reply is left
+                body = prepared[kind.value]
+            elif kind is CommandKind.DELETE_MY_DATA:
+                body = await self._delete(platform, login, account_id, marker, job)
+            elif kind is CommandKind.EXPORT_MY_DATA:
+                body = replies.export_link(
+                    self.texts, marker=marker, login=login, me_url=f"{self.public_url}/me"
+                )
+            elif kind is CommandKind.UNKNOWN:
+                if await client.find_comment(repo, number, replies.HELP_MARKER) is not None:
+                    continue  # the help is given once per PR
+                body = replies.help_text(self.texts, marker=marker, login=login, word=argument)
+            else:
+                continue  # /cla status: maintainers' queries are answered elsewhere
+            await self._reply(client, repo, number, marker, body)
+            self.metrics.inc(
+                "cla_commands_total",
+                "Comment commands acted on.",
+                platform=platform.value,
+                command=kind.value,
+            )
+
+    async def _delete(
+        self, platform: Platform, login: str, account_id: str | None, marker: str, job: ClaimedJob
+    ) -> str:
+        async with self.sessions() as session, session.begin():
+            signer = (
+                await store.find_signer(
+                    session, self.cipher, platform=platform.value, account_id=account_id, emails=()
+                )
+                if account_id
+                else None
+            )
+            if signer is None:
+                return replies.nothing_to_erase(self.texts, marker=marker, login=login)
+            result = await rights.erase(
+                session,
+                self.cipher,
+                signer,
+                actor=rights.Actor(f"{platform.value}:{account_id}", "comment", f"job-{job.id}"),
+            )
+            body = self._erased_reply(result, marker=marker, login=login)
+            # Remember the reply with the erasure, so that a retry posts it rather than
+            # reporting that there is nothing (left) to erase.
+            payload = {
+                **job.payload,
+                "replies": {**(job.payload.get("replies") or {}), "delete-my-data": body},
+            }
+            await session.execute(update(Job).where(Job.id == job.id).values(payload=payload))
+        log.info(
+            "erased signer data at the request of %s account %s (job %s)",
+            platform.value,
+            account_id,
+            job.id,
+        )
+        return body
+
+    def _erased_reply(self, result: rights.Erasure, *, marker: str, login: str) -> str:
+        return replies.erased(
+            self.texts,
+            marker=marker,
+            login=login,
+            contact_fields=result.contact_fields,
+            emails=result.emails,
+            accounts=result.accounts,
+            pr_records=result.pr_records,
+            kept=[
+                replies.Tombstone(
+                    str(k["agreement"]), str(k["version"]), str(k["signed_at"]), str(k["erased_at"])
+                )
+                for k in result.kept
+            ],
+        )
+
+    async def _reply(
+        self, client: ForgeClient, repo: RepoRef, number: int, marker: str, body: str
+    ) -> None:
+        if await client.find_comment(repo, number, marker) is None:
+            await client.create_comment(repo, number, body)
