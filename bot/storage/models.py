@@ -355,3 +355,23 @@ class AuditEvent(Base):
     request_id: Mapped[str] = mapped_column(String(64))
     signer_id: Mapped[int | None] = mapped_column(Integer)
     details: Mapped[dict[str, Any]]
+
+
+# --- maintainers' API -----------------------------------------------------------------------
+
+
+class ApiToken(Base):
+    """A bearer token for ``/api/v1``: only its SHA-256 is stored. Scopes: ``read`` (status,
+    lists without contact data), ``export`` (adds contact fields; every such read is audited),
+    ``admin`` (everything, including re-checks)."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[IntPK]
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))  # shown in listings, e.g. "cla_ab12cd"
+    name: Mapped[str] = mapped_column(String(100))
+    scope: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[Timestamp] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
