@@ -27,6 +27,7 @@ from bot.services.checks import ClientFactory
 from bot.services.jobs import ClaimedJob
 from bot.storage import repositories as store
 from bot.storage.crypto import FieldCipher
+from bot.storage.db import flush_erased
 from bot.storage.models import Job
 
 log = logging.getLogger("bot.commands")
@@ -138,6 +139,7 @@ class CommandService:
                 "replies": {**(job.payload.get("replies") or {}), "delete-my-data": body},
             }
             await session.execute(update(Job).where(Job.id == job.id).values(payload=payload))
+        await flush_erased(self.sessions.kw["bind"])
         log.info(
             "erased signer data at the request of %s account %s (job %s)",
             platform.value,

@@ -49,6 +49,8 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
+            # Erased rows are overwritten, not left behind in free pages.
+            cur.execute("PRAGMA secure_delete=ON")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
 
@@ -67,6 +69,18 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def flush_erased(engine: AsyncEngine) -> None:
+    """After an erasure on SQLite, fold the write-ahead log into the database and truncate it,
+    so that no older copy of an erased page survives in the WAL file."""
+    if engine.dialect.name != "sqlite":
+        return
+    async with engine.connect() as conn:
+        raw = await conn.get_raw_connection()
+        driver = raw.driver_connection  # aiosqlite: outside any transaction, as checkpoints need
+        assert driver is not None
+        await driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 async def ping(engine: AsyncEngine) -> None:

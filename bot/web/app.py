@@ -36,7 +36,7 @@ from bot.storage import repositories as store
 from bot.storage.crypto import FieldCipher, KeyConfigError, load_keyring
 from bot.storage.db import alembic_config, create_engine, session_factory
 from bot.storage.models import JobKind
-from bot.web import health, signing, webhooks
+from bot.web import health, me, signing, webhooks
 from bot.web.keys import CIPHER, ENGINE, METRICS, QUEUE, SESSIONS, SETTINGS
 from bot.web.middlewares import security_headers
 from bot.web.pages import Pages
@@ -319,6 +319,7 @@ def create_app(
     app.router.add_post("/webhooks/github", webhooks.github_webhook)
     app.router.add_post("/webhooks/gitee", webhooks.gitee_webhook)
     signing.setup(app, settings)
+    me.setup(app)
     return app
 
 

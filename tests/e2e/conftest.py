@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 
+from bot import settings
 from bot.web.app import RUNTIME, Runtime, create_app
 from tests.fakes.gitee import FakeGitee
 from tests.fakes.github import AppKeyPair, FakeGitHub, generate_app_keypair
@@ -98,7 +101,6 @@ async def bot(
     github: FakeGitHub,
     tmp_path: Path,
 ) -> Bot:
-    from bot import settings
 
     conf = settings.load(bot_env(db_url), cwd=tmp_path)
     app = create_app(conf, run_worker=False)
@@ -154,7 +156,6 @@ async def gitee_bot(
     tmp_path: Path,
 ) -> GiteeBot:
     """A bot with both platforms connected (GitHub pointed at its fake too)."""
-    from bot import settings
 
     env = bot_env(db_url, CLA_PUBLIC_URL="http://cla.test", **gitee_env)
     gitee.add_oauth_app(
@@ -164,3 +165,44 @@ async def gitee_bot(
     app = create_app(conf, run_worker=False)
     client = await aiohttp_client(app)
     return GiteeBot(client=client, runtime=app[RUNTIME], gitee=gitee)
+
+
+PUBLIC = "http://cla.test"
+
+
+@pytest.fixture
+async def web_bot(
+    aiohttp_client: Any,
+    db_url: str,
+    bot_env: Callable[..., dict[str, str]],
+    github: FakeGitHub,
+    tmp_path: Path,
+) -> Bot:
+    conf = settings.load(bot_env(db_url, CLA_PUBLIC_URL=PUBLIC), cwd=tmp_path)
+    app = create_app(conf, run_worker=False)
+    return Bot(client=await aiohttp_client(app), runtime=app[RUNTIME], github=github)
+
+
+async def authorize(url: str) -> str:
+    """The forge's authorize page, as a browser signed in there: where it sends us back."""
+    async with aiohttp.ClientSession() as browser, browser.get(url, allow_redirects=False) as auth:
+        assert auth.status == 302, await auth.text()
+        return auth.headers["Location"]
+
+
+async def oauth_login(
+    bot: Bot, login: str, *, next_path: str = "/sign/individual"
+) -> aiohttp.ClientResponse:
+    """Follow the login the way a browser would, as ``login`` signed in to GitHub."""
+    bot.github.signed_in = login
+    start = await bot.client.get(f"/sign/login/github?next={next_path}", allow_redirects=False)
+    assert start.status == 302, await start.text()
+    callback = await authorize(start.headers["Location"])
+    assert callback.startswith(PUBLIC + "/sign/oauth/github/callback?")
+    return await bot.client.get(callback[len(PUBLIC) :], allow_redirects=False)
+
+
+def csrf_of(html: str) -> str:
+    m = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert m, "no CSRF token on the page"
+    return m.group(1)

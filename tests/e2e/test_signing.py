@@ -15,51 +15,12 @@ from sqlalchemy import func, select, update
 
 from bot import settings
 from bot.storage.models import OAuthState, Signature, Signer, SignerAccount, WebSession, utcnow
-from bot.web.app import RUNTIME, create_app
-from tests.e2e.conftest import Bot
+from bot.web.app import create_app
+from tests.e2e.conftest import PUBLIC, Bot, authorize, csrf_of, oauth_login
 from tests.fakes.github import FakeGitHub
 from tests.services.test_importer import _dump
 
-PUBLIC = "http://cla.test"
 REPO = "acme/widgets"
-
-
-@pytest.fixture
-async def web_bot(
-    aiohttp_client: Any,
-    db_url: str,
-    bot_env: Callable[..., dict[str, str]],
-    github: FakeGitHub,
-    tmp_path: Path,
-) -> Bot:
-    conf = settings.load(bot_env(db_url, CLA_PUBLIC_URL=PUBLIC), cwd=tmp_path)
-    app = create_app(conf, run_worker=False)
-    return Bot(client=await aiohttp_client(app), runtime=app[RUNTIME], github=github)
-
-
-async def authorize(url: str) -> str:
-    """The forge's authorize page, as a browser signed in there: where it sends us back."""
-    async with aiohttp.ClientSession() as browser, browser.get(url, allow_redirects=False) as auth:
-        assert auth.status == 302, await auth.text()
-        return auth.headers["Location"]
-
-
-async def oauth_login(
-    bot: Bot, login: str, *, next_path: str = "/sign/individual"
-) -> aiohttp.ClientResponse:
-    """Follow the login the way a browser would, as ``login`` signed in to GitHub."""
-    bot.github.signed_in = login
-    start = await bot.client.get(f"/sign/login/github?next={next_path}", allow_redirects=False)
-    assert start.status == 302, await start.text()
-    callback = await authorize(start.headers["Location"])
-    assert callback.startswith(PUBLIC + "/sign/oauth/github/callback?")
-    return await bot.client.get(callback[len(PUBLIC) :], allow_redirects=False)
-
-
-def csrf_of(html: str) -> str:
-    m = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert m, "no CSRF token on the page"
-    return m.group(1)
 
 
 async def count(bot: Bot, model: type) -> int:

@@ -1,0 +1,184 @@
+"""``/me``: the signer's self-service pages — see everything held about them, download a copy,
+correct contact fields, restrict use of the record, erase it. Same OAuth login as signing.
+
+Which record: the one linked to the signed-in account, else the one holding one of the
+account's verified emails (verified by the forge, so the person owns them).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from aiohttp import web
+
+from bot.core.model import Platform
+from bot.services import audit, rights
+from bot.storage import repositories as store
+from bot.storage.db import flush_erased
+from bot.storage.models import Signer
+from bot.web.keys import CIPHER, ENGINE, QUEUE, SESSIONS
+from bot.web.middlewares import request_id
+from bot.web.pages import NO_STORE
+from bot.web.sessions import Session
+from bot.web.signing import PLATFORM_NAMES, SIGNING
+
+log = logging.getLogger("bot.me")
+
+MAX_LEN = {"name": 200, "address": 500, "phone": 32, "fax": 32}
+
+
+def _actor(request: web.Request, session: Session) -> rights.Actor:
+    return rights.Actor(
+        f"{session.data.platform}:{session.data.account_id}", "web", request_id(request)
+    )
+
+
+async def _signer(request: web.Request, s: Any, session: Session) -> Signer | None:
+    return await store.find_signer(
+        s,
+        request.app[CIPHER],
+        platform=session.data.platform,
+        account_id=session.data.account_id,
+        emails=session.data.emails,
+    )
+
+
+def _who(session: Session) -> str:
+    return f"{PLATFORM_NAMES[Platform(session.data.platform)]} @{session.data.login}"
+
+
+async def me_page(request: web.Request) -> web.Response:
+    ctx = request.app[SIGNING]
+    session = await ctx.store.load(request)
+    providers = [{"platform": p.value, "name": PLATFORM_NAMES[p]} for p in ctx.providers]
+    if session is None:
+        return ctx.pages.render(request, "me.html", personal=True, who=None, providers=providers)
+    async with request.app[SESSIONS]() as s:
+        signer = await _signer(request, s, session)
+        data = await rights.export(s, request.app[CIPHER], signer) if signer else None
+    return ctx.pages.render(
+        request,
+        "me.html",
+        personal=True,
+        who=_who(session),
+        csrf=session.data.csrf,
+        providers=providers,
+        data=data,
+        saved=request.query.get("saved") == "1",
+    )
+
+
+async def export_json(request: web.Request) -> web.Response:
+    ctx = request.app[SIGNING]
+    session = await ctx.store.load(request)
+    if session is None:
+        return web.json_response({"message": "sign in at /me first"}, status=401)
+    async with request.app[SESSIONS]() as s, s.begin():
+        signer = await _signer(request, s, session)
+        if signer is None:
+            return web.json_response({"message": "no record for this account"}, status=404)
+        data = await rights.export(s, request.app[CIPHER], signer)
+        actor = _actor(request, session)
+        await audit.record(
+            s,
+            action="export",
+            actor=actor.key,
+            via="web",
+            request_id=actor.request_id,
+            signer_id=signer.id,
+        )
+    return web.Response(
+        text=json.dumps(data, indent=2, ensure_ascii=False),
+        content_type="application/json",
+        headers={**NO_STORE, "Content-Disposition": 'attachment; filename="cla-my-data.json"'},
+    )
+
+
+async def _post_session(request: web.Request) -> tuple[Session, Any] | web.Response:
+    ctx = request.app[SIGNING]
+    session = await ctx.store.load(request)
+    if session is None:
+        return ctx.pages.error(request, "not_signed_in", status=401, again="/me")
+    form = await request.post()
+    if not session.data.check_csrf(str(form.get("csrf", ""))):
+        return ctx.pages.error(request, "csrf", status=403, again="/me")
+    return session, form
+
+
+async def correct(request: web.Request) -> web.StreamResponse:
+    got = await _post_session(request)
+    if isinstance(got, web.Response):
+        return got
+    session, form = got
+    changes = {
+        field: str(form.get(field, ""))[: MAX_LEN[field]] for field in MAX_LEN if field in form
+    }
+    async with request.app[SESSIONS]() as s, s.begin():
+        signer = await _signer(request, s, session)
+        if signer is None:
+            raise web.HTTPSeeOther("/me")
+        changed = await rights.correct(
+            s, request.app[CIPHER], signer, changes, actor=_actor(request, session)
+        )
+    log.info("signer record corrected (%s fields)", len(changed))
+    raise web.HTTPSeeOther("/me?saved=1")
+
+
+async def restrict(request: web.Request) -> web.StreamResponse:
+    got = await _post_session(request)
+    if isinstance(got, web.Response):
+        return got
+    session, form = got
+    async with request.app[SESSIONS]() as s, s.begin():
+        signer = await _signer(request, s, session)
+        if signer is None:
+            raise web.HTTPSeeOther("/me")
+        await rights.restrict(
+            s, signer, restricted=form.get("restricted") == "yes", actor=_actor(request, session)
+        )
+    request.app[QUEUE].notify()
+    raise web.HTTPSeeOther("/me?saved=1")
+
+
+async def delete_page(request: web.Request) -> web.Response:
+    ctx = request.app[SIGNING]
+    session = await ctx.store.load(request)
+    if session is None:
+        raise web.HTTPSeeOther("/me")
+    return ctx.pages.render(
+        request, "me_delete.html", personal=True, csrf=session.data.csrf, error=False
+    )
+
+
+async def delete(request: web.Request) -> web.StreamResponse:
+    ctx = request.app[SIGNING]
+    got = await _post_session(request)
+    if isinstance(got, web.Response):
+        return got
+    session, form = got
+    if form.get("confirm") != "yes":
+        return ctx.pages.render(
+            request, "me_delete.html", status=400, personal=True, csrf=session.data.csrf, error=True
+        )
+    async with request.app[SESSIONS]() as s, s.begin():
+        signer = await _signer(request, s, session)
+        if signer is None:
+            raise web.HTTPSeeOther("/me")
+        result = await rights.erase(s, request.app[CIPHER], signer, actor=_actor(request, session))
+    await flush_erased(request.app[ENGINE])
+    request.app[QUEUE].notify()
+    log.info("signer record erased from the web (%s re-checks)", result.rechecks)
+    response = ctx.pages.render(request, "me_erased.html", personal=True, result=result)
+    await ctx.store.logout(request, response)  # the session held the verified emails too
+    return response
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_get("/me", me_page)
+    app.router.add_get("/me/export.json", export_json)
+    app.router.add_post("/me/correct", correct)
+    app.router.add_post("/me/restrict", restrict)
+    app.router.add_get("/me/delete", delete_page)
+    app.router.add_post("/me/delete", delete)
