@@ -68,6 +68,13 @@ class WorkerSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class RetentionSettings:
+    pending_days: int = 90  # contributor records of PRs left unchecked this long
+    jobs_days: int = 35  # finished job rows (GitHub redelivers up to 30 days back)
+    interval_s: int = 3600  # how often the worker runs the purge
+
+
+@dataclass(frozen=True, slots=True)
 class Policy:
     required_agreement: str
     agreements: tuple[AgreementSettings, ...]
@@ -78,6 +85,7 @@ class Policy:
     worker: WorkerSettings
     gitee_timestamp_window_s: int
     privacy_url: str | None = None
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
 
     def agreement(self, agreement_id: str) -> AgreementSettings:
         for a in self.agreements:
@@ -398,7 +406,23 @@ def _policy(cla: Mapping[str, Any], templates_dir: Path) -> Policy:
     window = _get(cla, "gitee_timestamp_window_s", "cla", int, 3600)
     if not 60 <= window <= 86400:
         raise SettingsError("app.yaml cla.gitee_timestamp_window_s", "must be 60 to 86400")
+    rt = _get(cla, "retention", "cla", dict, {})
+    retention = RetentionSettings(
+        pending_days=_get(rt, "pending_days", "cla.retention", int, 90),
+        jobs_days=_get(rt, "jobs_days", "cla.retention", int, 35),
+        interval_s=_get(rt, "interval_s", "cla.retention", int, 3600),
+    )
+    if not 1 <= retention.pending_days <= 3650:
+        raise SettingsError("app.yaml cla.retention.pending_days", "must be 1 to 3650 days")
+    if not 31 <= retention.jobs_days <= 3650:
+        raise SettingsError(
+            "app.yaml cla.retention.jobs_days",
+            "must be 31 to 3650 days (GitHub redelivers up to 30 days back)",
+        )
+    if not 60 <= retention.interval_s <= 86400:
+        raise SettingsError("app.yaml cla.retention.interval_s", "must be 60 to 86400 seconds")
     return Policy(
+        retention=retention,
         required_agreement=required,
         agreements=agreements,
         report=report,

@@ -95,6 +95,8 @@ def mask_email(raw: str) -> str:
         return "***"
     shown = local[:1] if len(local) <= 2 else local[:2]
     shown = "".join(ch for ch in shown if ch in _SHOWABLE)  # others are dropped
+    if not shown:  # nothing printable to hint with: hide the domain too
+        return "***"
     return f"{shown}***@{domain}"
 
 

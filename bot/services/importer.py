@@ -149,8 +149,9 @@ async def import_rows(
 
 
 async def run_import(
-    settings: Settings, path: Path, *, dry_run: bool = False, out: TextIO = sys.stdout
+    settings: Settings, path: Path, *, dry_run: bool = False, out: TextIO | None = None
 ) -> int:
+    out = out or sys.stdout
     from bot.web.app import build_runtime
 
     try:

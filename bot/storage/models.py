@@ -97,6 +97,7 @@ class JobKind(enum.StrEnum):
     CHECK = "check"  # evaluate a PR and report it
     COMMAND = "command"  # comment commands other than a bare re-check
     INSTALLATION = "installation"  # bookkeeping, done at once
+    BOOKKEEPING = "bookkeeping"  # e.g. a PR closed: done at once, kept for dedupe
 
 
 # --- forge side -----------------------------------------------------------------------------

@@ -28,13 +28,14 @@ from bot.metrics import Metrics
 from bot.platforms.base import ForgeClient
 from bot.platforms.gitee.client import GiteePlatform
 from bot.platforms.gitee.client import GiteeSettings as GiteeClientSettings
+from bot.services import retention
 from bot.services.checks import CheckService, ClientFactory, load_comment_templates
 from bot.services.commands import CommandService, load_reply_templates
 from bot.services.jobs import ClaimedJob, JobQueue, Worker
 from bot.settings import Settings
 from bot.storage import repositories as store
 from bot.storage.crypto import FieldCipher, KeyConfigError, load_keyring
-from bot.storage.db import alembic_config, create_engine, session_factory
+from bot.storage.db import alembic_config, create_engine, flush_erased, session_factory
 from bot.storage.models import JobKind
 from bot.web import health, me, signing, webhooks
 from bot.web.keys import CIPHER, ENGINE, METRICS, QUEUE, SESSIONS, SETTINGS
@@ -62,6 +63,7 @@ class Runtime:
     gitee: GiteePlatform | None = None
     worker: Worker | None = None
     _worker_task: asyncio.Task[None] | None = field(default=None, repr=False)
+    _maintenance_task: asyncio.Task[None] | None = field(default=None, repr=False)
 
     async def handle(self, job: ClaimedJob) -> None:
         if job.kind == JobKind.CHECK:
@@ -79,15 +81,36 @@ class Runtime:
         return await self.make_worker().drain()
 
     def start_worker(self) -> None:
-        pol = self.settings.policy.worker
-        self.worker = Worker(
-            self.queue, self.handle, concurrency=pol.concurrency, poll_s=pol.poll_s
-        )
+        self.worker = self.make_worker()
         self._worker_task = asyncio.create_task(self.worker.run(), name="cla-worker")
+        self._maintenance_task = asyncio.create_task(self._maintenance(), name="cla-maintenance")
+
+    async def purge(self) -> retention.Purged:
+        pol = self.settings.policy.retention
+        async with self.sessions() as session, session.begin():
+            purged = await retention.purge(
+                session, pending_days=pol.pending_days, jobs_days=pol.jobs_days
+            )
+        await flush_erased(self.engine)
+        return purged
+
+    async def _maintenance(self) -> None:
+        """Retention, on a timer (idempotent: every replica may run it)."""
+        while True:
+            await asyncio.sleep(self.settings.policy.retention.interval_s)
+            try:
+                purged = await self.purge()
+                log.info("retention: %s", purged)
+            except Exception as exc:
+                log.warning("retention pass failed: %s", type(exc).__name__)
 
     async def close(self) -> None:
         if self.worker is not None:
             await self.worker.stop()
+        if self._maintenance_task is not None:
+            self._maintenance_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._maintenance_task
         if self._worker_task is not None:
             self._worker_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -24,6 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.platforms.gitee import routing as gitee_routing
 from bot.platforms.gitee import sansio as gitee_sansio
 from bot.platforms.github import routing
+from bot.services import retention
 from bot.services.jobs import NewJob, enqueue
 from bot.storage import repositories as repo_store
 from bot.storage.models import JobKind, JobStatus
@@ -99,6 +100,8 @@ async def github_webhook(request: web.Request) -> web.Response:
         async with request.app[SESSIONS]() as session, session.begin():
             if isinstance(decision, routing.CheckJob | routing.CommentJobs):
                 stored = await store_jobs(session, "github", delivery, event, action, decision)
+            elif isinstance(decision, routing.PrClosed):
+                stored = await apply_pr_closed(session, delivery, event, action, decision)
             else:
                 stored = await enqueue(
                     session,
@@ -170,6 +173,32 @@ async def store_jobs(
                 pr_key=command.pr_key,
                 installation_id=command.installation_id,
             ),
+        )
+    return stored
+
+
+async def apply_pr_closed(
+    session: Any, delivery: str, event: str, action: str | None, closed: routing.PrClosed
+) -> bool:
+    """Recorded as a finished job (for dedupe); the PR's contributor records are dropped."""
+    stored = await enqueue(
+        session,
+        NewJob(
+            platform=closed.platform,
+            delivery_key=delivery,
+            event=event,
+            action=action,
+            kind=JobKind.BOOKKEEPING,
+            payload={},
+        ),
+        status=JobStatus.DONE,
+    )
+    if stored:
+        await retention.close_pr(
+            session,
+            platform=closed.platform,
+            repo_full_name=closed.repo_full_name,
+            number=closed.number,
         )
     return stored
 
@@ -288,7 +317,10 @@ async def gitee_webhook(request: web.Request) -> web.Response:
     action = payload.get("action") if isinstance(payload.get("action"), str) else None
     try:
         async with request.app[SESSIONS]() as session, session.begin():
-            stored = await store_jobs(session, "gitee", key, event, action, decision)
+            if isinstance(decision, routing.PrClosed):
+                stored = await apply_pr_closed(session, key, event, action, decision)
+            else:
+                stored = await store_jobs(session, "gitee", key, event, action, decision)
     except (SQLAlchemyError, OSError) as exc:
         log.error("cannot store a gitee delivery: %s", type(exc).__name__)
         metrics.delivery("gitee", event, "unavailable")

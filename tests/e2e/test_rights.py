@@ -226,3 +226,49 @@ async def test_processed_job_payloads_are_purged(web_bot: Bot) -> None:
         blockers = (await s.scalars(select(PrBlocker))).all()
     assert jobs and all(j.payload == {} for j in jobs)
     assert blockers  # fay blocks the PR: recorded until it closes or ages out
+
+
+async def test_closing_a_pr_forgets_its_contributors_and_purge_ages_them_out(web_bot: Bot) -> None:
+    from datetime import timedelta
+
+    from bot.services.retention import purge
+    from bot.storage.models import PrCheck, utcnow
+
+    gh = web_bot.github
+    gh.add_installation(1, account="acme", repos=[REPO])
+    closed = await open_pr(web_bot, REPO, 6, "gus")
+    stale = await open_pr(web_bot, REPO, 7, "hal")
+    await web_bot.run_jobs()
+    async with web_bot.runtime.sessions() as s:
+        assert await s.scalar(select(func.count()).select_from(PrBlocker)) == 2
+    closed.state = "closed"
+    assert (
+        await web_bot.deliver(
+            "pull_request", gh.pull_request_event(closed, action="closed", installation_id=1)
+        )
+        == 202
+    )
+    async with web_bot.runtime.sessions() as s:
+        assert await s.scalar(select(func.count()).select_from(PrBlocker)) == 1
+    async with web_bot.runtime.sessions() as s, s.begin():
+        assert (await purge(s, pending_days=90, jobs_days=35)).contributor_records == 0
+        await s.execute(PrCheck.__table__.update().values(checked_at=utcnow() - timedelta(days=91)))
+    async with web_bot.runtime.sessions() as s, s.begin():
+        assert (await purge(s, pending_days=90, jobs_days=35)).contributor_records == 1
+    assert stale.number == 7
+
+
+async def test_audit_and_purge_commands(web_bot: Bot, capsys: Any) -> None:
+    from bot.services.maintenance_cli import run_audit, run_purge
+
+    await sign_web(web_bot, "ivy", "ivy@example.com", name="Ivy Secretname")
+    settings = web_bot.runtime.settings
+    assert await run_audit(settings, limit=10, as_json=True) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [e["action"] for e in lines] == ["sign"]
+    assert (
+        lines[0]["actor"] == f"github:{web_bot.github.user('ivy').id}" and lines[0]["via"] == "web"
+    )
+    assert "Secretname" not in json.dumps(lines) and "ivy@example.com" not in json.dumps(lines)
+    assert await run_purge(settings) == 0
+    assert "purged" in capsys.readouterr().out

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from bot.platforms.gitee import routing
-from bot.platforms.github.routing import CheckJob, CommentJobs, Ignore, MalformedEvent
+from bot.platforms.github.routing import CheckJob, CommentJobs, Ignore, MalformedEvent, PrClosed
 from tests.fakes.gitee import load_fixture
 
 BOT = "cla-robot"
@@ -37,8 +37,6 @@ MR_TABLE = [
     ("update", "update_label", False),
     ("update", "update_link_issue", False),
     ("update", None, False),
-    ("merge", None, False),
-    ("close", None, False),
     ("approved", None, False),
     ("tested", None, False),
     ("assign", None, False),
@@ -54,6 +52,13 @@ MR_TABLE = [
 def test_merge_request_actions(action: str | None, desc: str | None, is_job: bool) -> None:
     route = routing.route("Merge Request Hook", mr(action, desc), bot_login=BOT)
     assert isinstance(route, CheckJob if is_job else Ignore)
+
+
+@pytest.mark.parametrize("action", ["merge", "close"])
+def test_closing_is_bookkeeping(action: str) -> None:
+    route = routing.route("Merge Request Hook", mr(action, None), bot_login=BOT)
+    assert isinstance(route, PrClosed)
+    assert (route.platform, route.repo_full_name, route.number) == ("gitee", "open-cla/cla-demo", 7)
 
 
 def test_a_merge_request_job_keeps_only_the_coordinates() -> None:

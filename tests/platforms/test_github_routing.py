@@ -45,13 +45,19 @@ def test_edited_only_when_the_base_changed() -> None:
     assert isinstance(routing.route("pull_request", payload), routing.CheckJob)
 
 
-@pytest.mark.parametrize(
-    "action", ["labeled", "unlabeled", "closed", "assigned", "review_requested"]
-)
+@pytest.mark.parametrize("action", ["labeled", "unlabeled", "assigned", "review_requested"])
 def test_other_pr_actions_are_ignored(action: str) -> None:
     payload = load_webhook_example("pull_request.opened")
     payload["action"] = action
     assert isinstance(routing.route("pull_request", payload), routing.Ignore)
+
+
+def test_closing_is_bookkeeping() -> None:
+    payload = load_webhook_example("pull_request.opened")
+    payload["action"] = "closed"
+    route = routing.route("pull_request", payload)
+    assert isinstance(route, routing.PrClosed)
+    assert route.repo_full_name == payload["repository"]["full_name"]
 
 
 def test_comment_commands() -> None:

@@ -31,6 +31,7 @@ from bot.platforms.github.routing import (
     CommentJobs,
     Ignore,
     MalformedEvent,
+    PrClosed,
     comment_jobs,
     pr_key,
 )
@@ -53,7 +54,7 @@ NOTE_HOOK = "Note Hook"
 CHECK_ACTIONS = frozenset({"open", "reopen"})
 CHECK_UPDATE_DESCS = frozenset({"source_branch_changed", "target_branch_changed"})
 
-Route = Ignore | CheckJob | CommentJobs
+Route = Ignore | CheckJob | CommentJobs | PrClosed
 
 
 def _obj(d: Mapping[str, Any], key: str, where: str) -> Mapping[str, Any]:
@@ -107,6 +108,12 @@ def _job(repo: Mapping[str, Any], number: int, trigger: str, **extra: Any) -> Ch
 def _merge_request(payload: Mapping[str, Any]) -> Route:
     action = payload.get("action")
     desc = payload.get("action_desc")
+    if action in ("close", "merge"):
+        repo = repo_coordinates(payload)
+        pr = _obj(payload, "pull_request", "")
+        return PrClosed(
+            "gitee", f"{repo['owner']}/{repo['name']}", _int(pr, "number", "pull_request.")
+        )
     if not (action in CHECK_ACTIONS or (action == "update" and desc in CHECK_UPDATE_DESCS)):
         return Ignore(f"Merge Request Hook action {action!r}/{desc!r} needs no check")
     pr = _obj(payload, "pull_request", "")

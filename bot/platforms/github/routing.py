@@ -52,6 +52,15 @@ class CommentJobs:
 
 
 @dataclass(frozen=True, slots=True)
+class PrClosed:
+    """A PR closed or merged: bookkeeping only (forget who contributed to it)."""
+
+    platform: str
+    repo_full_name: str
+    number: int
+
+
+@dataclass(frozen=True, slots=True)
 class InstallationChange:
     installation_id: int
     account_login: str
@@ -61,7 +70,7 @@ class InstallationChange:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
-Route = Ignore | CheckJob | CommentJobs | InstallationChange
+Route = Ignore | CheckJob | CommentJobs | PrClosed | InstallationChange
 
 
 def comment_jobs(
@@ -186,6 +195,9 @@ def pull_snapshot(pr: Mapping[str, Any], repo: Mapping[str, Any]) -> dict[str, A
 def route(event: str, payload: Mapping[str, Any], *, bot_login: str | None = None) -> Route:
     action = payload.get("action") if isinstance(payload.get("action"), str) else None
     if event == "pull_request":
+        if action == "closed":
+            repo = _repo(payload)
+            return PrClosed("github", f"{repo['owner']}/{repo['name']}", _int(payload, "number"))
         if action not in CHECK_ACTIONS and not (
             action == "edited"
             and isinstance(payload.get("changes"), Mapping)
