@@ -11,11 +11,17 @@ import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from bot.core.coverage import Coverage, Verdict
+from bot.core.messages import display_name
+
 REPLY_KEYS = (
     "reply_erased",
     "reply_nothing_to_erase",
     "reply_export",
     "reply_help",
+    "reply_status_refused",
+    "reply_status_one",
+    "reply_status_pr",
 )
 HELP_MARKER = "<!-- cla-bot:help -->"
 
@@ -86,3 +92,71 @@ def export_link(texts: Mapping[str, str], *, marker: str, login: str, me_url: st
 def help_text(texts: Mapping[str, str], *, marker: str, login: str, word: str | None) -> str:
     body = _render(texts, "reply_help", login=login, word=f"`/cla {word}`" if word else "`/cla`")
     return f"{HELP_MARKER}\n{marker}\n{body}\n"
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """What a maintainer may learn about one account: never contact data."""
+
+    login: str
+    covered: bool
+    agreement_title: str
+    version: str | None = None
+    since: str | None = None  # a date, YYYY-MM-DD
+    company: str | None = None  # set when a company's corporate agreement covers them
+    platform_name: str = "GitHub"
+
+
+def describe(standing: Standing) -> str:
+    who = f"@{standing.login}"
+    if not standing.covered:
+        return (
+            f"{who} has no signature of the {standing.agreement_title} on record "
+            f"on {standing.platform_name}."
+        )
+    kind = f"corporate, through {standing.company}" if standing.company else "individual"
+    return (
+        f"{who} is covered by the {standing.agreement_title}, version {standing.version} "
+        f"({kind}), since {standing.since}."
+    )
+
+
+def status_refused(texts: Mapping[str, str], *, marker: str, login: str) -> str:
+    return f"{marker}\n{_render(texts, 'reply_status_refused', login=login)}\n"
+
+
+def status_one(texts: Mapping[str, str], *, marker: str, login: str, standing: Standing) -> str:
+    body = _render(texts, "reply_status_one", login=login, answer=describe(standing))
+    return f"{marker}\n{body}\n"
+
+
+def status_pr(texts: Mapping[str, str], *, marker: str, login: str, lines: Sequence[str]) -> str:
+    body = _render(texts, "reply_status_pr", login=login, lines=_bullets(lines))
+    return f"{marker}\n{body}\n"
+
+
+def coverage_lines(coverage: Coverage) -> list[str]:
+    """One line per contributor: who (login or masked email) and where they stand."""
+    lines = []
+    for r in coverage.results:
+        who = display_name(r.contributor)
+        sig = r.signature
+        if r.verdict is Verdict.SIGNED and sig is not None:
+            kind = f"corporate, through {sig.company}" if sig.company else "individual"
+            state = (
+                f"covered: version {sig.version} ({kind}) since {sig.signed_at.date().isoformat()}"
+            )
+        elif r.verdict is Verdict.ALLOWLISTED:
+            state = "covered: allowlisted"
+        elif r.verdict is Verdict.UNLINKED:
+            state = "commit email not linked to an account"
+        elif r.verdict is Verdict.RESIGN:
+            state = "must sign the new version"
+        elif r.verdict is Verdict.RESTRICTED:
+            state = "record restricted by its owner"
+        else:
+            state = "must sign"
+        if not r.blocking and not r.covered:
+            state += " (not blocking: co-author)"
+        lines.append(f"{who}: {state}")
+    return lines

@@ -19,9 +19,18 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core import decision, messages
-from bot.core.coverage import DEFAULT_BOT_LOGINS, Allowlist, evaluate
+from bot.core.coverage import DEFAULT_BOT_LOGINS, Allowlist, Coverage, evaluate
+from bot.core.identity import Contributor
 from bot.core.identity import contributors as find_contributors
-from bot.core.model import CoAuthorPolicy, CommentRef, Platform, PullRequest, RepoRef, StatusState
+from bot.core.model import (
+    Agreement,
+    CoAuthorPolicy,
+    CommentRef,
+    Platform,
+    PullRequest,
+    RepoRef,
+    StatusState,
+)
 from bot.metrics import Metrics
 from bot.platforms.base import ForgeClient
 from bot.platforms.github.events import pull_request_from_api
@@ -70,6 +79,13 @@ def _sha256(text: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class Evaluation:
+    people: tuple[Contributor, ...]
+    check: Coverage | decision.Problem
+    agreement: Agreement
+
+
+@dataclass(frozen=True, slots=True)
 class CheckResult:
     outcome: decision.Outcome
     writes: int
@@ -99,6 +115,32 @@ class CheckService:
         self.allowlist = build_allowlist(policy)
         self.config = report_config(policy)
         self.co_authors = CoAuthorPolicy(policy.co_authors)
+
+    async def evaluate(self, client: ForgeClient, pr: PullRequest) -> Evaluation:
+        """Who contributed to ``pr`` and who covers them (reads the forge and the database,
+        writes nothing)."""
+        commits = await client.list_commits(pr)
+        people = find_contributors(
+            commits,
+            platform=pr.repo.platform,
+            co_authors=self.co_authors,
+            check_committers=self.policy.check_committers,
+        )
+        async with self.sessions() as session:
+            facts = await store.signature_facts(session, self.cipher, people)
+            agreement = await store.load_agreement(session, self.policy.required_agreement)
+        check: Coverage | decision.Problem
+        if not agreement.versions:
+            check = decision.Problem.NO_AGREEMENT
+        else:
+            check = evaluate(
+                people,
+                facts,
+                agreement=agreement,
+                allowlist=self.allowlist,
+                co_authors=self.co_authors,
+            )
+        return Evaluation(tuple(people), check, agreement)
 
     def sign_url(self, platform: Platform) -> str:
         return f"{self.public_url}/sign/{self.policy.required_agreement}?platform={platform.value}"
@@ -135,29 +177,11 @@ class CheckService:
         if pr.state != "open":
             await self._record_closed(pr)
             return CheckResult(decision.Outcome.SKIPPED, 0)
-        commits = await client.list_commits(pr)
-        people = find_contributors(
-            commits,
-            platform=platform,
-            co_authors=self.co_authors,
-            check_committers=self.policy.check_committers,
-        )
+        found = await self.evaluate(client, pr)
+        people, check, agreement = found.people, found.check, found.agreement
         async with self.sessions() as session:
-            facts = await store.signature_facts(session, self.cipher, people)
-            agreement = await store.load_agreement(session, self.policy.required_agreement)
             record = await store.get_pr_check(
                 session, platform=platform.value, repo_full_name=repo.full_name, number=number
-            )
-        check: Any
-        if not agreement.versions:
-            check = decision.Problem.NO_AGREEMENT
-        else:
-            check = evaluate(
-                people,
-                facts,
-                agreement=agreement,
-                allowlist=self.allowlist,
-                co_authors=self.co_authors,
             )
         links = messages.Links(
             sign_url=self.sign_url(platform),

@@ -19,11 +19,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core import replies
 from bot.core.commands import CommandKind, parse_commands
+from bot.core.decision import Problem
 from bot.core.model import Platform, RepoRef
 from bot.metrics import Metrics
 from bot.platforms.base import ForgeClient
-from bot.services import rights
-from bot.services.checks import ClientFactory
+from bot.services import rights, signing
+from bot.services.checks import CheckService, ClientFactory
 from bot.services.jobs import ClaimedJob
 from bot.storage import repositories as store
 from bot.storage.crypto import FieldCipher
@@ -31,6 +32,39 @@ from bot.storage.db import flush_erased
 from bot.storage.models import Job
 
 log = logging.getLogger("bot.commands")
+
+
+async def status_of_login(
+    session: AsyncSession,
+    cipher: FieldCipher,
+    platform: Platform,
+    login: str,
+    checks: CheckService,
+) -> replies.Standing:
+    """Where the account with this login stands (the latest account record with that login:
+    logins can be renamed, account ids cannot)."""
+    agreement = await store.load_agreement(session, checks.policy.required_agreement)
+    account = await store.account_by_login(session, platform=platform.value, login=login)
+    found = None
+    if account is not None:
+        found = await signing.standing(
+            session,
+            cipher,
+            platform=platform.value,
+            account_id=account.account_id,
+            emails=(),
+            agreement=agreement,
+        )
+    sig = found.signature if found and not found.restricted else None
+    return replies.Standing(
+        login=login,
+        covered=sig is not None,
+        agreement_title=agreement.title,
+        version=sig.version if sig else None,
+        since=sig.signed_at.date().isoformat() if sig else None,
+        company=sig.company if sig else None,
+        platform_name="GitHub" if platform is Platform.GITHUB else "Gitee",
+    )
 
 
 def load_reply_templates(templates_dir: Path) -> dict[str, str]:
@@ -51,7 +85,9 @@ class CommandService:
         texts: Mapping[str, str],
         public_url: str,
         metrics: Metrics,
+        checks: CheckService,
     ) -> None:
+        self.checks = checks
         self.sessions = sessions
         self.cipher = cipher
         self.clients = clients
@@ -102,8 +138,8 @@ class CommandService:
                 if await client.find_comment(repo, number, replies.HELP_MARKER) is not None:
                     continue  # the help is given once per PR
                 body = replies.help_text(self.texts, marker=marker, login=login, word=argument)
-            else:
-                continue  # /cla status: maintainers' queries are answered elsewhere
+            elif kind is CommandKind.STATUS:
+                body = await self._status(client, repo, number, login, argument, marker, job)
             await self._reply(client, repo, number, marker, body)
             self.metrics.inc(
                 "cla_commands_total",
@@ -164,6 +200,34 @@ class CommandService:
                 for k in result.kept
             ],
         )
+
+    async def _status(
+        self,
+        client: ForgeClient,
+        repo: RepoRef,
+        number: int,
+        login: str,
+        target: str | None,
+        marker: str,
+        job: ClaimedJob,
+    ) -> str:
+        """Maintainers only (write permission, asked of the forge); never contact data."""
+        permission = await client.get_permission(repo, login) if login else "none"
+        if permission not in ("admin", "write"):
+            return replies.status_refused(self.texts, marker=marker, login=login)
+        if target is None:
+            pr = await client.get_pull(repo, number)
+            found = await self.checks.evaluate(client, pr)
+            if isinstance(found.check, Problem):
+                lines = ["no CLA is configured for this repository"]
+            else:
+                lines = replies.coverage_lines(found.check)
+            return replies.status_pr(self.texts, marker=marker, login=login, lines=lines)
+        async with self.sessions() as session:
+            standing = await status_of_login(
+                session, self.cipher, repo.platform, target, self.checks
+            )
+        return replies.status_one(self.texts, marker=marker, login=login, standing=standing)
 
     async def _reply(
         self, client: ForgeClient, repo: RepoRef, number: int, marker: str, body: str

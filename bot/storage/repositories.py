@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.identity import Contributor, normalise_email
@@ -578,3 +578,19 @@ async def signer_emails(session: AsyncSession, cipher: FieldCipher, signer_id: i
     return [
         cipher.decrypt(r.email_ct, table="signer_emails", column="email", row=r.uid) for r in rows
     ]
+
+
+async def account_by_login(
+    session: AsyncSession, *, platform: str, login: str
+) -> SignerAccount | None:
+    """The most recently linked account with this login (case-insensitive)."""
+    return (
+        await session.scalars(
+            select(SignerAccount)
+            .where(
+                SignerAccount.platform == platform,
+                func.lower(SignerAccount.login) == login.lower(),
+            )
+            .order_by(SignerAccount.id.desc())
+        )
+    ).first()

@@ -37,6 +37,7 @@ from bot.storage import repositories as store
 from bot.storage.crypto import FieldCipher, KeyConfigError, load_keyring
 from bot.storage.db import alembic_config, create_engine, flush_erased, session_factory
 from bot.storage.models import JobKind
+from bot.web import admin as admin_api
 from bot.web import health, me, signing, webhooks
 from bot.web.keys import CIPHER, ENGINE, METRICS, QUEUE, SESSIONS, SETTINGS
 from bot.web.middlewares import security_headers
@@ -229,6 +230,7 @@ async def build_runtime(
         texts=load_reply_templates(settings.templates_dir),
         public_url=settings.public_url,
         metrics=metrics,
+        checks=checks,
     )
     return Runtime(
         settings=settings,
@@ -342,6 +344,7 @@ def create_app(
     app.router.add_post("/webhooks/github", webhooks.github_webhook)
     app.router.add_post("/webhooks/gitee", webhooks.gitee_webhook)
     signing.setup(app, settings)
+    admin_api.setup(app)
     me.setup(app)
     return app
 
