@@ -62,6 +62,25 @@ def _parser() -> argparse.ArgumentParser:
     )
     imp.add_argument("file", type=Path, help="the CSV file")
     imp.add_argument("--dry-run", action="store_true", help="validate only; write nothing")
+    aud = sub.add_parser(
+        "audit",
+        help="show the audit trail of personal-data operations",
+        description="Print the latest audit events (sign, correct, restrict, export, erase, "
+        "import, contact reads): time, action, actor account, channel and request id. The "
+        "trail never holds the personal data itself.",
+    )
+    aud.add_argument("--limit", type=int, default=50, help="how many events (default 50)")
+    aud.add_argument("--json", action="store_true", help="one JSON object per line")
+    sub.add_parser(
+        "purge",
+        help="apply the retention rules now",
+        description="Drop contributor records of closed or long-unchecked PRs, old finished "
+        "delivery rows, expired sessions and login attempts (cla.retention in app.yaml). The "
+        "worker also does this on a timer.",
+    )
+    from bot import cli_admin
+
+    cli_admin.add_parsers(sub)
     return p
 
 
@@ -86,6 +105,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.services.importer import run_import
 
             return asyncio.run(run_import(conf, args.file, dry_run=args.dry_run))
+        from bot import cli_admin
+
+        if args.command in cli_admin.COMMANDS:
+            return asyncio.run(cli_admin.run(args, conf))
+        if args.command in ("audit", "purge"):
+            from bot.services.maintenance_cli import run_audit, run_purge
+
+            if args.command == "audit":
+                return asyncio.run(run_audit(conf, limit=args.limit, as_json=args.json))
+            return asyncio.run(run_purge(conf))
         if args.command == "serve":
             from bot.web.app import serve
 

@@ -144,7 +144,23 @@ def test_cli_bad_setting_exits_2_with_one_line(tmp_path: Path) -> None:
     ]
 
 
-@pytest.mark.parametrize("command", [[], ["serve"], ["worker"], ["migrate"], ["import"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        [],
+        ["serve"],
+        ["worker"],
+        ["migrate"],
+        ["import"],
+        ["audit"],
+        ["purge"],
+        ["status"],
+        ["export"],
+        ["token"],
+        ["token", "create"],
+        ["import-from"],
+    ],
+)
 def test_every_command_answers_help(command: list[str], capsys: Any) -> None:
     from bot.cli import main
 
