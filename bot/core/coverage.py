@@ -199,6 +199,7 @@ def _verdict(
     counting: frozenset[str],
     order: Mapping[str, int],
     allowlist: Allowlist,
+    corporate: Mapping[str, frozenset[str]],
 ) -> tuple[Verdict, SignatureFact | None]:
     if allowlisted(contributor, allowlist):
         return Verdict.ALLOWLISTED, None
@@ -207,6 +208,11 @@ def _verdict(
     usable = [f for f in valid if not f.restricted]
     if usable:
         return Verdict.SIGNED, _best(usable, order)
+    through_company = [
+        f for f in facts if f.corporate and f.version in corporate.get(f.agreement_id, frozenset())
+    ]
+    if through_company:
+        return Verdict.SIGNED, max(through_company, key=lambda f: f.signed_at)
     if valid:
         return Verdict.RESTRICTED, _best(valid, order)
     superseded = [f for f in mine if f.version in order and not f.restricted]
@@ -224,6 +230,7 @@ def evaluate(
     agreement: Agreement,
     allowlist: Allowlist,
     co_authors: CoAuthorPolicy,
+    corporate: Sequence[Agreement] = (),
 ) -> Coverage:
     """One :class:`ContributorResult` per contributor, in the contributors' order.
 
@@ -232,8 +239,13 @@ def evaluate(
     restricted signature is never used (it only explains the ``RESTRICTED`` verdict).
     Uncovered contributors block, except those who are only co-authors when the policy is not
     ``REQUIRE``.
+
+    ``corporate`` lists the corporate agreements whose facts (``SignatureFact.corporate``, found
+    by the shell through a company's list of domains, emails and logins) also cover a
+    contributor, when their version counts; an individual signature is preferred when both do.
     """
     counting = counting_versions(agreement)
+    corporate_counting = {a.agreement_id: counting_versions(a) for a in corporate if a.versions}
     order = {v.version: i for i, v in enumerate(agreement.versions)}
     results = []
     for contributor in contributors:
@@ -244,6 +256,7 @@ def evaluate(
             counting=counting,
             order=order,
             allowlist=allowlist,
+            corporate=corporate_counting,
         )
         co_author_only = contributor.roles == frozenset({Role.CO_AUTHOR})
         blocking = not verdict.covered and not (

@@ -57,6 +57,7 @@ _SPEC: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "section_restricted": (frozenset({"people", "me_url"}), frozenset({"agreement"})),
     "section_bots": (frozenset({"people"}), frozenset({"agreement"})),
     "section_coauthors": (frozenset({"people"}), frozenset({"sign_url", "agreement"})),
+    "section_corporate": (frozenset({"people"}), frozenset({"agreement"})),
     "status_covered": (frozenset(), frozenset()),
     "status_blocked_one": (frozenset(), frozenset({"count"})),
     "status_blocked_other": (frozenset({"count"}), frozenset()),
@@ -198,11 +199,31 @@ def render_comment(
         sections.append(
             templates.render("section_coauthors", people=_people(coverage.warnings), **common)
         )
+    through_company = [
+        r
+        for r in coverage.results
+        if r.verdict is Verdict.SIGNED and r.signature is not None and r.signature.corporate
+    ]
+    if through_company:
+        listed = "\n".join(
+            f"- {display_name(r.contributor)}: {_company(r.signature.company)}"
+            for r in through_company
+            if r.signature is not None
+        )
+        sections.append(
+            templates.render("section_corporate", people=listed, agreement=agreement_title)
+        )
     key = "comment_covered" if coverage.passes else "comment_blocked"
     text = templates.render(
         key, sections="\n\n".join(s.strip() for s in sections), agreement=agreement_title
     )
     return f"{MARKER}\n{text.strip()}\n"
+
+
+def _company(name: str | None) -> str:
+    """A company's name as shown in a comment: plain text, no markup or mentions."""
+    cleaned = "".join(ch for ch in (name or "") if ch.isalnum() or ch in " .,&'()-")
+    return " ".join(cleaned.split())[:100] or "their company"
 
 
 def _fit(description: str) -> str:

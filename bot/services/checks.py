@@ -178,7 +178,7 @@ class CheckService:
             await self._record_closed(pr)
             return CheckResult(decision.Outcome.SKIPPED, 0)
         found = await self.evaluate(client, pr)
-        people, check, agreement = found.people, found.check, found.agreement
+        check, agreement = found.check, found.agreement
         async with self.sessions() as session:
             record = await store.get_pr_check(
                 session, platform=platform.value, repo_full_name=repo.full_name, number=number
@@ -223,8 +223,9 @@ class CheckService:
             writes += 1
         recorded: dict[str, bool] = {}
         if not isinstance(check, decision.Problem):
-            mapping = store.identity_mapping(self.cipher, people)
-            recorded = {mapping[r.contributor.key]: not r.covered for r in check.results}
+            for r in check.results:
+                for key in store.contributor_keys(self.cipher, r.contributor):
+                    recorded[key] = recorded.get(key, False) or not r.covered
         async with self.sessions() as session, session.begin():
             await self._save(session, pr, plan, report, comment_id, recorded)
         self.metrics.check(platform.value, plan.outcome.value)

@@ -376,3 +376,66 @@ class ApiToken(Base):
     created_at: Mapped[Timestamp] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+
+
+# --- corporate CLAs -------------------------------------------------------------------------
+
+
+class Company(Base):
+    """A company's corporate CLA signature. The company name is shown in PR comments; the
+    signatory's details are ciphertexts bound to (companies, column, uid)."""
+
+    __tablename__ = "companies"
+
+    id: Mapped[IntPK]
+    uid: Mapped[str] = mapped_column(String(32), unique=True, default=new_uid)
+    name: Mapped[str] = mapped_column(String(200))
+    agreement_version_id: Mapped[int] = mapped_column(ForeignKey("agreement_versions.id"))
+    signatory_name_ct: Mapped[Ciphertext]
+    signatory_title_ct: Mapped[Ciphertext]
+    address_ct: Mapped[Ciphertext]
+    email_ct: Mapped[Ciphertext]
+    phone_ct: Mapped[Ciphertext]
+    fax_ct: Mapped[Ciphertext]
+    signed_platform: Mapped[str] = mapped_column(String(16))
+    signed_account_id: Mapped[str] = mapped_column(String(64))
+    signed_at: Mapped[Timestamp]
+    revoked_at: Mapped[datetime | None]
+    created_at: Mapped[Timestamp] = mapped_column(default=utcnow)
+
+
+class CompanyManager(Base):
+    """Who may edit a company's list: a platform account (id known once they sign in)."""
+
+    __tablename__ = "company_managers"
+    __table_args__ = (UniqueConstraint("company_id", "platform", "login"),)
+
+    id: Mapped[IntPK]
+    company_id: Mapped[int] = mapped_column(
+        ForeignKey("companies.id", ondelete="CASCADE"), index=True
+    )
+    platform: Mapped[str] = mapped_column(String(16))
+    login: Mapped[str] = mapped_column(String(255))  # lower-case
+    account_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[Timestamp] = mapped_column(default=utcnow)
+
+
+class CompanyEntry(Base):
+    """Who a corporate CLA covers: an email domain, an email (blind index + ciphertext) or a
+    platform login (``github:alice``)."""
+
+    __tablename__ = "company_entries"
+    __table_args__ = (UniqueConstraint("company_id", "kind", "value"),)
+
+    id: Mapped[IntPK]
+    uid: Mapped[str] = mapped_column(String(32), unique=True, default=new_uid)
+    company_id: Mapped[int] = mapped_column(
+        ForeignKey("companies.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))  # domain / email / login
+    value: Mapped[str] = mapped_column(
+        String(300), index=True
+    )  # domain, email bidx, platform:login
+    value_ct: Mapped[Ciphertext]  # the email itself, for its managers
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[Timestamp] = mapped_column(default=utcnow)

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.identity import Contributor, normalise_email
@@ -20,6 +20,8 @@ from bot.storage.crypto import DecryptError, FieldCipher
 from bot.storage.models import (
     AgreementRow,
     AgreementVersionRow,
+    Company,
+    CompanyEntry,
     Installation,
     PrBlocker,
     PrCheck,
@@ -332,6 +334,8 @@ async def signature_facts(
             for sid in signer_ids:
                 signer_keys[sid].update(by_email[email])
     facts: dict[str, list[SignatureFact]] = defaultdict(list)
+    for key, corporate in (await _corporate_facts(session, cipher, contributors)).items():
+        facts[key].extend(corporate)
     if not signer_keys:
         return facts
     rows2 = (
@@ -357,6 +361,82 @@ async def signature_facts(
         for key in signer_keys[signer.id]:
             facts[key].append(fact)
     return facts
+
+
+def email_domain(email: str) -> str | None:
+    _, at, domain = normalise_email(email).rpartition("@")
+    return domain if at and domain else None
+
+
+def contributor_keys(cipher: FieldCipher, contributor: Contributor) -> list[str]:
+    """Every key under which a PR records this contributor, so that whatever later covers them
+    (a signature by account or email, a company listing their login, email or domain) finds
+    the PR again: the identity, then ``login:``, ``email:`` and ``domain:`` keys. Emails only
+    ever appear as keyed blind indexes; domains as keyed hashes."""
+    ident = contributor.identity
+    keys = [
+        email_identity_key(cipher, ident.email)
+        if ident.platform is None and ident.email
+        else ident.key
+    ]
+    if ident.platform is not None and ident.login:
+        keys.append(f"login:{ident.platform.value}:{ident.login.lower()}")
+    for email in contributor.emails:
+        keys.append(email_identity_key(cipher, email))
+        domain = email_domain(email)
+        if domain:
+            keys.append(f"domain:{cipher.blind_index(domain, purpose='domain')}")
+    return list(dict.fromkeys(keys))
+
+
+def domain_key(cipher: FieldCipher, domain: str) -> str:
+    return f"domain:{cipher.blind_index(domain.strip().lower(), purpose='domain')}"
+
+
+async def _corporate_facts(
+    session: AsyncSession, cipher: FieldCipher, contributors: Sequence[Contributor]
+) -> dict[str, list[SignatureFact]]:
+    """Coverage through a company's corporate CLA: its list names the contributor's login, one
+    of their commit emails (blind index), or the domain of one."""
+    wanted: dict[tuple[str, str], list[str]] = defaultdict(list)  # (kind, value) → identity keys
+    for c in contributors:
+        ident = c.identity
+        if ident.platform is not None and ident.login:
+            wanted[("login", f"{ident.platform.value}:{ident.login.lower()}")].append(ident.key)
+        emails = list(c.emails) + ([ident.email] if ident.email else [])
+        for email in emails:
+            wanted[("email", email_bidx(cipher, email))].append(ident.key)
+            domain = email_domain(email)
+            if domain:
+                wanted[("domain", domain)].append(ident.key)
+    if not wanted:
+        return {}
+    conditions = [
+        (CompanyEntry.kind == kind) & CompanyEntry.value.in_([v for k, v in wanted if k == kind])
+        for kind in {k for k, _ in wanted}
+    ]
+    rows = (
+        await session.execute(
+            select(CompanyEntry, Company, AgreementVersionRow)
+            .join(Company, CompanyEntry.company_id == Company.id)
+            .join(AgreementVersionRow, Company.agreement_version_id == AgreementVersionRow.id)
+            .where(or_(*conditions), Company.revoked_at.is_(None))
+        )
+    ).all()
+    out: dict[str, list[SignatureFact]] = defaultdict(list)
+    for entry, company, version in rows:
+        fact = SignatureFact(
+            signer_id=0,
+            agreement_id=version.agreement_id,
+            version=version.version,
+            signed_at=company.signed_at,
+            corporate=True,
+            company=company.name,
+        )
+        for key in wanted.get((entry.kind, entry.value), ()):
+            if fact not in out[key]:
+                out[key].append(fact)
+    return out
 
 
 async def signer_identity_keys(session: AsyncSession, signer_id: int) -> list[str]:
@@ -553,19 +633,6 @@ async def checks_with_contributor(session: AsyncSession, keys: Sequence[str]) ->
             )
         ).all()
     )
-
-
-def identity_mapping(cipher: FieldCipher, contributors: Sequence[Contributor]) -> Mapping[str, str]:
-    """Core identity key → stored blocker key (emails replaced by their blind index)."""
-    out: dict[str, str] = {}
-    for c in contributors:
-        ident = c.identity
-        out[ident.key] = (
-            email_identity_key(cipher, ident.email)
-            if ident.platform is None and ident.email
-            else ident.key
-        )
-    return out
 
 
 async def signer_emails(session: AsyncSession, cipher: FieldCipher, signer_id: int) -> list[str]:

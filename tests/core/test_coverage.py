@@ -324,3 +324,46 @@ def test_empty_coverage_passes() -> None:
     coverage = Coverage(())
     assert coverage.passes and coverage.all_covered
     assert coverage.blocking == () and coverage.warnings == ()
+
+
+def test_a_company_covers_its_people_through_an_accepted_corporate_agreement() -> None:
+    from datetime import UTC, datetime
+
+    from bot.core.coverage import Allowlist, Verdict, evaluate
+    from bot.core.identity import Contributor, Identity
+    from bot.core.model import Agreement, AgreementVersion, CoAuthorPolicy, Role, SignatureFact
+
+    individual = Agreement("individual", "ICLA", (AgreementVersion("individual", "1.0", "a"),))
+    corporate = Agreement("corporate", "CCLA", (AgreementVersion("corporate", "1.0", "b"),))
+    dev = Contributor(
+        Identity.of_email("dev@example.com"),
+        frozenset({Role.AUTHOR}),
+        ("abc",),
+        ("dev@example.com",),
+    )
+    when = datetime(2024, 1, 1, tzinfo=UTC)
+    company = SignatureFact(0, "corporate", "1.0", when, corporate=True, company="Example Corp")
+    facts = {dev.key: [company]}
+    covered = evaluate(
+        [dev],
+        facts,
+        agreement=individual,
+        allowlist=Allowlist(),
+        co_authors=CoAuthorPolicy.REQUIRE,
+        corporate=[corporate],
+    )
+    assert covered.results[0].verdict is Verdict.SIGNED and covered.results[0].signature == company
+    not_accepted = evaluate(
+        [dev], facts, agreement=individual, allowlist=Allowlist(), co_authors=CoAuthorPolicy.REQUIRE
+    )
+    assert not_accepted.results[0].verdict is Verdict.UNLINKED
+    own = SignatureFact(7, "individual", "1.0", when)
+    both = evaluate(
+        [dev],
+        {dev.key: [company, own]},
+        agreement=individual,
+        allowlist=Allowlist(),
+        co_authors=CoAuthorPolicy.REQUIRE,
+        corporate=[corporate],
+    )
+    assert both.results[0].signature == own  # an individual signature is preferred

@@ -359,3 +359,29 @@ def test_render_never_contains_a_full_email(people: list[tuple[str, Verdict]], w
             assert email.lower() not in text
             if set(local) - {"*"}:
                 assert f"{local}@{domain}" not in text
+
+
+def test_the_comment_names_the_company_only() -> None:
+    from datetime import UTC, datetime
+
+    from bot.core.coverage import ContributorResult, Coverage, Verdict
+    from bot.core.identity import Contributor, Identity
+    from bot.core.model import Role, SignatureFact
+
+    dev = Contributor(
+        Identity.of_email("dev@example.com"),
+        frozenset({Role.AUTHOR}),
+        ("abc1234",),
+        ("dev@example.com",),
+    )
+    fact = SignatureFact(
+        0,
+        "corporate",
+        "1.0",
+        datetime(2024, 1, 1, tzinfo=UTC),
+        corporate=True,
+        company="Example <b>Corp</b> @team",
+    )
+    body = comment(Coverage((ContributorResult(dev, Verdict.SIGNED, fact, False),)))
+    assert "Example bCorpb team" in body and "<b>" not in body and "@team" not in body
+    assert "dev@example.com" not in body and "de***@example.com" in body
