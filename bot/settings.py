@@ -2,12 +2,20 @@
 
 Everything is validated once, at start-up, into frozen dataclasses. A bad value raises
 :class:`bot.errors.SettingsError` whose message is one line naming the setting.
+
+``var/github-app.env`` (under ``CLA_VAR_DIR``), written by the ``/setup`` manifest flow, is read
+too when it exists: ``KEY=value`` lines (``#`` comments, blank lines, an optional ``export``
+prefix and single or double quotes allowed) holding only ``CLA_GITHUB_*`` variables. It must be
+readable by its owner only (0600). **Environment variables win over the file**, one variable at a
+time; the private key counts as one setting, so ``CLA_GITHUB_PRIVATE_KEY`` or
+``CLA_GITHUB_PRIVATE_KEY_PATH`` in the environment replaces both of the file's.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,10 +27,13 @@ import yaml
 from bot.errors import SettingsError
 
 MIN_WEBHOOK_SECRET_BYTES = 16
-SIGNING_FIELDS = ("name", "address", "email", "phone", "fax")
+SIGNING_FIELDS = ("company", "name", "title", "address", "email", "phone", "fax")
 FIELD_LEVELS = ("required", "optional", "off")
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/cla.db"
 LANGUAGES = ("en", "zh")
+GITHUB_APP_ENV_FILE = "github-app.env"  # under CLA_VAR_DIR; written by /setup
+_PRIVATE_KEY_VARS = ("CLA_GITHUB_PRIVATE_KEY", "CLA_GITHUB_PRIVATE_KEY_PATH")
+_ENV_LINE = re.compile(r"(?:export\s+)?([A-Z][A-Z0-9_]*)\s*=\s*(.*)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,6 +241,71 @@ def _gitee(env: Mapping[str, str]) -> GiteeSettings | None:
         api_url=_url(env, "CLA_GITEE_API_URL", "https://gitee.com/api/v5"),
         web_url=_url(env, "CLA_GITEE_URL", "https://gitee.com"),
     )
+
+
+# --- var/github-app.env ----------------------------------------------------------------------
+
+
+def _unquote(raw: str) -> str:
+    value = raw.strip()
+    if len(value) >= 2 and value[0] == value[-1] == "'":
+        return value[1:-1]
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        return re.sub(r"\\(.)", r"\1", value[1:-1])
+    return value
+
+
+def read_github_app_env(path: Path) -> dict[str, str]:
+    """The ``CLA_GITHUB_*`` variables of an env file written by ``/setup`` (``{}`` when the
+    file does not exist). Raises SettingsError for a file others can read or a bad line."""
+    where = str(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise SettingsError(where, f"cannot open ({exc.strerror})") from None
+    with os.fdopen(fd, "rb") as fh:
+        mode = os.fstat(fh.fileno()).st_mode
+        if not stat.S_ISREG(mode):
+            raise SettingsError(where, "is not a regular file")
+        if mode & 0o077:
+            raise SettingsError(
+                where,
+                f"permissions {stat.S_IMODE(mode):04o} are wider than 0600 and it holds "
+                "secrets; run chmod 600 on it",
+            )
+        raw = fh.read()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise SettingsError(where, "is not UTF-8 text") from None
+    values: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        m = _ENV_LINE.fullmatch(stripped)
+        if m is None:
+            raise SettingsError(f"{where} line {number}", "expected NAME=value")
+        name, value = m.group(1), m.group(2)
+        if not name.startswith("CLA_GITHUB_"):
+            raise SettingsError(
+                f"{where} line {number}", f"{name}: only CLA_GITHUB_* variables belong here"
+            )
+        values[name] = _unquote(value)
+    return values
+
+
+def _with_github_app_file(env: dict[str, str], var_dir: Path) -> dict[str, str]:
+    """``env`` completed by ``var_dir/github-app.env``; the environment wins."""
+    from_file = read_github_app_env(var_dir / GITHUB_APP_ENV_FILE)
+    if any(env.get(name) for name in _PRIVATE_KEY_VARS):
+        for name in _PRIVATE_KEY_VARS:
+            from_file.pop(name, None)
+    merged = dict(from_file)
+    merged.update({k: v for k, v in env.items() if v or k not in from_file})
+    return merged
 
 
 # --- app.yaml -------------------------------------------------------------------------------
@@ -477,6 +553,7 @@ def load(env: Mapping[str, str] | None = None, *, cwd: Path | None = None) -> Se
     if not templates_dir.is_dir():
         raise SettingsError("CLA_TEMPLATES_DIR", f"no such directory: {templates_dir}")
     var_dir = Path(env.get("CLA_VAR_DIR", "").strip() or cwd / "var")
+    env = _with_github_app_file(env, var_dir)
     manifest, policy = load_config_file(config_path, templates_dir)
     gh_api = _url(env, "CLA_GITHUB_API_URL", "https://api.github.com")
     gh_web = _url(env, "CLA_GITHUB_URL", "https://github.com")

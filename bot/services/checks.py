@@ -129,6 +129,11 @@ class CheckService:
         async with self.sessions() as session:
             facts = await store.signature_facts(session, self.cipher, people)
             agreement = await store.load_agreement(session, self.policy.required_agreement)
+            corporate = [
+                await store.load_agreement(session, a.agreement_id)
+                for a in self.policy.agreements
+                if a.kind == "corporate"
+            ]
         check: Coverage | decision.Problem
         if not agreement.versions:
             check = decision.Problem.NO_AGREEMENT
@@ -139,6 +144,7 @@ class CheckService:
                 agreement=agreement,
                 allowlist=self.allowlist,
                 co_authors=self.co_authors,
+                corporate=corporate,
             )
         return Evaluation(tuple(people), check, agreement)
 

@@ -38,7 +38,7 @@ from bot.storage.crypto import FieldCipher, KeyConfigError, load_keyring
 from bot.storage.db import alembic_config, create_engine, flush_erased, session_factory
 from bot.storage.models import JobKind
 from bot.web import admin as admin_api
-from bot.web import health, me, signing, webhooks
+from bot.web import company, health, me, signing, webhooks
 from bot.web.keys import CIPHER, ENGINE, METRICS, QUEUE, SESSIONS, SETTINGS
 from bot.web.middlewares import security_headers
 from bot.web.pages import Pages
@@ -346,6 +346,7 @@ def create_app(
     signing.setup(app, settings)
     admin_api.setup(app)
     me.setup(app)
+    company.setup(app)
     return app
 
 

@@ -18,8 +18,8 @@ from aiohttp import web
 
 from bot.core.model import Platform
 from bot.platforms import oauth
-from bot.services import signing
-from bot.settings import AgreementSettings, Settings
+from bot.services import corporate, signing
+from bot.settings import SIGNING_FIELDS, AgreementSettings, Settings
 from bot.storage import repositories as store
 from bot.web.keys import CIPHER, METRICS, QUEUE, SESSIONS
 from bot.web.middlewares import request_id
@@ -31,7 +31,15 @@ log = logging.getLogger("bot.signing")
 
 PLATFORM_NAMES = {Platform.GITHUB: "GitHub", Platform.GITEE: "Gitee"}
 _PHONE = re.compile(r"[0-9 +()\-.]{5,32}")
-MAX_LEN = {"name": 200, "address": 500, "phone": 32, "fax": 32, "email": 320}
+MAX_LEN = {
+    "company": 200,
+    "name": 200,
+    "title": 200,
+    "address": 500,
+    "phone": 32,
+    "fax": 32,
+    "email": 320,
+}
 
 
 @dataclass
@@ -116,7 +124,7 @@ def _render_sign(
     preferred = _platform(request.query.get("platform", ""))
     fields = [
         {"name": name, "required": level == "required"}
-        for name in ("name", "email", "address", "phone", "fax")
+        for name in SIGNING_FIELDS
         if (level := version.fields.get(name, "required" if name == "email" else "off")) != "off"
     ]
     platform_name = PLATFORM_NAMES[Platform(session.data.platform)] if session else ""
@@ -158,7 +166,8 @@ async def sign_page(request: web.Request) -> web.Response:
     if agreement is None:
         return ctx.pages.error(request, "unknown_agreement", status=404)
     session = await ctx.store.load(request)
-    standing = await _standing(request, agreement, session) if session else None
+    individual = agreement.kind != "corporate"  # a person may sign for several companies
+    standing = await _standing(request, agreement, session) if session and individual else None
     return _render_sign(request, agreement, session, standing)
 
 
@@ -172,7 +181,7 @@ def _validate(
 ) -> tuple[dict[str, str], dict[str, str]]:
     values: dict[str, str] = {}
     errors: dict[str, str] = {}
-    for name in ("name", "email", "address", "phone", "fax"):
+    for name in SIGNING_FIELDS:
         level = version_fields.get(name, "required" if name == "email" else "off")
         if level == "off":
             continue
@@ -214,11 +223,33 @@ async def sign_submit(request: web.Request) -> web.StreamResponse:
     values, errors = _validate(dict(version.fields), form, session.data.emails)
     if not session.data.emails:
         errors["email"] = "err_email"
+    managers: list[str] = []
+    if agreement.kind == "corporate":
+        values["managers"] = str(form.get("managers", ""))[:1000]
+        try:
+            managers = corporate.parse_logins(values["managers"])
+        except corporate.EntryError:
+            errors["managers"] = "err_managers"
     if errors:
         standing = await _standing(request, agreement, session)
         return _render_sign(
             request, agreement, session, standing, values=values, errors=errors, status=400
         )
+    if agreement.kind == "corporate":
+        async with request.app[SESSIONS]() as s, s.begin():
+            company = await corporate.sign(
+                s,
+                request.app[CIPHER],
+                platform=session.data.platform,
+                account_id=session.data.account_id,
+                login=session.data.login,
+                agreement_id=agreement.agreement_id,
+                version=version.version,
+                fields=values,
+                managers=managers,
+                request_id=request_id(request),
+            )
+        raise web.HTTPSeeOther(f"/company/{company.uid}?signed=1")
     async with request.app[SESSIONS]() as s, s.begin():
         signed = await signing.sign(
             s,
