@@ -86,6 +86,14 @@ class RetentionSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class ReconcileSettings:
+    redeliver_interval_s: int = 600  # GitHub: redeliver deliveries that never succeeded
+    redeliver_lookback_h: float = 24.0  # how far back each pass looks
+    sweep_interval_s: int = 3600  # both platforms: re-check stale open PRs
+    stale_after_s: int = 86400  # a PR unchecked this long counts as stale
+
+
+@dataclass(frozen=True, slots=True)
 class Policy:
     required_agreement: str
     agreements: tuple[AgreementSettings, ...]
@@ -97,6 +105,7 @@ class Policy:
     gitee_timestamp_window_s: int
     privacy_url: str | None = None
     retention: RetentionSettings = field(default_factory=RetentionSettings)
+    reconcile: ReconcileSettings = field(default_factory=ReconcileSettings)
 
     def agreement(self, agreement_id: str) -> AgreementSettings:
         for a in self.agreements:
@@ -497,7 +506,28 @@ def _policy(cla: Mapping[str, Any], templates_dir: Path) -> Policy:
         )
     if not 60 <= retention.interval_s <= 86400:
         raise SettingsError("app.yaml cla.retention.interval_s", "must be 60 to 86400 seconds")
+    rc = _get(cla, "reconcile", "cla", dict, {})
+    reconcile = ReconcileSettings(
+        redeliver_interval_s=_get(rc, "redeliver_interval_s", "cla.reconcile", int, 600),
+        redeliver_lookback_h=float(
+            _get(rc, "redeliver_lookback_h", "cla.reconcile", (int, float), 24)
+        ),
+        sweep_interval_s=_get(rc, "sweep_interval_s", "cla.reconcile", int, 3600),
+        stale_after_s=_get(rc, "stale_after_s", "cla.reconcile", int, 86400),
+    )
+    for key, low, high in (
+        ("redeliver_interval_s", 60, 86400),
+        ("sweep_interval_s", 60, 7 * 86400),
+        ("stale_after_s", 300, 90 * 86400),
+    ):
+        if not low <= getattr(reconcile, key) <= high:
+            raise SettingsError(f"app.yaml cla.reconcile.{key}", f"must be {low} to {high} seconds")
+    if not 1 <= reconcile.redeliver_lookback_h <= 720:
+        raise SettingsError(
+            "app.yaml cla.reconcile.redeliver_lookback_h", "must be 1 to 720 hours (30 days)"
+        )
     return Policy(
+        reconcile=reconcile,
         retention=retention,
         required_agreement=required,
         agreements=agreements,

@@ -8,7 +8,7 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -661,3 +661,30 @@ async def account_by_login(
             .order_by(SignerAccount.id.desc())
         )
     ).first()
+
+
+@dataclass(frozen=True, slots=True)
+class QueueStats:
+    depth: int
+    oldest_age_s: float
+    dead: int
+
+
+async def queue_stats(session: AsyncSession) -> QueueStats:
+    from bot.storage.models import Job, JobStatus
+
+    row = (
+        await session.execute(
+            select(func.count(), func.min(Job.created_at)).where(
+                Job.status.in_([JobStatus.QUEUED, JobStatus.RUNNING])
+            )
+        )
+    ).one()
+    dead = await session.scalar(
+        select(func.count()).select_from(Job).where(Job.status == JobStatus.DEAD)
+    )
+    oldest = row[1]
+    if oldest is not None and oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=UTC)
+    age = (utcnow() - oldest).total_seconds() if oldest is not None else 0.0
+    return QueueStats(int(row[0] or 0), max(0.0, age), int(dead or 0))

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from html import escape
 
 import aiohttp
+import yarl
 from aiohttp import web
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -25,10 +26,12 @@ from bot import logs
 from bot.core.model import Platform
 from bot.errors import SettingsError
 from bot.metrics import Metrics
-from bot.platforms.base import ForgeClient
+from bot.platforms.base import ForgeClient, RateLimited
 from bot.platforms.gitee.client import GiteePlatform
 from bot.platforms.gitee.client import GiteeSettings as GiteeClientSettings
-from bot.services import retention
+from bot.platforms.github.client import GitHubPlatform
+from bot.platforms.github.client import GitHubSettings as GitHubClientSettings
+from bot.services import reconcile, retention
 from bot.services.checks import CheckService, ClientFactory, load_comment_templates
 from bot.services.commands import CommandService, load_reply_templates
 from bot.services.jobs import ClaimedJob, JobQueue, Worker
@@ -62,15 +65,27 @@ class Runtime:
     commands: CommandService
     http: aiohttp.ClientSession
     gitee: GiteePlatform | None = None
+    github: GitHubPlatform | None = None
     worker: Worker | None = None
     _worker_task: asyncio.Task[None] | None = field(default=None, repr=False)
     _maintenance_task: asyncio.Task[None] | None = field(default=None, repr=False)
 
     async def handle(self, job: ClaimedJob) -> None:
-        if job.kind == JobKind.CHECK:
-            await self.checks.handle_job(job)
-        elif job.kind == JobKind.COMMAND:
-            await self.commands.handle_job(job)
+        try:
+            if job.kind == JobKind.CHECK:
+                await self.checks.handle_job(job)
+            elif job.kind == JobKind.COMMAND:
+                await self.commands.handle_job(job)
+        except RateLimited:
+            self.metrics.inc(
+                "cla_rate_limit_waits_total",
+                "Jobs paused because the forge's rate limit was reached.",
+                platform=job.platform,
+            )
+            raise
+        except Exception as exc:
+            self.metrics.job(job.kind, type(exc).__name__)
+            raise
         self.metrics.job(job.kind, "done")
 
     def make_worker(self) -> Worker:
@@ -95,15 +110,47 @@ class Runtime:
         await flush_erased(self.engine)
         return purged
 
+    async def redeliver(self) -> reconcile.Redelivered | None:
+        if self.github is None:
+            return None
+        return await reconcile.redeliver_failed(
+            self.github,
+            self.sessions,
+            since=reconcile.since(self.settings.policy.reconcile.redeliver_lookback_h),
+            metrics=self.metrics,
+        )
+
+    async def sweep(self) -> int:
+        async with self.sessions() as session, session.begin():
+            queued = await reconcile.sweep(
+                session,
+                stale_after_s=self.settings.policy.reconcile.stale_after_s,
+                metrics=self.metrics,
+            )
+        if queued:
+            self.queue.notify()
+        return queued
+
     async def _maintenance(self) -> None:
-        """Retention, on a timer (idempotent: every replica may run it)."""
+        """Retention, redelivery and the sweep on their timers (each is idempotent, so every
+        replica may run them)."""
+        pol = self.settings.policy
+        timers = {
+            "retention": (pol.retention.interval_s, self.purge),
+            "redelivery": (pol.reconcile.redeliver_interval_s, self.redeliver),
+            "sweep": (pol.reconcile.sweep_interval_s, self.sweep),
+        }
+        loop = asyncio.get_running_loop()
+        due = {name: loop.time() + interval for name, (interval, _) in timers.items()}
         while True:
-            await asyncio.sleep(self.settings.policy.retention.interval_s)
+            name = min(due, key=due.__getitem__)
+            await asyncio.sleep(max(0.0, due[name] - loop.time()))
+            interval, run = timers[name]
+            due[name] = loop.time() + interval
             try:
-                purged = await self.purge()
-                log.info("retention: %s", purged)
+                log.info("%s pass: %s", name, await run())
             except Exception as exc:
-                log.warning("retention pass failed: %s", type(exc).__name__)
+                log.warning("%s pass failed: %s", name, type(exc).__name__)
 
     async def close(self) -> None:
         if self.worker is not None:
@@ -131,18 +178,19 @@ def _cipher(settings: Settings) -> FieldCipher:
     return FieldCipher(keyring)
 
 
-def _github_clients(settings: Settings, http: aiohttp.ClientSession) -> ClientFactory | None:
+def _github_platform(settings: Settings, http: aiohttp.ClientSession) -> GitHubPlatform | None:
     gh = settings.github
     if gh is None:
         return None
-    from bot.platforms.github.client import GitHubPlatform
-    from bot.platforms.github.client import GitHubSettings as ClientSettings
-
-    platform = GitHubPlatform(
+    return GitHubPlatform(
         session=http,
-        settings=ClientSettings(app_id=gh.app_id, private_key=gh.private_key, api_url=gh.api_url),
+        settings=GitHubClientSettings(
+            app_id=gh.app_id, private_key=gh.private_key, api_url=gh.api_url
+        ),
     )
 
+
+def _github_clients(platform: GitHubPlatform) -> ClientFactory:
     def factory(installation_id: int | None) -> ForgeClient:
         if installation_id is None:
             raise LookupError("a GitHub job without an installation id")
@@ -158,6 +206,49 @@ def _gitee_platform(settings: Settings, http: aiohttp.ClientSession) -> GiteePla
     return GiteePlatform(
         session=http, settings=GiteeClientSettings(token=ge.token, api_url=ge.api_url)
     )
+
+
+def _forge_traces(settings: Settings, metrics: Metrics) -> aiohttp.TraceConfig:
+    """Count every outbound request by forge and HTTP status, in one place."""
+    hosts: dict[str, str] = {}
+    for platform, urls in (
+        ("github", (settings.github_api_url, settings.github_web_url)),
+        ("gitee", (settings.gitee_api_url, settings.gitee_web_url)),
+    ):
+        for url in urls:
+            hosts[yarl.URL(url).host_port_subcomponent or ""] = platform
+
+    def forge(url: yarl.URL) -> str:
+        return hosts.get(url.host_port_subcomponent or "", "other")
+
+    async def on_end(
+        _session: aiohttp.ClientSession, _ctx: object, params: aiohttp.TraceRequestEndParams
+    ) -> None:
+        metrics.inc(
+            "cla_forge_requests_total",
+            "Requests to the forges, by forge, method and HTTP status.",
+            forge=forge(params.url),
+            method=params.method,
+            status=str(params.response.status),
+        )
+
+    async def on_error(
+        _session: aiohttp.ClientSession,
+        _ctx: object,
+        params: aiohttp.TraceRequestExceptionParams,
+    ) -> None:
+        metrics.inc(
+            "cla_forge_requests_total",
+            "Requests to the forges, by forge, method and HTTP status.",
+            forge=forge(params.url),
+            method=params.method,
+            status=type(params.exception).__name__,
+        )
+
+    trace = aiohttp.TraceConfig()
+    trace.on_request_end.append(on_end)
+    trace.on_request_exception.append(on_error)
+    return trace
 
 
 async def check_schema(engine: AsyncEngine) -> None:
@@ -198,13 +289,14 @@ async def build_runtime(
     http = aiohttp.ClientSession(
         timeout=aiohttp.ClientTimeout(total=30, connect=10),
         headers={"User-Agent": "cla-bot"},
+        trace_configs=[_forge_traces(settings, metrics)],
     )
     gitee = _gitee_platform(settings, http)
+    github = _github_platform(settings, http)
     if clients is None:
         found: dict[Platform, ClientFactory] = {}
-        gh = _github_clients(settings, http)
-        if gh is not None:
-            found[Platform.GITHUB] = gh
+        if github is not None:
+            found[Platform.GITHUB] = _github_clients(github)
         if gitee is not None:
             found[Platform.GITEE] = lambda _installation_id: gitee.client()
         clients = found
@@ -243,6 +335,7 @@ async def build_runtime(
         checks=checks,
         http=http,
         gitee=gitee,
+        github=github,
     )
 
 

@@ -7,8 +7,9 @@ import logging
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.storage import repositories as store
 from bot.storage.db import ping
-from bot.web.keys import ENGINE, METRICS, QUEUE
+from bot.web.keys import ENGINE, METRICS, SESSIONS
 
 log = logging.getLogger("bot.health")
 
@@ -29,9 +30,14 @@ async def readyz(request: web.Request) -> web.Response:
 async def metrics(request: web.Request) -> web.Response:
     gauges: list[tuple[str, str, float]] = []
     try:
-        depth = await request.app[QUEUE].depth()
-        gauges.append(("cla_queue_depth", "Jobs queued or running.", float(depth)))
-    except SQLAlchemyError:
+        async with request.app[SESSIONS]() as session:
+            stats = await store.queue_stats(session)
+        gauges += [
+            ("cla_queue_depth", "Jobs queued or running.", float(stats.depth)),
+            ("cla_queue_oldest_age_seconds", "Age of the oldest queued job.", stats.oldest_age_s),
+            ("cla_jobs_dead", "Jobs given up after their last attempt.", float(stats.dead)),
+        ]
+    except (SQLAlchemyError, OSError):
         pass
     text = request.app[METRICS].render(gauges)
     return web.Response(

@@ -70,6 +70,14 @@ def providers_from(settings: Settings) -> dict[Platform, oauth.OAuthProvider]:
     return found
 
 
+def _funnel(request: web.Request, step: str) -> None:
+    request.app[METRICS].inc(
+        "cla_signing_funnel_total",
+        "Signing funnel: page views, logins started and completed, signatures.",
+        step=step,
+    )
+
+
 def _client_key(request: web.Request) -> str:
     return request.remote or "unknown"
 
@@ -166,6 +174,7 @@ async def sign_page(request: web.Request) -> web.Response:
     if agreement is None:
         return ctx.pages.error(request, "unknown_agreement", status=404)
     session = await ctx.store.load(request)
+    _funnel(request, "page" if session is None else "form")
     individual = agreement.kind != "corporate"  # a person may sign for several companies
     standing = await _standing(request, agreement, session) if session and individual else None
     return _render_sign(request, agreement, session, standing)
@@ -264,9 +273,7 @@ async def sign_submit(request: web.Request) -> web.StreamResponse:
             request_id=request_id(request),
         )
     request.app[QUEUE].notify()
-    request.app[METRICS].inc(
-        "cla_signatures_total", "Signatures recorded on the web.", platform=session.data.platform
-    )
+    _funnel(request, "signed")
     log.info(
         "signature %s recorded for %s account %s; %s PR re-checks queued",
         signed.signature_id,
@@ -326,6 +333,7 @@ async def login_start(request: web.Request) -> web.StreamResponse:
     next_path = safe_next(
         request.query.get("next"), f"/sign/{ctx.settings.policy.required_agreement}"
     )
+    _funnel(request, "login_started")
     state = oauth.new_state()
     verifier = oauth.new_verifier() if provider.pkce else None
     response = web.HTTPFound(
@@ -383,6 +391,7 @@ async def login_callback(request: web.Request) -> web.StreamResponse:
             reason=str(exc),
         )
     del token  # used for the two reads above only; never stored
+    _funnel(request, "login_completed")
     response = web.HTTPSeeOther(safe_next(attempt.next_path, again))
     await ctx.store.login(
         request,

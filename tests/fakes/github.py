@@ -34,6 +34,7 @@ import base64
 import copy
 import functools
 import hashlib
+import hmac
 import itertools
 import json
 import math
@@ -490,9 +491,12 @@ class FakeDelivery:
     redelivery: bool = False
     installation_id: int | None = None
     repository_id: int | None = None
+    payload: dict[str, Any] | None = None  # what was sent, for redeliveries
 
     @property
     def status(self) -> str:
+        if self.status_code == 0:
+            return "Couldn't connect to server"
         return "OK" if 200 <= self.status_code < 300 else f"HTTP {self.status_code}"
 
 
@@ -520,6 +524,21 @@ class FakeGrant:
     code_challenge: str | None
     expires_at: float
     used: bool = False
+
+
+@dataclass
+class FakeManifestApp:
+    """An App registered through the manifest flow (``/settings/apps/new``), waiting for its
+    code to be converted (``POST /app-manifests/{code}/conversions``)."""
+
+    code: str
+    manifest: dict[str, Any]
+    org: str | None
+    state: str | None
+    expires_at: float
+    app_id: int
+    slug: str
+    converted: bool = False
 
 
 @dataclass
@@ -664,11 +683,22 @@ class FakeGitHub:
         self.user_emails: dict[str, list[dict[str, Any]]] = {}  # login → /user/emails items
         self.signed_in: str | None = None  # who the browser is signed in to GitHub as
         self.token_exchanges: list[dict[str, str]] = []
+        # Where GitHub posts the App's webhooks (set by tests), and a switch to lose them.
+        self.hook_url: str | None = None
+        self.hook_secret = "test-webhook-secret-0123456789"
+        self.hooks_blocked = False
         self._handlers[("GET", "/user")] = self._get_user
         self._handlers[("GET", "/user/emails")] = self._get_user_emails
         self.web = web.Application()
         self.web.router.add_get("/login/oauth/authorize", self._oauth_authorize)
         self.web.router.add_post("/login/oauth/access_token", self._oauth_access_token)
+        # The App manifest flow: the registration page and the code conversion.
+        self.manifest_apps: dict[str, FakeManifestApp] = {}  # code → registration
+        self._handlers[("POST", "/app-manifests/{code}/conversions")] = self._convert_manifest
+        self.web.router.add_post("/settings/apps/new", self._new_app_from_manifest)
+        self.web.router.add_post(
+            "/organizations/{org}/settings/apps/new", self._new_app_from_manifest
+        )
         self._web_server: TestServer | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -802,6 +832,79 @@ class FakeGitHub:
     async def _get_user_emails(self, ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
         u = self._user_token(ctx)
         return 200, list(self.user_emails.get(u.login.lower(), [])), {}
+
+    # -- the App manifest flow (https://docs.github.com/apps/sharing-github-apps/
+    #    registering-a-github-app-from-a-manifest) -------------------------------------------------
+
+    async def _new_app_from_manifest(self, request: web.Request) -> web.StreamResponse:
+        """The page GitHub shows for a posted manifest, as if its owner clicked *Create*: the
+        manifest must be valid JSON with ``url`` and ``hook_attributes.url``; GitHub then
+        redirects to ``redirect_url`` with a one-hour, single-use ``code`` and the ``state``."""
+        form = await request.post()
+        try:
+            manifest = json.loads(str(form.get("manifest", "")))
+        except ValueError:
+            return web.Response(status=422, text="manifest is not JSON")
+        if (
+            not isinstance(manifest, dict)
+            or not isinstance(manifest.get("url"), str)
+            or not isinstance(manifest.get("hook_attributes"), dict)
+            or not isinstance(manifest["hook_attributes"].get("url"), str)
+        ):
+            return web.Response(status=422, text="manifest needs url and hook_attributes.url")
+        redirect = manifest.get("redirect_url")
+        if not isinstance(redirect, str):
+            return web.Response(status=422, text="manifest needs a redirect_url here")
+        callbacks = manifest.get("callback_urls", [])
+        if not isinstance(callbacks, list) or len(callbacks) > 10:
+            return web.Response(status=422, text="callback_urls: at most 10 URLs")
+        code = secrets.token_hex(16)
+        name = str(manifest.get("name") or "app")
+        slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "app"
+        state = request.query.get("state")
+        self.manifest_apps[code] = FakeManifestApp(
+            code=code,
+            manifest=manifest,
+            org=request.match_info.get("org"),
+            state=state,
+            expires_at=self.clock() + 3600,
+            app_id=self.next_id(),
+            slug=slug,
+        )
+        params = {"code": code}
+        if state is not None:
+            params["state"] = state
+        sep = "&" if "?" in redirect else "?"
+        raise web.HTTPFound(redirect + sep + urllib.parse.urlencode(params))
+
+    async def _convert_manifest(self, ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
+        reg = self.manifest_apps.get(ctx.params["code"])
+        if reg is None or reg.converted or reg.expires_at <= self.clock():
+            raise _HTTPError(404, "Not Found")
+        reg.converted = True
+        owner = self.user(reg.org or "octocat")
+        perms = reg.manifest.get("default_permissions") or {}
+        now = _iso(self.clock())
+        body = {
+            "id": reg.app_id,
+            "slug": reg.slug,
+            "node_id": f"MDM6QXBw{reg.app_id}",
+            "client_id": f"Iv1.{secrets.token_hex(8)}",
+            "owner": self._user_json(owner, ctx.api, ctx.web),
+            "name": str(reg.manifest.get("name") or reg.slug),
+            "description": reg.manifest.get("description"),
+            "external_url": reg.manifest["url"],
+            "html_url": f"{self.web_url}/apps/{reg.slug}",
+            "created_at": now,
+            "updated_at": now,
+            "permissions": {str(k): str(v) for k, v in perms.items()},
+            "events": [str(e) for e in reg.manifest.get("default_events") or []],
+            "installations_count": 0,
+            "client_secret": secrets.token_hex(20),
+            "webhook_secret": secrets.token_hex(20),
+            "pem": generate_app_keypair().private_pem,
+        }
+        return 201, body, {}
 
     async def __aenter__(self) -> FakeGitHub:
         return await self.start()
@@ -996,6 +1099,7 @@ class FakeGitHub:
         installation_id: int | None = None,
         repository_id: int | None = None,
         redelivery: bool = False,
+        payload: dict[str, Any] | None = None,
     ) -> FakeDelivery:
         d = FakeDelivery(
             id=self.next_id(),
@@ -1007,6 +1111,7 @@ class FakeGitHub:
             redelivery=redelivery,
             installation_id=installation_id,
             repository_id=repository_id,
+            payload=payload,
         )
         self.deliveries.append(d)
         return d
@@ -1465,16 +1570,60 @@ class FakeGitHub:
     async def _redeliver(self, ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
         d = self._find_delivery(ctx)
         self.redelivered.append(d.id)
+        status = self.redelivery_status_code
+        if self.hook_url is not None and d.payload is not None and not self.hooks_blocked:
+            status = await self._post_hook(d.guid, d.event, d.payload)
         self.add_delivery(
             guid=d.guid,
             event=d.event,
             action=d.action,
-            status_code=self.redelivery_status_code,
+            status_code=status,
             installation_id=d.installation_id,
             repository_id=d.repository_id,
             redelivery=True,
+            payload=d.payload,
         )
         return 202, {}, {}
+
+    # -- webhooks: GitHub posting to the App's webhook URL -----------------------------------------
+
+    async def _post_hook(self, guid: str, event: str, payload: dict[str, Any]) -> int:
+        import aiohttp
+
+        body = json.dumps(payload).encode()
+        digest = hmac.new(self.hook_secret.encode(), body, hashlib.sha256).hexdigest()
+        headers = {
+            "X-GitHub-Event": event,
+            "X-GitHub-Delivery": guid,
+            "X-Hub-Signature-256": "sha256=" + digest,
+            "Content-Type": "application/json",
+            "User-Agent": "GitHub-Hookshot/fake",
+        }
+        assert self.hook_url is not None
+        try:
+            async with (
+                aiohttp.ClientSession() as http,
+                http.post(self.hook_url, data=body, headers=headers) as resp,
+            ):
+                return resp.status
+        except aiohttp.ClientError:
+            return 0
+
+    async def send_hook(self, event: str, payload: dict[str, Any]) -> FakeDelivery:
+        """Deliver ``payload`` to ``hook_url`` as GitHub would, and record the attempt in the
+        App's delivery log (with ``hooks_blocked`` the attempt fails: nothing reaches the bot)."""
+        guid = secrets.token_hex(16)
+        blocked = self.hooks_blocked or self.hook_url is None
+        status = 0 if blocked else await self._post_hook(guid, event, payload)
+        inst = payload.get("installation")
+        return self.add_delivery(
+            guid=guid,
+            event=event,
+            action=payload.get("action"),
+            status_code=status,
+            installation_id=inst.get("id") if isinstance(inst, dict) else None,
+            payload=payload,
+        )
 
     # -- handlers: pulls and commits -------------------------------------------------------------
 
