@@ -71,6 +71,10 @@ class Runtime:
     _maintenance_task: asyncio.Task[None] | None = field(default=None, repr=False)
 
     async def handle(self, job: ClaimedJob) -> None:
+        with logs.context(job_id=job.id, job_kind=job.kind, pr=job.pr_key):
+            await self._handle(job)
+
+    async def _handle(self, job: ClaimedJob) -> None:
         try:
             if job.kind == JobKind.CHECK:
                 await self.checks.handle_job(job)

@@ -9,6 +9,8 @@ import uuid
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from bot import logs
+
 log = logging.getLogger("bot.web")
 
 CSP = (
@@ -30,7 +32,8 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
     request_id = uuid.uuid4().hex[:16]
     request[REQUEST_ID] = request_id
     try:
-        response = await handler(request)
+        with logs.context(request_id=request_id):
+            response = await handler(request)
     except web.HTTPException as exc:
         response = exc
     except Exception:

@@ -1,0 +1,61 @@
+"""Logs are JSON lines that carry delivery, job and request ids — and no personal data,
+secrets or tokens, through a whole flow: sign, check, erase."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+from bot.logs import JsonFormatter
+from tests.e2e.conftest import Bot
+from tests.e2e.test_rights import comment, open_pr, sign_web
+from tests.helpers import WEBHOOK_SECRET
+
+CANARIES = [
+    "Wilhelmina Logcanary",
+    "wilhelmina.logcanary@example.net",
+    "+49 30 5550 1234",
+    "7 Canary Lane",
+]
+
+
+@pytest.fixture
+def log_lines() -> Iterator[io.StringIO]:
+    buf = io.StringIO()
+    handler = logging.StreamHandler(buf)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    old_level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        yield buf
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(old_level)
+
+
+async def test_no_personal_data_in_logs(web_bot: Bot, log_lines: io.StringIO) -> None:
+    gh = web_bot.github
+    gh.add_installation(1, account="acme", repos=["acme/w"])
+    await sign_web(
+        web_bot, "wil", CANARIES[1], name=CANARIES[0], phone=CANARIES[2], address=CANARIES[3]
+    )
+    pr = await open_pr(web_bot, "acme/w", 1, "wil")
+    await web_bot.run_jobs()
+    await comment(web_bot, pr, "wil", "/cla delete-my-data")
+    await web_bot.run_jobs()
+    text = log_lines.getvalue()
+    lines = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+    assert lines, "nothing was logged"
+    low = text.lower()
+    for canary in CANARIES:
+        assert canary.lower() not in low, canary
+    assert WEBHOOK_SECRET not in text and "gho_" not in text and "ghs_" not in text
+    checked = [entry for entry in lines if entry["msg"].startswith("checked github")]
+    assert checked and all("job_id" in entry for entry in checked)
+    assert any("request_id" in entry for entry in lines)
