@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
@@ -51,6 +51,7 @@ class SigningContext:
     http: aiohttp.ClientSession
     login_limit: RateLimiter
     sign_limit: RateLimiter
+    account_limit: RateLimiter = field(default_factory=lambda: RateLimiter(limit=5, window_s=60))
 
 
 SIGNING: web.AppKey[SigningContext] = web.AppKey("signing")
@@ -225,6 +226,9 @@ async def sign_submit(request: web.Request) -> web.StreamResponse:
         return ctx.pages.error(
             request, "not_signed_in", status=401, again=f"/sign/{agreement.agreement_id}"
         )
+    # per account too, so that many addresses cannot hammer one account's record
+    if not ctx.account_limit.allow(f"{session.data.platform}:{session.data.account_id}"):
+        return ctx.pages.error(request, "rate_limited", status=429)
     form = await request.post()
     if not session.data.check_csrf(str(form.get("csrf", ""))):
         return ctx.pages.error(request, "csrf", status=403, again=f"/sign/{agreement.agreement_id}")
