@@ -9,7 +9,8 @@ STAMP := $(VENV)/.installed
 .PHONY: run test lint typecheck format migrate bench clean help
 
 help:
-	@echo "make run    - set up .venv, migrate the SQLite database, serve on http://127.0.0.1:8080"
+	@echo "make run    - set up .venv and serve on http://127.0.0.1:8080 (the sandbox demo while"
+	@echo "              no forge is configured; SANDBOX=no for the real bot and its /setup)"
 	@echo "make test   - set up .venv with test extras and run the whole suite"
 	@echo "make lint   - ruff check + format check + mypy --strict"
 	@echo "make bench  - run the benchmarks in bench/"
@@ -22,10 +23,21 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $(STAMP)
 
+# With no forge configured (no CLA_GITHUB_APP_ID or CLA_GITEE_TOKEN in the environment and no
+# var/github-app.env), `make run` starts the sandbox walk-through (`cla-bot demo`).
+# SANDBOX=no always serves the real bot (its /setup connects a forge); SANDBOX=yes always the demo.
+SANDBOX ?= auto
+
 run: $(STAMP)
 	@mkdir -p var
-	$(BIN)/cla-bot migrate
-	$(BIN)/cla-bot serve
+	@if [ "$(SANDBOX)" = "yes" ] || { [ "$(SANDBOX)" != "no" ] \
+	    && [ -z "$$CLA_GITHUB_APP_ID$$CLA_GITEE_TOKEN" ] \
+	    && [ ! -f "$${CLA_VAR_DIR:-var}/github-app.env" ]; }; then \
+	  echo "No forge is configured: starting the sandbox to try the bot."; \
+	  echo "(For the real bot: make run SANDBOX=no, then open /setup on it.)"; \
+	  exec $(BIN)/cla-bot demo; \
+	fi; \
+	$(BIN)/cla-bot migrate && exec $(BIN)/cla-bot serve
 
 migrate: $(STAMP)
 	$(BIN)/cla-bot migrate

@@ -78,15 +78,20 @@ def _parser() -> argparse.ArgumentParser:
         "delivery rows, expired sessions and login attempts (cla.retention in app.yaml). The "
         "worker also does this on a timer.",
     )
-    from bot import cli_admin, cli_ops
+    from bot import cli_admin, cli_demo, cli_ops
 
     cli_admin.add_parsers(sub)
     cli_ops.add_parsers(sub)
+    cli_demo.add_parsers(sub)
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    from bot import cli_demo
+
+    if args.command in cli_demo.COMMANDS:  # the sandbox builds its own settings
+        return cli_demo.run(args)
     from bot import logs, settings
 
     try:

@@ -42,6 +42,7 @@ from bot.storage.db import alembic_config, create_engine, flush_erased, session_
 from bot.storage.models import JobKind
 from bot.web import admin as admin_api
 from bot.web import company, health, me, signing, webhooks
+from bot.web import setup as setup_pages
 from bot.web.keys import CIPHER, ENGINE, METRICS, QUEUE, SESSIONS, SETTINGS
 from bot.web.middlewares import security_headers
 from bot.web.pages import Pages
@@ -350,10 +351,10 @@ async def index(request: web.Request) -> web.Response:
         rows.append(
             "<li><strong>GitHub is not connected.</strong> Set <code>CLA_GITHUB_APP_ID</code>, "
             "<code>CLA_GITHUB_PRIVATE_KEY_PATH</code> (or <code>CLA_GITHUB_PRIVATE_KEY</code>) and "
-            "<code>CLA_GITHUB_WEBHOOK_SECRET</code> (16+ bytes) from a GitHub App made with "
-            "the permissions and events in <code>app.yaml</code> (README: Connecting GitHub). "
-            "Point its webhook "
-            f"at <code>{escape(settings.public_url)}/webhooks/github</code>.</li>"
+            "<code>CLA_GITHUB_WEBHOOK_SECRET</code> (16+ bytes) from a GitHub App — or register "
+            'one from <code>app.yaml</code> at <a href="/setup">/setup</a>; its webhook goes '
+            f"to <code>{escape(settings.public_url)}/webhooks/github</code>. To try the bot "
+            "without any forge first, run <code>cla-bot demo</code>.</li>"
         )
     else:
         rows.append(
@@ -365,7 +366,7 @@ async def index(request: web.Request) -> web.Response:
             "<li><strong>Gitee is not connected.</strong> Set <code>CLA_GITEE_TOKEN</code> (the "
             "bot account's access token) and <code>CLA_GITEE_WEBHOOK_SECRET</code> (16+ bytes), "
             f"and point the repository's webhook at <code>{escape(settings.public_url)}"
-            "/webhooks/gitee</code>.</li>"
+            '/webhooks/gitee</code> (<a href="/setup/gitee">how</a>).</li>'
         )
     else:
         rows.append("<li>Gitee is connected.</li>")
@@ -444,6 +445,7 @@ def create_app(
     admin_api.setup(app)
     me.setup(app)
     company.setup(app)
+    setup_pages.setup(app, settings)
     return app
 
 

@@ -1,0 +1,192 @@
+"""``cla-bot demo``: the bot and the sandbox forge side by side, on loopback.
+
+The sandbox starts first (on 127.0.0.1, by default on the bot's port + 1), then the bot with
+every ``CLA_GITHUB_*`` setting pointed at it (App id, its freshly generated key, webhook secret,
+OAuth client, API and web URLs) and no Gitee, on ``CLA_HOST:CLA_PORT``, with its own SQLite
+database ``var/demo.db`` (migrated here) so that a real set-up later starts clean. Nothing is
+reachable from outside unless ``CLA_HOST`` says so, and nothing leaves the machine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import socket
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from aiohttp import web
+
+from bot import settings as settings_mod
+from bot.errors import SettingsError
+from bot.sandbox.server import Sandbox
+from bot.settings import Settings
+from bot.storage.db import migrate
+from bot.web.app import create_app
+
+__all__ = ["DEMO_DB", "Demo", "demo_env", "run_demo", "start_demo"]
+
+DEMO_DB = "demo.db"
+DEFAULT_PORT = 8080
+
+
+@dataclass
+class Demo:
+    sandbox: Sandbox
+    settings: Settings
+    runner: web.AppRunner
+    bot_url: str
+
+    @property
+    def sandbox_url(self) -> str:
+        return self.sandbox.url
+
+    @property
+    def app(self) -> web.Application:
+        return self.runner.app
+
+    async def close(self) -> None:
+        await self.runner.cleanup()
+        await self.sandbox.close()
+
+
+def _url_host(host: str) -> str:
+    if host in ("", "0.0.0.0", "::"):  # noqa: S104 - describing, not binding
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host
+
+
+def _free_port(host: str) -> int:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family) as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+def _port(env: Mapping[str, str]) -> int:
+    raw = env.get("CLA_PORT", "").strip() or str(DEFAULT_PORT)
+    if not raw.isdigit() or not 0 <= int(raw) <= 65535:
+        raise SettingsError("CLA_PORT", "must be a port number between 0 and 65535")
+    return int(raw)
+
+
+def demo_env(
+    base: Mapping[str, str], sandbox: Sandbox, *, host: str, port: int, cwd: Path
+) -> dict[str, str]:
+    """``base`` without any real forge, pointed at ``sandbox``, on its own database."""
+    env = {k: v for k, v in base.items() if not k.startswith(("CLA_GITHUB_", "CLA_GITEE_"))}
+    var_dir = Path(env.get("CLA_VAR_DIR", "").strip() or cwd / "var")
+    if not var_dir.is_absolute():
+        var_dir = cwd / var_dir
+    env.update(sandbox.bot_env())
+    env.update(
+        {
+            "CLA_DATABASE_URL": f"sqlite+aiosqlite:///{var_dir / DEMO_DB}",
+            "CLA_HOST": host,
+            "CLA_PORT": str(port),
+            "CLA_PUBLIC_URL": f"http://{_url_host(host)}:{port}",
+        }
+    )
+    return env
+
+
+async def start_demo(
+    base_env: Mapping[str, str],
+    *,
+    host: str | None = None,
+    port: int | None = None,
+    sandbox_port: int | None = None,
+    cwd: Path | None = None,
+) -> Demo:
+    """Start the sandbox and the bot (with its worker); ``Demo.close()`` stops both."""
+    cwd = cwd or Path.cwd()
+    host = host or base_env.get("CLA_HOST", "").strip() or "127.0.0.1"
+    port = _port(base_env) if port is None else port
+    if port == 0:
+        port = _free_port(host)
+    sandbox = Sandbox()
+    if sandbox_port is None:
+        try:
+            await sandbox.start("127.0.0.1", port + 1 if port < 65535 else 0)
+        except OSError:
+            await sandbox.start("127.0.0.1", 0)
+    else:
+        await sandbox.start("127.0.0.1", sandbox_port)
+    runner: web.AppRunner | None = None
+    try:
+        env = demo_env(base_env, sandbox, host=host, port=port, cwd=cwd)
+        conf = settings_mod.load(env, cwd=cwd)
+        await migrate(conf.database_url)
+        runner = web.AppRunner(create_app(conf, run_worker=True), access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, host, port).start()
+    except BaseException:
+        if runner is not None:
+            await runner.cleanup()
+        await sandbox.close()
+        raise
+    sandbox.connect(conf.public_url)
+    return Demo(sandbox=sandbox, settings=conf, runner=runner, bot_url=conf.public_url)
+
+
+def run_demo(
+    settings_env: Mapping[str, str],
+    host: str | None = None,
+    port: int | None = None,
+    *,
+    sandbox_port: int | None = None,
+    cwd: Path | None = None,
+    out: TextIO | None = None,
+) -> int:
+    """Run the demo until SIGINT/SIGTERM; prints where to go. Returns the exit code."""
+    out = out or sys.stdout
+
+    async def main() -> int:
+        try:
+            demo = await start_demo(
+                settings_env, host=host, port=port, sandbox_port=sandbox_port, cwd=cwd
+            )
+        except SettingsError as exc:
+            print(f"cla-bot: configuration error: {exc}", file=sys.stderr)
+            return 2
+        except OSError as exc:
+            where = f"{host or settings_env.get('CLA_HOST') or '127.0.0.1'}:{port or ''}"
+            print(
+                f"cla-bot demo: cannot listen ({exc.strerror or exc}) on {where.rstrip(':')}: "
+                "stop the program using the port, or pick another with --port / "
+                "--sandbox-port",
+                file=sys.stderr,
+            )
+            return 2
+        db = demo.settings.database_url.removeprefix("sqlite+aiosqlite:///")
+        print(
+            f"Open the sandbox first: {demo.sandbox_url}/ — a pretend GitHub where you open a "
+            "pull request as a made-up contributor",
+            file=out,
+            flush=True,
+        )
+        print(
+            f"The bot, connected to it: {demo.bot_url}/ — its records go to {db}; "
+            "Ctrl+C stops both",
+            file=out,
+            flush=True,
+        )
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, stop.set)
+        try:
+            await stop.wait()
+        finally:
+            await demo.close()
+        return 0
+
+    try:
+        return asyncio.run(main())
+    except KeyboardInterrupt:
+        return 130
