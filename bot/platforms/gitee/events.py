@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.core.model import Account, CommentRef, Commit, GitPerson, Platform, PullRequest, RepoRef
-from bot.platforms.github.events import PayloadError
+from bot.platforms.payload import PayloadError, integer, obj, opt_integer, root, string
 
 __all__ = [
     "PayloadError",
@@ -36,40 +36,18 @@ __all__ = [
 GITEE = Platform.GITEE
 
 
-def _root(data: object, where: str) -> Mapping[str, Any]:
-    if not isinstance(data, Mapping):
-        raise PayloadError(f"{where}: expected an object")
-    return data
-
-
-def _obj(parent: Mapping[str, Any], key: str, where: str) -> Mapping[str, Any]:
-    value = parent.get(key)
-    if not isinstance(value, Mapping):
-        raise PayloadError(f"{where}.{key}: expected an object")
-    return value
-
-
-def _str(parent: Mapping[str, Any], key: str, where: str) -> str:
-    value = parent.get(key)
-    if not isinstance(value, str):
-        raise PayloadError(f"{where}.{key}: expected a string")
-    return value
+_root = root
+_obj = obj
+_str = string
 
 
 def _int(parent: Mapping[str, Any], key: str, where: str) -> int:
-    value = parent.get(key)
-    if isinstance(value, bool) or not isinstance(value, int):
-        # Gitee's swagger types many ids as strings; accept a decimal string too.
-        if isinstance(value, str) and value.isascii() and value.isdigit():
-            return int(value)
-        raise PayloadError(f"{where}.{key}: expected an integer")
-    return value
+    # Gitee's swagger types many ids as strings; accept a decimal string too.
+    return integer(parent, key, where, digits_ok=True)
 
 
 def _opt_int(parent: Mapping[str, Any], key: str, where: str) -> int | None:
-    if parent.get(key) is None:
-        return None
-    return _int(parent, key, where)
+    return opt_integer(parent, key, where, digits_ok=True)
 
 
 def account_from_user(user: object, *, where: str = "user") -> Account | None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.core.model import Account, Commit, GitPerson, Platform, PullRequest, RepoRef
+from bot.platforms.payload import PayloadError, integer, obj, opt_integer, root, string
 
 __all__ = [
     "CommentEvent",
@@ -31,10 +32,6 @@ __all__ = [
 ]
 
 GITHUB = Platform.GITHUB
-
-
-class PayloadError(ValueError):
-    """A payload lacks a field the bot needs, or has it with the wrong type."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,40 +62,14 @@ class InstallationEvent:
 # -- field access ----------------------------------------------------------------------------
 
 
-def _obj(parent: Mapping[str, Any], key: str, where: str) -> Mapping[str, Any]:
-    value = parent.get(key)
-    if not isinstance(value, Mapping):
-        raise PayloadError(f"{where}.{key}: expected an object")
-    return value
-
-
-def _str(parent: Mapping[str, Any], key: str, where: str) -> str:
-    value = parent.get(key)
-    if not isinstance(value, str):
-        raise PayloadError(f"{where}.{key}: expected a string")
-    return value
-
-
-def _int(parent: Mapping[str, Any], key: str, where: str) -> int:
-    value = parent.get(key)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise PayloadError(f"{where}.{key}: expected an integer")
-    return value
-
-
-def _opt_int(parent: Mapping[str, Any], key: str, where: str) -> int | None:
-    if parent.get(key) is None:
-        return None
-    return _int(parent, key, where)
+_obj = obj
+_str = string
+_int = integer
+_opt_int = opt_integer
 
 
 def _root(payload: object) -> Mapping[str, Any]:
-    if not isinstance(payload, Mapping):
-        raise PayloadError("payload: expected an object")
-    return payload
-
-
-# -- building blocks ---------------------------------------------------------------------------
+    return root(payload)
 
 
 def account_from_user(user: object, *, where: str = "user") -> Account | None:
