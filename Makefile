@@ -60,5 +60,20 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
+.PHONY: bench-quick soak
+SOAK_SECONDS ?= 300
+
+# The benchmarks with a few seconds per load level (wrk is used when installed).
+bench-quick: $(STAMP)
+	$(BIN)/python -m bench --quick
+
+# The long resilience runs (kill cycles, fuzzing at scale, scale-out and outages on PostgreSQL
+# when CLA_TEST_POSTGRES_URL is set), then atheris on the webhook parsers, for SOAK_SECONDS each.
+soak: $(STAMP)
+	CLA_SOAK_SECONDS=$(SOAK_SECONDS) $(BIN)/python -m pytest tests/resilience $(PYTEST_ARGS)
+	@if $(BIN)/python -c "import atheris" 2>/dev/null || $(BIN)/python -m pip install --quiet atheris; \
+	then $(BIN)/python tests/resilience/atheris_webhooks.py -max_total_time=$(SOAK_SECONDS); \
+	else echo "atheris is not installable here: the coverage-guided fuzz run is skipped"; fi
+
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -18,16 +18,18 @@ import os
 import random
 import socket
 import traceback
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, func, or_, select, text, update
-from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import Engine, Table, and_, func, or_, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.platforms.base import ForgeAuthError, ForgeNotFound, RateLimited, RetryableForgeError
+from bot.storage.db import thread_engine
 from bot.storage.models import Installation, Job, JobKind, JobStatus
 
 log = logging.getLogger("bot.jobs")
@@ -35,6 +37,7 @@ log = logging.getLogger("bot.jobs")
 CLAIM_LOCK_ID = 0x6C61  # advisory lock key for claimers on PostgreSQL
 BACKOFF_BASE_S = 2.0
 BACKOFF_CAP_S = 600.0
+INGEST_FIRST_S = 1.0  # how long a claim gives way to deliveries being stored, at most
 
 
 def now_utc() -> datetime:
@@ -78,6 +81,159 @@ async def enqueue(
     return True
 
 
+@dataclass(slots=True)
+class _Pending:
+    jobs: tuple[NewJob, ...]
+    done: asyncio.Future[bool]
+
+
+class Inbox:
+    """Group commit for webhook deliveries: every delivery that arrives while one transaction
+    is being committed goes into the next one, as one multi-row ``INSERT … ON CONFLICT DO
+    NOTHING``. A caller is answered only after its transaction committed (acknowledge after
+    commit still holds); under no load a batch is one delivery, so nothing waits for a timer.
+
+    A delivery is new when at least one of its jobs was inserted; a redelivery (the same
+    ``(platform, delivery_key)``, stored before or earlier in the same batch) is not.
+    """
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        max_batch: int = 512,
+        clock: Callable[[], datetime] = now_utc,
+    ) -> None:
+        self._sessions = sessions
+        self.max_batch = max_batch
+        self._clock = clock
+        self._pending: list[_Pending] = []
+        self._task: asyncio.Task[None] | None = None
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    async def wait_idle(self, timeout_s: float) -> None:
+        """Until no delivery is waiting to be stored, or ``timeout_s`` at most (the worker lets
+        webhooks go first, without starving under a sustained flood)."""
+        if self._idle.is_set():
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), timeout=timeout_s)
+
+    async def put(self, jobs: Sequence[NewJob]) -> bool:
+        """Store one delivery's jobs (queued); False when the delivery was stored before.
+        Raises what the database raised when the delivery could not be committed."""
+        loop = asyncio.get_running_loop()
+        pending = _Pending(tuple(jobs), loop.create_future())
+        self._pending.append(pending)
+        self._idle.clear()
+        if self._task is None:
+            self._task = loop.create_task(self._run(), name="cla-inbox")
+        return await asyncio.shield(pending.done)
+
+    async def _run(self) -> None:
+        try:
+            while self._pending:
+                batch = self._pending[: self.max_batch]
+                del self._pending[: self.max_batch]
+                await self._commit(batch)
+        finally:
+            self._task = None
+            self._idle.set()
+
+    async def _commit(self, batch: list[_Pending]) -> None:
+        try:
+            results = await self._insert(batch)
+        except (DataError, IntegrityError) as exc:
+            if len(batch) == 1:
+                _settle(batch[0], exc)
+                return
+            # One unstorable delivery must not fail the others: store them one by one.
+            for pending in batch:
+                try:
+                    (new,) = await self._insert([pending])
+                except Exception as one_exc:
+                    _settle(pending, one_exc)
+                else:
+                    _settle(pending, new)
+        except Exception as exc:  # the database is unreachable: every caller answers 503
+            for pending in batch:
+                _settle(pending, exc)
+        else:
+            for pending, new in zip(batch, results, strict=True):
+                _settle(pending, new)
+
+    async def _insert(self, batch: Sequence[_Pending]) -> list[bool]:
+        now = self._clock()
+        owner: dict[tuple[str, str], int] = {}
+        rows: list[dict[str, Any]] = []
+        for i, pending in enumerate(batch):
+            for job in pending.jobs:
+                key = (job.platform, job.delivery_key)
+                if key in owner:
+                    continue  # delivered twice in one batch: the first one counts
+                owner[key] = i
+                rows.append(
+                    {
+                        "platform": job.platform,
+                        "delivery_key": job.delivery_key,
+                        "event": job.event,
+                        "action": job.action,
+                        "kind": str(job.kind),
+                        "payload": job.payload,
+                        "pr_key": job.pr_key,
+                        "installation_id": job.installation_id,
+                        "status": str(JobStatus.QUEUED),
+                        "attempts": 0,
+                        "run_after": now,
+                        "created_at": now,
+                    }
+                )
+        results = [False] * len(batch)
+        if not rows:
+            return results
+        table = cast(Table, Job.__table__)
+        bind = self._sessions.kw.get("bind")
+        in_thread = thread_engine(bind) if isinstance(bind, AsyncEngine) else None
+        if in_thread is not None:
+            # SQLite: the whole transaction in one thread call (one hop, not ten).
+            stmt = _insert_new(sqlite.insert, table)
+            inserted = await asyncio.to_thread(_run_in_thread, in_thread, stmt, rows)
+        else:
+            async with self._sessions() as session, session.begin():
+                dialect = session.bind.dialect.name if session.bind else ""
+                insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+                stmt = _insert_new(insert, table)
+                inserted = list((await session.execute(stmt, rows)).all())
+        for platform, delivery_key in inserted:
+            results[owner[(platform, delivery_key)]] = True
+        return results
+
+
+def _insert_new(insert: Callable[[Table], Any], table: Table) -> Any:
+    """``INSERT … ON CONFLICT (platform, delivery_key) DO NOTHING RETURNING`` the new keys
+    (Core, not the ORM's bulk path: a third of the cost per row)."""
+    return (
+        insert(table)
+        .on_conflict_do_nothing(index_elements=["platform", "delivery_key"])
+        .returning(table.c.platform, table.c.delivery_key)
+    )
+
+
+def _run_in_thread(engine: Engine, stmt: Any, rows: list[dict[str, Any]]) -> list[Any]:
+    with engine.begin() as conn:
+        return list(conn.execute(stmt, rows).all())
+
+
+def _settle(pending: _Pending, outcome: bool | BaseException) -> None:
+    if pending.done.done():
+        return
+    if isinstance(outcome, BaseException):
+        pending.done.set_exception(outcome)
+    else:
+        pending.done.set_result(outcome)
+
+
 def backoff_s(attempt: int, *, rng: random.Random | None = None) -> float:
     """Exponential backoff with full jitter: uniform in [base·2^(n−1)/2, base·2^(n−1)]."""
     r = rng or random
@@ -115,6 +271,7 @@ class JobQueue:
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self._clock = clock
         self.wakeup = asyncio.Event()
+        self.inbox = Inbox(sessions, clock=clock)
 
     def notify(self) -> None:
         self.wakeup.set()
@@ -175,29 +332,37 @@ class JobQueue:
                 attempts=job.attempts,
             )
             if job.kind == JobKind.CHECK and job.pr_key:
-                others = (
-                    await session.scalars(
-                        select(Job)
-                        .where(
-                            Job.pr_key == job.pr_key,
-                            Job.kind == JobKind.CHECK,
-                            Job.status == JobStatus.QUEUED,
-                            Job.id != job.id,
-                        )
-                        .order_by(Job.id)
+                # Two statements whatever the burst: the newest payload, then one UPDATE for
+                # every other queued check of the PR (no ORM object per coalesced row).
+                same_pr = (
+                    Job.pr_key == job.pr_key,
+                    Job.kind == JobKind.CHECK,
+                    Job.status == JobStatus.QUEUED,
+                    Job.id != job.id,
+                )
+                newest = (
+                    await session.execute(
+                        select(Job.payload)
+                        .where(*same_pr, Job.id > job.id)
+                        .order_by(Job.id.desc())
+                        .limit(1)
                     )
-                ).all()
-                newer = [o for o in others if o.id > job.id]
-                if newer:
-                    claimed.payload = _merge_check_payloads(
-                        claimed.payload, dict(newer[-1].payload)
+                ).first()
+                if newest is not None:
+                    claimed.payload = _merge_check_payloads(claimed.payload, dict(newest[0]))
+                coalesced = await session.scalars(
+                    update(Job)
+                    .where(*same_pr)
+                    .values(
+                        payload={},
+                        status=JobStatus.COALESCED,
+                        finished_at=now,
+                        last_error=f"coalesced into job {job.id}",
                     )
-                for other in others:
-                    other.payload = {}
-                    other.status = JobStatus.COALESCED
-                    other.finished_at = now
-                    other.last_error = f"coalesced into job {job.id}"
-                    claimed.coalesced.append(other.id)
+                    .returning(Job.id)
+                    .execution_options(synchronize_session=False)
+                )
+                claimed.coalesced.extend(sorted(coalesced.all()))
         return claimed
 
     async def complete(
@@ -356,6 +521,9 @@ class Worker:
         sem = asyncio.Semaphore(self.concurrency)
         while not self._stopping.is_set():
             await sem.acquire()
+            # Webhooks first: on SQLite every transaction takes the one write lock, so a claim
+            # waits until the deliveries in hand are committed (and acknowledged).
+            await self.queue.inbox.wait_idle(INGEST_FIRST_S)
             # Clear before claiming: a job stored after this point wakes the wait below.
             self.queue.wakeup.clear()
             try:

@@ -39,6 +39,14 @@ def _answer(status: int, message: str, **extra: Any) -> web.Response:
     return web.json_response({"message": message, **extra}, status=status)
 
 
+_ACCEPTED = json.dumps({"message": "accepted"}).encode()
+
+
+def _accepted() -> web.Response:
+    """The 202 of a stored delivery (the hot path: encoded once)."""
+    return web.Response(body=_ACCEPTED, status=202, content_type="application/json")
+
+
 def verify_github_signature(secret: str, body: bytes, header: str | None) -> bool:
     """``X-Hub-Signature-256`` = ``sha256=`` + hex HMAC-SHA256 of the raw body, constant time.
     The legacy SHA-1 header is never accepted."""
@@ -97,30 +105,13 @@ async def github_webhook(request: web.Request) -> web.Response:
         return _answer(200, "ignored", reason=decision.reason)
     action = payload.get("action") if isinstance(payload.get("action"), str) else None
     try:
-        async with request.app[SESSIONS]() as session, session.begin():
-            if isinstance(decision, routing.CheckJob | routing.CommentJobs):
-                stored = await store_jobs(session, "github", delivery, event, action, decision)
-            elif isinstance(decision, routing.PrClosed):
-                stored = await apply_pr_closed(session, delivery, event, action, decision)
-            else:
-                stored = await enqueue(
-                    session,
-                    NewJob(
-                        platform="github",
-                        delivery_key=delivery,
-                        event=event,
-                        action=action,
-                        kind=JobKind.INSTALLATION,
-                        payload={
-                            "installation_id": decision.installation_id,
-                            "action": decision.action,
-                        },
-                        installation_id=decision.installation_id,
-                    ),
-                    status=JobStatus.DONE,
-                )
-                if stored:
-                    await apply_installation_change(session, decision)
+        if isinstance(decision, routing.CheckJob | routing.CommentJobs):
+            # The common case goes through the queue's group commit (one transaction for every
+            # delivery arriving meanwhile); answered after the commit like the others.
+            jobs = new_jobs("github", delivery, event, action, decision)
+            stored = await request.app[QUEUE].inbox.put(jobs)
+        else:
+            stored = await _store_other(request, delivery, event, action, decision)
     except (SQLAlchemyError, OSError) as exc:
         log.error("cannot store delivery %s: %s", delivery, type(exc).__name__)
         metrics.delivery("github", event, "unavailable")
@@ -130,7 +121,79 @@ async def github_webhook(request: web.Request) -> web.Response:
         return _answer(200, "duplicate delivery")
     metrics.delivery("github", event, "accepted")
     request.app[QUEUE].notify()
-    return _answer(202, "accepted")
+    return _accepted()
+
+
+async def _store_other(
+    request: web.Request,
+    delivery: str,
+    event: str,
+    action: str | None,
+    decision: routing.PrClosed | routing.InstallationChange,
+) -> bool:
+    async with request.app[SESSIONS]() as session, session.begin():
+        if isinstance(decision, routing.PrClosed):
+            return await apply_pr_closed(session, delivery, event, action, decision)
+        stored = await enqueue(
+            session,
+            NewJob(
+                platform="github",
+                delivery_key=delivery,
+                event=event,
+                action=action,
+                kind=JobKind.INSTALLATION,
+                payload={
+                    "installation_id": decision.installation_id,
+                    "action": decision.action,
+                },
+                installation_id=decision.installation_id,
+            ),
+            status=JobStatus.DONE,
+        )
+        if stored:
+            await apply_installation_change(session, decision)
+        return stored
+
+
+def new_jobs(
+    platform: str,
+    delivery: str,
+    event: str,
+    action: str | None,
+    decision: routing.CheckJob | routing.CommentJobs,
+) -> list[NewJob]:
+    """The jobs of one delivery. Commands are keyed by comment id: acted on once however often
+    delivered."""
+    check = decision if isinstance(decision, routing.CheckJob) else decision.check
+    command = decision.command if isinstance(decision, routing.CommentJobs) else None
+    jobs: list[NewJob] = []
+    if check is not None:
+        jobs.append(
+            NewJob(
+                platform=platform,
+                delivery_key=delivery,
+                event=event,
+                action=action,
+                kind=JobKind.CHECK,
+                payload=check.payload,
+                pr_key=check.pr_key,
+                installation_id=check.installation_id,
+            )
+        )
+    if command is not None:
+        jobs.append(
+            NewJob(
+                platform=platform,
+                delivery_key=command.comment_key,
+                event=event,
+                action=action,
+                kind=JobKind.COMMAND,
+                payload=command.payload,
+                pr_key=command.pr_key,
+                installation_id=command.installation_id,
+            )
+        )
+    return jobs
 
 
 async def store_jobs(
@@ -141,39 +204,11 @@ async def store_jobs(
     action: str | None,
     decision: routing.CheckJob | routing.CommentJobs,
 ) -> bool:
-    """Store the jobs of one delivery; False when the delivery (or, for commands, the comment)
-    was seen before. Commands are keyed by comment id: acted on once however often delivered."""
-    check = decision if isinstance(decision, routing.CheckJob) else decision.check
-    command = decision.command if isinstance(decision, routing.CommentJobs) else None
+    """Store the jobs of one delivery in ``session``; False when the delivery (or, for commands,
+    the comment) was seen before. Webhooks use the queue's inbox instead (group commit)."""
     stored = False
-    if check is not None:
-        stored |= await enqueue(
-            session,
-            NewJob(
-                platform=platform,
-                delivery_key=delivery,
-                event=event,
-                action=action,
-                kind=JobKind.CHECK,
-                payload=check.payload,
-                pr_key=check.pr_key,
-                installation_id=check.installation_id,
-            ),
-        )
-    if command is not None:
-        stored |= await enqueue(
-            session,
-            NewJob(
-                platform=platform,
-                delivery_key=command.comment_key,
-                event=event,
-                action=action,
-                kind=JobKind.COMMAND,
-                payload=command.payload,
-                pr_key=command.pr_key,
-                installation_id=command.installation_id,
-            ),
-        )
+    for job in new_jobs(platform, delivery, event, action, decision):
+        stored |= await enqueue(session, job)
     return stored
 
 
@@ -316,11 +351,13 @@ async def gitee_webhook(request: web.Request) -> web.Response:
         return _answer(200, "ignored", reason=decision.reason)
     action = payload.get("action") if isinstance(payload.get("action"), str) else None
     try:
-        async with request.app[SESSIONS]() as session, session.begin():
-            if isinstance(decision, routing.PrClosed):
+        if isinstance(decision, routing.PrClosed):
+            async with request.app[SESSIONS]() as session, session.begin():
                 stored = await apply_pr_closed(session, key, event, action, decision)
-            else:
-                stored = await store_jobs(session, "gitee", key, event, action, decision)
+        else:
+            stored = await request.app[QUEUE].inbox.put(
+                new_jobs("gitee", key, event, action, decision)
+            )
     except (SQLAlchemyError, OSError) as exc:
         log.error("cannot store a gitee delivery: %s", type(exc).__name__)
         metrics.delivery("gitee", event, "unavailable")
@@ -330,4 +367,4 @@ async def gitee_webhook(request: web.Request) -> web.Response:
         return _answer(401, "replayed delivery")
     metrics.delivery("gitee", event, "accepted")
     request.app[QUEUE].notify()
-    return _answer(202, "accepted")
+    return _accepted()
