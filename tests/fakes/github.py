@@ -739,7 +739,7 @@ class FakeGitHub:
             {
                 "email": e[0],
                 "verified": e[1],
-                "primary": e[2] if len(e) > 2 else i == 0,  # type: ignore[misc]
+                "primary": e[2] if len(e) > 2 else i == 0,
                 "visibility": "public" if i == 0 else None,
             }
             for i, e in enumerate(emails)

@@ -108,6 +108,8 @@ def _job(repo: Mapping[str, Any], number: int, trigger: str, **extra: Any) -> Ch
 def _merge_request(payload: Mapping[str, Any]) -> Route:
     action = payload.get("action")
     desc = payload.get("action_desc")
+    if not isinstance(action, str | None) or not isinstance(desc, str | None):
+        raise MalformedEvent("action and action_desc must be strings")
     if action in ("close", "merge"):
         repo = repo_coordinates(payload)
         pr = _obj(payload, "pull_request", "")
