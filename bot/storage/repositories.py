@@ -322,10 +322,19 @@ async def signature_facts(
             by_email[normalise_email(ident.email)].append(ident.key)
     signer_keys: dict[int, set[str]] = defaultdict(set)
     if by_account:
-        ids = {acc_id for _, acc_id in by_account}
-        rows = (
-            await session.scalars(select(SignerAccount).where(SignerAccount.account_id.in_(ids)))
-        ).all()
+        # Per platform, so that the (platform, account_id) unique index serves the lookup.
+        rows: list[SignerAccount] = []
+        for platform in {p for p, _ in by_account}:
+            ids = [acc_id for p, acc_id in by_account if p == platform]
+            rows.extend(
+                (
+                    await session.scalars(
+                        select(SignerAccount).where(
+                            SignerAccount.platform == platform, SignerAccount.account_id.in_(ids)
+                        )
+                    )
+                ).all()
+            )
         for r in rows:
             for key in by_account.get((r.platform, r.account_id), ()):
                 signer_keys[r.signer_id].add(key)
