@@ -30,22 +30,45 @@ async def enqueue_checks(session: AsyncSession, checks: Iterable[PrCheck], trigg
     queued = 0
     for check in checks:
         owner, _, name = check.repo_full_name.partition("/")
-        await enqueue(
+        await enqueue_pr(
             session,
-            NewJob(
-                platform=check.platform,
-                delivery_key=f"recheck:{uuid.uuid4().hex}",
-                event="recheck",
-                action=trigger,
-                kind=JobKind.CHECK,
-                payload={
-                    "repo": {"owner": owner, "name": name, "id": check.repo_id},
-                    "number": check.number,
-                    "trigger": trigger,
-                },
-                pr_key=pr_key(check.platform, owner, name, check.number),
-                installation_id=check.installation_id,
-            ),
+            platform=check.platform,
+            owner=owner,
+            name=name,
+            number=check.number,
+            repo_id=check.repo_id,
+            installation_id=check.installation_id,
+            trigger=trigger,
         )
         queued += 1
     return queued
+
+
+async def enqueue_pr(
+    session: AsyncSession,
+    *,
+    platform: str,
+    owner: str,
+    name: str,
+    number: int,
+    repo_id: int | None,
+    installation_id: int | None,
+    trigger: str,
+) -> None:
+    await enqueue(
+        session,
+        NewJob(
+            platform=platform,
+            delivery_key=f"recheck:{uuid.uuid4().hex}",
+            event="recheck",
+            action=trigger,
+            kind=JobKind.CHECK,
+            payload={
+                "repo": {"owner": owner, "name": name, "id": repo_id},
+                "number": number,
+                "trigger": trigger,
+            },
+            pr_key=pr_key(platform, owner, name, number),
+            installation_id=installation_id,
+        ),
+    )

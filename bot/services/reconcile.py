@@ -20,9 +20,12 @@ import gidgethub.aiohttp
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.core.model import Platform, RepoRef
 from bot.metrics import Metrics
+from bot.platforms.gitee.client import GiteeClient
 from bot.platforms.github.client import GitHubPlatform
-from bot.services.rechecks import enqueue_checks
+from bot.services.rechecks import enqueue_checks, enqueue_pr
+from bot.storage import repositories as store
 from bot.storage.models import Job, PrCheck, utcnow
 
 log = logging.getLogger("bot.reconcile")
@@ -145,3 +148,52 @@ async def sweep(
 
 def since(hours: float) -> datetime:
     return datetime.now(UTC) - timedelta(hours=hours)
+
+
+async def sweep_gitee(
+    sessions: async_sessionmaker[AsyncSession],
+    client: GiteeClient,
+    *,
+    metrics: Metrics | None = None,
+) -> int:
+    """Gitee cannot redeliver: list the open PRs of every Gitee repository the bot has seen and
+    queue a check of each one it has no record of, or whose head moved since its last check."""
+    async with sessions() as session:
+        repos = sorted(
+            set(
+                (
+                    await session.scalars(
+                        select(PrCheck.repo_full_name).where(PrCheck.platform == "gitee")
+                    )
+                ).all()
+            )
+        )
+    queued = 0
+    for full_name in repos:
+        owner, _, name = full_name.partition("/")
+        pulls = await client.open_pulls(RepoRef(Platform.GITEE, owner, name))
+        async with sessions() as session, session.begin():
+            for pr in pulls:
+                record = await store.get_pr_check(
+                    session, platform="gitee", repo_full_name=full_name, number=pr.number
+                )
+                if record is not None and record.head_sha == pr.head_sha and record.checked_at:
+                    continue
+                await enqueue_pr(
+                    session,
+                    platform="gitee",
+                    owner=owner,
+                    name=name,
+                    number=pr.number,
+                    repo_id=pr.repo.repo_id,
+                    installation_id=None,
+                    trigger="sweep",
+                )
+                queued += 1
+    if metrics is not None:
+        metrics.inc(
+            "cla_reconcile_sweep_rechecks_total",
+            "Stale PRs queued for a re-check by the sweep.",
+            amount=float(queued),
+        )
+    return queued

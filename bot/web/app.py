@@ -132,6 +132,10 @@ class Runtime:
                 stale_after_s=self.settings.policy.reconcile.stale_after_s,
                 metrics=self.metrics,
             )
+        if self.gitee is not None:
+            queued += await reconcile.sweep_gitee(
+                self.sessions, self.gitee.client(), metrics=self.metrics
+            )
         if queued:
             self.queue.notify()
         return queued

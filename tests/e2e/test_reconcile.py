@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import update
 
 from bot.storage.models import PrCheck, utcnow
-from tests.e2e.conftest import Bot
+from tests.e2e.conftest import Bot, GiteeBot
 
 REPO = "acme/widgets"
 
@@ -67,3 +67,18 @@ async def test_sweep_rechecks_stale_prs(bot: Bot) -> None:
     assert await bot.runtime.sweep() == 1
     await bot.run_jobs()
     assert gh.status_for(pr.head_sha, "cla").state == "failure"  # type: ignore[union-attr]
+
+
+async def test_gitee_sweep_finds_prs_whose_deliveries_were_lost(gitee_bot: GiteeBot) -> None:
+    g = gitee_bot.gitee
+    seen = g.add_pr("open-cla/demo", number=1, author="li-na")
+    assert await gitee_bot.deliver(g.merge_request_event(seen)) == 202
+    await gitee_bot.run_jobs()
+    # deliveries lost: a new PR, and a push to the known one
+    unseen = g.add_pr("open-cla/demo", number=2, author="li-na")
+    g.add_commit(seen, author=("Li Na", "li-na@example.com"), author_login="li-na")
+    assert g.labels_of(unseen) == []
+    assert await gitee_bot.runtime.sweep() == 2
+    await gitee_bot.run_jobs()
+    assert g.labels_of(unseen) == ["cla/no"] and len(g.bot_comments(unseen)) == 1
+    assert await gitee_bot.runtime.sweep() == 0  # everything right: nothing more to do

@@ -338,6 +338,7 @@ class FakeGitee:
         routes = [
             ("GET", "/user", frozenset(), self._get_user),
             ("GET", "/emails", frozenset(), self._get_emails),
+            ("GET", "/repos/{owner}/{repo}/pulls", LIST_QUERY | {"state"}, self._list_pulls),
             ("GET", "/repos/{owner}/{repo}/pulls/{number}", frozenset(), self._get_pull),
             ("GET", "/repos/{owner}/{repo}/pulls/{number}/commits", frozenset(), self._commits),
             (
@@ -1202,6 +1203,17 @@ class FakeGitee:
         c = self._comment_of(ctx)
         del self.comments[c.id]
         return 204, None, {}
+
+    async def _list_pulls(self, ctx: _Ctx) -> Answer:
+        repo = self._repo(ctx)
+        state = ctx.query.get("state", "open")
+        prs = [
+            pr
+            for (name, _), pr in sorted(self.prs.items())
+            if name == repo.full_name.lower() and (state == "all" or pr.state == state)
+        ]
+        chunk, headers = self._page(ctx, [self._pr_json(pr, ctx.api) for pr in prs])
+        return 200, chunk, headers
 
     async def _labels(self, ctx: _Ctx) -> Answer:
         pr = self._pr(ctx)

@@ -170,6 +170,20 @@ class GiteeClient:
             f"get PR {repo.full_name}!{number}", lambda: pull_request_from_api(data, repo)
         )
 
+    async def open_pulls(self, repo: RepoRef) -> list[PullRequest]:
+        """The repository's open PRs (for the reconciliation sweep: Gitee cannot redeliver)."""
+        out: list[PullRequest] = []
+        async for item in self.api.getiter(
+            "/repos/{owner}/{repo}/pulls", _repo_vars(repo), params={"state": "open"}
+        ):
+            try:
+                out.append(pull_request_from_api(item, repo))
+            except PayloadError as exc:
+                raise ForgeError(
+                    f"list PRs of {repo.full_name}: unexpected answer ({exc})"
+                ) from None
+        return out
+
     async def list_commits(self, pr: PullRequest) -> Sequence[Commit]:
         """Every commit of the PR, oldest first (see the module docstring for the 250 limit).
 
