@@ -1,4 +1,4 @@
-"""``python -m bench [BENCHMARK …] [--quick]``: the benchmarks of issue 8, each with its
+"""``python -m bench [BENCHMARK …] [--quick]``: the six benchmarks, each with its
 same-run baseline, printed as Markdown tables (also written to ``var/bench/latest.md``)."""
 
 from __future__ import annotations

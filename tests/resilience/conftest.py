@@ -1,4 +1,4 @@
-"""The resilience suite (issue 8, items 7–11): real processes killed, forges failing, fuzzed
+"""The resilience suite: real processes killed, forges failing, fuzzed
 webhooks, several replicas on PostgreSQL, and the database going away.
 
 Long runs are marked ``@pytest.mark.soak`` and skipped unless ``CLA_SOAK_SECONDS`` is set
