@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.identity import Contributor, normalise_email
@@ -34,6 +34,7 @@ from bot.storage.models import (
 )
 
 EMAIL_PURPOSE = "email"
+SYNC_LOCK_ID = 0x636C61  # advisory lock: publishing agreements at start-up
 
 
 def email_bidx(cipher: FieldCipher, email: str) -> str:
@@ -51,6 +52,9 @@ def email_identity_key(cipher: FieldCipher, email: str) -> str:
 async def sync_agreements(session: AsyncSession, agreements: Sequence[AgreementSettings]) -> None:
     """Make the agreements table match app.yaml: new agreements and versions are published;
     a changed text under an existing version is refused (publish a new version instead)."""
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        # Replicas starting together must not race to publish the same rows.
+        await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SYNC_LOCK_ID})
     for a in agreements:
         row = await session.get(AgreementRow, a.agreement_id)
         if row is None:

@@ -90,3 +90,24 @@ async def test_a_published_text_cannot_change_under_the_same_version(
     assert exc.value.name == "app.yaml cla.agreements" and "publish it as a new version" in str(
         exc.value
     )
+
+
+async def test_replicas_starting_together_publish_the_agreements_once(
+    db_url: str, make_settings: Callable[..., Any]
+) -> None:
+    import asyncio
+
+    from sqlalchemy import func, select
+
+    from bot.storage.models import AgreementVersionRow
+    from bot.web.app import build_runtime
+
+    settings = make_settings(db_url)
+    runtimes = await asyncio.gather(*(build_runtime(settings, clients={}) for _ in range(4)))
+    try:
+        async with runtimes[0].sessions() as s:
+            count = await s.scalar(select(func.count()).select_from(AgreementVersionRow))
+        assert count == sum(len(a.versions) for a in settings.policy.agreements)
+    finally:
+        for r in runtimes:
+            await r.close()
