@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Engine, Table, and_, func, or_, select, text, update
+from sqlalchemy import Engine, Table, and_, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -424,19 +424,6 @@ class JobQueue:
                     Installation.installation_id == job.installation_id,
                 )
                 .values(paused_until=until)
-            )
-
-    async def depth(self) -> int:
-        async with self._sessions() as session:
-            return int(
-                (
-                    await session.scalar(
-                        select(func.count())
-                        .select_from(Job)
-                        .where(Job.status.in_([JobStatus.QUEUED, JobStatus.RUNNING]))
-                    )
-                )
-                or 0
             )
 
 

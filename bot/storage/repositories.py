@@ -158,6 +158,18 @@ class NewSignature:
     fax: str | None = None
 
 
+async def _account_row(
+    session: AsyncSession, platform: str, account_id: str
+) -> SignerAccount | None:
+    return (
+        await session.scalars(
+            select(SignerAccount).where(
+                SignerAccount.platform == platform, SignerAccount.account_id == account_id
+            )
+        )
+    ).first()
+
+
 async def find_signer(
     session: AsyncSession,
     cipher: FieldCipher,
@@ -168,13 +180,7 @@ async def find_signer(
 ) -> Signer | None:
     """The signer linked to this account, else the one holding one of these verified emails."""
     if platform and account_id:
-        acc = (
-            await session.scalars(
-                select(SignerAccount).where(
-                    SignerAccount.platform == platform, SignerAccount.account_id == account_id
-                )
-            )
-        ).first()
+        acc = await _account_row(session, platform, account_id)
         if acc is not None:
             return await session.get(Signer, acc.signer_id)
     for email in emails:
@@ -233,13 +239,7 @@ async def add_signer_email(
 async def link_account(
     session: AsyncSession, signer: Signer, *, platform: str, account_id: str, login: str | None
 ) -> None:
-    acc = (
-        await session.scalars(
-            select(SignerAccount).where(
-                SignerAccount.platform == platform, SignerAccount.account_id == account_id
-            )
-        )
-    ).first()
+    acc = await _account_row(session, platform, account_id)
     if acc is None:
         session.add(
             SignerAccount(
@@ -562,16 +562,6 @@ async def installation_paused_until(
         )
     ).first()
     return row
-
-
-async def pause_installation(
-    session: AsyncSession, *, platform: str, installation_id: int, until: datetime
-) -> None:
-    await session.execute(
-        update(Installation)
-        .where(Installation.platform == platform, Installation.installation_id == installation_id)
-        .values(paused_until=until)
-    )
 
 
 # --- PR checks ------------------------------------------------------------------------------
