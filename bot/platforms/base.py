@@ -15,15 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from bot.core.model import (
-    Account,
-    CommentRef,
-    Commit,
-    Platform,
-    PullRequest,
-    RepoRef,
-    StatusState,
-)
+from bot.core.model import Account, CommentRef, Commit, Platform, PullRequest, RepoRef, StatusState
 
 
 class ForgeError(Exception):

@@ -314,6 +314,12 @@ def test_a_noreply_id_the_forge_linked_elsewhere_in_the_pr_is_confirmed() -> Non
 
 
 NOREPLY_1 = "1+octo@users.noreply.github.com"
+WITH_NOREPLY_CO_AUTHOR = commit(
+    "a1",
+    "a@x.org",
+    author_account=OCTO,
+    message="F\n\nCo-authored-by: V <9+v@users.noreply.github.com>",
+)
 
 
 @pytest.mark.parametrize(
@@ -363,28 +369,14 @@ NOREPLY_1 = "1+octo@users.noreply.github.com"
         ),
         # co-authors unless ignored
         (
-            [
-                commit(
-                    "a1",
-                    "a@x.org",
-                    author_account=OCTO,
-                    message="F\n\nCo-authored-by: V <9+v@users.noreply.github.com>",
-                )
-            ],
+            [WITH_NOREPLY_CO_AUTHOR],
             GH,
             CoAuthorPolicy.WARN,
             False,
             [("9", "v")],
         ),
         (
-            [
-                commit(
-                    "a1",
-                    "a@x.org",
-                    author_account=OCTO,
-                    message="F\n\nCo-authored-by: V <9+v@users.noreply.github.com>",
-                )
-            ],
+            [WITH_NOREPLY_CO_AUTHOR],
             GH,
             CoAuthorPolicy.IGNORE,
             False,

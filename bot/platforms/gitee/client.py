@@ -37,15 +37,7 @@ from typing import Any, Final, TypeVar
 
 import aiohttp
 
-from bot.core.model import (
-    Account,
-    CommentRef,
-    Commit,
-    Platform,
-    PullRequest,
-    RepoRef,
-    StatusState,
-)
+from bot.core.model import Account, CommentRef, Commit, Platform, PullRequest, RepoRef, StatusState
 from bot.platforms.base import ForgeError, ForgeNotFound, StaleCommitList
 from bot.platforms.gitee.api import DEFAULT_API_URL, MAX_PER_PAGE, GiteeAPI
 from bot.platforms.gitee.events import (

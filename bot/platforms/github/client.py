@@ -32,15 +32,7 @@ import aiohttp
 import gidgethub
 import gidgethub.aiohttp
 
-from bot.core.model import (
-    Account,
-    CommentRef,
-    Commit,
-    Platform,
-    PullRequest,
-    RepoRef,
-    StatusState,
-)
+from bot.core.model import Account, CommentRef, Commit, Platform, PullRequest, RepoRef, StatusState
 from bot.platforms.base import (
     ForgeAuthError,
     ForgeError,
