@@ -1,7 +1,9 @@
 """Replies to comment commands, rendered from templates given as strings (pure).
 
 Replies never carry personal data: they name the commenter by ``@login`` and speak of fields
-and counts, never of values. Each reply carries a hidden marker tied to the comment it answers,
+and counts, never of values. A reply that lists people lists at most
+:data:`bot.core.messages.MAX_PEOPLE` of them and counts the others (``people_more``), as a
+comment does. Each reply carries a hidden marker tied to the comment it answers,
 so a retried job finds its reply instead of posting a second one.
 """
 
@@ -12,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.core.coverage import Coverage, Verdict
-from bot.core.messages import display_name
+from bot.core.messages import company_name, display_name, listed
 
 REPLY_KEYS = (
     "reply_erased",
@@ -22,6 +24,7 @@ REPLY_KEYS = (
     "reply_status_refused",
     "reply_status_one",
     "reply_status_pr",
+    "people_more",  # shared with the comment templates
 )
 HELP_MARKER = "<!-- cla-bot:help -->"
 
@@ -114,7 +117,9 @@ def describe(standing: Standing) -> str:
             f"{who} has no signature of the {standing.agreement_title} on record "
             f"on {standing.platform_name}."
         )
-    kind = f"corporate, through {standing.company}" if standing.company else "individual"
+    kind = (
+        f"corporate, through {company_name(standing.company)}" if standing.company else "individual"
+    )
     return (
         f"{who} is covered by the {standing.agreement_title}, version {standing.version} "
         f"({kind}), since {standing.since}."
@@ -131,7 +136,10 @@ def status_one(texts: Mapping[str, str], *, marker: str, login: str, standing: S
 
 
 def status_pr(texts: Mapping[str, str], *, marker: str, login: str, lines: Sequence[str]) -> str:
-    body = _render(texts, "reply_status_pr", login=login, lines=_bullets(lines))
+    """``lines`` (one per person, :func:`coverage_lines`) as a list of at most
+    :data:`~bot.core.messages.MAX_PEOPLE`, the others counted."""
+    people = listed(lines, more=texts["people_more"])[0] if lines else _bullets(lines)
+    body = _render(texts, "reply_status_pr", login=login, lines=people)
     return f"{marker}\n{body}\n"
 
 
@@ -142,7 +150,9 @@ def coverage_lines(coverage: Coverage) -> list[str]:
         who = display_name(r.contributor)
         sig = r.signature
         if r.verdict is Verdict.SIGNED and sig is not None:
-            kind = f"corporate, through {sig.company}" if sig.company else "individual"
+            kind = (
+                f"corporate, through {company_name(sig.company)}" if sig.company else "individual"
+            )
             state = (
                 f"covered: version {sig.version} ({kind}) since {sig.signed_at.date().isoformat()}"
             )

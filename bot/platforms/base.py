@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from bot.core.model import CommentRef, Commit, Platform, PullRequest, RepoRef, StatusState
+from bot.core.model import Account, CommentRef, Commit, Platform, PullRequest, RepoRef, StatusState
 
 
 class ForgeError(Exception):
@@ -87,4 +87,11 @@ class ForgeClient(Protocol):
 
     async def get_permission(self, repo: RepoRef, login: str) -> str:
         """``admin``, ``write``, ``read`` or ``none``."""
+        ...
+
+    async def user_by_id(self, account_id: str, *, login: str | None = None) -> Account | None:
+        """The account with this id as the forge knows it now (its current login), or ``None``
+        when the forge knows no such account — or, where the forge can only look accounts up
+        by login (Gitee), when ``login`` is missing or names another account. Failures raise
+        ``ForgeError`` as every call does."""
         ...

@@ -68,7 +68,11 @@ async def status_of_login(
 
 
 def load_reply_templates(templates_dir: Path) -> dict[str, str]:
-    texts = {p.stem: p.read_text("utf-8") for p in (templates_dir / "comments").glob("reply_*.md")}
+    texts = {
+        p.stem: p.read_text("utf-8")
+        for p in (templates_dir / "comments").glob("*.md")
+        if p.stem in replies.REPLY_KEYS
+    }
     missing = [k for k in replies.REPLY_KEYS if k not in texts]
     if missing:
         raise ValueError(f"missing reply templates: {', '.join(missing)}")

@@ -366,6 +366,7 @@ class FakeGitee:
                 frozenset(),
                 self._permission,
             ),
+            ("GET", "/users/{username}", frozenset(), self._get_user_by_login),
         ]
         self.routes = sorted(
             (
@@ -1161,9 +1162,13 @@ class FakeGitee:
 
     async def _get_user(self, ctx: _Ctx) -> Answer:
         login = self._authenticate(ctx.request, b"")
-        data = self._user_json(self.user(login), ctx.api)
+        return 200, self._profile_json(self.user(login), ctx.api), {}
+
+    def _profile_json(self, u: FakeUser, api: str) -> dict[str, Any]:
+        """A user's profile, as ``GET /user`` and ``GET /users/{username}`` answer."""
+        data = self._user_json(u, api)
         data.update(blog=None, weibo=None, bio=None, public_repos=0, followers=0, following=0)
-        return 200, data, {}
+        return data
 
     async def _get_pull(self, ctx: _Ctx) -> Answer:
         return 200, self._pr_json(self._pr(ctx), ctx.api), {}
@@ -1250,3 +1255,10 @@ class FakeGitee:
         data = self._user_json(self.user(login), ctx.api)
         data.update(member_role=value, permission=value)
         return 200, data, {}
+
+    async def _get_user_by_login(self, ctx: _Ctx) -> Answer:
+        """``GET /users/{username}`` ("获取一个用户"): by login only — Gitee has no lookup by id."""
+        u = self.users.get(ctx.params["username"].lower())
+        if u is None:
+            raise _HTTPError(404, "Not Found")
+        return 200, self._profile_json(u, ctx.api), {}
