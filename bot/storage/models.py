@@ -309,14 +309,30 @@ class PrBlocker(Base):
 
 class WebSession(Base):
     """A signed-in browser. The cookie holds a random token; only its SHA-256 is stored, and the
-    session's data (account, verified emails, CSRF token) is encrypted, bound to that hash."""
+    session's data (account, verified emails, CSRF token) is encrypted, bound to that hash.
+    ``account_hash`` (a keyed hash of the signed-in account) lets an erasure end every session
+    of that person without decrypting every row."""
 
     __tablename__ = "web_sessions"
 
     id: Mapped[IntPK]
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     data_ct: Mapped[str] = mapped_column(Text)
+    account_hash: Mapped[str] = mapped_column(String(64), index=True)
     created_at: Mapped[Timestamp] = mapped_column(default=utcnow)
+    expires_at: Mapped[Timestamp] = mapped_column(index=True)
+
+
+class ErasureRequest(Base):
+    """A pending ``/cla delete-my-data``: who asked, as a keyed hash of their forge account
+    (never the id), and until when a ``/cla delete-my-data confirm`` from the same account
+    carries it out. Removed by that erasure, or replaced by a newer request."""
+
+    __tablename__ = "erasure_requests"
+
+    id: Mapped[IntPK]
+    account_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    requested_at: Mapped[Timestamp]
     expires_at: Mapped[Timestamp] = mapped_column(index=True)
 
 

@@ -21,7 +21,7 @@ from bot.storage.models import Signer
 from bot.web.keys import CIPHER, ENGINE, QUEUE, SESSIONS
 from bot.web.middlewares import request_id
 from bot.web.pages import NO_STORE
-from bot.web.sessions import Session
+from bot.web.sessions import SESSION_COOKIE, Session
 from bot.web.signing import PLATFORM_NAMES, SIGNING
 
 log = logging.getLogger("bot.me")
@@ -32,6 +32,15 @@ MAX_LEN = {"name": 200, "address": 500, "phone": 32, "fax": 32}
 def _actor(request: web.Request, session: Session) -> rights.Actor:
     return rights.Actor(
         f"{session.data.platform}:{session.data.account_id}", "web", request_id(request)
+    )
+
+
+def _person(session: Session) -> rights.Person:
+    return rights.Person(
+        session.data.platform,
+        session.data.account_id,
+        session.data.login,
+        tuple(session.data.emails),
     )
 
 
@@ -58,6 +67,11 @@ async def me_page(request: web.Request) -> web.Response:
     async with request.app[SESSIONS]() as s:
         signer = await _signer(request, s, session)
         data = await rights.export(s, request.app[CIPHER], signer) if signer else None
+        # without a signer record there can still be something to erase (a corporate CLA)
+        erasable = (
+            signer is not None
+            or not (await rights.survey(s, request.app[CIPHER], _person(session))).empty
+        )
     return ctx.pages.render(
         request,
         "me.html",
@@ -66,6 +80,7 @@ async def me_page(request: web.Request) -> web.Response:
         csrf=session.data.csrf,
         providers=providers,
         data=data,
+        erasable=erasable,
         saved=request.query.get("saved") == "1",
     )
 
@@ -147,31 +162,48 @@ async def delete_page(request: web.Request) -> web.Response:
     session = await ctx.store.load(request)
     if session is None:
         raise web.HTTPSeeOther("/me")
+    async with request.app[SESSIONS]() as s:
+        summary = await rights.survey(s, request.app[CIPHER], _person(session))
     return ctx.pages.render(
-        request, "me_delete.html", personal=True, csrf=session.data.csrf, error=False
+        request,
+        "me_delete.html",
+        personal=True,
+        csrf=session.data.csrf,
+        error=False,
+        summary=summary,
     )
 
 
 async def delete(request: web.Request) -> web.StreamResponse:
+    """The page's own confirmation (a ticked box), then the same erasure as the comment
+    command's: everything held about the signed-in person, every session of theirs included."""
     ctx = request.app[SIGNING]
     got = await _post_session(request)
     if isinstance(got, web.Response):
         return got
     session, form = got
+    person = _person(session)
     if form.get("confirm") != "yes":
+        async with request.app[SESSIONS]() as s:
+            summary = await rights.survey(s, request.app[CIPHER], person)
         return ctx.pages.render(
-            request, "me_delete.html", status=400, personal=True, csrf=session.data.csrf, error=True
+            request,
+            "me_delete.html",
+            status=400,
+            personal=True,
+            csrf=session.data.csrf,
+            error=True,
+            summary=summary,
         )
     async with request.app[SESSIONS]() as s, s.begin():
-        signer = await _signer(request, s, session)
-        if signer is None:
+        if (await rights.survey(s, request.app[CIPHER], person)).empty:
             raise web.HTTPSeeOther("/me")
-        result = await rights.erase(s, request.app[CIPHER], signer, actor=_actor(request, session))
+        result = await rights.erase(s, request.app[CIPHER], person, actor=_actor(request, session))
     await flush_erased(request.app[ENGINE])
     request.app[QUEUE].notify()
-    log.info("signer record erased from the web (%s re-checks)", result.rechecks)
-    response = ctx.pages.render(request, "me_erased.html", personal=True, result=result)
-    await ctx.store.logout(request, response)  # the session held the verified emails too
+    log.info("personal data erased from the web (%s re-checks)", result.rechecks)
+    response = ctx.pages.render(request, "me_erased.html", personal=True, result=result.summary)
+    ctx.store.clear_cookie(response, SESSION_COOKIE)  # the erasure ended every session
     return response
 
 
