@@ -132,6 +132,7 @@ def test_a_confirm_that_cannot_be_acted_on_says_nothing_changed(
     assert body.startswith(MARKER + "\n") and needle in body
     assert "nothing was erased" in body.lower() and "`/cla delete-my-data`" in body
 
+
 def person(i: int, login: str | None) -> ContributorResult:
     identity = Identity(platform=Platform.GITHUB, account_id=str(i), login=login)
     contributor = Contributor(identity, frozenset({Role.AUTHOR}), ("a" * 40,), ())
