@@ -689,6 +689,7 @@ class FakeGitHub:
         self.hooks_blocked = False
         self._handlers[("GET", "/user")] = self._get_user
         self._handlers[("GET", "/user/emails")] = self._get_user_emails
+        self._handlers[("GET", "/users/{username}")] = self._get_user_by_login
         self.web = web.Application()
         self.web.router.add_get("/login/oauth/authorize", self._oauth_authorize)
         self.web.router.add_post("/login/oauth/access_token", self._oauth_access_token)
@@ -809,6 +810,31 @@ class FakeGitHub:
 
     async def _get_user(self, ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
         u = self._user_token(ctx)
+        data = self._user_json(u, ctx.api, ctx.web)
+        data.update(
+            {
+                "name": None,
+                "company": None,
+                "blog": "",
+                "location": None,
+                "email": None,
+                "hireable": None,
+                "bio": None,
+                "public_repos": 0,
+                "public_gists": 0,
+                "followers": 0,
+                "following": 0,
+                "created_at": "2020-01-01T00:00:00Z",
+                "updated_at": "2020-01-01T00:00:00Z",
+            }
+        )
+        return 200, data, {}
+
+    async def _get_user_by_login(self, ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
+        """``GET /users/{username}``: any token; an account nobody created is a 404."""
+        u = self.users.get(ctx.params["username"].lower())
+        if u is None:
+            raise _HTTPError(404, "Not Found")
         data = self._user_json(u, ctx.api, ctx.web)
         data.update(
             {

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import aiohttp
 import pytest
 
-from bot.core.model import Platform, PullRequest, RepoRef, StatusState
+from bot.core.model import Account, Platform, PullRequest, RepoRef, StatusState
 from bot.platforms.base import (
     ForgeAuthError,
     ForgeError,
@@ -436,6 +436,26 @@ async def test_permission(client: GitHubClient, fake_github: FakeGitHub) -> None
     assert await client.get_permission(REPO, "maint") == "write"
     assert await client.get_permission(REPO, "reader") == "read"
     assert await client.get_permission(REPO, "ghost-of-nobody") == "none"
+
+
+async def test_user_by_login_gives_the_account_id(
+    client: GitHubClient, fake_github: FakeGitHub
+) -> None:
+    alice = fake_github.user("Alice", user_id=583231)
+    fake_github.user("acme-inc", type="Organization")
+    fake_github.user("helper[bot]", type="Bot")
+    assert await client.user_by_login("alice") == Account(Platform.GITHUB, "583231", "Alice")
+    assert alice.login == "Alice"
+    assert await client.user_by_login("ghost-of-nobody") is None
+    assert await client.user_by_login("acme-inc") is None  # an organisation authors nothing
+    bot = await client.user_by_login("helper[bot]")
+    assert bot is not None and bot.is_bot
+    assert [r.status for r in fake_github.requests if r.route == "/users/{username}"] == [
+        200,
+        404,
+        200,
+        200,
+    ]
 
 
 # -- GitHub Enterprise Server base URL -------------------------------------------------------------

@@ -30,8 +30,16 @@ from typing import Any, Final, TypeVar
 
 import aiohttp
 
-from bot.core.model import CommentRef, Commit, Platform, PullRequest, RepoRef, StatusState
-from bot.platforms.base import ForgeError, ForgeNotFound, StaleCommitList
+from bot.core.model import (
+    Account,
+    CommentRef,
+    Commit,
+    Platform,
+    PullRequest,
+    RepoRef,
+    StatusState,
+)
+from bot.platforms.base import ForgeError, ForgeNotFound, StaleCommitList, account_from_api
 from bot.platforms.gitee.api import DEFAULT_API_URL, MAX_PER_PAGE, GiteeAPI
 from bot.platforms.gitee.events import (
     PayloadError,
@@ -304,3 +312,12 @@ class GiteeClient:
         if not isinstance(permission, str):
             return "none"
         return _PERMISSIONS.get(permission.strip().lower(), "none")
+
+    async def user_by_login(self, login: str) -> Account | None:
+        """``GET /users/{username}``: the user's account id and login as Gitee spells it; an
+        unknown login is ``None``."""
+        try:
+            data = await self.api.getitem("/users/{username}", {"username": login})
+        except ForgeNotFound:
+            return None
+        return account_from_api(Platform.GITEE, data)

@@ -32,7 +32,15 @@ import aiohttp
 import gidgethub
 import gidgethub.aiohttp
 
-from bot.core.model import CommentRef, Commit, Platform, PullRequest, RepoRef, StatusState
+from bot.core.model import (
+    Account,
+    CommentRef,
+    Commit,
+    Platform,
+    PullRequest,
+    RepoRef,
+    StatusState,
+)
 from bot.platforms.base import (
     ForgeAuthError,
     ForgeError,
@@ -40,6 +48,7 @@ from bot.platforms.base import (
     RateLimited,
     RetryableForgeError,
     StaleCommitList,
+    account_from_api,
 )
 from bot.platforms.github.auth import InstallationTokens, rate_limit_until
 from bot.platforms.github.events import commit_from_api, pull_request_from_api
@@ -377,6 +386,18 @@ class GitHubClient:
             return "none"
         permission = data.get("permission") if isinstance(data, Mapping) else None
         return permission if isinstance(permission, str) else "none"
+
+    async def user_by_login(self, login: str) -> Account | None:
+        """``GET /users/{username}``: the user's account id and login as GitHub spells it; an
+        unknown login, or an organisation (it authors no commits), is ``None``."""
+        url = "/users/{username}"
+        try:
+            data = await self._call(
+                "look up a user", lambda gh: gh.getitem(url, {"username": login})
+            )
+        except ForgeNotFound:
+            return None
+        return account_from_api(Platform.GITHUB, data)
 
     # -- extras beyond ForgeClient ---------------------------------------------------------------
 
