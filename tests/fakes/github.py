@@ -808,8 +808,8 @@ class FakeGitHub:
             raise _HTTPError(401, "Bad credentials")
         return self.user(login)
 
-    async def _get_user(self, ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
-        u = self._user_token(ctx)
+    def _public_user(self, u: FakeUser, ctx: _Ctx) -> dict[str, Any]:
+        """A user as ``/user`` and ``/users/{username}`` show it (GitHub's public-user)."""
         data = self._user_json(u, ctx.api, ctx.web)
         data.update(
             {
@@ -828,32 +828,17 @@ class FakeGitHub:
                 "updated_at": "2020-01-01T00:00:00Z",
             }
         )
-        return 200, data, {}
+        return data
+
+    async def _get_user(self, ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
+        return 200, self._public_user(self._user_token(ctx), ctx), {}
 
     async def _get_user_by_login(self, ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
         """``GET /users/{username}``: any token; an account nobody created is a 404."""
         u = self.users.get(ctx.params["username"].lower())
         if u is None:
             raise _HTTPError(404, "Not Found")
-        data = self._user_json(u, ctx.api, ctx.web)
-        data.update(
-            {
-                "name": None,
-                "company": None,
-                "blog": "",
-                "location": None,
-                "email": None,
-                "hireable": None,
-                "bio": None,
-                "public_repos": 0,
-                "public_gists": 0,
-                "followers": 0,
-                "following": 0,
-                "created_at": "2020-01-01T00:00:00Z",
-                "updated_at": "2020-01-01T00:00:00Z",
-            }
-        )
-        return 200, data, {}
+        return 200, self._public_user(u, ctx), {}
 
     async def _get_user_emails(self, ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
         u = self._user_token(ctx)
