@@ -48,6 +48,7 @@ __all__ = [
     "NoreplyAddress",
     "contributors",
     "is_bot_login",
+    "is_noreply_domain",
     "is_web_committer",
     "mask_email",
     "noreply_claims",
@@ -142,6 +143,15 @@ def parse_noreply(raw: str, *, platform: Platform | None = None) -> NoreplyAddre
             return None
         return NoreplyAddress(candidate, match.group("id"), match.group("login"))
     return None
+
+
+def is_noreply_domain(domain: str) -> bool:
+    """``True`` for a forge's noreply domain or a name below one: its addresses stand for
+    forge accounts, so no company can own them."""
+    domain = domain.strip().lower().rstrip(".")
+    return any(
+        domain == noreply or domain.endswith("." + noreply) for noreply in _NOREPLY_DOMAINS.values()
+    )
 
 
 def parse_coauthors(message: str) -> tuple[GitPerson, ...]:

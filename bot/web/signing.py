@@ -237,12 +237,18 @@ async def sign_submit(request: web.Request) -> web.StreamResponse:
     if not session.data.emails:
         errors["email"] = "err_email"
     managers: list[str] = []
+    domains: list[str] = []
     if agreement.kind == "corporate":
         values["managers"] = str(form.get("managers", ""))[:1000]
         try:
             managers = corporate.parse_logins(values["managers"])
         except corporate.EntryError:
             errors["managers"] = "err_managers"
+        values["domains"] = str(form.get("domains", ""))[:1000]
+        try:
+            domains = corporate.parse_domains(values["domains"])
+        except corporate.EntryError:
+            errors["domains"] = "err_domains"
     if errors:
         standing = await _standing(request, agreement, session)
         return _render_sign(
@@ -260,6 +266,7 @@ async def sign_submit(request: web.Request) -> web.StreamResponse:
                 version=version.version,
                 fields=values,
                 managers=managers,
+                domains=domains,
                 request_id=request_id(request),
             )
         raise web.HTTPSeeOther(f"/company/{company.uid}?signed=1")

@@ -11,6 +11,7 @@ from bot.core.identity import (
     Identity,
     NoreplyAddress,
     contributors,
+    is_noreply_domain,
     is_web_committer,
     mask_email,
     noreply_claims,
@@ -560,3 +561,20 @@ def test_bots(the_commit: Commit, confirmed: Mapping[str, Account], is_bot: bool
 
 def test_no_commits() -> None:
     assert run([]) == ()
+
+
+@pytest.mark.parametrize(
+    ("domain", "expected"),
+    [
+        ("users.noreply.github.com", True),
+        ("Users.NoReply.GitHub.com.", True),
+        ("x.users.noreply.github.com", True),
+        ("user.noreply.gitee.com", True),
+        ("noreply.github.com", False),
+        ("github.com", False),
+        ("evilusers.noreply.github.com", False),
+        ("example.com", False),
+    ],
+)
+def test_is_noreply_domain(domain: str, expected: bool) -> None:
+    assert is_noreply_domain(domain) is expected

@@ -338,6 +338,7 @@ class FakeGitee:
         routes = [
             ("GET", "/user", frozenset(), self._get_user),
             ("GET", "/emails", frozenset(), self._get_emails),
+            ("GET", "/users/{username}", frozenset(), self._get_user_by_login),
             ("GET", "/repos/{owner}/{repo}/pulls", LIST_QUERY | {"state"}, self._list_pulls),
             ("GET", "/repos/{owner}/{repo}/pulls/{number}", frozenset(), self._get_pull),
             ("GET", "/repos/{owner}/{repo}/pulls/{number}/commits", frozenset(), self._commits),
@@ -1169,6 +1170,15 @@ class FakeGitee:
         data = self._user_json(u, api)
         data.update(blog=None, weibo=None, bio=None, public_repos=0, followers=0, following=0)
         return data
+
+    async def _get_user_by_login(self, ctx: _Ctx) -> Answer:
+        """``GET /users/{username}`` (Gitee API v5 "获取一个用户"); an unknown login is 404."""
+        u = self.users.get(ctx.params["username"].lower())
+        if u is None:
+            raise _HTTPError(404, "Not Found User")
+        data = self._user_json(u, ctx.api)
+        data.update(blog=None, weibo=None, bio=None, public_repos=0, followers=0, following=0)
+        return 200, data, {}
 
     async def _get_pull(self, ctx: _Ctx) -> Answer:
         return 200, self._pr_json(self._pr(ctx), ctx.api), {}

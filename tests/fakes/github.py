@@ -690,6 +690,7 @@ class FakeGitHub:
         self._handlers[("GET", "/user")] = self._get_user
         self._handlers[("GET", "/user/emails")] = self._get_user_emails
         self._handlers[("GET", "/user/{account_id}")] = self._get_user_by_id
+        self._handlers[("GET", "/users/{username}")] = self._get_user_by_login
         self.web = web.Application()
         self.web.router.add_get("/login/oauth/authorize", self._oauth_authorize)
         self.web.router.add_post("/login/oauth/access_token", self._oauth_access_token)
@@ -832,6 +833,13 @@ class FakeGitHub:
             }
         )
         return data
+
+    async def _get_user_by_login(self, ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
+        """``GET /users/{username}``: any token; an account nobody created is a 404."""
+        u = self.users.get(ctx.params["username"].lower())
+        if u is None:
+            raise _HTTPError(404, "Not Found")
+        return 200, self._public_user_json(u, ctx), {}
 
     async def _get_user_emails(self, ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
         u = self._user_token(ctx)

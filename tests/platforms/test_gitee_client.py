@@ -269,3 +269,12 @@ async def test_the_platform_gives_the_same_account_for_any_installation(
     platform: GiteePlatform,
 ) -> None:
     assert platform.client(None).api is platform.client(123).api
+
+
+async def test_user_by_login_gives_the_account_id(fake: FakeGitee, client: GiteeClient) -> None:
+    fake.user("Zhang-San", user_id=8_123_456)
+    assert await client.user_by_login("zhang-san") == Account(
+        Platform.GITEE, "8123456", "Zhang-San"
+    )
+    assert await client.user_by_login("nobody-at-all") is None
+    assert [r.status for r in fake.requests if r.route == "/users/{username}"] == [200, 404]

@@ -464,6 +464,26 @@ async def test_user_by_id_failures_raise(client: GitHubClient, fake_github: Fake
         await client.user_by_id(str(fake_github.user("octocat").id))
 
 
+async def test_user_by_login_gives_the_account_id(
+    client: GitHubClient, fake_github: FakeGitHub
+) -> None:
+    alice = fake_github.user("Alice", user_id=583231)
+    fake_github.user("acme-inc", type="Organization")
+    fake_github.user("helper[bot]", type="Bot")
+    assert await client.user_by_login("alice") == Account(Platform.GITHUB, "583231", "Alice")
+    assert alice.login == "Alice"
+    assert await client.user_by_login("ghost-of-nobody") is None
+    assert await client.user_by_login("acme-inc") is None  # an organisation authors nothing
+    bot = await client.user_by_login("helper[bot]")
+    assert bot is not None and bot.is_bot
+    assert [r.status for r in fake_github.requests if r.route == "/users/{username}"] == [
+        200,
+        404,
+        200,
+        200,
+    ]
+
+
 # -- GitHub Enterprise Server base URL -------------------------------------------------------------
 
 

@@ -38,11 +38,10 @@ from typing import Any, Final, TypeVar
 import aiohttp
 
 from bot.core.model import Account, CommentRef, Commit, Platform, PullRequest, RepoRef, StatusState
-from bot.platforms.base import ForgeError, ForgeNotFound, StaleCommitList
+from bot.platforms.base import ForgeError, ForgeNotFound, StaleCommitList, account_from_api
 from bot.platforms.gitee.api import DEFAULT_API_URL, MAX_PER_PAGE, GiteeAPI
 from bot.platforms.gitee.events import (
     PayloadError,
-    account_from_user,
     comment_from_api,
     commit_from_api,
     pull_request_from_api,
@@ -313,17 +312,22 @@ class GiteeClient:
             return "none"
         return _PERMISSIONS.get(permission.strip().lower(), "none")
 
+    async def user_by_login(self, login: str) -> Account | None:
+        """``GET /users/{username}``: the user's account id and login as Gitee spells it; an
+        unknown login is ``None``."""
+        try:
+            data = await self.api.getitem("/users/{username}", {"username": login})
+        except ForgeNotFound:
+            return None
+        return account_from_api(Platform.GITEE, data)
+
     async def user_by_id(self, account_id: str, *, login: str | None = None) -> Account | None:
         """The account ``login`` names (``GET /users/{username}``) when its id is ``account_id``;
         ``None`` when there is no login to ask with, no such user (404), or another id (see the
         module docstring: Gitee cannot look a user up by id)."""
         if not login:
             return None
-        try:
-            data = await self.api.getitem("/users/{username}", {"username": login})
-        except ForgeNotFound:
-            return None
-        account = self._payload(f"get user {account_id}", lambda: account_from_user(data))
+        account = await self.user_by_login(login)
         if account is None or account.account_id != account_id:
             return None
         return account

@@ -40,6 +40,7 @@ from bot.platforms.base import (
     RateLimited,
     RetryableForgeError,
     StaleCommitList,
+    account_from_api,
 )
 from bot.platforms.github.auth import InstallationTokens, rate_limit_until
 from bot.platforms.github.events import (
@@ -382,6 +383,18 @@ class GitHubClient:
             return "none"
         permission = data.get("permission") if isinstance(data, Mapping) else None
         return permission if isinstance(permission, str) else "none"
+
+    async def user_by_login(self, login: str) -> Account | None:
+        """``GET /users/{username}``: the user's account id and login as GitHub spells it; an
+        unknown login, or an organisation (it authors no commits), is ``None``."""
+        url = "/users/{username}"
+        try:
+            data = await self._call(
+                "look up a user", lambda gh: gh.getitem(url, {"username": login})
+            )
+        except ForgeNotFound:
+            return None
+        return account_from_api(Platform.GITHUB, data)
 
     async def user_by_id(self, account_id: str, *, login: str | None = None) -> Account | None:
         """``GET /user/{account_id}`` ("Get a user using their ID": the durable id, not the login,

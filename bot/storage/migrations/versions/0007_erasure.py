@@ -5,7 +5,7 @@ Sessions stored before this revision cannot be matched to their account without 
 them, so they are dropped: everyone signed in to the web pages signs in again once.
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-11-24 09:00:00.000000
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 import bot.storage.models
 
 revision = "0007"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
