@@ -437,7 +437,13 @@ async def _corporate(
             )
         ).all()
     )
-    naming = [("email", b) for b in bidxs] + [("login", f"{p}:{lg}") for p, lg in logins]
+    # account entries name a confirmed ``platform:account_id``; entries kept from before
+    # accounts were confirmed name ``login:platform:login``
+    naming = (
+        [("email", b) for b in bidxs]
+        + [("login", f"{p}:{a}") for p, a in accounts]
+        + [("login", f"login:{p}:{lg}") for p, lg in logins]
+    )
     entries_naming = list(
         (
             await session.scalars(

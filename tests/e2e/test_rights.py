@@ -504,12 +504,14 @@ async def test_an_erased_person_leaves_no_canary_behind(
             "managers": "",
         },
     )
+    # a checked PR tells the bot of the installation it asks the forge about accounts with
+    pr = await open_pr(web_bot, REPO, 9, "dan")
+    await web_bot.run_jobs()
+    gh.user("a-colleague")
     await _add_entry(web_bot, mine, "email", CANARY["email"])
     await _add_entry(web_bot, mine, "login", "a-colleague")
     await _add_entry(web_bot, bert_company, "email", CANARY["email"].upper())  # as manager
     second = await _login_elsewhere(web_bot, PERSON)
-    pr = await open_pr(web_bot, REPO, 9, "dan")
-    await web_bot.run_jobs()
 
     stored, plain = await _stored_text(db_url, cipher)
     assert len(_found(stored, plain, cipher)) == len(CANARIES) + 1  # the scan sees them all

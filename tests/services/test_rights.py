@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core import replies
+from bot.core.model import Account, Platform
 from bot.services import corporate, rights, signing
 from bot.services.jobs import NewJob, enqueue
 from bot.storage import repositories as store
@@ -70,6 +71,20 @@ async def _sign_individual(
         version="1.0",
         fields={"name": f"{login} Name", "address": "1 Road", "phone": "+1 555", "fax": "+1 556"},
     )
+
+
+class _Accounts:
+    """The forge's answer about account names (a company's account entries are confirmed)."""
+
+    platform = Platform.GITHUB
+    ids: ClassVar[dict[str, str]] = {"someone-else": "777", "olive-canary": "501"}
+
+    async def user_by_login(self, login: str) -> Account | None:
+        account_id = self.ids.get(login.lower())
+        return Account(Platform.GITHUB, account_id, login) if account_id else None
+
+
+_ACCOUNTS = _Accounts()
 
 
 async def _sign_company(
@@ -159,22 +174,16 @@ async def _world(sessions: async_sessionmaker[AsyncSession], cipher: FieldCipher
             s, cipher, "600", "bert", "Bert Works", "bert@b.example", managers=["olive-canary"]
         )
         for company, kind, value, by in (
-            (mine, "domain", "canarywidgets.example", "github:501"),
+            (mine, "domain", "canarywidgets.com", "github:501"),
             (mine, "email", "Olive@Canary.example", "github:501"),
             (mine, "login", "someone-else", "github:501"),
             (berts, "email", "bert@b.example", "github:600"),
             (berts, "login", "olive-canary", "github:600"),
         ):
-            await corporate.add_entry(
-                s,
-                cipher,
-                company,
-                kind=kind,
-                raw=value,
-                platform="github",
-                actor=by,
-                request_id="r",
+            entry = await corporate.prepare_entry(
+                cipher, kind=kind, raw=value, platform="github", accounts=_ACCOUNTS
             )
+            await corporate.add_entry(s, cipher, company, entry, actor=by, request_id="r")
         for number, keys in (
             (
                 1,
@@ -392,8 +401,8 @@ async def test_erase_leaves_exactly_the_tombstones_and_other_people(
         )
         assert entries == sorted(
             [
-                (kept.id, "domain", "canarywidgets.example", "erased:" + olive_hash),
-                (kept.id, "login", "github:someone-else", "erased:" + olive_hash),
+                (kept.id, "domain", "canarywidgets.com", "erased:" + olive_hash),
+                (kept.id, "login", "github:777", "erased:" + olive_hash),
                 (other.id, "email", store.email_bidx(cipher, "bert@b.example"), "github:600"),
             ]
         )
