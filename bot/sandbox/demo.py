@@ -151,7 +151,7 @@ def run_demo(
                 settings_env, host=host, port=port, sandbox_port=sandbox_port, cwd=cwd
             )
         except SettingsError as exc:
-            print(f"cla-bot: configuration error: {exc}", file=sys.stderr)
+            print(exc.report(), file=sys.stderr)
             return 2
         except OSError as exc:
             where = f"{host or settings_env.get('CLA_HOST') or '127.0.0.1'}:{port or ''}"

@@ -31,7 +31,7 @@ from bot.platforms.gitee.client import GiteePlatform
 from bot.platforms.gitee.client import GiteeSettings as GiteeClientSettings
 from bot.platforms.github.client import GitHubPlatform
 from bot.platforms.github.client import GitHubSettings as GitHubClientSettings
-from bot.services import reconcile, retention
+from bot.services import agreements, reconcile, retention
 from bot.services.checks import CheckService, ClientFactory, load_comment_templates
 from bot.services.commands import CommandService, load_reply_templates
 from bot.services.jobs import ClaimedJob, JobQueue, Worker
@@ -290,7 +290,16 @@ async def build_runtime(
             async with sessions() as session, session.begin():
                 await store.sync_agreements(session, settings.policy.agreements)
         except store.AgreementTextChanged as exc:
-            raise SettingsError("app.yaml cla.agreements", str(exc)) from None
+            async with sessions() as session:
+                error = await agreements.changed_text_settings_error(
+                    session,
+                    settings.policy.agreements,
+                    agreement_id=exc.agreement_id,
+                    version=exc.version,
+                    old_sha256=exc.old_sha256,
+                    new_sha256=exc.new_sha256,
+                )
+            raise error from None
     except BaseException:
         await engine.dispose()
         raise
@@ -476,7 +485,7 @@ def serve(
     try:
         web.run_app(app, host=h, port=p, print=None, access_log=None, handle_signals=True)
     except SettingsError as exc:
-        print(f"cla-bot: configuration error: {exc}", flush=True)
+        print(exc.report(), flush=True)
         return 2
     return 0
 
