@@ -35,7 +35,7 @@ from bot.services import agreements, reconcile, retention
 from bot.services.checks import CheckService, ClientFactory, load_comment_templates
 from bot.services.commands import CommandService, load_reply_templates
 from bot.services.jobs import ClaimedJob, JobQueue, Worker
-from bot.settings import Settings
+from bot.settings import Settings, is_loopback_url
 from bot.storage import repositories as store
 from bot.storage.crypto import FieldCipher, KeyConfigError, load_keyring
 from bot.storage.db import alembic_config, create_engine, flush_erased, session_factory
@@ -383,6 +383,16 @@ async def index(request: web.Request) -> web.Response:
         )
     else:
         rows.append("<li>Gitee is connected.</li>")
+    if loopback_warning(settings) is not None:
+        rows.insert(
+            0,
+            '<li id="loopback-warning"><strong>Links point at this machine only.</strong> '
+            f"<code>CLA_PUBLIC_URL</code> is <code>{escape(settings.public_url)}</code>, a "
+            "loopback address: the signing links the bot posts on pull requests, and the "
+            "webhooks the forge sends, reach nobody else. Set <code>CLA_PUBLIC_URL</code> to "
+            "the address people and the forge use (in the environment, or in "
+            "<code>var/github-app.env</code>) and restart.</li>",
+        )
     html = (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -462,12 +472,30 @@ def create_app(
     return app
 
 
+def loopback_warning(settings: Settings) -> str | None:
+    """Said at start-up and on the home page: a forge is connected, but the links the bot posts
+    (and the webhooks it was registered with) point at this machine only."""
+    if (settings.github is None and settings.gitee is None) or not is_loopback_url(
+        settings.public_url
+    ):
+        return None
+    return (
+        f"CLA_PUBLIC_URL is {settings.public_url}, a loopback address: the links the bot posts "
+        "on pull requests and the forges' webhooks reach only this machine; set CLA_PUBLIC_URL "
+        "to the address people and the forge use (in the environment, or in "
+        "var/github-app.env)"
+    )
+
+
 def _describe(settings: Settings) -> None:
     if settings.github is None and settings.gitee is None:
         log.warning(
             "no forge is connected: set the CLA_GITHUB_* or CLA_GITEE_* variables "
             "(see README, Configuration); serving health pages only"
         )
+    warning = loopback_warning(settings)
+    if warning is not None:
+        log.warning(warning)
 
 
 def serve(
