@@ -42,6 +42,22 @@ MAX_LEN = {
 }
 
 
+def clean_value(raw: str) -> str:
+    """A form field as stored: line breaks as ``\n`` (browsers send a textarea's as ``\r\n``,
+    and count each as one character against ``maxlength``), surrounding space trimmed."""
+    return raw.replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def field_error(name: str, value: str) -> str | None:
+    """The message key for a non-empty contact value over its limits, else None — the same
+    limits on the signing form and on ``/me``."""
+    if len(value) > MAX_LEN[name]:
+        return "err_too_long"
+    if name in ("phone", "fax") and not _PHONE.fullmatch(value):
+        return "err_phone"
+    return None
+
+
 @dataclass
 class SigningContext:
     settings: Settings
@@ -165,6 +181,7 @@ def _render_sign(
         fields=fields,
         values=values or {},
         errors=errors or {},
+        max_len=MAX_LEN,
         privacy_url=ctx.settings.policy.privacy_url,
     )
 
@@ -195,16 +212,15 @@ def _validate(
         level = version_fields.get(name, "required" if name == "email" else "off")
         if level == "off":
             continue
-        raw = str(form.get(name, "")).strip()
+        raw = clean_value(str(form.get(name, "")))
         values[name] = raw
         if not raw:
             if level == "required":
                 errors[name] = "err_required"
             continue
-        if len(raw) > MAX_LEN[name]:
-            errors[name] = "err_too_long"
-        elif name in ("phone", "fax") and not _PHONE.fullmatch(raw):
-            errors[name] = "err_phone"
+        problem = field_error(name, raw)
+        if problem is not None:
+            errors[name] = problem
         elif name == "email" and raw not in emails:
             errors[name] = "err_email"
     for box in ("accept", "privacy"):
