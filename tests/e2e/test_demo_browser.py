@@ -112,13 +112,20 @@ async def test_the_sandbox_walkthrough_in_the_browser(chromium: str, demo: Demo)
             ).to_be_visible()
             await signing.get_by_role("radio", name=re.compile(r"^@ada \(Ada Lovelace\)")).check()
             await signing.get_by_role("button", name="Authorize").click()
-            await signing.wait_for_url(re.compile(r".*/sign/individual$"))
+            await signing.wait_for_url(
+                re.compile(r".*/sign/individual\?platform=github&repo=sandbox-org/widgets&pr=1$")
+            )
             await signing.get_by_label("Full name").fill("Ada Lovelace")
             await signing.get_by_label("I have read and accept").check()
             await signing.get_by_label("I have read the privacy notice").check()
             await signing.get_by_role("button", name="Sign the agreement").click()
-            await signing.wait_for_url(re.compile(r".*/sign/individual/done$"))
+            await signing.wait_for_url(re.compile(r".*/sign/individual/done\?.*&rechecked=1$"))
             await expect(signing.locator("#signed")).to_be_visible()
+            # The way back leads to the sandbox's pull request.
+            back = signing.locator("#back-to-pr")
+            await expect(back).to_have_attribute(
+                "href", f"{demo.sandbox_url}/sandbox-org/widgets/pull/1"
+            )
 
             # 4. Back on the sandbox tab, untouched: the PR turns green by itself.
             await page.bring_to_front()

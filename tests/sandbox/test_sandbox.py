@@ -420,7 +420,7 @@ async def _sign_over_http(demo: Demo, http: aiohttp.ClientSession, login: str) -
             "privacy": "yes",
         },
     ) as r:
-        assert r.status == 200 and str(r.url).endswith("/sign/individual/done"), await r.text()
+        assert r.status == 200 and r.url.path == "/sign/individual/done", await r.text()
     async with http.post(f"{bot}/sign/logout", data={"csrf": csrf.group(1)}) as r:
         assert r.status == 200
 
@@ -444,7 +444,8 @@ async def test_the_demo_end_to_end_over_http(demo: Demo, http: aiohttp.ClientSes
     async with http.get(f"{demo.sandbox_url}/sandbox-org/widgets/pull/1") as resp:
         page = await resp.text()
     assert "CLA check: action needed" in page and "&lt;!-- cla-bot" not in page
-    assert f'href="{demo.bot_url}/sign/individual?platform=github" target="_blank"' in page
+    link = f"{demo.bot_url}/sign/individual?platform=github&amp;repo=sandbox-org%2Fwidgets&amp;pr=1"
+    assert f'href="{link}" target="_blank"' in page
 
     await _sign_over_http(demo, http, "ada")
     await _until(lambda: state() == "success", "the PR to turn green by itself")
