@@ -44,7 +44,7 @@ from bot.web import admin as admin_api
 from bot.web import company, health, me, signing, webhooks
 from bot.web import setup as setup_pages
 from bot.web.keys import CIPHER, ENGINE, METRICS, QUEUE, SESSIONS, SETTINGS
-from bot.web.middlewares import security_headers
+from bot.web.middlewares import error_pages, security_headers
 from bot.web.pages import Pages
 from bot.web.ratelimit import RateLimiter
 from bot.web.sessions import SessionStore
@@ -412,14 +412,15 @@ def create_app(
     clients: Mapping[Platform, ClientFactory] | None = None,
     metrics: Metrics | None = None,
 ) -> web.Application:
+    pages = Pages(settings.templates_dir)
     app = web.Application(
-        client_max_size=webhooks.MAX_BODY_BYTES + 1024, middlewares=[security_headers]
+        client_max_size=webhooks.MAX_BODY_BYTES + 1024,
+        middlewares=[security_headers, error_pages(pages)],
     )
     app[SETTINGS] = settings
     app[webhooks.GITEE_REPLAYS] = webhooks.ReplayCache(
         window_s=2 * settings.policy.gitee_timestamp_window_s
     )
-    pages = Pages(settings.templates_dir)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         runtime = await build_runtime(settings, clients=clients, metrics=metrics)
