@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import socket
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -18,18 +17,9 @@ from pathlib import Path
 import pytest
 
 from bot.sandbox.demo import Demo, start_demo
+from tests.e2e.browser import CHROMIUM_ARGS, chromium_or_skip
 
-CHROMIUM = os.environ.get("CLA_TEST_CHROMIUM", "/usr/bin/chromium")
 SHOTS = os.environ.get("CLA_TEST_SCREENSHOTS", "")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def _free(host: str, port: int) -> bool:
@@ -43,16 +33,7 @@ def _free(host: str, port: int) -> bool:
 
 @pytest.fixture
 def chromium() -> str:
-    if shutil.which(CHROMIUM) is None:
-        pytest.skip(
-            f"BROWSER TESTS SKIPPED: {CHROMIUM} is missing — install Debian's chromium "
-            "(apt-get install -y chromium; .ci/run does this)"
-        )
-    try:
-        import playwright.async_api  # noqa: F401
-    except ImportError:
-        pytest.skip("BROWSER TESTS SKIPPED: the playwright package is not installed")
-    return CHROMIUM
+    return chromium_or_skip()
 
 
 @pytest.fixture
