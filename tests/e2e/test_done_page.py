@@ -142,3 +142,19 @@ async def test_only_a_pull_request_on_the_configured_forge_is_linked(
     # A link crafted straight to the page is held to the same rule.
     crafted = await (await web_bot.client.get(f"/sign/individual/done?{query}")).text()
     assert 'id="back-to-pr"' not in crafted and "evil" not in crafted
+
+
+def test_a_gitee_pull_request_links_to_its_pulls_page(make_settings: Any, sqlite_url: str) -> None:
+    from bot.core.model import Platform
+    from bot.web.signing import PrLink, pr_link
+
+    conf = make_settings(
+        sqlite_url,
+        CLA_GITEE_TOKEN="t",
+        CLA_GITEE_WEBHOOK_SECRET="s" * 16,
+        CLA_GITEE_URL="https://gitee.example/",
+    )
+    assert pr_link(conf, {"platform": "gitee", "repo": "mind/spore", "pr": "7"}) == PrLink(
+        Platform.GITEE, "mind/spore", 7, "https://gitee.example/mind/spore/pulls/7"
+    )
+    assert pr_link(conf, {"platform": "github", "repo": "mind/spore", "pr": "7"}) is None
