@@ -4,16 +4,17 @@ written to the audit trail; and the start-up error that says what to do instead.
 
 from __future__ import annotations
 
-import argparse
+import contextlib
 import hashlib
 import shutil
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import cli, cli_agreements
 from bot.errors import SettingsError
@@ -31,28 +32,28 @@ EDITED = "# Individual CLA\n\nTerms, corrected before anyone signed.\n"
 EDITED_SHA = hashlib.sha256(EDITED.encode()).hexdigest()
 
 
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="cla-bot")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND")
-    sub.required = True
-    cli_agreements.add_parsers(sub)
-    return p
-
-
 async def run(settings: Any, *argv: str) -> int:
-    args = parser().parse_args(list(argv))
+    """The command as `cla-bot` parses it (its real parser, so the wiring is tested too)."""
+    args = cli._parser().parse_args(list(argv))
     assert args.command in cli_agreements.COMMANDS
     return await cli_agreements.run(args, settings)
 
 
-async def publish(db_url: str, settings: Any) -> None:
-    """What the first `cla-bot serve` does: publish app.yaml's agreements."""
+@contextlib.asynccontextmanager
+async def database(db_url: str) -> AsyncIterator[AsyncSession]:
+    """A session on the test database, committed at the end."""
     engine = create_engine(db_url)
     try:
         async with session_factory(engine)() as s, s.begin():
-            await store.sync_agreements(s, settings.policy.agreements)
+            yield s
     finally:
         await engine.dispose()
+
+
+async def publish(db_url: str, settings: Any) -> None:
+    """What the first `cla-bot serve` does: publish app.yaml's agreements."""
+    async with database(db_url) as s:
+        await store.sync_agreements(s, settings.policy.agreements)
 
 
 def edited_templates(tmp_path: Path) -> Path:
@@ -64,65 +65,49 @@ def edited_templates(tmp_path: Path) -> Path:
 
 
 async def sign_individual(db_url: str, cipher: Any) -> None:
-    engine = create_engine(db_url)
-    try:
-        async with session_factory(engine)() as s, s.begin():
-            await store.record_signature(
-                s,
-                cipher,
-                store.NewSignature(
-                    platform="github",
-                    account_id="583231",
-                    login="octocat",
-                    email="mona@example.com",
-                    name="Mona",
-                    agreement_id="individual",
-                    version="1.0",
-                    signed_at=datetime(2024, 5, 1, tzinfo=UTC),
-                    source="web",
-                ),
-            )
-    finally:
-        await engine.dispose()
+    async with database(db_url) as s:
+        await store.record_signature(
+            s,
+            cipher,
+            store.NewSignature(
+                platform="github",
+                account_id="583231",
+                login="octocat",
+                email="mona@example.com",
+                name="Mona",
+                agreement_id="individual",
+                version="1.0",
+                signed_at=datetime(2024, 5, 1, tzinfo=UTC),
+                source="web",
+            ),
+        )
 
 
 async def sign_company(db_url: str, agreement_id: str) -> None:
-    engine = create_engine(db_url)
-    try:
-        async with session_factory(engine)() as s, s.begin():
-            version = await store.version_row(s, agreement_id, "1.0")
-            assert version is not None
-            s.add(
-                Company(
-                    name="Acme",
-                    agreement_version_id=version.id,
-                    signed_platform="github",
-                    signed_account_id="9",
-                    signed_at=datetime(2024, 5, 2, tzinfo=UTC),
-                )
+    async with database(db_url) as s:
+        version = await store.version_row(s, agreement_id, "1.0")
+        assert version is not None
+        s.add(
+            Company(
+                name="Acme",
+                agreement_version_id=version.id,
+                signed_platform="github",
+                signed_account_id="9",
+                signed_at=datetime(2024, 5, 2, tzinfo=UTC),
             )
-    finally:
-        await engine.dispose()
+        )
 
 
 async def published_sha(db_url: str, agreement_id: str, version: str) -> str:
-    engine = create_engine(db_url)
-    try:
-        async with session_factory(engine)() as s:
-            row = await store.version_row(s, agreement_id, version)
-            assert row is not None
-            return row.text_sha256
-    finally:
-        await engine.dispose()
+    async with database(db_url) as s:
+        row = await store.version_row(s, agreement_id, version)
+        assert row is not None
+        return row.text_sha256
 
 
 async def audit_events(db_url: str) -> list[AuditEvent]:
-    engine = create_engine(db_url)
-    try:
-        async with session_factory(engine)() as s:
-            return list((await s.scalars(select(AuditEvent).order_by(AuditEvent.id))).all())
-    finally:
-        await engine.dispose()
+    async with database(db_url) as s:
+        return list((await s.scalars(select(AuditEvent).order_by(AuditEvent.id))).all())
 
 
 def test_help_on_each_command(capsys: pytest.CaptureFixture[str]) -> None:
@@ -138,7 +123,7 @@ def test_help_on_each_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert "usage: cla-bot agreements replace [-h] AGREEMENT VERSION" in out
     assert "nobody has signed" in out and "audit trail" in out
     with pytest.raises(SystemExit) as exc:
-        parser().parse_args(["agreements"])
+        cli._parser().parse_args(["agreements"])
     assert exc.value.code == 2
 
 
@@ -259,13 +244,9 @@ async def test_sync_agreements_says_which_text_changed_in_fields(
 ) -> None:
     await publish(db_url, make_settings(db_url))
     edited = make_settings(db_url, CLA_TEMPLATES_DIR=str(edited_templates(tmp_path)))
-    engine = create_engine(db_url)
-    try:
-        async with session_factory(engine)() as s, s.begin():
-            with pytest.raises(store.AgreementTextChanged) as exc:
-                await store.sync_agreements(s, edited.policy.agreements)
-    finally:
-        await engine.dispose()
+    with pytest.raises(store.AgreementTextChanged) as exc:
+        async with database(db_url) as s:
+            await store.sync_agreements(s, edited.policy.agreements)
     assert (exc.value.agreement_id, exc.value.version) == ("individual", "1.0")
     assert (exc.value.old_sha256, exc.value.new_sha256) == (STOCK_SHA, EDITED_SHA)
 
