@@ -10,7 +10,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.models import AuditEvent
 
-ACTIONS = ("sign", "correct", "restrict", "unrestrict", "export", "erase", "import", "read-contact")
+ACTIONS = (
+    "sign",
+    "correct",
+    "restrict",
+    "unrestrict",
+    "export",
+    "erase",
+    "import",
+    "read-contact",
+    "agreement-replace",  # an unsigned version's published text replaced (cla-bot agreements)
+)
 # Corporate CLAs: administrators' decisions, managers' changes to a company's list.
 COMPANY_ACTIONS = ("company-approve", "company-reject", "company-entry-add", "company-entry-remove")
 

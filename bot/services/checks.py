@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import urlencode
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -271,8 +272,13 @@ class CheckService:
             )
         return Evaluation(tuple(people), check, agreement)
 
-    def sign_url(self, platform: Platform) -> str:
-        return f"{self.public_url}/sign/{self.policy.required_agreement}?platform={platform.value}"
+    def sign_url(self, platform: Platform, repo: RepoRef | None = None, number: int = 0) -> str:
+        """The signing link; with the PR it is posted on (repository and number, nothing
+        personal), so that the confirmation page can link back to it."""
+        query = {"platform": platform.value}
+        if repo is not None and number:
+            query |= {"repo": repo.full_name, "pr": str(number)}
+        return f"{self.public_url}/sign/{self.policy.required_agreement}?{urlencode(query)}"
 
     async def handle_job(self, job: ClaimedJob) -> None:
         platform = Platform(job.platform)
@@ -313,7 +319,7 @@ class CheckService:
                 session, platform=platform.value, repo_full_name=repo.full_name, number=number
             )
         links = messages.Links(
-            sign_url=self.sign_url(platform),
+            sign_url=self.sign_url(platform, repo, number),
             web_url=self.web_urls.get(platform, ""),
             me_url=f"{self.public_url}/me",
         )

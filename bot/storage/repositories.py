@@ -90,7 +90,7 @@ async def sync_agreements(session: AsyncSession, agreements: Sequence[AgreementS
                 )
             else:
                 if old.text_sha256 != digest:
-                    raise AgreementTextChanged(a.agreement_id, v.version)
+                    raise AgreementTextChanged(a.agreement_id, v.version, old.text_sha256, digest)
                 old.position = position
                 old.compatible = v.compatible
                 old.fields = dict(v.fields)
@@ -98,11 +98,18 @@ async def sync_agreements(session: AsyncSession, agreements: Sequence[AgreementS
 
 
 class AgreementTextChanged(Exception):
-    def __init__(self, agreement_id: str, version: str) -> None:
+    """A published version's text differs from app.yaml's: which one, and both digests (so that
+    start-up can say exactly what to do, and ``cla-bot agreements replace`` can act on it)."""
+
+    def __init__(self, agreement_id: str, version: str, old_sha256: str, new_sha256: str) -> None:
         super().__init__(
             f"the text of agreement {agreement_id!r} version {version!r} changed after it was "
             "published; publish it as a new version instead"
         )
+        self.agreement_id = agreement_id
+        self.version = version
+        self.old_sha256 = old_sha256
+        self.new_sha256 = new_sha256
 
 
 async def load_agreement(session: AsyncSession, agreement_id: str) -> Agreement:
