@@ -150,8 +150,8 @@ async def _sign_in(page: Any, bots: Bots, login: str) -> None:
     and sends the browser back)."""
     bots.github.signed_in = login
     bots.github.set_emails(login, (f"{login}@example.com", True))
-    await page.locator("a.button", has_text=re.compile("GitHub")).first.click()
-    await page.wait_for_load_state("load")
+    async with page.expect_navigation():
+        await page.locator("a.button", has_text=re.compile("GitHub")).first.click()
 
 
 async def _walk(page: Any, bots: Bots, scan: Scan, lang: str) -> None:
@@ -174,8 +174,8 @@ async def _walk(page: Any, bots: Bots, scan: Scan, lang: str) -> None:
     await page.goto(c + "/sign/individual?platform=github&repo=acme%2Fwidgets&pr=12")
     await _sign_in(page, bots, login)
     await scan(page, "sign, signed in")
-    await page.locator("button[type=submit].primary").click()
-    await page.wait_for_load_state("load")
+    async with page.expect_navigation():
+        await page.locator("button[type=submit].primary").click()
     assert await page.locator("[aria-invalid=true]").count() >= 1
     await scan(page, "sign, refused form")
     await page.locator("#f-name").fill("Axe Tester")
@@ -191,13 +191,13 @@ async def _walk(page: Any, bots: Bots, scan: Scan, lang: str) -> None:
     await page.goto(c + "/me")
     await scan(page, "/me, signed in")
     await page.locator("#c-phone").fill("call me")
-    await page.locator("form[action='/me/correct'] button[type=submit]").click()
-    await page.wait_for_load_state("load")
+    async with page.expect_navigation():
+        await page.locator("form[action='/me/correct'] button[type=submit]").click()
     await scan(page, "/me, refused correction")
     await page.goto(c + "/me/delete")
     await scan(page, "/me/delete")
-    await page.locator("form[action='/me/delete'] button[type=submit]").click()
-    await page.wait_for_load_state("load")
+    async with page.expect_navigation():
+        await page.locator("form[action='/me/delete'] button[type=submit]").click()
     await scan(page, "/me/delete, not confirmed")
     # -- corporate -------------------------------------------------------------------------------
     await page.goto(c + "/company")
@@ -217,21 +217,21 @@ async def _walk(page: Any, bots: Bots, scan: Scan, lang: str) -> None:
     await page.wait_for_url(re.compile(r".*/company/\w+\?signed=1$"))
     await scan(page, "/company, signed")
     await page.goto(c + "/me")
-    await page.locator("form.whoami button").click()
-    await page.wait_for_load_state("load")
+    async with page.expect_navigation():
+        await page.locator("form.whoami button").click()
     # -- a bot with no forge: home and /setup ----------------------------------------------------
     await page.goto(u + "/")
     await scan(page, "home, nothing connected")
     await page.goto(u + "/setup")
     await scan(page, "/setup")
     await page.locator("#name").fill("")
-    await page.locator("form[action='/setup/github'] button[type=submit]").click()
-    await page.wait_for_load_state("load")
+    async with page.expect_navigation():
+        await page.locator("form[action='/setup/github'] button[type=submit]").click()
     await scan(page, "/setup, refused form")
     await page.locator("#name").fill(f"axe-{lang}-app")
     await page.locator("input[name=mode][value=show]").check()
-    await page.locator("form[action='/setup/github'] button[type=submit]").click()
-    await page.wait_for_load_state("load")
+    async with page.expect_navigation():
+        await page.locator("form[action='/setup/github'] button[type=submit]").click()
     await scan(page, "/setup/github, the manifest")
     await page.locator("#create").click()
     await page.wait_for_url(re.compile(r".*/setup/github/callback\?.*"))
@@ -276,16 +276,16 @@ async def test_a_refused_form_focuses_its_first_invalid_field(browser: Any, bots
         await page.goto(c + "/sign/individual")
         await _sign_in(page, bots, "focus")
         submit = page.locator("button[type=submit].primary")
-        await submit.click()
-        await page.wait_for_load_state("load")
+        async with page.expect_navigation():
+            await submit.click()
         assert await _focused(page) == {
             "id": "f-name",
             "invalid": "true",
             "messages": ["This field is required."],
         }
         await page.locator("#f-name").fill("Focus Tester")
-        await submit.click()
-        await page.wait_for_load_state("load")
+        async with page.expect_navigation():
+            await submit.click()
         assert await _focused(page) == {
             "id": "f-accept",
             "invalid": "true",
@@ -307,8 +307,8 @@ async def test_a_refused_form_focuses_its_first_invalid_field(browser: Any, bots
         await page.wait_for_url(re.compile(r".*/me\?saved=1$"))
         assert await page.locator("#c-address").input_value() == "Flat 3\n9 Canary Mews\nQuietown"
         await page.locator("#c-phone").fill("call me")
-        await page.locator("form[action='/me/correct'] button[type=submit]").click()
-        await page.wait_for_load_state("load")
+        async with page.expect_navigation():
+            await page.locator("form[action='/me/correct'] button[type=submit]").click()
         assert await _focused(page) == {
             "id": "c-phone",
             "invalid": "true",
@@ -316,8 +316,8 @@ async def test_a_refused_form_focuses_its_first_invalid_field(browser: Any, bots
         }
 
         await page.goto(c + "/me/delete")
-        await page.locator("form[action='/me/delete'] button[type=submit]").click()
-        await page.wait_for_load_state("load")
+        async with page.expect_navigation():
+            await page.locator("form[action='/me/delete'] button[type=submit]").click()
         assert await _focused(page) == {
             "id": "f-confirm",
             "invalid": "true",
@@ -326,8 +326,8 @@ async def test_a_refused_form_focuses_its_first_invalid_field(browser: Any, bots
 
         await page.goto(u + "/setup")
         await page.locator("#name").fill("")
-        await page.locator("form[action='/setup/github'] button[type=submit]").click()
-        await page.wait_for_load_state("load")
+        async with page.expect_navigation():
+            await page.locator("form[action='/setup/github'] button[type=submit]").click()
         assert await _focused(page) == {
             "id": "name",
             "invalid": "true",
