@@ -13,6 +13,7 @@ time; the private key counts as one setting, so ``CLA_GITHUB_PRIVATE_KEY`` or
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import stat
@@ -34,6 +35,9 @@ LANGUAGES = ("en", "zh")
 GITHUB_APP_ENV_FILE = "github-app.env"  # under CLA_VAR_DIR; written by /setup
 _PRIVATE_KEY_VARS = ("CLA_GITHUB_PRIVATE_KEY", "CLA_GITHUB_PRIVATE_KEY_PATH")
 _ENV_LINE = re.compile(r"(?:export\s+)?([A-Z][A-Z0-9_]*)\s*=\s*(.*)")
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+FORWARDED_HEADERS = ("x-forwarded-for", "forwarded")  # what CLA_FORWARDED_HEADER may name
+DEFAULT_FORWARDED_HEADER = "x-forwarded-for"
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +158,8 @@ class Settings:
     policy: Policy
     env: Mapping[str, str] = field(repr=False)
     log_level: str = "INFO"
+    trusted_proxies: tuple[Network, ...] = ()  # whose forwarded-for header is believed
+    forwarded_header: str = DEFAULT_FORWARDED_HEADER  # the one header those proxies set
 
     @property
     def is_sqlite(self) -> bool:
@@ -608,4 +614,40 @@ def load(env: Mapping[str, str] | None = None, *, cwd: Path | None = None) -> Se
         policy=policy,
         env=env,
         log_level=level,
+        trusted_proxies=trusted_proxies(env),
+        forwarded_header=forwarded_header(env),
     )
+
+
+# --- behind a reverse proxy ---------------------------------------------------------------------
+
+
+def trusted_proxies(env: Mapping[str, str]) -> tuple[Network, ...]:
+    """``CLA_TRUSTED_PROXIES``: comma-separated networks (``10.0.0.0/8``, ``2001:db8::/32``, a
+    bare address for one host) whose forwarded-for header is believed (see bot/web/clientip.py).
+    """
+    name = "CLA_TRUSTED_PROXIES"
+    networks: list[Network] = []
+    for item in env.get(name, "").split(","):
+        text = item.strip()
+        if not text:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(text, strict=True))
+        except ValueError:
+            try:
+                hint = f"; did you mean {ipaddress.ip_network(text, strict=False)}?"
+            except ValueError:
+                hint = ""
+            raise SettingsError(
+                name, f"{text!r} is not a network like 10.0.0.0/8 or 2001:db8::/32{hint}"
+            ) from None
+    return tuple(networks)
+
+
+def forwarded_header(env: Mapping[str, str]) -> str:
+    """``CLA_FORWARDED_HEADER``: the header the trusted proxies set (lower case)."""
+    value = env.get("CLA_FORWARDED_HEADER", "").strip().lower() or DEFAULT_FORWARDED_HEADER
+    if value not in FORWARDED_HEADERS:
+        raise SettingsError("CLA_FORWARDED_HEADER", "must be X-Forwarded-For or Forwarded")
+    return value
