@@ -170,6 +170,13 @@ def _project_root() -> Path:
     return Path(__file__).resolve().parent.parent
 
 
+def bundled(name: str) -> Path:
+    """``templates`` or ``app.yaml`` as shipped with the bot: inside the package in an
+    installed wheel (setup.py puts them there), at the top of the checkout otherwise."""
+    inside = Path(__file__).resolve().parent / name
+    return inside if inside.exists() else _project_root() / name
+
+
 def _url(env: Mapping[str, str], name: str, default: str) -> str:
     value = env.get(name, "").strip() or default
     parts = urlsplit(value)
@@ -585,7 +592,9 @@ def load(env: Mapping[str, str] | None = None, *, cwd: Path | None = None) -> Se
     config_path = Path(env.get("CLA_CONFIG", "").strip() or cwd / "app.yaml")
     if not config_path.is_absolute():
         config_path = cwd / config_path
-    templates_dir = Path(env.get("CLA_TEMPLATES_DIR", "").strip() or _project_root() / "templates")
+    if not env.get("CLA_CONFIG", "").strip() and not config_path.exists():
+        config_path = bundled("app.yaml")  # the stock policy, until the operator writes one
+    templates_dir = Path(env.get("CLA_TEMPLATES_DIR", "").strip() or bundled("templates"))
     if not templates_dir.is_dir():
         raise SettingsError("CLA_TEMPLATES_DIR", f"no such directory: {templates_dir}")
     var_dir = Path(env.get("CLA_VAR_DIR", "").strip() or cwd / "var")

@@ -14,6 +14,7 @@ import signal
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from html import escape
+from pathlib import Path
 
 import aiohttp
 import yarl
@@ -467,6 +468,12 @@ def create_app(
 
 
 def _describe(settings: Settings) -> None:
+    if not settings.env.get("CLA_CONFIG", "").strip() and not Path("app.yaml").exists():
+        log.info(
+            "no ./app.yaml: using the stock policy shipped with the bot (%s); copy it here or "
+            "set CLA_CONFIG to change it",
+            settings.config_path,
+        )
     if settings.github is None and settings.gitee is None:
         log.warning(
             "no forge is connected: set the CLA_GITHUB_* or CLA_GITEE_* variables "
