@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tomllib
 import zipfile
+from asyncio.subprocess import PIPE
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -157,36 +158,24 @@ async def test_the_installed_wheel_migrates_and_serves_outside_the_checkout(
         "CLA_GITEE_API_URL": gitee.url,
         "CLA_GITEE_URL": gitee.origin,
     }
-    where = await asyncio.create_subprocess_exec(
-        installed.venv / "bin" / "python",
-        "-c",
-        "import bot; print(bot.__file__)",
-        cwd=outside,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-    )
-    module = Path((await where.communicate())[0].decode().strip())
-    assert installed.venv in module.parents  # the installed copy, never the checkout's
 
-    migrate = await asyncio.create_subprocess_exec(
-        installed.cla_bot,
-        "migrate",
-        cwd=outside,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+    async def run(*args: str | Path) -> tuple[int | None, str, str]:
+        proc = await asyncio.create_subprocess_exec(
+            *args, cwd=outside, env=env, stdout=PIPE, stderr=PIPE
+        )
+        out, err = await asyncio.wait_for(proc.communicate(), timeout=120)
+        return proc.returncode, out.decode(), err.decode()
+
+    _, where, _ = await run(
+        installed.venv / "bin" / "python", "-c", "import bot; print(bot.__file__)"
     )
-    out, err = await asyncio.wait_for(migrate.communicate(), timeout=120)
-    assert migrate.returncode == 0, err.decode()
-    assert out.decode() == "database is at the latest schema\n"
+    assert installed.venv in Path(where.strip()).parents  # the installed copy, not the checkout's
+    code, out, err = await run(installed.cla_bot, "migrate")
+    assert code == 0, err
+    assert out == "database is at the latest schema\n"
 
     serve = await asyncio.create_subprocess_exec(
-        installed.cla_bot,
-        "serve",
-        cwd=outside,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+        installed.cla_bot, "serve", cwd=outside, env=env, stdout=PIPE, stderr=PIPE
     )
     try:
         base = f"http://127.0.0.1:{port}"

@@ -4,9 +4,11 @@ only submissions that would write."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from bot import settings
 from bot.web.app import RUNTIME, create_app
@@ -14,19 +16,23 @@ from tests.e2e.conftest import PUBLIC, Bot, csrf_of, oauth_login
 from tests.fakes.github import FakeGitHub
 
 LOGIN_LIMIT = 20  # a minute, per client address (bot/web/app.py)
+MakeBot = Callable[..., Awaitable[Bot]]
 
 
-async def _bot(
+@pytest.fixture
+def make_bot(
     aiohttp_client: Any,
     db_url: str,
     bot_env: Callable[..., dict[str, str]],
     github: FakeGitHub,
     tmp_path: Path,
-    **env: str,
-) -> Bot:
-    conf = settings.load(bot_env(db_url, CLA_PUBLIC_URL=PUBLIC, **env), cwd=tmp_path)
-    app = create_app(conf, run_worker=False)
-    return Bot(client=await aiohttp_client(app), runtime=app[RUNTIME], github=github)
+) -> MakeBot:
+    async def make(**env: str) -> Bot:
+        conf = settings.load(bot_env(db_url, CLA_PUBLIC_URL=PUBLIC, **env), cwd=tmp_path)
+        app = create_app(conf, run_worker=False)
+        return Bot(client=await aiohttp_client(app), runtime=app[RUNTIME], github=github)
+
+    return make
 
 
 async def _logins(bot: Bot, count: int, headers: dict[str, str]) -> list[int]:
@@ -37,15 +43,9 @@ async def _logins(bot: Bot, count: int, headers: dict[str, str]) -> list[int]:
 
 
 async def test_clients_behind_a_trusted_proxy_each_have_their_own_limit(
-    aiohttp_client: Any,
-    db_url: str,
-    bot_env: Callable[..., dict[str, str]],
-    github: FakeGitHub,
-    tmp_path: Path,
+    make_bot: MakeBot,
 ) -> None:
-    bot = await _bot(
-        aiohttp_client, db_url, bot_env, github, tmp_path, CLA_TRUSTED_PROXIES="127.0.0.0/8"
-    )
+    bot = await make_bot(CLA_TRUSTED_PROXIES="127.0.0.0/8")
     first = {"X-Forwarded-For": "198.51.100.1"}
     assert await _logins(bot, LOGIN_LIMIT + 1, first) == [302] * LOGIN_LIMIT + [429]
     # another client behind the same proxy is not held up by the first
@@ -68,22 +68,8 @@ async def test_forwarded_headers_from_an_untrusted_peer_are_ignored(web_bot: Bot
     assert codes == [302] * LOGIN_LIMIT + [429]
 
 
-async def test_the_forwarded_header_is_read_when_configured(
-    aiohttp_client: Any,
-    db_url: str,
-    bot_env: Callable[..., dict[str, str]],
-    github: FakeGitHub,
-    tmp_path: Path,
-) -> None:
-    bot = await _bot(
-        aiohttp_client,
-        db_url,
-        bot_env,
-        github,
-        tmp_path,
-        CLA_TRUSTED_PROXIES="127.0.0.1",
-        CLA_FORWARDED_HEADER="Forwarded",
-    )
+async def test_the_forwarded_header_is_read_when_configured(make_bot: MakeBot) -> None:
+    bot = await make_bot(CLA_TRUSTED_PROXIES="127.0.0.1", CLA_FORWARDED_HEADER="Forwarded")
     one = {"Forwarded": 'for="[2001:db8::1]:4711";proto=https', "X-Forwarded-For": "192.0.2.1"}
     assert await _logins(bot, LOGIN_LIMIT + 1, one) == [302] * LOGIN_LIMIT + [429]
     # the same /64, another address: the same client
@@ -126,16 +112,10 @@ async def test_forms_that_fail_validation_do_not_use_up_the_account_limit(web_bo
 
 
 async def test_valid_submissions_are_limited_per_account_whatever_the_address(
-    aiohttp_client: Any,
-    db_url: str,
-    bot_env: Callable[..., dict[str, str]],
-    github: FakeGitHub,
-    tmp_path: Path,
+    make_bot: MakeBot,
 ) -> None:
-    bot = await _bot(
-        aiohttp_client, db_url, bot_env, github, tmp_path, CLA_TRUSTED_PROXIES="127.0.0.1/32"
-    )
-    github.set_emails("rapid", ("rapid@example.com", True))
+    bot = await make_bot(CLA_TRUSTED_PROXIES="127.0.0.1/32")
+    bot.github.set_emails("rapid", ("rapid@example.com", True))
     await oauth_login(bot, "rapid")
     html = await (await bot.client.get("/sign/individual")).text()
     codes = [
