@@ -90,10 +90,12 @@ soak: $(TEST_STAMP)
 	then $(BIN)/python tests/resilience/atheris_webhooks.py -max_total_time=$(SOAK_SECONDS); \
 	else echo "atheris is not installable here: the coverage-guided fuzz run is skipped"; fi
 
-# Re-resolve every dependency to its newest allowed version and lock it with hashes, for any
-# platform, Python 3.11 and later. Run it after changing a dependency in pyproject.toml.
+# Lock every dependency with its hashes, for any platform, Python 3.11 and later. Run it after
+# changing a dependency in pyproject.toml or requirements/*.in: versions already locked stay
+# while they still fit; `make lock UPGRADE=--upgrade` takes the newest allowed ones.
+UPGRADE ?=
 UV_COMPILE = $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
-	--custom-compile-command "make lock"
+	--custom-compile-command "make lock" $(UPGRADE)
 
 lock: | $(BIN)/python
 	@$(PIP) install "uv>=0.5"
