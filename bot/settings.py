@@ -15,6 +15,7 @@ time; the private key counts as one setting, so ``CLA_GITHUB_PRIVATE_KEY`` or
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import stat
@@ -37,6 +38,9 @@ GITHUB_APP_ENV_FILE = "github-app.env"  # under CLA_VAR_DIR; written by /setup
 GITHUB_APP_ENV_EXTRA = ("CLA_PUBLIC_URL",)  # allowed in that file besides CLA_GITHUB_*
 _PRIVATE_KEY_VARS = ("CLA_GITHUB_PRIVATE_KEY", "CLA_GITHUB_PRIVATE_KEY_PATH")
 _ENV_LINE = re.compile(r"(?:export\s+)?([A-Z][A-Z0-9_]*)\s*=\s*(.*)")
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+FORWARDED_HEADERS = ("x-forwarded-for", "forwarded")  # what CLA_FORWARDED_HEADER may name
+DEFAULT_FORWARDED_HEADER = "x-forwarded-for"
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +161,8 @@ class Settings:
     policy: Policy
     env: Mapping[str, str] = field(repr=False)
     log_level: str = "INFO"
+    trusted_proxies: tuple[Network, ...] = ()  # whose forwarded-for header is believed
+    forwarded_header: str = DEFAULT_FORWARDED_HEADER  # the one header those proxies set
 
     @property
     def is_sqlite(self) -> bool:
@@ -165,6 +171,13 @@ class Settings:
 
 def _project_root() -> Path:
     return Path(__file__).resolve().parent.parent
+
+
+def bundled(name: str) -> Path:
+    """``templates`` or ``app.yaml`` as shipped with the bot: inside the package in an
+    installed wheel (setup.py puts them there), at the top of the checkout otherwise."""
+    inside = Path(__file__).resolve().parent / name
+    return inside if inside.exists() else _project_root() / name
 
 
 def _url(env: Mapping[str, str], name: str, default: str) -> str:
@@ -593,7 +606,9 @@ def load(env: Mapping[str, str] | None = None, *, cwd: Path | None = None) -> Se
     config_path = Path(env.get("CLA_CONFIG", "").strip() or cwd / "app.yaml")
     if not config_path.is_absolute():
         config_path = cwd / config_path
-    templates_dir = Path(env.get("CLA_TEMPLATES_DIR", "").strip() or _project_root() / "templates")
+    if not env.get("CLA_CONFIG", "").strip() and not config_path.exists():
+        config_path = bundled("app.yaml")  # the stock policy, until the operator writes one
+    templates_dir = Path(env.get("CLA_TEMPLATES_DIR", "").strip() or bundled("templates"))
     if not templates_dir.is_dir():
         raise SettingsError("CLA_TEMPLATES_DIR", f"no such directory: {templates_dir}")
     manifest, policy = load_config_file(config_path, templates_dir)
@@ -620,4 +635,40 @@ def load(env: Mapping[str, str] | None = None, *, cwd: Path | None = None) -> Se
         policy=policy,
         env=env,
         log_level=level,
+        trusted_proxies=trusted_proxies(env),
+        forwarded_header=forwarded_header(env),
     )
+
+
+# --- behind a reverse proxy ---------------------------------------------------------------------
+
+
+def trusted_proxies(env: Mapping[str, str]) -> tuple[Network, ...]:
+    """``CLA_TRUSTED_PROXIES``: comma-separated networks (``10.0.0.0/8``, ``2001:db8::/32``, a
+    bare address for one host) whose forwarded-for header is believed (see bot/web/clientip.py).
+    """
+    name = "CLA_TRUSTED_PROXIES"
+    networks: list[Network] = []
+    for item in env.get(name, "").split(","):
+        text = item.strip()
+        if not text:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(text, strict=True))
+        except ValueError:
+            try:
+                hint = f"; did you mean {ipaddress.ip_network(text, strict=False)}?"
+            except ValueError:
+                hint = ""
+            raise SettingsError(
+                name, f"{text!r} is not a network like 10.0.0.0/8 or 2001:db8::/32{hint}"
+            ) from None
+    return tuple(networks)
+
+
+def forwarded_header(env: Mapping[str, str]) -> str:
+    """``CLA_FORWARDED_HEADER``: the header the trusted proxies set (lower case)."""
+    value = env.get("CLA_FORWARDED_HEADER", "").strip().lower() or DEFAULT_FORWARDED_HEADER
+    if value not in FORWARDED_HEADERS:
+        raise SettingsError("CLA_FORWARDED_HEADER", "must be X-Forwarded-For or Forwarded")
+    return value

@@ -9,9 +9,13 @@ Lookups use a keyed HMAC-SHA256 *blind index*.  The caller normalises the value
 before calling :meth:`FieldCipher.blind_index` (for emails: ``strip()`` and
 ``lower()``), and compares decrypted candidates afterwards.
 
-Keys come from the environment (``CLA_ENCRYPTION_KEYS``, ``CLA_BLIND_INDEX_KEY``,
-``CLA_SESSION_KEY``) or, when none of them is set, from a generated
-``var/keys.json`` (mode 0600) for development.  Rotation: put a new key first in
+Keys come from the environment (``CLA_ENCRYPTION_KEYS``, ``CLA_BLIND_INDEX_KEY``) or, when
+neither is set, from a generated ``var/keys.json`` (mode 0600) for development.
+
+``CLA_SESSION_KEY`` is retired: browser sessions are server-side (a random token whose hash is
+the row's key, the data encrypted under the data key), so nothing is signed with it. A key file
+or an environment that still holds it loads as before; the value is ignored, and the
+environment variable gets a note in the start-up log.  Rotation: put a new key first in
 ``CLA_ENCRYPTION_KEYS``, keep the old ones after it, then re-encrypt.
 
 Nothing here logs or prints plaintext or key bytes, and error messages never
@@ -41,8 +45,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 __all__ = [
     "ENV_BLIND_INDEX_KEY",
     "ENV_ENCRYPTION_KEYS",
-    "ENV_SESSION_KEY",
     "KEY_FILE_NAME",
+    "RETIRED_ENV_VARS",
     "CryptoError",
     "DecryptError",
     "FieldCipher",
@@ -54,8 +58,8 @@ __all__ = [
 
 ENV_ENCRYPTION_KEYS = "CLA_ENCRYPTION_KEYS"
 ENV_BLIND_INDEX_KEY = "CLA_BLIND_INDEX_KEY"
-ENV_SESSION_KEY = "CLA_SESSION_KEY"
-_ENV_VARS = (ENV_ENCRYPTION_KEYS, ENV_BLIND_INDEX_KEY, ENV_SESSION_KEY)
+_ENV_VARS = (ENV_ENCRYPTION_KEYS, ENV_BLIND_INDEX_KEY)
+RETIRED_ENV_VARS = ("CLA_SESSION_KEY",)  # still accepted, never used
 
 KEY_FILE_NAME = "keys.json"
 
@@ -90,11 +94,9 @@ def _check_keys(
     data_keys: Mapping[str, bytes],
     primary: str,
     index_key: bytes,
-    session_key: bytes,
     *,
     enc_name: str,
     index_name: str,
-    session_name: str,
 ) -> None:
     if not data_keys:
         raise KeyConfigError(f"{enc_name}: no encryption key given")
@@ -111,13 +113,12 @@ def _check_keys(
             )
     if primary not in data_keys:
         raise KeyConfigError(f"{enc_name}: primary key id {_safe_id(primary)} is not in the ring")
-    for name, key in ((index_name, index_key), (session_name, session_key)):
-        if not isinstance(key, bytes):
-            raise KeyConfigError(f"{name}: key is not bytes")
-        if len(key) < MIN_SECRET_BYTES:
-            raise KeyConfigError(
-                f"{name}: key is {len(key)} bytes, needs at least {MIN_SECRET_BYTES}"
-            )
+    if not isinstance(index_key, bytes):
+        raise KeyConfigError(f"{index_name}: key is not bytes")
+    if len(index_key) < MIN_SECRET_BYTES:
+        raise KeyConfigError(
+            f"{index_name}: key is {len(index_key)} bytes, needs at least {MIN_SECRET_BYTES}"
+        )
 
 
 def _safe_id(value: object) -> str:
@@ -133,23 +134,20 @@ class KeyRing:
 
     ``data_keys`` maps key id to a 32-byte AES-256 key; ``primary`` is the id used
     for new ciphertexts; ``index_key`` (>= 32 bytes) keys the blind index and
-    account hashes; ``session_key`` (>= 32 bytes) signs cookies.
+    account hashes.
     """
 
     data_keys: Mapping[str, bytes]
     primary: str
     index_key: bytes
-    session_key: bytes
 
     def __post_init__(self) -> None:
         _check_keys(
             self.data_keys,
             self.primary,
             self.index_key,
-            self.session_key,
             enc_name=ENV_ENCRYPTION_KEYS,
             index_name=ENV_BLIND_INDEX_KEY,
-            session_name=ENV_SESSION_KEY,
         )
         # Freeze a private copy so the caller's dict cannot change the ring later.
         object.__setattr__(self, "data_keys", MappingProxyType(dict(self.data_keys)))
@@ -202,7 +200,7 @@ def _parse_encryption_keys(value: str, *, name: str) -> tuple[dict[str, bytes], 
 
 
 def _keyring_from_values(values: Mapping[str, str], *, source: str) -> KeyRing:
-    """Build a ring from the three variable values; ``source`` prefixes error names."""
+    """Build a ring from the variables' values; ``source`` prefixes error names."""
 
     def label(var: str) -> str:
         return f"{source}{var}"
@@ -211,33 +209,27 @@ def _keyring_from_values(values: Mapping[str, str], *, source: str) -> KeyRing:
         values[ENV_ENCRYPTION_KEYS], name=label(ENV_ENCRYPTION_KEYS)
     )
     index_key = _b64decode(values[ENV_BLIND_INDEX_KEY], name=label(ENV_BLIND_INDEX_KEY))
-    session_key = _b64decode(values[ENV_SESSION_KEY], name=label(ENV_SESSION_KEY))
     _check_keys(
         data_keys,
         primary,
         index_key,
-        session_key,
         enc_name=label(ENV_ENCRYPTION_KEYS),
         index_name=label(ENV_BLIND_INDEX_KEY),
-        session_name=label(ENV_SESSION_KEY),
     )
-    return KeyRing(
-        data_keys=data_keys, primary=primary, index_key=index_key, session_key=session_key
-    )
+    return KeyRing(data_keys=data_keys, primary=primary, index_key=index_key)
 
 
 def generate_env_keys(*, kid: str = "k1") -> dict[str, str]:
-    """Fresh random values for the three key variables (for ``cla-bot keys``).
+    """Fresh random values for the key variables (for ``cla-bot keys``).
 
-    Keys: ``CLA_ENCRYPTION_KEYS`` (``kid:base64url``), ``CLA_BLIND_INDEX_KEY``,
-    ``CLA_SESSION_KEY`` (base64url, unpadded).
+    Keys: ``CLA_ENCRYPTION_KEYS`` (``kid:base64url``), ``CLA_BLIND_INDEX_KEY`` (base64url,
+    unpadded).
     """
     if not _KID_RE.fullmatch(kid):
         raise ValueError("key id must match [a-z0-9_-]{1,16}")
     return {
         ENV_ENCRYPTION_KEYS: f"{kid}:{_b64encode(secrets.token_bytes(DATA_KEY_BYTES))}",
         ENV_BLIND_INDEX_KEY: _b64encode(secrets.token_bytes(MIN_SECRET_BYTES)),
-        ENV_SESSION_KEY: _b64encode(secrets.token_bytes(MIN_SECRET_BYTES)),
     }
 
 
@@ -314,11 +306,23 @@ def _fsync_dir(directory: pathlib.Path) -> None:
 def load_keyring(env: Mapping[str, str], *, var_dir: pathlib.Path) -> tuple[KeyRing, str | None]:
     """Load the keyring from ``env``, or from/into ``var_dir/keys.json`` when none is set.
 
-    Returns the ring and a warning to log (``None`` when keys come from the
-    environment).  An empty variable counts as unset.  Raises
-    :class:`KeyConfigError` when only some variables are set, a value is invalid,
-    or the key file is unreadable or readable by group/others.
+    Returns the ring and a warning to log (``None`` when keys come from the environment and
+    no retired variable is set).  An empty variable counts as unset.  Raises
+    :class:`KeyConfigError` when only some variables are set, a value is invalid, or the key
+    file is unreadable or readable by group/others.
     """
+    ring, warning = _load_keyring(env, var_dir=var_dir)
+    retired = [var for var in RETIRED_ENV_VARS if env.get(var, "").strip()]
+    if retired:
+        note = (
+            f"{', '.join(retired)} is no longer used (browser sessions are server-side and "
+            f"nothing is signed with it): remove it from the environment."
+        )
+        warning = f"{warning} {note}" if warning else note
+    return ring, warning
+
+
+def _load_keyring(env: Mapping[str, str], *, var_dir: pathlib.Path) -> tuple[KeyRing, str | None]:
     present = {var: env[var] for var in _ENV_VARS if env.get(var, "").strip()}
     if present:
         missing = [var for var in _ENV_VARS if var not in present]

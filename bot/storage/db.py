@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,7 @@ from sqlalchemy.pool import NullPool
 log = logging.getLogger("bot.db")
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+SQLITE_SIDECARS = ("-wal", "-shm", "-journal")
 
 
 def _sqlite_file(url: str) -> Path | None:
@@ -37,12 +40,49 @@ def _sqlite_file(url: str) -> Path | None:
     return Path(u.database)
 
 
+def _private_sqlite_file(path: Path) -> None:
+    """Make the database file before SQLite opens it, readable by its owner only (0600), and
+    narrow an existing one (and its ``-wal``, ``-shm``, ``-journal``) that others could read.
+    SQLite creates those files with the database file's own mode, so they follow; without
+    this, all of them would follow the umask (usually 0644). A new directory is 0700."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
+    try:
+        _narrow(path, fd)
+    finally:
+        os.close(fd)
+    for suffix in SQLITE_SIDECARS:
+        sidecar = path.with_name(path.name + suffix)
+        try:
+            fd = os.open(sidecar, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        except OSError:
+            continue  # not there (the usual case)
+        try:
+            _narrow(sidecar, fd)
+        finally:
+            os.close(fd)
+
+
+def _narrow(path: Path, fd: int) -> None:
+    mode = stat.S_IMODE(os.fstat(fd).st_mode)
+    if not mode & 0o077:
+        return
+    try:
+        os.fchmod(fd, mode & 0o700)
+    except OSError as exc:
+        log.warning("%s is readable by others (%04o) and cannot be narrowed: %s", path, mode, exc)
+    else:
+        log.warning(
+            "narrowed %s from %04o to %04o: it holds personal data", path, mode, mode & 0o700
+        )
+
+
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     kwargs: dict[str, Any] = {"echo": echo}
     if url.startswith("sqlite"):
         path = _sqlite_file(url)
         if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            _private_sqlite_file(path)
             # Every transaction takes SQLite's single write lock (BEGIN IMMEDIATE below), so
             # a second connection could only wait for it in SQLite's sleeping busy handler
             # (1, 2, 5 … 100 ms naps, even after the lock is free). One connection per process
@@ -143,12 +183,12 @@ def alembic_config(url: str) -> Config:
 
 
 def _upgrade(url: str, revision: str) -> None:
+    path = _sqlite_file(url)
+    if path is not None:
+        _private_sqlite_file(path)
     command.upgrade(alembic_config(url), revision)
 
 
 async def migrate(url: str, revision: str = "head") -> None:
     """Apply migrations (Alembic runs its own event loop: keep it off ours)."""
-    path = _sqlite_file(url)
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
     await asyncio.to_thread(_upgrade, url, revision)

@@ -14,6 +14,7 @@ import signal
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from html import escape
+from pathlib import Path
 
 import aiohttp
 import yarl
@@ -70,6 +71,7 @@ class Runtime:
     worker: Worker | None = None
     _worker_task: asyncio.Task[None] | None = field(default=None, repr=False)
     _maintenance_task: asyncio.Task[None] | None = field(default=None, repr=False)
+    _check_task: asyncio.Task[None] | None = field(default=None, repr=False)
 
     async def handle(self, job: ClaimedJob) -> None:
         with logs.context(job_id=job.id, job_kind=job.kind, pr=job.pr_key):
@@ -100,6 +102,14 @@ class Runtime:
     async def drain(self) -> int:
         """Run every ready job now, one at a time (tests, one-shot runs)."""
         return await self.make_worker().drain()
+
+    def start_forge_checks(self) -> None:
+        """In the background, once: say in the log whether the Gitee token works (serve and
+        worker; no anonymous page asks the forge)."""
+        if self.gitee is not None:
+            self._check_task = asyncio.create_task(
+                setup_pages.report_gitee_token(self.gitee), name="cla-forge-check"
+            )
 
     def start_worker(self) -> None:
         self.worker = self.make_worker()
@@ -164,6 +174,10 @@ class Runtime:
     async def close(self) -> None:
         if self.worker is not None:
             await self.worker.stop()
+        if self._check_task is not None:
+            self._check_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._check_task
         if self._maintenance_task is not None:
             self._maintenance_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -489,6 +503,12 @@ def loopback_warning(settings: Settings) -> str | None:
 
 
 def _describe(settings: Settings) -> None:
+    if not settings.env.get("CLA_CONFIG", "").strip() and not Path("app.yaml").exists():
+        log.info(
+            "no ./app.yaml: using the stock policy shipped with the bot (%s); copy it here or "
+            "set CLA_CONFIG to change it",
+            settings.config_path,
+        )
     if settings.github is None and settings.gitee is None:
         log.warning(
             "no forge is connected: set the CLA_GITHUB_* or CLA_GITEE_* variables "
@@ -508,6 +528,11 @@ def serve(
 ) -> int:
     _describe(settings)
     app = create_app(settings, run_worker=with_worker)
+
+    async def check_forges(app: web.Application) -> None:
+        app[RUNTIME].start_forge_checks()
+
+    app.on_startup.append(check_forges)
     h = host or settings.host
     p = port if port is not None else settings.port
     print(f"cla-bot serving on http://{h}:{p} (public URL {settings.public_url})", flush=True)
@@ -526,6 +551,7 @@ def run_worker_only(settings: Settings) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
+        runtime.start_forge_checks()
         runtime.start_worker()
         log.info("worker %s started", runtime.queue.worker_id)
         await stop.wait()

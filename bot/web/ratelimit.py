@@ -1,7 +1,7 @@
 """A per-key sliding-window rate limit (per process), for login and signing — never webhooks.
 
-Behind a reverse proxy the key is the peer address the proxy connects from, unless the
-deployment strips and sets ``X-Forwarded-For`` and aiohttp is told to trust it."""
+The keys are client addresses from :func:`bot.web.clientip.client_key` (behind a trusted
+proxy, the client it forwards for; an IPv6 client by its /64) and signed-in accounts."""
 
 from __future__ import annotations
 

@@ -22,13 +22,15 @@ The states are rows of the ``oauth_states`` table (platform ``"setup"``, the cho
 a restart in between loses nothing. Only their lifetime differs: one hour, GitHub's limit for
 the whole flow.
 
-Everything under ``/setup/github`` answers 404 once a GitHub App is configured.
-``/setup/gitee`` explains the Gitee bot account and webhook, and checks a configured token with
-``GET /v5/user``; it writes nothing and shows no secret, so it stays available.
+Everything under ``/setup/github`` answers 404 once a GitHub App is configured, and
+``/setup/gitee`` (which explains the Gitee bot account and webhook) once Gitee is: an
+anonymous page never calls a forge, so it cannot be used to spend the bot's rate limit or
+probe its token. The token is checked once at start-up instead (:func:`report_gitee_token`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 import logging
@@ -45,7 +47,7 @@ import aiohttp
 from aiohttp import web
 
 from bot.platforms.base import ForgeAuthError, ForgeError
-from bot.platforms.gitee.api import GiteeAPI
+from bot.platforms.gitee.client import GiteePlatform
 from bot.settings import GITHUB_APP_ENV_FILE, MIN_WEBHOOK_SECRET_BYTES, Settings, is_loopback_url
 from bot.storage.models import OAuthState, utcnow
 from bot.web.keys import CIPHER, SESSIONS
@@ -513,33 +515,27 @@ async def setup_github_callback(request: web.Request) -> web.Response:
     return response
 
 
-async def _gitee_login(settings: Settings) -> tuple[str | None, str | None]:
-    """(the token's login, None) or (None, what went wrong)."""
-    ge = settings.gitee
-    if ge is None:
-        return None, None
+async def report_gitee_token(gitee: GiteePlatform, *, timeout_s: float = 15.0) -> None:
+    """Log whether the Gitee token works (``GET /v5/user``, cached by the platform), once when
+    the bot starts: what ``/setup/gitee`` told before it closed for configured bots."""
     try:
-        async with aiohttp.ClientSession() as http:
-            api = GiteeAPI(http, token=ge.token, base_url=ge.api_url, get_retries=0, timeout_s=10)
-            data = await api.getitem("/user")
+        login = await asyncio.wait_for(gitee.bot_login(), timeout=timeout_s)
     except ForgeAuthError:
-        return None, "setup_gitee_bad_token"
-    except ForgeError as exc:
-        return None, f"{exc}"
-    login = data.get("login") if isinstance(data, dict) else None
-    if not isinstance(login, str) or not login:
-        return None, "GET /user: the answer has no login"
-    return login, None
+        log.warning(
+            "Gitee: CLA_GITEE_TOKEN does not work: Gitee refused it (HTTP 401); it is wrong, "
+            "expired or revoked (README: Gitee, a bot account)"
+        )
+    except (ForgeError, TimeoutError, aiohttp.ClientError) as exc:
+        log.warning("Gitee: could not check CLA_GITEE_TOKEN now: %s", exc or type(exc).__name__)
+    else:
+        log.info("Gitee: the token works; the bot acts on Gitee as @%s", login)
 
 
 async def setup_gitee(request: web.Request) -> web.Response:
     ctx = _ctx(request)
     settings = ctx.settings
-    login, problem = await _gitee_login(settings)
-    lang = ctx.pages.language(request)
-    if problem is not None and problem.startswith("setup_"):
-        problem = ctx.pages.t(lang, problem)
-    ge = settings.gitee
+    if settings.gitee is not None:
+        return ctx.pages.error(request, "setup_gitee_disabled", status=404)
     return ctx.pages.render(
         request,
         "setup_gitee.html",
@@ -547,10 +543,6 @@ async def setup_gitee(request: web.Request) -> web.Response:
         public_url=settings.public_url,
         gitee_url=settings.gitee_web_url,
         api_url=settings.gitee_api_url,
-        configured=ge is not None,
-        oauth=bool(ge and ge.client_id),
-        login=login,
-        problem=problem,
         github_configured=settings.github is not None,
         example_secret=secrets.token_urlsafe(24),
         min_secret=MIN_WEBHOOK_SECRET_BYTES,
@@ -577,6 +569,7 @@ __all__ = [
     "convert_code",
     "env_lines",
     "new_app_url",
+    "report_gitee_token",
     "setup",
     "write_app_files",
 ]

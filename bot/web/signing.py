@@ -23,6 +23,7 @@ from bot.platforms import oauth
 from bot.services import corporate, signing
 from bot.settings import SIGNING_FIELDS, AgreementSettings, Settings
 from bot.storage import repositories as store
+from bot.web.clientip import client_key
 from bot.web.keys import CIPHER, METRICS, QUEUE, SESSIONS
 from bot.web.middlewares import request_id
 from bot.web.pages import NO_STORE, Pages
@@ -145,10 +146,6 @@ def _funnel(request: web.Request, step: str) -> None:
         "Signing funnel: page views, logins started and completed, signatures.",
         step=step,
     )
-
-
-def _client_key(request: web.Request) -> str:
-    return request.remote or "unknown"
 
 
 def _agreement(ctx: SigningContext, request: web.Request) -> AgreementSettings | None:
@@ -293,16 +290,13 @@ async def sign_submit(request: web.Request) -> web.StreamResponse:
     agreement = _agreement(ctx, request)
     if agreement is None:
         return ctx.pages.error(request, "unknown_agreement", status=404)
-    if not ctx.sign_limit.allow(_client_key(request)):
+    if not ctx.sign_limit.allow(client_key(request)):
         return ctx.pages.error(request, "rate_limited", status=429)
     session = await ctx.store.load(request)
     if session is None:
         return ctx.pages.error(
             request, "not_signed_in", status=401, again=f"/sign/{agreement.agreement_id}"
         )
-    # per account too, so that many addresses cannot hammer one account's record
-    if not ctx.account_limit.allow(f"{session.data.platform}:{session.data.account_id}"):
-        return ctx.pages.error(request, "rate_limited", status=429)
     form = await request.post()
     if not session.data.check_csrf(str(form.get("csrf", ""))):
         return ctx.pages.error(request, "csrf", status=403, again=f"/sign/{agreement.agreement_id}")
@@ -336,6 +330,10 @@ async def sign_submit(request: web.Request) -> web.StreamResponse:
             status=400,
             from_pr=from_pr,
         )
+    # per account too, so that many addresses cannot hammer one account's record; counted only
+    # for a form that would be recorded, so that mistakes in the form never lock anyone out
+    if not ctx.account_limit.allow(f"{session.data.platform}:{session.data.account_id}"):
+        return ctx.pages.error(request, "rate_limited", status=429)
     if agreement.kind == "corporate":
         async with request.app[SESSIONS]() as s, s.begin():
             company = await corporate.sign(
@@ -445,7 +443,7 @@ async def login_start(request: web.Request) -> web.StreamResponse:
     provider = ctx.providers.get(platform) if platform else None
     if platform is None or provider is None:
         raise web.HTTPNotFound(text="this platform is not configured for signing")
-    if not ctx.login_limit.allow(_client_key(request)):
+    if not ctx.login_limit.allow(client_key(request)):
         return ctx.pages.error(request, "rate_limited", status=429)
     next_path = safe_next(
         request.query.get("next"), f"/sign/{ctx.settings.policy.required_agreement}"
@@ -477,7 +475,7 @@ async def login_callback(request: web.Request) -> web.StreamResponse:
     again = f"/sign/{ctx.settings.policy.required_agreement}"
     if platform is None or provider is None:
         raise web.HTTPNotFound(text="this platform is not configured for signing")
-    if not ctx.login_limit.allow(_client_key(request)):
+    if not ctx.login_limit.allow(client_key(request)):
         return ctx.pages.error(request, "rate_limited", status=429)
     attempt = await ctx.store.consume_state(
         state=request.query.get("state", ""),

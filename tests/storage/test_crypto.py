@@ -22,7 +22,7 @@ from bot.storage.crypto import (
 
 ENC = "CLA_ENCRYPTION_KEYS"
 IDX = "CLA_BLIND_INDEX_KEY"
-SES = "CLA_SESSION_KEY"
+SES = "CLA_SESSION_KEY"  # retired: accepted, never used
 
 K_OLD = bytes(range(32))
 K_NEW = bytes(range(100, 132))
@@ -43,7 +43,6 @@ def ring(
         data_keys=keys if keys is not None else {"k1": K_OLD},
         primary=primary,
         index_key=index,
-        session_key=SESSION,
     )
 
 
@@ -181,7 +180,7 @@ def test_blind_index(cipher: FieldCipher) -> None:
     assert cipher.blind_index("b", purpose="a") != cipher.blind_index("", purpose="ab")
     other = FieldCipher(ring(index=b"j" * 32))
     assert a != other.blind_index("foo.bar@example.com", purpose="email")
-    # Same index key, different data/session keys: the same digest (lookups survive rotation).
+    # Same index key, different data keys: the same digest (lookups survive rotation).
     rotated = FieldCipher(ring({"k2": K_NEW}, primary="k2"))
     assert a == rotated.blind_index("foo.bar@example.com", purpose="email")
 
@@ -210,8 +209,6 @@ def test_keyring_validation() -> None:
         ring({}, primary="k1")
     with pytest.raises(KeyConfigError, match=IDX):
         ring(index=b"i" * 31)
-    with pytest.raises(KeyConfigError, match=SES):
-        KeyRing(data_keys={"k1": K_OLD}, primary="k1", index_key=INDEX, session_key=b"")
     assert issubclass(KeyConfigError, CryptoError) and issubclass(DecryptError, CryptoError)
 
 
@@ -228,21 +225,41 @@ def test_repr_hides_keys() -> None:
     r = ring({"k2": K_NEW, "k1": K_OLD}, primary="k2")
     for text in (repr(r), str(r), repr(FieldCipher(r)), f"{r}"):
         assert "k2" in text
-        for secret in (K_NEW, K_OLD, INDEX, SESSION):
+        for secret in (K_NEW, K_OLD, INDEX):
             assert repr(secret) not in text
             assert b64(secret) not in text
             assert secret.hex() not in text
-        assert "iiii" not in text and "ssss" not in text
+        assert "iiii" not in text
 
 
 # ------------------------------------------------------------------ load_keyring
+
+
+def test_the_session_key_is_retired_but_an_environment_holding_it_loads(tmp_path: Path) -> None:
+    r, warning = load_keyring({**env_values(), SES: b64(SESSION)}, var_dir=tmp_path)
+    assert r == load_keyring(env_values(), var_dir=tmp_path)[0]
+    assert warning == (
+        "CLA_SESSION_KEY is no longer used (browser sessions are server-side and nothing is "
+        "signed with it): remove it from the environment."
+    )
+    assert b64(SESSION) not in warning
+    # even a value that was never a valid key does not stop the bot any more
+    assert load_keyring({**env_values(), SES: "x"}, var_dir=tmp_path)[0] == r
+
+
+def test_a_key_file_holding_the_retired_session_key_still_loads(tmp_path: Path) -> None:
+    path = tmp_path / "keys.json"
+    path.write_text(json.dumps({**env_values(), SES: b64(SESSION)}))
+    path.chmod(0o600)
+    r, warning = load_keyring({}, var_dir=tmp_path)
+    assert r == load_keyring(env_values(), var_dir=tmp_path / "other")[0]
+    assert warning is not None and "using keys from" in warning and SES not in warning
 
 
 def env_values() -> dict[str, str]:
     return {
         ENC: f"k2:{b64(K_NEW)},k1:{base64.urlsafe_b64encode(K_OLD).decode().rstrip('=')}",
         IDX: b64(INDEX),
-        SES: base64.urlsafe_b64encode(SESSION).decode(),
     }
 
 
@@ -251,20 +268,20 @@ def test_load_from_env(tmp_path: Path) -> None:
     assert warning is None
     assert r.primary == "k2"
     assert dict(r.data_keys) == {"k2": K_NEW, "k1": K_OLD}
-    assert r.index_key == INDEX and r.session_key == SESSION
+    assert r.index_key == INDEX
     assert not (tmp_path / "var").exists()
 
 
 def test_generate_env_keys_loads(tmp_path: Path) -> None:
     values = generate_env_keys()
-    assert set(values) == {ENC, IDX, SES}
+    assert set(values) == {ENC, IDX}
     r, warning = load_keyring(values, var_dir=tmp_path)
     assert warning is None
     assert len(r.data_keys[r.primary]) == 32
     assert generate_env_keys() != values
 
 
-@pytest.mark.parametrize("missing", [ENC, IDX, SES])
+@pytest.mark.parametrize("missing", [ENC, IDX])
 def test_partial_env(tmp_path: Path, missing: str) -> None:
     values = env_values()
     del values[missing]
@@ -285,7 +302,6 @@ def test_partial_env(tmp_path: Path, missing: str) -> None:
         (ENC, "k1:" + b64(b"\x8f" * 12), "CLA_ENCRYPTION_KEYS: key 'k1' is 12 bytes, needs 32"),
         (ENC, "k1:" + b64(b"\x8f" * 33), "33 bytes"),
         (IDX, b64(b"\x8f" * 16), "CLA_BLIND_INDEX_KEY"),
-        (SES, b64(b"\x8f" * 31), "CLA_SESSION_KEY"),
         (ENC, "k1:not*base64!!", "base64"),
         (IDX, "not*base64!!", "base64"),
         (ENC, b64(K_OLD), "kid:base64key"),
@@ -316,12 +332,12 @@ def test_generate_key_file(tmp_path: Path) -> None:
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(var_dir.stat().st_mode) == 0o700
     assert [p.name for p in var_dir.iterdir()] == ["keys.json"]  # no temp file left behind
-    for secret in (r1.index_key, r1.session_key, *r1.data_keys.values()):
+    for secret in (r1.index_key, *r1.data_keys.values()):
         assert base64.urlsafe_b64encode(secret).decode().rstrip("=") not in warning
     data = json.loads(path.read_text())
-    assert set(data) == {ENC, IDX, SES}
+    assert set(data) == {ENC, IDX}
 
-    r2, warning2 = load_keyring({ENC: "", IDX: "", SES: ""}, var_dir=var_dir)
+    r2, warning2 = load_keyring({ENC: "", IDX: ""}, var_dir=var_dir)
     assert r2 == r1
     assert warning2 is not None and "generated" not in warning2
     # The file's values work as environment values too.
@@ -356,11 +372,14 @@ def test_wide_key_file_refused(tmp_path: Path, mode: int) -> None:
 def test_bad_key_file(tmp_path: Path) -> None:
     path = tmp_path / "keys.json"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    os.write(fd, json.dumps({ENC: env_values()[ENC], IDX: b64(b"\x8f" * 8)}).encode())
+    os.write(fd, json.dumps({ENC: env_values()[ENC], SES: b64(SESSION)}).encode())
     os.close(fd)
-    with pytest.raises(KeyConfigError, match=SES) as info:
+    with pytest.raises(KeyConfigError, match=f"{IDX} is missing from the key file") as info:
         load_keyring({}, var_dir=tmp_path)
     assert str(path) in str(info.value)
+    path.write_text(json.dumps({ENC: env_values()[ENC], IDX: b64(b"\x8f" * 8)}))
+    with pytest.raises(KeyConfigError, match=f"{IDX}: key is 8 bytes"):
+        load_keyring({}, var_dir=tmp_path)
     path.write_text("not json")
     with pytest.raises(KeyConfigError, match="JSON"):
         load_keyring({}, var_dir=tmp_path)

@@ -22,6 +22,8 @@ from sqlalchemy import update
 
 from bot import settings
 from bot.errors import SettingsError
+from bot.platforms.gitee.client import GiteePlatform
+from bot.platforms.gitee.client import GiteeSettings as GiteeClientSettings
 from bot.storage.models import OAuthState, utcnow
 from bot.web import setup as setup_pages
 from bot.web.app import create_app
@@ -494,24 +496,74 @@ async def gitee() -> AsyncIterator[FakeGitee]:
         yield fake
 
 
-async def test_gitee_page_checks_the_token(
+async def test_gitee_page_answers_404_once_gitee_is_configured(
     aiohttp_client: Any,
     setup_env: Callable[..., dict[str, str]],
     gitee: FakeGitee,
     tmp_path: Path,
 ) -> None:
-    base = {
-        "CLA_GITEE_WEBHOOK_SECRET": gitee.webhook_secret,
-        "CLA_GITEE_API_URL": gitee.url,
-        "CLA_GITEE_URL": gitee.origin,
-    }
-    client = await _client(aiohttp_client, setup_env(CLA_GITEE_TOKEN=gitee.token, **base), tmp_path)
-    page = await (await client.get("/setup/gitee")).text()
-    assert f"as @{gitee.bot.login}" in page
-    assert gitee.token not in page
-
-    wrong = await _client(
-        aiohttp_client, setup_env(CLA_GITEE_TOKEN="not-a-token-at-all", **base), tmp_path
+    env = setup_env(
+        CLA_GITEE_TOKEN=gitee.token,
+        CLA_GITEE_WEBHOOK_SECRET=gitee.webhook_secret,
+        CLA_GITEE_API_URL=gitee.url,
+        CLA_GITEE_URL=gitee.origin,
     )
-    page = await (await wrong.get("/setup/gitee")).text()
-    assert "does not work" in page and "HTTP 401" in page
+    client = await _client(aiohttp_client, env, tmp_path)
+    for _ in range(3):
+        resp = await client.get("/setup/gitee")
+        page = await resp.text()
+        assert resp.status == 404
+        assert "Gitee is already connected" in page and gitee.token not in page
+    index = await (await client.get("/setup")).text()
+    assert "Gitee is connected." in index and 'href="/setup/gitee"' not in index
+    assert gitee.count("GET", "/user") == 0  # no page asks Gitee anything
+
+
+@pytest.mark.parametrize(
+    ("token", "level", "line"),
+    [
+        (None, logging.INFO, "Gitee: the token works; the bot acts on Gitee as @cla-robot"),
+        (
+            "not-a-token-at-all",
+            logging.WARNING,
+            "Gitee: CLA_GITEE_TOKEN does not work: Gitee refused it (HTTP 401); it is wrong, "
+            "expired or revoked (README: Gitee, a bot account)",
+        ),
+    ],
+)
+async def test_the_gitee_token_is_checked_once_at_start_up(
+    gitee: FakeGitee,
+    caplog: pytest.LogCaptureFixture,
+    token: str | None,
+    level: int,
+    line: str,
+) -> None:
+    async with aiohttp.ClientSession() as http:
+        platform = GiteePlatform(
+            session=http,
+            settings=GiteeClientSettings(token=token or gitee.token, api_url=gitee.url),
+        )
+        with caplog.at_level(logging.INFO, logger="bot.setup"):
+            await setup_pages.report_gitee_token(platform)
+    assert [(r.levelno, r.getMessage()) for r in caplog.records if r.name == "bot.setup"] == [
+        (level, line)
+    ]
+    assert gitee.count("GET", "/user") == 1
+    assert gitee.token not in caplog.text
+
+
+async def test_an_unreachable_gitee_is_reported_without_stopping_the_bot(
+    caplog: pytest.LogCaptureFixture, unused_tcp_port: int
+) -> None:
+    async with aiohttp.ClientSession() as http:
+        platform = GiteePlatform(
+            session=http,
+            settings=GiteeClientSettings(
+                token="t" * 20, api_url=f"http://127.0.0.1:{unused_tcp_port}/api/v5", get_retries=0
+            ),
+        )
+        with caplog.at_level(logging.INFO, logger="bot.setup"):
+            await setup_pages.report_gitee_token(platform, timeout_s=5)
+    (record,) = [r for r in caplog.records if r.name == "bot.setup"]
+    assert record.levelno == logging.WARNING
+    assert record.getMessage().startswith("Gitee: could not check CLA_GITEE_TOKEN now: ")
