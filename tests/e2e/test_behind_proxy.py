@@ -108,7 +108,7 @@ async def test_forms_that_fail_validation_do_not_use_up_the_account_limit(web_bo
         data=_form(html, name="Slow Typist", email="slow@example.com"),
         allow_redirects=False,
     )
-    assert resp.status == 303 and resp.headers["Location"] == "/sign/individual/done"
+    assert resp.status == 303 and resp.headers["Location"] == "/sign/individual/done?rechecked=0"
 
 
 async def test_valid_submissions_are_limited_per_account_whatever_the_address(
