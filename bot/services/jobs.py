@@ -25,7 +25,13 @@ from typing import Any, cast
 
 from sqlalchemy import Engine, Table, and_, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.exc import (
+    DBAPIError,
+    DisconnectionError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+)
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.platforms.base import ForgeAuthError, ForgeNotFound, RateLimited, RetryableForgeError
@@ -79,6 +85,21 @@ async def enqueue(
     except IntegrityError:
         return False
     return True
+
+
+class Unstorable(ValueError):
+    """The database refused this delivery's values (the client's fault, answered 4xx); the
+    driver's error is the ``__cause__``."""
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """True when ``exc`` says the database could not be used at all (unreachable, locked,
+    connection lost) — as opposed to refusing one statement's values."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(
+        exc, OperationalError | InterfaceError | DisconnectionError | OSError | TimeoutError
+    )
 
 
 @dataclass(slots=True)
@@ -142,23 +163,31 @@ class Inbox:
             self._idle.set()
 
     async def _commit(self, batch: list[_Pending]) -> None:
+        """One transaction for the batch. When it fails for any reason but an unusable
+        database, the deliveries are stored one by one, so that one unstorable delivery (a
+        value the driver or the database refuses, whatever it raises) fails alone; an unusable
+        database fails every caller (503 each)."""
         try:
             results = await self._insert(batch)
-        except (DataError, IntegrityError) as exc:
-            if len(batch) == 1:
-                _settle(batch[0], exc)
+        except Exception as exc:
+            if database_unavailable(exc):
+                for pending in batch:
+                    _settle(pending, exc)
                 return
-            # One unstorable delivery must not fail the others: store them one by one.
-            for pending in batch:
+            if len(batch) == 1:
+                _settle(batch[0], _unstorable(exc))
+                return
+            for i, pending in enumerate(batch):
                 try:
                     (new,) = await self._insert([pending])
                 except Exception as one_exc:
-                    _settle(pending, one_exc)
+                    if database_unavailable(one_exc):
+                        for rest in batch[i:]:
+                            _settle(rest, one_exc)
+                        return
+                    _settle(pending, _unstorable(one_exc))
                 else:
                     _settle(pending, new)
-        except Exception as exc:  # the database is unreachable: every caller answers 503
-            for pending in batch:
-                _settle(pending, exc)
         else:
             for pending, new in zip(batch, results, strict=True):
                 _settle(pending, new)
@@ -223,6 +252,12 @@ def _insert_new(insert: Callable[[Table], Any], table: Table) -> Any:
 def _run_in_thread(engine: Engine, stmt: Any, rows: list[dict[str, Any]]) -> list[Any]:
     with engine.begin() as conn:
         return list(conn.execute(stmt, rows).all())
+
+
+def _unstorable(exc: Exception) -> Unstorable:
+    error = Unstorable(f"the database refused the delivery's values ({type(exc).__name__})")
+    error.__cause__ = exc
+    return error
 
 
 def _settle(pending: _Pending, outcome: bool | BaseException) -> None:

@@ -394,7 +394,11 @@ def create_app(
     metrics: Metrics | None = None,
 ) -> web.Application:
     app = web.Application(
-        client_max_size=webhooks.MAX_BODY_BYTES + 1024, middlewares=[security_headers]
+        client_max_size=webhooks.MAX_BODY_BYTES + 1024,
+        middlewares=[security_headers],
+        # Request bodies reach the handlers as sent: a compressed one is refused there (415)
+        # instead of being inflated by the HTTP parser, without limit or traceback.
+        handler_args={"auto_decompress": False},
     )
     app[SETTINGS] = settings
     app[webhooks.GITEE_REPLAYS] = webhooks.ReplayCache(

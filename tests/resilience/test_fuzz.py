@@ -10,24 +10,21 @@ import os
 import time
 import urllib.parse
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select
 
 from bot.core.commands import parse_commands
 from bot.core.identity import normalise_email
 from bot.storage import repositories as store
 from bot.storage.crypto import FieldCipher
 from bot.storage.models import Installation, Job, PrBlocker, PrCheck, Repository
-from bot.web.app import create_app
-from bot.web.keys import SESSIONS
 from tests.fakes.gitee import FakeGitee, gitee_signature, load_fixture
 from tests.fakes.github import load_all_webhook_examples
-from tests.helpers import WEBHOOK_SECRET, sign
+from tests.helpers import sign
+from tests.resilience.conftest import table_counts
 
 SCALE = 20 if os.environ.get("CLA_SOAK_SECONDS") else 1
 FUZZ = settings(
@@ -110,47 +107,8 @@ def github_delivery(draw: st.DrawFn) -> tuple[dict[str, str], bytes, bool]:
     return headers, body, kind == "valid"
 
 
-# -- the app -----------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-async def fuzz_client(
-    aiohttp_client: Any,
-    sqlite_url: str,
-    make_settings: Any,
-    gitee: FakeGitee,
-    tmp_path: Any,
-) -> AsyncIterator[Any]:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = tmp_path / "app.pem"
-    pem.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    conf = make_settings(
-        sqlite_url,
-        CLA_GITHUB_APP_ID="12345",
-        CLA_GITHUB_PRIVATE_KEY_PATH=str(pem),
-        CLA_GITHUB_WEBHOOK_SECRET=WEBHOOK_SECRET,
-        CLA_GITEE_TOKEN=gitee.token,
-        CLA_GITEE_WEBHOOK_SECRET=gitee.webhook_secret,
-        CLA_GITEE_API_URL=gitee.url,
-    )
-    yield await aiohttp_client(create_app(conf, run_worker=False, clients={}))
-
-
 async def snapshot(client: Any) -> tuple[int, ...]:
-    counts = []
-    async with client.app[SESSIONS]() as s:
-        for model in MODELS:
-            counts.append(int(await s.scalar(select(func.count()).select_from(model)) or 0))
-    return tuple(counts)
+    return await table_counts(client, MODELS)
 
 
 # -- GitHub ------------------------------------------------------------------------------------------
