@@ -5,8 +5,8 @@ decoding of webhook bodies (:func:`decode`)."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
-from typing import Annotated, Any, TypeVar
+from collections.abc import Hashable, Mapping
+from typing import Annotated, Any, TypeVar, cast
 
 import msgspec
 
@@ -90,7 +90,7 @@ _T = TypeVar("_T")
 
 
 @functools.cache
-def _decoder(kind: type[Any]) -> msgspec.json.Decoder[Any]:
+def _decoder(kind: Any) -> msgspec.json.Decoder[Any]:
     return msgspec.json.Decoder(kind)
 
 
@@ -100,7 +100,8 @@ def decode(data: bytes | Mapping[str, Any], kind: type[_T]) -> _T:
     a value of the wrong type or out of range."""
     try:
         if isinstance(data, bytes | bytearray | memoryview):
-            decoded: _T = _decoder(kind).decode(data)
+            decoder: msgspec.json.Decoder[Any] = _decoder(cast(Hashable, kind))
+            decoded: _T = decoder.decode(data)
             return decoded
         return msgspec.convert(data, kind)
     except msgspec.ValidationError as exc:

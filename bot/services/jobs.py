@@ -384,7 +384,11 @@ class JobQueue:
                     )
                 ).first()
                 if newest is not None:
+                    # Stored with the claim, in the same transaction that empties the newer
+                    # rows: a worker dying after this commit leaves the newest snapshot on the
+                    # job that is claimed again, never only in its lost memory.
                     claimed.payload = _merge_check_payloads(claimed.payload, dict(newest[0]))
+                    job.payload = dict(claimed.payload)
                 coalesced = await session.scalars(
                     update(Job)
                     .where(*same_pr)
@@ -448,6 +452,26 @@ class JobQueue:
             )
             return JobStatus.QUEUED
 
+    async def dead(self, job: ClaimedJob, *, error: str) -> bool:
+        """Dead-letter the job now, whatever its attempts (nothing a retry could change); the
+        payload stays for operators (``cla-bot jobs --retry``). False when the job is no
+        longer this worker's."""
+        async with self._sessions() as session, session.begin():
+            result = await session.execute(
+                update(Job)
+                .where(Job.id == job.id, Job.locked_by == self.worker_id)
+                .values(
+                    status=str(JobStatus.DEAD),
+                    finished_at=self._clock(),
+                    lease_until=None,
+                    last_error=error[:2000],
+                )
+            )
+        done = bool(getattr(result, "rowcount", 0))
+        if done:
+            log.error("job %s is dead: %s", job.id, error[:200])
+        return done
+
     async def pause_installation(self, job: ClaimedJob, until: datetime) -> None:
         if job.installation_id is None:
             return
@@ -473,16 +497,28 @@ def _merge_check_payloads(old: dict[str, Any], new: dict[str, Any]) -> dict[str,
 
 
 Handler = Callable[[ClaimedJob], Awaitable[None]]
+DeadHandler = Callable[[ClaimedJob, str], Awaitable[None]]
 
 
 class Worker:
-    """Runs claimed jobs with bounded concurrency; wakes when a job is stored."""
+    """Runs claimed jobs with bounded concurrency; wakes when a job is stored.
+
+    ``on_dead`` is told of every job that goes dead (retries exhausted, or a repository the
+    forge does not know), with its last error, so the PR does not wait in silence; it is best
+    effort: if it fails, that is logged and the job stays dead."""
 
     def __init__(
-        self, queue: JobQueue, handler: Handler, *, concurrency: int, poll_s: float
+        self,
+        queue: JobQueue,
+        handler: Handler,
+        *,
+        concurrency: int,
+        poll_s: float,
+        on_dead: DeadHandler | None = None,
     ) -> None:
         self.queue = queue
         self.handler = handler
+        self.on_dead = on_dead
         self.concurrency = concurrency
         self.poll_s = poll_s
         self._stopping = asyncio.Event()
@@ -513,11 +549,19 @@ class Worker:
                 job, error=f"rate limited: {exc}", delay_s=delay, count_attempt=False
             )
         except RetryableForgeError as exc:
-            status = await self.queue.retry_later(job, error=f"{type(exc).__name__}: {exc}")
+            error = f"{type(exc).__name__}: {exc}"
+            status = await self.queue.retry_later(job, error=error)
             log.warning("job %s: forge error (%s), %s", job.id, exc, status)
-        except (ForgeAuthError, ForgeNotFound) as exc:
+            await self._if_dead(job, status, error)
+        except ForgeNotFound as exc:
+            # The repository (or PR) is gone or the App no longer sees it: retrying cannot help.
+            error = f"the forge answered 404 (not found): {type(exc).__name__}: {exc}"
+            if await self.queue.dead(job, error=error):
+                await self._report_dead(job, error)
+        except ForgeAuthError as exc:
             log.warning("job %s: %s: %s", job.id, type(exc).__name__, exc)
-            await self.queue.retry_later(job, error=f"{type(exc).__name__}: {exc}")
+            error = f"{type(exc).__name__}: {exc}"
+            await self._if_dead(job, await self.queue.retry_later(job, error=error), error)
         except OperationalError as exc:
             log.warning("job %s: database error %s; will retry", job.id, type(exc).__name__)
             await asyncio.sleep(self.poll_s)
@@ -526,11 +570,27 @@ class Worker:
                 "job %s failed: %s", job.id, "".join(traceback.format_exception_only(exc)).strip()
             )
             log.debug("job %s traceback", job.id, exc_info=True)
-            await self.queue.retry_later(
-                job, error="".join(traceback.format_exception(exc))[-2000:]
-            )
+            error = "".join(traceback.format_exception(exc))[-2000:]
+            await self._if_dead(job, await self.queue.retry_later(job, error=error), error)
         else:
             await self.queue.complete(job)
+
+    async def _if_dead(self, job: ClaimedJob, status: JobStatus, error: str) -> None:
+        if status == JobStatus.DEAD:
+            await self._report_dead(job, error)
+
+    async def _report_dead(self, job: ClaimedJob, error: str) -> None:
+        if self.on_dead is None:
+            return
+        try:
+            await self.on_dead(job, error)
+        except Exception as exc:  # best effort: the job stays dead and visible either way
+            log.warning(
+                "job %s: could not report that it is dead: %s: %s",
+                job.id,
+                type(exc).__name__,
+                str(exc)[:200],
+            )
 
     async def drain(self, *, max_jobs: int = 10_000) -> int:
         """Run ready jobs until none is left (tests and one-shot runs)."""

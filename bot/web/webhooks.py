@@ -136,9 +136,7 @@ def _not_stored(platform: str, event: str, exc: Exception, metrics: Any) -> web.
     if database_unavailable(exc):
         log.error("cannot store a %s delivery: %s", platform, type(exc).__name__)
     else:
-        log.error(
-            "cannot store a %s delivery: %s", platform, type(exc).__name__, exc_info=exc
-        )
+        log.error("cannot store a %s delivery: %s", platform, type(exc).__name__, exc_info=exc)
     metrics.delivery(platform, event, "unavailable")
     return _answer(503, "cannot store the delivery now; retry later", retry_after_s=30)
 

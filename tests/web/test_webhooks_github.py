@@ -202,6 +202,18 @@ async def test_unused_events_are_200_without_a_job(
     assert await count(client, Job) == 0
 
 
+async def test_a_repository_webhook_without_installation_is_200_ignored(
+    client: Any, delivery: Callable[..., Any]
+) -> None:
+    payload = {k: v for k, v in PR_PAYLOAD.items() if k != "installation"}
+    body, headers = delivery("pull_request", payload)
+    resp = await client.post("/webhooks/github", data=body, headers=headers)
+    assert resp.status == 200
+    answer = await resp.json()
+    assert answer["message"] == "ignored" and "no installation" in answer["reason"]
+    assert await count(client, Job) == 0
+
+
 async def test_comment_command_makes_a_check_job_but_chatter_does_not(
     client: Any, delivery: Callable[..., Any]
 ) -> None:
