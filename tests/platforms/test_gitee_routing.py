@@ -226,3 +226,15 @@ def test_the_note_field_stands_in_for_a_missing_comment_body() -> None:
 @pytest.mark.parametrize("event", ["Push Hook", "Tag Push Hook", "Issue Hook", "ping", ""])
 def test_other_events_are_ignored(event: str) -> None:
     assert isinstance(routing.route(event, mr(), bot_login=BOT), Ignore)
+
+
+def test_the_body_s_copies_of_the_secret_are_never_decoded() -> None:
+    payload = mr("open", None)
+    payload.update(password="the-hook-password-0123", sign="c2lnbg==")
+    body = json.dumps(payload).encode()
+    decoded = routing.decode(body)
+    assert not hasattr(decoded, "password") and not hasattr(decoded, "sign")
+    route = routing.route("Merge Request Hook", decoded, bot_login=BOT)
+    assert isinstance(route, CheckJob)
+    assert "the-hook-password-0123" not in json.dumps(route.payload)
+    assert "c2lnbg==" not in json.dumps(route.payload)

@@ -1,15 +1,19 @@
 """Item 9: Hypothesis over the headers and bodies of both webhook endpoints — never a 5xx, and
-for anything not verified a 401 with no state change at all — plus properties of the
+for anything not verified a 401 with no state change at all; a compressed body is a 415 before
+any work. Bodies include real payloads with hostile values anywhere in them (integers past the
+columns, lone surrogates, wrong container types, nesting thousands deep) — plus properties of the
 comment-command parser and the email normaliser. ``CLA_SOAK_SECONDS`` (``make soak``) scales the
 number of examples up."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import time
 import urllib.parse
 import uuid
+import zlib
 from typing import Any
 
 import pytest
@@ -48,6 +52,89 @@ json_values = st.recursive(
 )
 EXAMPLES = [payload for _, payload in load_all_webhook_examples()][:400]
 
+# Shapes that once gave 500s: integers past the 64-bit columns, lone surrogates (which
+# ``json.dumps`` writes as ``\ud800`` escapes), a scalar where a list or an object belongs and
+# the reverse, and nesting deeper than any decoder recurses.
+big_integers = st.one_of(
+    st.integers(min_value=2**31 - 2, max_value=2**31 + 2),
+    st.integers(min_value=2**63 - 2, max_value=2**64 + 2),
+    st.integers(max_value=-(2**63) + 2, min_value=-(2**64)),
+    st.integers(min_value=2**64, max_value=10**40),
+)
+surrogate_text = st.builds(
+    lambda a, s, b: a + s + b,
+    st.text(max_size=6),
+    st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF),
+    st.text(max_size=6),
+)
+hostile_values = st.one_of(
+    big_integers,
+    surrogate_text,
+    st.integers(-5, 5),
+    st.just([]),
+    st.just({}),
+    st.lists(st.text(max_size=5), min_size=1, max_size=2),  # a list where a login belongs
+    st.text(max_size=300),
+    st.just("\x00"),
+)
+DEEP = b"__deep__"
+
+
+def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            found.append((*prefix, key))
+            found.extend(_paths(value, (*prefix, key)))
+    elif isinstance(node, list):
+        for i, value in enumerate(node[:3]):
+            found.append((*prefix, i))
+            found.extend(_paths(value, (*prefix, i)))
+    return found
+
+
+@st.composite
+def hostile_payload(draw: st.DrawFn, templates: list[dict[str, Any]]) -> bytes:
+    """A real payload with a few values anywhere in it (not only at the top) replaced by a
+    hostile shape, one of them perhaps by a list nested thousands deep."""
+    payload = json.loads(json.dumps(draw(st.sampled_from(templates))))
+    paths = _paths(payload)
+    deep = 0
+    for _ in range(draw(st.integers(1, 3))):
+        if not paths:
+            break
+        *parents, last = draw(st.sampled_from(paths))
+        node = payload
+        try:
+            for key in parents:
+                node = node[key]
+            if draw(st.integers(0, 5)) == 0:
+                node[last] = DEEP.decode()
+                deep = draw(st.integers(200, 5000))
+            else:
+                node[last] = draw(hostile_values)
+        except (KeyError, IndexError, TypeError):
+            continue  # an earlier replacement took that branch away
+    body = json.dumps(payload).encode()
+    if deep:
+        body = body.replace(b'"' + DEEP + b'"', b"[" * deep + b"]" * deep, 1)
+    return body
+
+
+encodings = st.sampled_from([None, None, None, "identity", "gzip", "deflate", "br", "zstd", "x"])
+
+
+def encode(body: bytes, encoding: str | None) -> bytes:
+    if encoding == "gzip":
+        return gzip.compress(body)
+    if encoding == "deflate":
+        return zlib.compress(body)
+    return body  # br, zstd, unknown: never decoded, whatever the bytes
+
+
+def compressed(headers: dict[str, str]) -> bool:
+    return headers.get("Content-Encoding", "identity") != "identity"
+
 
 @st.composite
 def mutated_example(draw: st.DrawFn) -> bytes:
@@ -68,6 +155,7 @@ bodies = st.one_of(
     st.binary(max_size=600),
     json_values.map(lambda v: json.dumps(v).encode()),
     mutated_example(),
+    hostile_payload(EXAMPLES),
 )
 events = st.one_of(
     st.sampled_from(
@@ -92,6 +180,10 @@ def github_delivery(draw: st.DrawFn) -> tuple[dict[str, str], bytes, bool]:
     body = draw(bodies)
     kind = draw(st.sampled_from(["valid", "valid", "wrong-key", "sha1", "garbage", "absent"]))
     headers = {"Content-Type": draw(content_types)}
+    encoding = draw(encodings)
+    if encoding is not None:
+        headers["Content-Encoding"] = encoding
+        body = encode(body, encoding)  # signed as sent
     if kind == "valid":
         headers["X-Hub-Signature-256"] = sign(body)
     elif kind == "wrong-key":
@@ -123,7 +215,10 @@ async def test_github_endpoint_never_5xx_and_unverified_input_changes_nothing(
     before = await snapshot(fuzz_client)
     resp = await fuzz_client.post("/webhooks/github", data=body, headers=headers)
     assert resp.status < 500, await resp.text()
-    if not signed:
+    if compressed(headers):
+        assert resp.status == 415, await resp.text()
+        assert await snapshot(fuzz_client) == before
+    elif not signed:
         assert resp.status == 401
         assert await snapshot(fuzz_client) == before
     else:
@@ -183,9 +278,15 @@ def gitee_delivery(draw: st.DrawFn, secret: str) -> tuple[dict[str, str], bytes,
             payload[key] = draw(json_values)
         payload["nonce"] = uuid.uuid4().hex if fresh else "same"
         body = json.dumps(payload).encode()
+    elif draw(st.booleans()):
+        body = draw(hostile_payload(GITEE_TEMPLATES))
     else:
         body = draw(bodies)
     headers = {"Content-Type": draw(content_types)}
+    encoding = draw(encodings)
+    if encoding is not None:
+        headers["Content-Encoding"] = encoding
+        body = encode(body, encoding)
     if token is not None:
         headers["X-Gitee-Token"] = token
     if ts is not None:
@@ -210,7 +311,10 @@ async def test_gitee_endpoint_never_5xx_and_unverified_input_changes_nothing(
     before = await snapshot(fuzz_client)
     resp = await fuzz_client.post("/webhooks/gitee", data=body, headers=headers)
     assert resp.status < 500, await resp.text()
-    if not verified:
+    if compressed(headers):
+        assert resp.status == 415, await resp.text()
+        assert await snapshot(fuzz_client) == before
+    elif not verified:
         assert resp.status == 401, (headers, await resp.text())
         assert await snapshot(fuzz_client) == before
     else:
