@@ -94,10 +94,15 @@ def _decoder(kind: Any) -> msgspec.json.Decoder[Any]:
     return msgspec.json.Decoder(kind)
 
 
-def decode(data: bytes | Mapping[str, Any], kind: type[_T]) -> _T:
+def decode(
+    data: bytes | Mapping[str, Any],
+    kind: type[_T],
+    *,
+    malformed: type[PayloadError] = PayloadError,
+) -> _T:
     """``data`` (a raw body, or an already parsed mapping) as ``kind``; raises
-    :class:`NotJson` for a body that is not JSON and :class:`PayloadError` naming the field for
-    a value of the wrong type or out of range."""
+    :class:`NotJson` for a body that is not JSON and ``malformed`` naming the field for a value
+    of the wrong type or out of range."""
     try:
         if isinstance(data, bytes | bytearray | memoryview):
             decoder: msgspec.json.Decoder[Any] = _decoder(cast(Hashable, kind))
@@ -105,7 +110,7 @@ def decode(data: bytes | Mapping[str, Any], kind: type[_T]) -> _T:
             return decoded
         return msgspec.convert(data, kind)
     except msgspec.ValidationError as exc:
-        raise PayloadError(str(exc)) from None
+        raise malformed(str(exc)) from None
     except msgspec.DecodeError as exc:
         raise NotJson(f"body is not UTF-8 JSON: {exc}") from None
     except RecursionError:

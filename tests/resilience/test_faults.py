@@ -69,21 +69,24 @@ class FaultBot:
     gitee: FakeGitee
     clock: Clock
 
-    async def open_github(self, repo: str, number: int, installation: int, author: str) -> Any:
-        pr = self.github.add_pr(repo, number=number, author=author, commits=1)
-        body = json.dumps(self.github.pull_request_event(pr, installation_id=installation))
-        raw = body.encode()
+    async def deliver_github(self, event: str, payload: dict[str, Any]) -> int:
+        raw = json.dumps(payload).encode()
         resp = await self.client.post(
             "/webhooks/github",
             data=raw,
             headers={
-                "X-GitHub-Event": "pull_request",
+                "X-GitHub-Event": event,
                 "X-GitHub-Delivery": str(uuid.uuid4()),
                 "X-Hub-Signature-256": sign(raw),
                 "Content-Type": "application/json",
             },
         )
-        assert resp.status == 202
+        return int(resp.status)
+
+    async def open_github(self, repo: str, number: int, installation: int, author: str) -> Any:
+        pr = self.github.add_pr(repo, number=number, author=author, commits=1)
+        event = self.github.pull_request_event(pr, installation_id=installation)
+        assert await self.deliver_github("pull_request", event) == 202
         return pr
 
     async def open_gitee(self, repo: str, number: int, author: str) -> Any:
@@ -252,22 +255,13 @@ async def test_a_forge_that_keeps_failing_gives_a_dead_job_with_its_last_error(
     fault.times = 0  # the forge is back; someone comments /cla check
     if platform == "github":
         note = bot.github.add_comment(pr, "/cla check", user="hana")
-        raw = json.dumps(bot.github.issue_comment_event(note, installation_id=7)).encode()
-        resp = await bot.client.post(
-            "/webhooks/github",
-            data=raw,
-            headers={
-                "X-GitHub-Event": "issue_comment",
-                "X-GitHub-Delivery": str(uuid.uuid4()),
-                "X-Hub-Signature-256": sign(raw),
-                "Content-Type": "application/json",
-            },
-        )
+        event = bot.github.issue_comment_event(note, installation_id=7)
+        assert await bot.deliver_github("issue_comment", event) == 202
     else:
         note = bot.gitee.add_comment(pr, "/cla check", user="zhang-wei")
         headers, body = bot.gitee.delivery(bot.gitee.note_event(note))
         resp = await bot.client.post("/webhooks/gitee", data=body, headers=headers)
-    assert resp.status == 202
+        assert resp.status == 202
     assert await bot.drain() == 1
     (edited,) = fake.bot_comments(pr)
     assert edited.id == comment.id and "could not run" not in edited.body

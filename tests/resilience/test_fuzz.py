@@ -93,17 +93,37 @@ def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     return found
 
 
+# Where the routing reads: hostile values go there half of the time (elsewhere they are skipped).
+GITHUB_READ = [
+    "action", "number", "installation.id", "installation.account.login", "repository.id",
+    "repository.full_name", "pull_request.number", "pull_request.labels",
+    "pull_request.head.sha", "pull_request.base.sha", "pull_request.user.login",
+    "pull_request.commits", "issue.number", "comment.id", "comment.body", "comment.user.login",
+    "repositories", "repositories_added", "repositories_removed",
+]  # fmt: skip
+GITEE_READ = [
+    "action", "action_desc", "noteable_type", "pull_request.number", "pull_request.state",
+    "repository.namespace", "repository.path", "repository.path_with_namespace",
+    "repository.id", "comment.id", "comment.body", "comment.user.login", "note",
+]  # fmt: skip
+ROUTED = ("pull_request", "issue_comment", "installation", "installation_repositories")
+ROUTED_EXAMPLES = [
+    (event, payload) for event, payload in load_all_webhook_examples() if event in ROUTED
+]
+
+
 @st.composite
-def hostile_payload(draw: st.DrawFn, templates: list[dict[str, Any]]) -> bytes:
-    """A real payload with a few values anywhere in it (not only at the top) replaced by a
-    hostile shape, one of them perhaps by a list nested thousands deep."""
+def hostile_payload(draw: st.DrawFn, templates: list[dict[str, Any]], read: list[str]) -> bytes:
+    """A real payload with a few values anywhere in it — half of the time where routing reads
+    — replaced by a hostile shape, one of them perhaps by a list nested thousands deep."""
     payload = json.loads(json.dumps(draw(st.sampled_from(templates))))
+    if "installation" not in payload and draw(st.booleans()):
+        payload["installation"] = {"id": 1, "account": {"login": "acme"}}
     paths = _paths(payload)
+    read_paths = [tuple(p.split(".")) for p in read]
     deep = 0
     for _ in range(draw(st.integers(1, 3))):
-        if not paths:
-            break
-        *parents, last = draw(st.sampled_from(paths))
+        *parents, last = draw(st.sampled_from(read_paths if draw(st.booleans()) else paths))
         node = payload
         try:
             for key in parents:
@@ -114,11 +134,19 @@ def hostile_payload(draw: st.DrawFn, templates: list[dict[str, Any]]) -> bytes:
             else:
                 node[last] = draw(hostile_values)
         except (KeyError, IndexError, TypeError):
-            continue  # an earlier replacement took that branch away
+            continue  # not in this payload, or an earlier replacement took the branch away
     body = json.dumps(payload).encode()
     if deep:
         body = body.replace(b'"' + DEEP + b'"', b"[" * deep + b"]" * deep, 1)
     return body
+
+
+@st.composite
+def hostile_github(draw: st.DrawFn) -> tuple[str, bytes]:
+    """(event, body): a payload of an event the bot routes, under its own event name."""
+    event = draw(st.sampled_from(ROUTED))
+    templates = [p for e, p in ROUTED_EXAMPLES if e == event]
+    return event, draw(hostile_payload(templates, GITHUB_READ))
 
 
 encodings = st.sampled_from([None, None, None, "identity", "gzip", "deflate", "br", "zstd", "x"])
@@ -155,7 +183,6 @@ bodies = st.one_of(
     st.binary(max_size=600),
     json_values.map(lambda v: json.dumps(v).encode()),
     mutated_example(),
-    hostile_payload(EXAMPLES),
 )
 events = st.one_of(
     st.sampled_from(
@@ -177,7 +204,8 @@ content_types = st.sampled_from(
 @st.composite
 def github_delivery(draw: st.DrawFn) -> tuple[dict[str, str], bytes, bool]:
     """(headers, body, signed correctly)."""
-    body = draw(bodies)
+    hostile = draw(st.booleans())
+    event, body = draw(hostile_github()) if hostile else (None, draw(bodies))
     kind = draw(st.sampled_from(["valid", "valid", "wrong-key", "sha1", "garbage", "absent"]))
     headers = {"Content-Type": draw(content_types)}
     encoding = draw(encodings)
@@ -192,7 +220,9 @@ def github_delivery(draw: st.DrawFn) -> tuple[dict[str, str], bytes, bool]:
         headers["X-Hub-Signature"] = "sha1=" + "0" * 40
     elif kind == "garbage":
         headers["X-Hub-Signature-256"] = draw(header_text)
-    if draw(st.booleans()):
+    if event is not None:
+        headers["X-GitHub-Event"] = event
+    elif draw(st.booleans()):
         headers["X-GitHub-Event"] = draw(events)
     if draw(st.integers(0, 9)):
         headers["X-GitHub-Delivery"] = draw(st.one_of(st.uuids().map(str), header_text))
@@ -279,7 +309,7 @@ def gitee_delivery(draw: st.DrawFn, secret: str) -> tuple[dict[str, str], bytes,
         payload["nonce"] = uuid.uuid4().hex if fresh else "same"
         body = json.dumps(payload).encode()
     elif draw(st.booleans()):
-        body = draw(hostile_payload(GITEE_TEMPLATES))
+        body = draw(hostile_payload(GITEE_TEMPLATES, GITEE_READ))
     else:
         body = draw(bodies)
     headers = {"Content-Type": draw(content_types)}

@@ -25,7 +25,7 @@ owner/name are the API coordinates ``repository.namespace`` / ``repository.path`
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any
 
 import msgspec
 
@@ -36,6 +36,7 @@ from bot.platforms.github.routing import (
     Ignore,
     MalformedEvent,
     comment_jobs,
+    need,
     pr_key,
 )
 from bot.platforms.payload import Id, Name, Number, Word
@@ -63,8 +64,6 @@ CLOSE_ACTIONS = frozenset({"close", "merge"})
 MAX_FULL_NAME = 255  # pr_checks.repo_full_name
 
 Route = Ignore | CheckJob | CommentJobs
-
-_T = TypeVar("_T")
 
 
 # -- the fields routing reads, typed (see ``bot.platforms.payload``) ---------------------------
@@ -114,18 +113,7 @@ class GiteeEvent(msgspec.Struct):
 def decode(payload: bytes | Mapping[str, Any]) -> GiteeEvent:
     """The delivery's fields as a :class:`GiteeEvent`; raises :class:`MalformedEvent` (or
     ``NotJson``) naming what is wrong."""
-    try:
-        return payload_mod.decode(payload, GiteeEvent)
-    except payload_mod.NotJson:
-        raise
-    except payload_mod.PayloadError as exc:
-        raise MalformedEvent(str(exc)) from None
-
-
-def _need(value: _T | None, what: str) -> _T:
-    if value is None:
-        raise MalformedEvent(f"missing {what}")
-    return value
+    return payload_mod.decode(payload, GiteeEvent, malformed=MalformedEvent)
 
 
 def _nonempty(v: str | None) -> str | None:
@@ -134,7 +122,7 @@ def _nonempty(v: str | None) -> str | None:
 
 def repo_coordinates(event: GiteeEvent) -> dict[str, Any]:
     """``{"owner", "name", "id"}`` of the delivery's ``repository`` as API coordinates."""
-    repo = _need(event.repository, "object 'repository'")
+    repo = need(event.repository, "object 'repository'")
     namespace = repo.namespace.path if isinstance(repo.namespace, _Namespace) else repo.namespace
     owner, name = _nonempty(namespace), _nonempty(repo.path)
     if owner is None or name is None:
@@ -163,11 +151,11 @@ def _merge_request(event: GiteeEvent) -> Route:
         # Gitee's signature does not cover the body: a captured token could close any PR in
         # the window. Not acted on as said: a check re-reads the PR from the API, and only a
         # PR the API reports closed or merged is recorded so (and forgotten).
-        pr = _need(event.pull_request, "object 'pull_request'")
+        pr = need(event.pull_request, "object 'pull_request'")
         return _job(repo_coordinates(event), pr.number, MERGE_REQUEST_HOOK)
     if not (action in CHECK_ACTIONS or (action == "update" and desc in CHECK_UPDATE_DESCS)):
         return Ignore(f"Merge Request Hook action {action!r}/{desc!r} needs no check")
-    pr = _need(event.pull_request, "object 'pull_request'")
+    pr = need(event.pull_request, "object 'pull_request'")
     if pr.state is not None and pr.state != "open":
         return Ignore(f"pull request is {pr.state}")
     return _job(repo_coordinates(event), pr.number, MERGE_REQUEST_HOOK)
@@ -178,7 +166,7 @@ def _note(event: GiteeEvent, bot_login: str | None) -> Route:
         return Ignore(f"Note Hook action {event.action!r} is not a new comment")
     if event.noteable_type != "PullRequest":
         return Ignore("comment on something other than a pull request")
-    comment = _need(event.comment, "object 'comment'")
+    comment = need(event.comment, "object 'comment'")
     login = comment.user.login
     if login is None:
         raise MalformedEvent("missing string 'comment.user.login'")
@@ -187,7 +175,7 @@ def _note(event: GiteeEvent, bot_login: str | None) -> Route:
     body = comment.body if comment.body is not None else event.note
     if body is None:
         raise MalformedEvent("missing string 'comment.body'")
-    pr = _need(event.pull_request, "object 'pull_request'")
+    pr = need(event.pull_request, "object 'pull_request'")
     # The body is not covered by Gitee's signature: the worker re-reads the comment (and the
     # PR) from the API before acting; this only decides whether that is worth a job.
     return comment_jobs(

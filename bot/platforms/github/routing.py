@@ -228,15 +228,10 @@ EVENT_TYPES: dict[str, type[_Event]] = {
 def decode(event: str, payload: bytes | Mapping[str, Any]) -> _Event:
     """The delivery as its event's struct (other events: only what every event carries);
     raises :class:`MalformedEvent` (or ``NotJson``) naming what is wrong."""
-    try:
-        return payload_mod.decode(payload, EVENT_TYPES.get(event, _Event))
-    except payload_mod.NotJson:
-        raise
-    except payload_mod.PayloadError as exc:
-        raise MalformedEvent(str(exc)) from None
+    return payload_mod.decode(payload, EVENT_TYPES.get(event, _Event), malformed=MalformedEvent)
 
 
-def _need(value: _T | None, what: str) -> _T:
+def need(value: _T | None, what: str) -> _T:
     if value is None:
         raise MalformedEvent(f"missing {what}")
     return value
@@ -249,7 +244,7 @@ def _user(u: _User | None) -> dict[str, Any] | None:
 
 
 def _repo(event: _Event) -> dict[str, Any]:
-    repo = _need(event.repository, "object 'repository'")
+    repo = need(event.repository, "object 'repository'")
     if repo.full_name.count("/") != 1:
         raise MalformedEvent("repository.full_name is not owner/name")
     owner, name = repo.full_name.split("/")
@@ -296,7 +291,7 @@ def route(
     if isinstance(data, PullRequestEvent):
         if action == "closed":
             repo = _repo(data)
-            number = _need(data.number, "integer 'number'")
+            number = need(data.number, "integer 'number'")
             return PrClosed("github", f"{repo['owner']}/{repo['name']}", number)
         if action not in CHECK_ACTIONS and not (
             action == "edited" and data.changes is not None and data.changes.base is not None
@@ -305,7 +300,7 @@ def route(
         if data.installation is None:
             return NO_INSTALLATION
         repo = _repo(data)
-        snap = pull_snapshot(_need(data.pull_request, "object 'pull_request'"), repo)
+        snap = pull_snapshot(need(data.pull_request, "object 'pull_request'"), repo)
         return CheckJob(
             pr_key=pr_key("github", repo["owner"], repo["name"], snap["number"]),
             installation_id=data.installation.id,
@@ -314,10 +309,10 @@ def route(
     if isinstance(data, IssueCommentEvent):
         if action != "created":
             return Ignore(f"issue_comment action {action!r} is not a command")
-        issue = _need(data.issue, "object 'issue'")
+        issue = need(data.issue, "object 'issue'")
         if issue.pull_request is None:
             return Ignore("comment on an issue, not a pull request")
-        comment = _need(data.comment, "object 'comment'")
+        comment = need(data.comment, "object 'comment'")
         user = comment.user
         if user.type == "Bot" or (bot_login and user.login == bot_login):
             return Ignore("comment by a bot")
@@ -335,8 +330,8 @@ def route(
             body=comment.body,
         )
     if isinstance(data, InstallationEvent):
-        inst = _need(data.installation, "object 'installation'")
-        account = _need(inst.account, "object 'installation.account'")
+        inst = need(data.installation, "object 'installation'")
+        account = need(inst.account, "object 'installation.account'")
         if event == "installation":
             added = data.repositories if action == "created" else None
             removed = None
