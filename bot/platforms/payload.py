@@ -59,9 +59,10 @@ def opt_integer(
 # reads: everything else is skipped without being built. The declared fields are checked while
 # decoding — types, integer ranges that fit the columns they end in, strings without NUL (which
 # PostgreSQL cannot store) and at most as long as their columns — and the JSON itself is refused
-# when it is malformed, nested deeper than the decoder recurses, or carries a lone surrogate
-# escape (not encodable as UTF-8). So nothing unstorable reaches the database, and a wrong-typed
-# field is a 400 naming its path (``$.pull_request.labels``), never a stringified list later.
+# when it is malformed, not UTF-8, nested deeper than the decoder recurses, or carries a lone
+# surrogate escape (not encodable as UTF-8). So nothing unstorable reaches the database, and a
+# wrong-typed field is a 400 naming its path (``$.pull_request.labels``), never a stringified
+# list later.
 
 INT64_MAX = 2**63 - 1  # BigInteger columns (ids) are signed 64-bit
 INT32_MAX = 2**31 - 1  # Integer columns (PR numbers) are signed 32-bit
@@ -104,7 +105,9 @@ def decode(
     :class:`NotJson` for a body that is not JSON and ``malformed`` naming the field for a value
     of the wrong type or out of range."""
     try:
-        if isinstance(data, bytes | bytearray | memoryview):
+        if isinstance(data, bytes | bytearray):
+            if not data.isascii():
+                data.decode("utf-8")  # the skipped fields too (msgspec checks only the read ones)
             decoder: msgspec.json.Decoder[Any] = _decoder(cast(Hashable, kind))
             decoded: _T = decoder.decode(data)
             return decoded
@@ -113,5 +116,7 @@ def decode(
         raise malformed(str(exc)) from None
     except msgspec.DecodeError as exc:
         raise NotJson(f"body is not UTF-8 JSON: {exc}") from None
+    except UnicodeDecodeError:
+        raise NotJson("body is not UTF-8 JSON") from None
     except RecursionError:
         raise NotJson("body is nested too deeply") from None

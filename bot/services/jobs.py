@@ -6,7 +6,10 @@ serialises claimers only (webhook inserts never wait for it), so that two jobs o
 never run at once. SQLite has a single writer, so ``BEGIN IMMEDIATE`` gives the same guarantee.
 
 Check jobs for the same PR coalesce: when one is claimed, the other queued ones for that PR are
-marked ``coalesced`` and the newest payload is used, since a check reads the PR's latest state.
+marked ``coalesced`` and the newest payload is written into the claimed job in the same
+transaction, since a check reads the PR's latest state (and a crash after the claim must not
+lose it). A job that can never succeed (the forge answers 404) is dead at once; every dead job
+is reported through the worker's ``on_dead`` hook.
 """
 
 from __future__ import annotations

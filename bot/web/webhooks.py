@@ -1,11 +1,14 @@
-"""``POST /webhooks/github``: verify, store durably, acknowledge.
+"""``POST /webhooks/github`` and ``/webhooks/gitee``: verify, store durably, acknowledge.
 
-Order matters: the signature is checked on the raw bytes before anything is parsed, and the
-answer is 202 only after the delivery is committed. Nothing is written for a delivery that is
-unsigned, malformed or not used.
+Order matters: a compressed body is refused before it is read, the signature is checked on the
+raw bytes before anything is parsed, the body is decoded once into the typed fields routing
+reads (checked for type, range and encoding as they are decoded), and the answer is 202 only
+after the delivery is committed. Nothing is written for a delivery that is unsigned, malformed
+or not used.
 
-Answers: 202 stored · 200 duplicate or not used · 401 bad or missing signature · 400 malformed ·
-415 not JSON · 413 too large · 503 cannot store now. Never 5xx for bad input.
+Answers: 202 stored · 200 duplicate or not used · 401 bad or missing signature · 400 malformed
+(or holding values the database refuses) · 415 not JSON, or compressed · 413 too large · 503
+the database cannot be used now. Never 5xx for bad input.
 """
 
 from __future__ import annotations

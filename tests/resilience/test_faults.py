@@ -273,6 +273,21 @@ async def test_a_forge_that_keeps_failing_gives_a_dead_job_with_its_last_error(
     assert [j.status for j in jobs] == ["dead", "done"]  # still listed for operators
 
 
+async def test_a_repository_the_forge_answers_404_for_is_dead_at_once(fault_bot: FaultBot) -> None:
+    bot = fault_bot
+    await add_installation(bot, 7, "acme/app")
+    bot.github.inject("GET", COMMITS, status=404, body={"message": "Not Found"}, times=100)
+    pr = await bot.open_github("acme/app", 1, 7, "hana")
+    assert await bot.drain() == 1
+    (job,) = await bot.jobs()
+    assert (job.status, job.attempts) == ("dead", 1)
+    assert (job.last_error or "").startswith("the forge answered 404 (not found): ForgeNotFound")
+    bot.clock.advance(700)
+    assert await bot.drain() == 0  # no backoff, no second attempt
+    status = bot.github.status_for(pr.head_sha, "cla")
+    assert status is not None and status.state == "error"
+
+
 # -- rate limits: the installation waits for the forge's deadline, no attempt is spent ------------
 
 

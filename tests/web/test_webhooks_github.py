@@ -125,6 +125,7 @@ async def test_tampered_body_is_401(client: Any, delivery: Callable[..., Any]) -
     [
         (b"not json", {}, 400),
         (b"\xff\xfe{}", {}, 400),
+        (json.dumps(PR_PAYLOAD).encode().replace(b"secret body", b"\xff\xfe body"), {}, 400),
         (b"[1, 2]", {}, 400),
         (json.dumps(PR_PAYLOAD).encode(), {"X-GitHub-Event": None}, 400),
         (json.dumps(PR_PAYLOAD).encode(), {"X-GitHub-Delivery": None}, 400),
@@ -138,6 +139,7 @@ async def test_tampered_body_is_401(client: Any, delivery: Callable[..., Any]) -
     ids=[
         "not-json",
         "not-utf8",
+        "not-utf8-in-an-unread-field",
         "not-object",
         "no-event",
         "no-delivery",

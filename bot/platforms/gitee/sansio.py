@@ -182,4 +182,3 @@ def event_name(headers: Mapping[str, str], payload: Mapping[str, Any] | None = N
 
 def is_known_event(name: str | None) -> bool:
     return name in _KNOWN_EVENTS
-
