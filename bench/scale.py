@@ -256,6 +256,9 @@ class InstantForge:
     async def get_permission(self, repo: RepoRef, login: str) -> str:
         return "read"
 
+    async def user_by_id(self, account_id: str, *, login: str | None = None) -> Account | None:
+        return None
+
 
 @dataclass
 class ScaleResult:

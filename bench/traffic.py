@@ -104,6 +104,17 @@ async def github_rows(bot: InProcessBot, forges: Forges) -> list[Row]:
 
     await event(gh.pull_request_event(blocked, action="synchronize", installation_id=INSTALLATION))
     rows.append(Row("GitHub", "re-check, nothing changed", rec.take(), 1, "0 writes"))
+
+    # carol (signed) commits with her noreply address, which GitHub did not link: her id is
+    # asked of GitHub once (GET /user/{account_id}), then remembered.
+    hidden = f"{gh.user('carol').id}+carol@users.noreply.github.com"
+    noreply = gh.add_pr(
+        GH_REPO, number=4, author="carol", commits=[gh.make_commit(author=("Carol", hidden))]
+    )
+    await event(gh.pull_request_event(noreply, installation_id=INSTALLATION))
+    rows.append(Row("GitHub", "PR opened, noreply author", rec.take(), 3, "+1 lookup"))
+    await event(gh.pull_request_event(noreply, action="synchronize", installation_id=INSTALLATION))
+    rows.append(Row("GitHub", "re-check, noreply author", rec.take(), 1, "0 lookups"))
     return rows
 
 
@@ -148,6 +159,19 @@ async def gitee_rows(bot: InProcessBot, forges: Forges) -> list[Row]:
     again = ge.merge_request_event(blocked, action="update", action_desc="source_branch_changed")
     await event(again)
     rows.append(Row("Gitee", "re-check, nothing changed", rec.take(), 2, "0 writes"))
+
+    # li-na (signed) commits with her noreply address: Gitee is asked for the login written in
+    # it (GET /users/{username}) and the id compared, once, then remembered.
+    hidden = f"{ge.user('li-na').id}+li-na@user.noreply.gitee.com"
+    noreply = ge.add_pr(
+        GE_REPO, number=4, author="li-na", commits=[ge.make_commit(author=("Li Na", hidden))]
+    )
+    await event(ge.merge_request_event(noreply))
+    rows.append(Row("Gitee", "PR opened, noreply author", rec.take(), 3, "+1 lookup"))
+    await event(
+        ge.merge_request_event(noreply, action="update", action_desc="source_branch_changed")
+    )
+    rows.append(Row("Gitee", "re-check, noreply author", rec.take(), 2, "0 lookups"))
     return rows
 
 
@@ -185,6 +209,8 @@ def table(rows: list[Row]) -> Table:
         "(comments; every Gitee event, whose signature does not cover the body); one write per "
         "thing that changes on the PR",
         "above the floor: creating the comment first searches for an earlier one (a worker that "
-        "died after posting it must not post a second)",
+        "died after posting it must not post a second); a noreply address's account id is asked "
+        "of the forge once per id and hour (GitHub GET /user/{account_id}, Gitee GET "
+        "/users/{username}), so that only the login the forge confirms is mentioned",
     ]
     return t

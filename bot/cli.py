@@ -78,9 +78,11 @@ def _parser() -> argparse.ArgumentParser:
         "delivery rows, expired sessions and login attempts (cla.retention in app.yaml). The "
         "worker also does this on a timer.",
     )
-    from bot import cli_admin, cli_demo, cli_ops
+    from bot import cli_admin, cli_agreements, cli_company, cli_demo, cli_ops
 
     cli_admin.add_parsers(sub)
+    cli_agreements.add_parsers(sub)
+    cli_company.add_parsers(sub)
     cli_ops.add_parsers(sub)
     cli_demo.add_parsers(sub)
     return p
@@ -111,10 +113,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.services.importer import run_import
 
             return asyncio.run(run_import(conf, args.file, dry_run=args.dry_run))
-        from bot import cli_admin, cli_ops
+        from bot import cli_admin, cli_agreements, cli_company, cli_ops
 
+        if args.command in cli_agreements.COMMANDS:
+            return asyncio.run(cli_agreements.run(args, conf))
         if args.command in cli_admin.COMMANDS:
             return asyncio.run(cli_admin.run(args, conf))
+        if args.command in cli_company.COMMANDS:
+            return asyncio.run(cli_company.run(args, conf))
         if args.command in cli_ops.COMMANDS:
             return asyncio.run(cli_ops.run(args, conf))
         if args.command in ("audit", "purge"):
@@ -132,7 +138,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run_worker_only(conf)
     except SettingsError as exc:
-        print(f"cla-bot: configuration error: {exc}", file=sys.stderr)
+        print(exc.report(), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -26,6 +26,12 @@ Nothing leaves the machine: the sandbox listens on 127.0.0.1 only (by default on
 CLA_PORT (default 127.0.0.1:8080) and keeps its records in var/demo.db (under CLA_VAR_DIR), apart
 from a real set-up's database. Any CLA_GITHUB_* / CLA_GITEE_* settings are ignored here.
 Stop with Ctrl+C. `make run` starts this when no forge is configured.
+
+Each run starts afresh: var/demo.db is emptied when the demo starts. The sandbox keeps its pull
+requests in memory and forgets them when it stops, so the bot's records of them (who signed on
+them, which checks ran) would only get in the way of trying again: the contributors would be
+signed already and their new pull requests green at once. The file stays after Ctrl+C, to look
+at, until the next demo starts.
 """
 
 

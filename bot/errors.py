@@ -20,10 +20,16 @@ class BotError(Exception):
 class SettingsError(BotError):
     """Raised with one line: ``NAME: what is wrong`` — never containing a secret value."""
 
-    def __init__(self, name: str, problem: str) -> None:
+    def __init__(self, name: str, problem: str, *, hint: str = "") -> None:
         super().__init__(f"{name}: {problem}")
         self.name = name
         self.problem = problem
+        self.hint = hint  # what to do, when one line cannot say it: printed after the line
+
+    def report(self) -> str:
+        """What a command prints: the one line, then the hint's lines (if any)."""
+        line = f"cla-bot: configuration error: {self}"
+        return f"{line}\n{self.hint}" if self.hint else line
 
 
 class WebhookRejected(BotError):

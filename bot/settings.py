@@ -5,8 +5,10 @@ Everything is validated once, at start-up, into frozen dataclasses. A bad value 
 
 ``var/github-app.env`` (under ``CLA_VAR_DIR``), written by the ``/setup`` manifest flow, is read
 too when it exists: ``KEY=value`` lines (``#`` comments, blank lines, an optional ``export``
-prefix and single or double quotes allowed) holding only ``CLA_GITHUB_*`` variables. It must be
-readable by its owner only (0600). **Environment variables win over the file**, one variable at a
+prefix and single or double quotes allowed) holding only ``CLA_GITHUB_*`` variables and
+``CLA_PUBLIC_URL`` (the App's webhook and callbacks were registered at that address, so the
+links the bot posts must keep using it after the restart). It must be readable by its owner
+only (0600). **Environment variables win over the file**, one variable at a
 time; the private key counts as one setting, so ``CLA_GITHUB_PRIVATE_KEY`` or
 ``CLA_GITHUB_PRIVATE_KEY_PATH`` in the environment replaces both of the file's.
 """
@@ -32,6 +34,7 @@ FIELD_LEVELS = ("required", "optional", "off")
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/cla.db"
 LANGUAGES = ("en", "zh")
 GITHUB_APP_ENV_FILE = "github-app.env"  # under CLA_VAR_DIR; written by /setup
+GITHUB_APP_ENV_EXTRA = ("CLA_PUBLIC_URL",)  # allowed in that file besides CLA_GITHUB_*
 _PRIVATE_KEY_VARS = ("CLA_GITHUB_PRIVATE_KEY", "CLA_GITHUB_PRIVATE_KEY_PATH")
 _ENV_LINE = re.compile(r"(?:export\s+)?([A-Z][A-Z0-9_]*)\s*=\s*(.*)")
 
@@ -252,6 +255,13 @@ def _gitee(env: Mapping[str, str]) -> GiteeSettings | None:
     )
 
 
+def is_loopback_url(url: str) -> bool:
+    """Whether ``url`` names this machine only (127.0.0.0/8, ::1, localhost): links to it work
+    for nobody else, and no forge can deliver a webhook there."""
+    host = (urlsplit(url).hostname or "").lower()
+    return host in ("localhost", "::1") or host.startswith("127.") or host.endswith(".localhost")
+
+
 # --- var/github-app.env ----------------------------------------------------------------------
 
 
@@ -265,8 +275,9 @@ def _unquote(raw: str) -> str:
 
 
 def read_github_app_env(path: Path) -> dict[str, str]:
-    """The ``CLA_GITHUB_*`` variables of an env file written by ``/setup`` (``{}`` when the
-    file does not exist). Raises SettingsError for a file others can read or a bad line."""
+    """The ``CLA_GITHUB_*`` variables (and ``CLA_PUBLIC_URL``) of an env file written by
+    ``/setup`` (``{}`` when the file does not exist). Raises SettingsError for a file others
+    can read or a bad line."""
     where = str(path)
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
@@ -298,9 +309,10 @@ def read_github_app_env(path: Path) -> dict[str, str]:
         if m is None:
             raise SettingsError(f"{where} line {number}", "expected NAME=value")
         name, value = m.group(1), m.group(2)
-        if not name.startswith("CLA_GITHUB_"):
+        if not name.startswith("CLA_GITHUB_") and name not in GITHUB_APP_ENV_EXTRA:
             raise SettingsError(
-                f"{where} line {number}", f"{name}: only CLA_GITHUB_* variables belong here"
+                f"{where} line {number}",
+                f"{name}: only CLA_GITHUB_* and {', '.join(GITHUB_APP_ENV_EXTRA)} belong here",
             )
         values[name] = _unquote(value)
     return values
@@ -575,6 +587,8 @@ def load(env: Mapping[str, str] | None = None, *, cwd: Path | None = None) -> Se
     port_raw = env.get("CLA_PORT", "").strip() or "8080"
     if not port_raw.isdigit() or not 0 <= int(port_raw) <= 65535:
         raise SettingsError("CLA_PORT", "must be a port number between 0 and 65535")
+    var_dir = Path(env.get("CLA_VAR_DIR", "").strip() or cwd / "var")
+    env = _with_github_app_file(env, var_dir)
     public_url = _url(env, "CLA_PUBLIC_URL", f"http://127.0.0.1:{port_raw}")
     config_path = Path(env.get("CLA_CONFIG", "").strip() or cwd / "app.yaml")
     if not config_path.is_absolute():
@@ -582,8 +596,6 @@ def load(env: Mapping[str, str] | None = None, *, cwd: Path | None = None) -> Se
     templates_dir = Path(env.get("CLA_TEMPLATES_DIR", "").strip() or _project_root() / "templates")
     if not templates_dir.is_dir():
         raise SettingsError("CLA_TEMPLATES_DIR", f"no such directory: {templates_dir}")
-    var_dir = Path(env.get("CLA_VAR_DIR", "").strip() or cwd / "var")
-    env = _with_github_app_file(env, var_dir)
     manifest, policy = load_config_file(config_path, templates_dir)
     gh_api = _url(env, "CLA_GITHUB_API_URL", "https://api.github.com")
     gh_web = _url(env, "CLA_GITHUB_URL", "https://github.com")

@@ -1,10 +1,15 @@
 """Comment commands: ``/cla check`` (alias ``/check-cla``), ``/cla status [@login]``,
-``/cla delete-my-data``, ``/cla export-my-data``.
+``/cla delete-my-data [confirm]``, ``/cla export-my-data``.
 
 Grammar, one command per line::
 
     line    := ws* ( "/check-cla" | "/cla" ( ws+ word ( ws+ rest )? )? ) ws*
     status  := "/cla" ws+ "status" ( ws+ "@"? login )?
+    erase   := "/cla" ws+ "delete-my-data" ( ws+ "confirm" )?
+
+An erasure asks first: ``/cla delete-my-data`` is the request (the bot answers with what would
+be erased), ``/cla delete-my-data confirm`` — in a later comment — carries it out. A comment
+holds at most one of the two (the first), so that no comment can confirm its own request.
 
 Case-insensitive keywords; leading and trailing whitespace ignored; text after a command that
 takes no argument is ignored (``/cla check please`` is a check). Lines inside fenced code blocks
@@ -19,7 +24,9 @@ import enum
 import re
 from dataclasses import dataclass
 
-__all__ = ["Command", "CommandKind", "parse_commands"]
+__all__ = ["CONFIRM", "Command", "CommandKind", "parse_commands"]
+
+CONFIRM = "confirm"
 
 
 class CommandKind(enum.StrEnum):
@@ -33,8 +40,9 @@ class CommandKind(enum.StrEnum):
 @dataclass(frozen=True, slots=True)
 class Command:
     """``argument``: the target login of ``STATUS`` (without ``@``; ``None`` = the PR's
-    contributors), or the unknown word of ``UNKNOWN`` (lower-cased; ``None`` for a bare
-    ``/cla`` or a word that is not a plain ``[a-z0-9_-]`` token)."""
+    contributors), :data:`CONFIRM` for the confirmation of ``DELETE_MY_DATA`` (``None`` = the
+    request), or the unknown word of ``UNKNOWN`` (lower-cased; ``None`` for a bare ``/cla`` or
+    a word that is not a plain ``[a-z0-9_-]`` token)."""
 
     kind: CommandKind
     argument: str | None = None
@@ -62,6 +70,8 @@ def _parse_line(line: str) -> Command | None:
     if len(words) == 1:
         return Command(CommandKind.UNKNOWN)
     word = words[1].lower()
+    if word == "delete-my-data" and len(words) > 2 and words[2].lower() == CONFIRM:
+        return Command(CommandKind.DELETE_MY_DATA, CONFIRM)
     if word in _NO_ARGUMENT:
         return Command(_NO_ARGUMENT[word])
     if word == "status":
@@ -74,7 +84,7 @@ def _parse_line(line: str) -> Command | None:
 
 
 def parse_commands(body: str) -> tuple[Command, ...]:
-    """Every command in a comment body, in order, without repeats."""
+    """Every command in a comment body, in order, without repeats (one erasure command)."""
     commands: list[Command] = []
     seen: set[tuple[CommandKind, str | None]] = set()
     fence: str | None = None  # the opening fence while inside a fenced code block
@@ -95,7 +105,12 @@ def parse_commands(body: str) -> tuple[Command, ...]:
         command = _parse_line(line)
         if command is None:
             continue
-        identity = (command.kind, command.argument.lower() if command.argument else None)
+        identity = (
+            command.kind,
+            command.argument.lower()
+            if command.argument and command.kind is not CommandKind.DELETE_MY_DATA
+            else None,
+        )
         if identity not in seen:
             seen.add(identity)
             commands.append(command)

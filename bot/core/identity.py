@@ -14,6 +14,16 @@ Identity rules (``platforms.md`` §1.4, §4):
      (``ID+login@users.noreply.github.com``, ``ID+login@user.noreply.gitee.com``);
   3. otherwise the (normalised) email itself: an email-only identity.
 
+* A noreply address is written by whoever made the commit, so it proves nothing: anyone can
+  commit as ``1+torvalds@users.noreply.github.com``. Its account id still names the identity
+  (matching a signature by account id is no weaker than matching it by a commit email, which is
+  just as freely written), but its login is never believed. The shell asks the forge about each
+  id that :func:`noreply_claims` lists and passes the answers to :func:`contributors` as
+  ``confirmed``; an identity gets a login (and with it an ``@mention``, a bot flag and the
+  allowlist's login patterns) only from the forge: its link of the commit, an account it linked
+  with the same id elsewhere in the PR, or ``confirmed``. An unconfirmed one keeps
+  ``login=None``.
+
 * Authors are always contributors; committers only with ``check_committers``, and never the
   forges' web-edit committers (:func:`is_web_committer`); co-authors from ``Co-authored-by``
   trailers unless the policy is ``IGNORE``.
@@ -23,8 +33,9 @@ Identity rules (``platforms.md`` §1.4, §4):
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from bot.core.model import Account, CoAuthorPolicy, Commit, GitPerson, Platform, Role
 
@@ -37,8 +48,10 @@ __all__ = [
     "NoreplyAddress",
     "contributors",
     "is_bot_login",
+    "is_noreply_domain",
     "is_web_committer",
     "mask_email",
+    "noreply_claims",
     "normalise_email",
     "parse_coauthors",
     "parse_noreply",
@@ -130,6 +143,15 @@ def parse_noreply(raw: str, *, platform: Platform | None = None) -> NoreplyAddre
             return None
         return NoreplyAddress(candidate, match.group("id"), match.group("login"))
     return None
+
+
+def is_noreply_domain(domain: str) -> bool:
+    """``True`` for a forge's noreply domain or a name below one: its addresses stand for
+    forge accounts, so no company can own them."""
+    domain = domain.strip().lower().rstrip(".")
+    return any(
+        domain == noreply or domain.endswith("." + noreply) for noreply in _NOREPLY_DOMAINS.values()
+    )
 
 
 def parse_coauthors(message: str) -> tuple[GitPerson, ...]:
@@ -261,41 +283,29 @@ class _Builder:
     is_bot: bool
 
 
-def _resolve(
-    person: GitPerson,
-    account: Account | None,
-    *,
-    platform: Platform,
-    linked_emails: dict[str, Account],
-) -> tuple[Identity, bool, bool]:
-    """(identity, linked by the forge, is a bot) of one commit person."""
-    email = normalise_email(person.email)
-    if account is None:
-        account = linked_emails.get(email)
-    if account is not None:
-        return Identity.of_account(account), True, account.is_bot or is_bot_login(account.login)
-    noreply = parse_noreply(person.email, platform=platform)
-    if noreply is not None and noreply.account_id is not None:
-        identity = Identity(platform=platform, account_id=noreply.account_id, login=noreply.login)
-        return identity, False, is_bot_login(noreply.login)
-    return Identity.of_email(person.email), False, False
+_NOTHING_CONFIRMED: Mapping[str, Account] = MappingProxyType({})
+
+# (sha, role, what Git recorded, the account the forge linked to it)
+_Person = tuple[str, Role, GitPerson, Account | None]
 
 
-def contributors(
+@dataclass(frozen=True, slots=True)
+class _Persons:
+    """Every commit person the policy counts, with what the forge linked across the PR."""
+
+    persons: tuple[_Person, ...]
+    by_email: Mapping[str, Account]  # normalised email → the account the forge linked to it
+    by_id: Mapping[str, Account]  # account id → an account the forge linked in this PR
+
+
+def _gather(
     commits: Iterable[Commit],
     *,
     platform: Platform,
     co_authors: CoAuthorPolicy,
     check_committers: bool,
-) -> tuple[Contributor, ...]:
-    """Everyone who must be covered for ``commits``, merged by identity key, first-seen order.
-
-    A person whose commit the forge did not link still resolves to an account when the forge
-    linked the same (normalised) email in another commit of this PR. When one person appears
-    both through a noreply address and through the forge's link, the forge's login wins.
-    """
-    commits = tuple(commits)
-    persons: list[tuple[str, Role, GitPerson, Account | None]] = []
+) -> _Persons:
+    persons: list[_Person] = []
     for commit in commits:
         persons.append((commit.sha, Role.AUTHOR, commit.author, commit.author_account))
         if check_committers and not is_web_committer(
@@ -307,16 +317,105 @@ def contributors(
                 (commit.sha, Role.CO_AUTHOR, person, None)
                 for person in parse_coauthors(commit.message)
             )
-
-    linked_emails: dict[str, Account] = {}
+    by_email: dict[str, Account] = {}
+    by_id: dict[str, Account] = {}
     for _sha, _role, person, account in persons:
         if account is not None:
-            linked_emails.setdefault(normalise_email(person.email), account)
+            by_email.setdefault(normalise_email(person.email), account)
+            if account.platform is platform:
+                by_id.setdefault(account.account_id, account)
+    return _Persons(tuple(persons), by_email, by_id)
 
+
+def _claim(
+    person: GitPerson, account: Account | None, *, platform: Platform, found: _Persons
+) -> NoreplyAddress | None:
+    """The noreply address (with an id) a person resolves through, if the forge linked none."""
+    if account is not None or normalise_email(person.email) in found.by_email:
+        return None
+    noreply = parse_noreply(person.email, platform=platform)
+    if noreply is None or noreply.account_id is None:
+        return None
+    return noreply
+
+
+def noreply_claims(
+    commits: Iterable[Commit],
+    *,
+    platform: Platform,
+    co_authors: CoAuthorPolicy,
+    check_committers: bool,
+) -> tuple[NoreplyAddress, ...]:
+    """The noreply addresses of ``commits`` whose account id only the forge can confirm.
+
+    One per account id (the first address written for it, whose login is only a hint: Gitee can
+    look an account up by login alone), in first-seen order, counting the people
+    :func:`contributors` counts with the same arguments. An id the forge linked anywhere in the
+    PR, and an address the forge linked in another commit, need no question.
+    """
+    found = _gather(
+        commits, platform=platform, co_authors=co_authors, check_committers=check_committers
+    )
+    claims: dict[str, NoreplyAddress] = {}
+    for _sha, _role, person, account in found.persons:
+        claim = _claim(person, account, platform=platform, found=found)
+        if claim is not None and claim.account_id and claim.account_id not in found.by_id:
+            claims.setdefault(claim.account_id, claim)
+    return tuple(claims.values())
+
+
+def _resolve(
+    person: GitPerson,
+    account: Account | None,
+    *,
+    platform: Platform,
+    found: _Persons,
+    confirmed: Mapping[str, Account],
+) -> tuple[Identity, bool, bool]:
+    """(identity, linked by the forge, is a bot) of one commit person."""
+    if account is None:
+        account = found.by_email.get(normalise_email(person.email))
+    if account is not None:
+        return Identity.of_account(account), True, account.is_bot or is_bot_login(account.login)
+    claim = _claim(person, None, platform=platform, found=found)
+    if claim is not None and claim.account_id is not None:
+        account = found.by_id.get(claim.account_id) or confirmed.get(claim.account_id)
+        if (
+            account is not None
+            and account.platform is platform
+            and account.account_id == claim.account_id
+        ):
+            bot = account.is_bot or is_bot_login(account.login)
+            return Identity.of_account(account), False, bot
+        return Identity(platform=platform, account_id=claim.account_id), False, False
+    return Identity.of_email(person.email), False, False
+
+
+def contributors(
+    commits: Iterable[Commit],
+    *,
+    platform: Platform,
+    co_authors: CoAuthorPolicy,
+    check_committers: bool,
+    confirmed: Mapping[str, Account] = _NOTHING_CONFIRMED,
+) -> tuple[Contributor, ...]:
+    """Everyone who must be covered for ``commits``, merged by identity key, first-seen order.
+
+    A person whose commit the forge did not link still resolves to an account when the forge
+    linked the same (normalised) email in another commit of this PR. When one person appears
+    both through a noreply address and through the forge's link, the forge's login wins.
+
+    ``confirmed`` maps the account ids of :func:`noreply_claims` to what the forge answered
+    for them (an id it does not know, or could not be asked about, is absent): a noreply
+    identity takes its login and bot flag from there only, and has none otherwise.
+    """
+    found = _gather(
+        commits, platform=platform, co_authors=co_authors, check_committers=check_committers
+    )
     builders: dict[str, _Builder] = {}
-    for sha, role, person, account in persons:
+    for sha, role, person, account in found.persons:
         identity, linked, bot = _resolve(
-            person, account, platform=platform, linked_emails=linked_emails
+            person, account, platform=platform, found=found, confirmed=confirmed
         )
         builder = builders.get(identity.key)
         if builder is None:

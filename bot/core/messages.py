@@ -10,6 +10,12 @@ value raises instead of leaking ``$name`` into a comment.
 Privacy: people are named by ``@login`` only; email-only contributors by a masked email
 (:func:`bot.core.identity.mask_email`). Names from commits never reach this module, and no full
 email is ever rendered. Every comment starts with :data:`MARKER`.
+
+Mentions: a login reaches a comment only when the forge gave it (see :mod:`bot.core.identity`);
+an account the forge did not confirm is named by its key in inline code (`` `github:123` ``),
+which no forge turns into a mention. At most :data:`MAX_PEOPLE` people are named in one comment,
+across all its sections in order; the others are counted by the ``people_more`` template
+(``and $count more``), so one pull request cannot make the bot notify hundreds of people.
 """
 
 from __future__ import annotations
@@ -27,13 +33,16 @@ from bot.core.model import Platform
 
 __all__ = [
     "MARKER",
+    "MAX_PEOPLE",
     "MAX_STATUS_DESCRIPTION",
     "TEMPLATE_KEYS",
     "Links",
     "TemplateError",
     "Templates",
+    "company_name",
     "display_name",
     "emails_settings_url",
+    "listed",
     "load_templates",
     "render_check_failed",
     "render_comment",
@@ -44,6 +53,7 @@ __all__ = [
 MARKER = "<!-- cla-bot -->"
 MAX_STATUS_DESCRIPTION = 140  # GitHub answers 422 above this
 MAX_SHAS_PER_EMAIL = 10
+MAX_PEOPLE = 50  # named in one comment or reply; the rest are counted
 
 # key → (required placeholders, optional placeholders)
 _SPEC: dict[str, tuple[frozenset[str], frozenset[str]]] = {
@@ -63,6 +73,7 @@ _SPEC: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "status_blocked_one": (frozenset(), frozenset({"count"})),
     "status_blocked_other": (frozenset({"count"}), frozenset()),
     "status_no_agreement": (frozenset(), frozenset()),
+    "people_more": (frozenset({"count"}), frozenset()),
     "comment_check_failed": (frozenset(), frozenset()),
     "status_check_failed": (frozenset(), frozenset()),
 }
@@ -127,7 +138,8 @@ def emails_settings_url(platform: Platform, web_url: str) -> str:
 
 
 def display_name(contributor: Contributor) -> str:
-    """``@login`` for accounts, a masked email in backticks for email-only contributors."""
+    """``@login`` for accounts whose login the forge gave, the account key in backticks for
+    other accounts, a masked email in backticks for email-only contributors."""
     identity = contributor.identity
     if identity.is_account:
         if identity.login is not None and _SAFE_LOGIN.fullmatch(identity.login):
@@ -136,19 +148,41 @@ def display_name(contributor: Contributor) -> str:
     return f"`{mask_email(identity.email or '')}`"
 
 
-def _people(results: Iterable[ContributorResult]) -> str:
-    return "\n".join(f"- {display_name(r.contributor)}" for r in results)
+def listed(lines: Sequence[str], *, more: str, room: int = MAX_PEOPLE) -> tuple[str, int]:
+    """A Markdown list of the first ``room`` of ``lines`` (one per person), then one item
+    ``more`` (a ``people_more`` template, ``$count`` unfilled) counting the others; with the
+    room left for the next list."""
+    shown = list(lines[: max(room, 0)])
+    items = [f"- {line}" for line in shown]
+    if len(lines) > len(shown):
+        rest = str(len(lines) - len(shown))
+        items.append("- " + string.Template(more.strip()).substitute(count=rest))
+    return "\n".join(items), room - len(shown)
 
 
-def _commits(results: Iterable[ContributorResult]) -> str:
-    lines = []
-    for result in results:
-        contributor = result.contributor
-        shas = [f"`{sha[:7]}`" for sha in contributor.shas[:MAX_SHAS_PER_EMAIL]]
-        more = len(contributor.shas) - MAX_SHAS_PER_EMAIL
-        tail = f", … (+{more})" if more > 0 else ""
-        lines.append(f"- {display_name(contributor)}: {', '.join(shas)}{tail}")
-    return "\n".join(lines)
+class _People:
+    """The people lists of one comment, sharing :data:`MAX_PEOPLE` in the order they are made."""
+
+    def __init__(self, templates: Templates) -> None:
+        self.more = templates.texts["people_more"]
+        self.room = MAX_PEOPLE
+
+    def items(self, lines: Sequence[str]) -> str:
+        text, self.room = listed(lines, more=self.more, room=self.room)
+        return text
+
+    def names(self, results: Iterable[ContributorResult]) -> str:
+        return self.items([display_name(r.contributor) for r in results])
+
+    def commits(self, results: Iterable[ContributorResult]) -> str:
+        lines = []
+        for result in results:
+            contributor = result.contributor
+            shas = [f"`{sha[:7]}`" for sha in contributor.shas[:MAX_SHAS_PER_EMAIL]]
+            more = len(contributor.shas) - MAX_SHAS_PER_EMAIL
+            tail = f", … (+{more})" if more > 0 else ""
+            lines.append(f"{display_name(contributor)}: {', '.join(shas)}{tail}")
+        return self.items(lines)
 
 
 def _pick(
@@ -170,16 +204,17 @@ def render_comment(
     """The bot's comment for ``coverage``: who must act and how, or that everyone is covered."""
     common = {"agreement": agreement_title, "sign_url": links.sign_url}
     blocking = coverage.blocking
+    named = _People(templates)
     sections: list[str] = []
     if people := _pick(blocking, Verdict.UNSIGNED, bot=False):
-        sections.append(templates.render("section_sign", people=_people(people), **common))
+        sections.append(templates.render("section_sign", people=named.names(people), **common))
     if people := _pick(blocking, Verdict.RESIGN):
-        sections.append(templates.render("section_resign", people=_people(people), **common))
+        sections.append(templates.render("section_resign", people=named.names(people), **common))
     if people := _pick(blocking, Verdict.UNLINKED):
         sections.append(
             templates.render(
                 "section_unlinked",
-                commits=_commits(people),
+                commits=named.commits(people),
                 emails_url=emails_settings_url(platform, links.web_url),
                 platform_name=_PLATFORM_NAMES[platform],
                 **common,
@@ -189,18 +224,18 @@ def render_comment(
         sections.append(
             templates.render(
                 "section_restricted",
-                people=_people(people),
+                people=named.names(people),
                 me_url=links.me_url,
                 agreement=agreement_title,
             )
         )
     if people := _pick(blocking, Verdict.UNSIGNED, bot=True):
         sections.append(
-            templates.render("section_bots", people=_people(people), agreement=agreement_title)
+            templates.render("section_bots", people=named.names(people), agreement=agreement_title)
         )
     if coverage.warnings:
         sections.append(
-            templates.render("section_coauthors", people=_people(coverage.warnings), **common)
+            templates.render("section_coauthors", people=named.names(coverage.warnings), **common)
         )
     through_company = [
         r
@@ -208,13 +243,15 @@ def render_comment(
         if r.verdict is Verdict.SIGNED and r.signature is not None and r.signature.corporate
     ]
     if through_company:
-        listed = "\n".join(
-            f"- {display_name(r.contributor)}: {_company(r.signature.company)}"
-            for r in through_company
-            if r.signature is not None
+        companies = named.items(
+            [
+                f"{display_name(r.contributor)}: {company_name(r.signature.company)}"
+                for r in through_company
+                if r.signature is not None
+            ]
         )
         sections.append(
-            templates.render("section_corporate", people=listed, agreement=agreement_title)
+            templates.render("section_corporate", people=companies, agreement=agreement_title)
         )
     key = "comment_covered" if coverage.passes else "comment_blocked"
     text = templates.render(
@@ -223,8 +260,9 @@ def render_comment(
     return f"{MARKER}\n{text.strip()}\n"
 
 
-def _company(name: str | None) -> str:
-    """A company's name as shown in a comment: plain text, no markup or mentions."""
+def company_name(name: str | None) -> str:
+    """A company's name as shown in a comment or reply: plain text, no markup or mentions
+    (whoever signs a corporate CLA chooses it)."""
     cleaned = "".join(ch for ch in (name or "") if ch.isalnum() or ch in " .,&'()-")
     return " ".join(cleaned.split())[:100] or "their company"
 

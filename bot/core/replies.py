@@ -1,8 +1,14 @@
 """Replies to comment commands, rendered from templates given as strings (pure).
 
 Replies never carry personal data: they name the commenter by ``@login`` and speak of fields
-and counts, never of values. Each reply carries a hidden marker tied to the comment it answers,
-so a retried job finds its reply instead of posting a second one.
+and counts, never of values. A reply that lists people lists at most
+:data:`bot.core.messages.MAX_PEOPLE` of them and counts the others (``people_more``), as a
+comment does. Each reply carries a hidden marker tied to the comment it answers, so a retried
+job finds its reply instead of posting a second one. The texts are validated once
+(:func:`validate_replies`): every key present, only its placeholders, the required ones used.
+
+An erasure asks first: :func:`erase_request` says what would be erased and kept and how to
+confirm; only :func:`erased` — rendered after the erasure is committed — says it happened.
 """
 
 from __future__ import annotations
@@ -12,18 +18,48 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.core.coverage import Coverage, Verdict
-from bot.core.messages import display_name
+from bot.core.messages import company_name, display_name, listed
 
-REPLY_KEYS = (
-    "reply_erased",
-    "reply_nothing_to_erase",
-    "reply_export",
-    "reply_help",
-    "reply_status_refused",
-    "reply_status_one",
-    "reply_status_pr",
-)
+# key → (required placeholders, optional ones)
+_SPEC: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    "reply_erase_request": (frozenset({"login", "erased", "kept", "expires"}), frozenset()),
+    "reply_erase_unconfirmed": (frozenset({"login"}), frozenset()),
+    "reply_erase_expired": (frozenset({"login", "requested"}), frozenset()),
+    "reply_erased": (frozenset({"login", "erased", "kept"}), frozenset()),
+    "reply_nothing_to_erase": (frozenset({"login"}), frozenset()),
+    "reply_export": (frozenset({"login", "me_url"}), frozenset()),
+    "reply_help": (frozenset({"login"}), frozenset({"word"})),
+    "reply_status_refused": (frozenset({"login"}), frozenset()),
+    "reply_status_one": (frozenset({"login", "answer"}), frozenset()),
+    "reply_status_pr": (frozenset({"login", "lines"}), frozenset()),
+    "people_more": (frozenset({"count"}), frozenset()),  # shared with the comment templates
+}
+REPLY_KEYS = tuple(_SPEC)
 HELP_MARKER = "<!-- cla-bot:help -->"
+
+
+class ReplyTemplateError(ValueError):
+    """The reply texts cannot be used; the message names every problem."""
+
+
+def validate_replies(texts: Mapping[str, str]) -> dict[str, str]:
+    """The reply texts of :data:`REPLY_KEYS`, checked; raises :class:`ReplyTemplateError`."""
+    problems = []
+    if missing := [k for k in REPLY_KEYS if k not in texts]:
+        problems.append("missing: " + ", ".join(missing))
+    for key, (required, optional) in _SPEC.items():
+        if key not in texts:
+            continue
+        template = string.Template(texts[key])
+        if not template.is_valid():
+            problems.append(f"{key}: invalid placeholder syntax")
+            continue
+        used = set(template.get_identifiers())
+        problems += [f"{key}: unknown ${name}" for name in sorted(used - required - optional)]
+        problems += [f"{key}: missing ${name}" for name in sorted(required - used)]
+    if problems:
+        raise ReplyTemplateError("reply templates: " + "; ".join(problems))
+    return {key: texts[key] for key in REPLY_KEYS}
 
 
 def reply_marker(comment_id: int | str, command: str) -> str:
@@ -39,6 +75,43 @@ class Tombstone:
     erased_on: str
 
 
+@dataclass(frozen=True, slots=True)
+class ErasureSummary:
+    """What an erasure covers — or would cover: field names and counts, never a value."""
+
+    contact_fields: tuple[str, ...] = ()
+    emails: int = 0
+    accounts: int = 0
+    signatory_fields: tuple[str, ...] = ()  # of the corporate CLAs the person signed
+    companies: int = 0  # corporate CLAs they signed: kept, without their details
+    manager_roles: int = 0
+    entries_added: int = 0  # company list entries they added: their account becomes a hash
+    entries_naming: int = 0  # company list entries naming their login or email: removed
+    pr_records: int = 0
+    sessions: int = 0
+    job_payloads: int = 0
+    kept: tuple[Tombstone, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not any(
+            (
+                self.contact_fields,
+                self.emails,
+                self.accounts,
+                self.signatory_fields,
+                self.companies,
+                self.manager_roles,
+                self.entries_added,
+                self.entries_naming,
+                self.pr_records,
+                self.sessions,
+                self.job_payloads,
+                self.kept,
+            )
+        )
+
+
 def _render(texts: Mapping[str, str], key: str, **values: str) -> str:
     return string.Template(texts[key]).substitute(values).strip()
 
@@ -47,35 +120,71 @@ def _bullets(items: Sequence[str]) -> str:
     return "\n".join(f"- {item}" for item in items) if items else "- (none)"
 
 
-def erased(
-    texts: Mapping[str, str],
-    *,
-    marker: str,
-    login: str,
-    contact_fields: Sequence[str],
-    emails: int,
-    accounts: int,
-    pr_records: int,
-    kept: Sequence[Tombstone],
-) -> str:
-    what = [f"contact details: {', '.join(contact_fields)}" if contact_fields else ""]
-    what += [
-        f"{emails} email address(es) and their lookup index" if emails else "",
-        f"{accounts} linked account(s)" if accounts else "",
-        f"{pr_records} record(s) of pull requests you contributed to" if pr_records else "",
+def _erasure_lines(s: ErasureSummary) -> tuple[str, str]:
+    """The erased and the kept items, as Markdown lists."""
+    what = [
+        f"contact details: {', '.join(s.contact_fields)}" if s.contact_fields else "",
+        f"{s.emails} email address(es) and their lookup index" if s.emails else "",
+        f"{s.accounts} linked account(s)" if s.accounts else "",
+        f"the signatory details of {s.companies} corporate CLA(s): {', '.join(s.signatory_fields)}"
+        if s.companies
+        else "",
+        f"{s.manager_roles} company manager role(s)" if s.manager_roles else "",
+        f"{s.entries_naming} company list entry(ies) naming you" if s.entries_naming else "",
+        f"your account on {s.entries_added} company list entry(ies) you added "
+        "(replaced by a keyed hash)"
+        if s.entries_added
+        else "",
+        f"{s.pr_records} record(s) of pull requests you contributed to" if s.pr_records else "",
+        f"{s.sessions} signed-in browser session(s)" if s.sessions else "",
+        f"what {s.job_payloads} queued job(s) held about you" if s.job_payloads else "",
     ]
-    kept_lines = [
+    kept = [
         f"a record that version {k.version} of `{k.agreement}` was signed on {k.signed_on} and "
         f"erased on {k.erased_on}, with a keyed hash of your account (no contact data)"
-        for k in kept
+        for k in s.kept
     ]
+    if s.companies:
+        kept.append(
+            f"{s.companies} corporate CLA(s) you signed, without your details: the company, "
+            "its agreement version, signing date and approval, with a keyed hash of your "
+            "account; it keeps covering the people its list names"
+        )
+    return _bullets([w for w in what if w]), _bullets(kept)
+
+
+def erase_request(
+    texts: Mapping[str, str], *, marker: str, login: str, summary: ErasureSummary, expires: str
+) -> str:
+    """The answer to ``/cla delete-my-data``: what would go, what would stay, how to confirm
+    (``expires``: when the request lapses, e.g. ``2025-03-05 10:00 UTC``)."""
+    erased_items, kept_items = _erasure_lines(summary)
     body = _render(
         texts,
-        "reply_erased",
+        "reply_erase_request",
         login=login,
-        erased=_bullets([w for w in what if w]),
-        kept=_bullets(kept_lines),
+        erased=erased_items,
+        kept=kept_items,
+        expires=expires,
     )
+    return f"{marker}\n{body}\n"
+
+
+def erase_unconfirmed(texts: Mapping[str, str], *, marker: str, login: str) -> str:
+    """A confirmation with no request of the commenter's to confirm: nothing changes."""
+    return f"{marker}\n{_render(texts, 'reply_erase_unconfirmed', login=login)}\n"
+
+
+def erase_expired(texts: Mapping[str, str], *, marker: str, login: str, requested: str) -> str:
+    """A confirmation after the request lapsed: nothing changes."""
+    body = _render(texts, "reply_erase_expired", login=login, requested=requested)
+    return f"{marker}\n{body}\n"
+
+
+def erased(texts: Mapping[str, str], *, marker: str, login: str, summary: ErasureSummary) -> str:
+    """Rendered only once the erasure is committed."""
+    erased_items, kept_items = _erasure_lines(summary)
+    body = _render(texts, "reply_erased", login=login, erased=erased_items, kept=kept_items)
     return f"{marker}\n{body}\n"
 
 
@@ -114,7 +223,9 @@ def describe(standing: Standing) -> str:
             f"{who} has no signature of the {standing.agreement_title} on record "
             f"on {standing.platform_name}."
         )
-    kind = f"corporate, through {standing.company}" if standing.company else "individual"
+    kind = (
+        f"corporate, through {company_name(standing.company)}" if standing.company else "individual"
+    )
     return (
         f"{who} is covered by the {standing.agreement_title}, version {standing.version} "
         f"({kind}), since {standing.since}."
@@ -131,7 +242,10 @@ def status_one(texts: Mapping[str, str], *, marker: str, login: str, standing: S
 
 
 def status_pr(texts: Mapping[str, str], *, marker: str, login: str, lines: Sequence[str]) -> str:
-    body = _render(texts, "reply_status_pr", login=login, lines=_bullets(lines))
+    """``lines`` (one per person, :func:`coverage_lines`) as a list of at most
+    :data:`~bot.core.messages.MAX_PEOPLE`, the others counted."""
+    people = listed(lines, more=texts["people_more"])[0] if lines else _bullets(lines)
+    body = _render(texts, "reply_status_pr", login=login, lines=people)
     return f"{marker}\n{body}\n"
 
 
@@ -142,7 +256,9 @@ def coverage_lines(coverage: Coverage) -> list[str]:
         who = display_name(r.contributor)
         sig = r.signature
         if r.verdict is Verdict.SIGNED and sig is not None:
-            kind = f"corporate, through {sig.company}" if sig.company else "individual"
+            kind = (
+                f"corporate, through {company_name(sig.company)}" if sig.company else "individual"
+            )
             state = (
                 f"covered: version {sig.version} ({kind}) since {sig.signed_at.date().isoformat()}"
             )

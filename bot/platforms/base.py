@@ -11,11 +11,11 @@ Exception tree::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
-from bot.core.model import CommentRef, Commit, Platform, PullRequest, RepoRef, StatusState
+from bot.core.model import Account, CommentRef, Commit, Platform, PullRequest, RepoRef, StatusState
 
 
 class ForgeError(Exception):
@@ -44,6 +44,19 @@ class ForgeNotFound(ForgeError):
 
 class StaleCommitList(RetryableForgeError):
     """The forge's commit list does not end at the PR's head sha yet (just after a push)."""
+
+
+def account_from_api(platform: Platform, data: Any) -> Account | None:
+    """A forge's user object as an :class:`Account` (``None`` for an organisation, which
+    authors no commits). GitHub and Gitee shape it alike: ``id``, ``login``, ``type``."""
+    if not isinstance(data, Mapping):
+        raise ForgeError("look up a user: the answer is not an object")
+    user_id, login, kind = data.get("id"), data.get("login"), data.get("type")
+    if isinstance(user_id, bool) or not isinstance(user_id, int) or not isinstance(login, str):
+        raise ForgeError("look up a user: the answer has no id or login")
+    if kind == "Organization":
+        return None
+    return Account(platform, str(user_id), login, is_bot=kind == "Bot")
 
 
 class ForgeClient(Protocol):
@@ -87,4 +100,16 @@ class ForgeClient(Protocol):
 
     async def get_permission(self, repo: RepoRef, login: str) -> str:
         """``admin``, ``write``, ``read`` or ``none``."""
+        ...
+
+    async def user_by_login(self, login: str) -> Account | None:
+        """The person's account the forge knows by this login (its id is what lasts: logins
+        are renamed and reused); ``None`` when the forge knows no such user."""
+        ...
+
+    async def user_by_id(self, account_id: str, *, login: str | None = None) -> Account | None:
+        """The account with this id as the forge knows it now (its current login), or ``None``
+        when the forge knows no such account — or, where the forge can only look accounts up
+        by login (Gitee), when ``login`` is missing or names another account. Failures raise
+        ``ForgeError`` as every call does."""
         ...

@@ -5,6 +5,12 @@ every ``CLA_GITHUB_*`` setting pointed at it (App id, its freshly generated key,
 OAuth client, API and web URLs) and no Gitee, on ``CLA_HOST:CLA_PORT``, with its own SQLite
 database ``var/demo.db`` (migrated here) so that a real set-up later starts clean. Nothing is
 reachable from outside unless ``CLA_HOST`` says so, and nothing leaves the machine.
+
+Each demo starts with an empty ``var/demo.db``: the sandbox keeps its world in memory, so the
+pull requests, installations and App of the last run are gone, and records of them (signatures
+made on them, PR checks, queued jobs) would only make the walk-through unrepeatable — ``@ada``
+already signed, her new PR green at once. The file stays after the demo stops, to look at, and
+is emptied only once the bot's port is known to be free (never under a demo still running).
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from bot.settings import Settings
 from bot.storage.db import migrate
 from bot.web.app import create_app
 
-__all__ = ["DEMO_DB", "Demo", "demo_env", "run_demo", "start_demo"]
+__all__ = ["DEMO_DB", "Demo", "demo_env", "reset_database", "run_demo", "start_demo"]
 
 DEMO_DB = "demo.db"
 DEFAULT_PORT = 8080
@@ -65,6 +71,21 @@ def _free_port(host: str) -> int:
     with socket.socket(family) as s:
         s.bind((host, 0))
         return int(s.getsockname()[1])
+
+
+def _check_free(host: str, port: int) -> None:
+    """Raise the OSError that binding ``host:port`` would (as the server binds: address reuse
+    on, so only a port someone listens on counts as busy)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((host, port))
+
+
+def reset_database(path: Path) -> None:
+    """Remove the demo's SQLite file and its journal, WAL and shared-memory companions."""
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
 def _port(env: Mapping[str, str]) -> int:
@@ -120,6 +141,8 @@ async def start_demo(
     try:
         env = demo_env(base_env, sandbox, host=host, port=port, cwd=cwd)
         conf = settings_mod.load(env, cwd=cwd)
+        _check_free(host, port)
+        reset_database(Path(conf.database_url.removeprefix("sqlite+aiosqlite:///")))
         await migrate(conf.database_url)
         runner = web.AppRunner(create_app(conf, run_worker=True), access_log=None)
         await runner.setup()
@@ -151,7 +174,7 @@ def run_demo(
                 settings_env, host=host, port=port, sandbox_port=sandbox_port, cwd=cwd
             )
         except SettingsError as exc:
-            print(f"cla-bot: configuration error: {exc}", file=sys.stderr)
+            print(exc.report(), file=sys.stderr)
             return 2
         except OSError as exc:
             where = f"{host or settings_env.get('CLA_HOST') or '127.0.0.1'}:{port or ''}"
@@ -170,8 +193,8 @@ def run_demo(
             flush=True,
         )
         print(
-            f"The bot, connected to it: {demo.bot_url}/ — its records go to {db}; "
-            "Ctrl+C stops both",
+            f"The bot, connected to it: {demo.bot_url}/ — its records go to {db} (emptied at "
+            "each start); Ctrl+C stops both",
             file=out,
             flush=True,
         )

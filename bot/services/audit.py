@@ -10,7 +10,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.models import AuditEvent
 
-ACTIONS = ("sign", "correct", "restrict", "unrestrict", "export", "erase", "import", "read-contact")
+ACTIONS = (
+    "sign",
+    "correct",
+    "restrict",
+    "unrestrict",
+    "export",
+    "erase",
+    "import",
+    "read-contact",
+    "agreement-replace",  # an unsigned version's published text replaced (cla-bot agreements)
+)
+# Corporate CLAs: administrators' decisions, managers' changes to a company's list.
+COMPANY_ACTIONS = ("company-approve", "company-reject", "company-entry-add", "company-entry-remove")
 
 
 async def record(
@@ -23,7 +35,7 @@ async def record(
     signer_id: int | None = None,
     details: dict[str, Any] | None = None,
 ) -> None:
-    if action not in ACTIONS:
+    if action not in ACTIONS + COMPANY_ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
     session.add(
         AuditEvent(

@@ -8,21 +8,25 @@ between and run again converges on one comment and the right status.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import hashlib
 import logging
-from collections.abc import Callable, Mapping
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
+from urllib.parse import urlencode
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core import decision, messages
 from bot.core.coverage import DEFAULT_BOT_LOGINS, Allowlist, Coverage, evaluate
-from bot.core.identity import Contributor
+from bot.core.identity import Contributor, NoreplyAddress, noreply_claims
 from bot.core.identity import contributors as find_contributors
 from bot.core.model import (
+    Account,
     Agreement,
     CoAuthorPolicy,
     CommentRef,
@@ -32,7 +36,7 @@ from bot.core.model import (
     StatusState,
 )
 from bot.metrics import Metrics
-from bot.platforms.base import ForgeClient, ForgeError
+from bot.platforms.base import ForgeClient, ForgeError, RateLimited
 from bot.platforms.github.events import pull_request_from_api
 from bot.services.jobs import ClaimedJob, now_utc
 from bot.settings import Policy
@@ -78,6 +82,116 @@ def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+ACCOUNT_TTL_S = 3600.0  # how long a forge's answer about an account id is believed
+MAX_KNOWN_ACCOUNTS = 10_000
+
+
+class AccountLookup(Protocol):
+    """The part of a forge client that confirms an account id (``ForgeClient.user_by_id``)."""
+
+    platform: Platform
+
+    async def user_by_id(self, account_id: str, *, login: str | None = None) -> Account | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class _Known:
+    account: Account | None
+    until: float
+
+
+class ConfirmedAccounts:
+    """What the forges said about the account ids of noreply addresses, for every check of this
+    process.
+
+    A commit's ``ID+login@…noreply…`` address is written by whoever made the commit; only the
+    forge can say whose the id is (:mod:`bot.core.identity`). :meth:`confirm` asks it once per
+    id and remembers the answer for ``ttl_s`` — an account (its current login), or that there
+    is none — so a re-check, or the next PR of the same person, asks nothing. A lookup that
+    fails is not remembered: that check names the identity without a mention, the next asks
+    again; a rate limit is raised, for the job queue to wait. Checks running at once share one
+    request per id. At most ``max_entries`` answers are kept (the oldest go first).
+
+    Answers are keyed by platform and id; a missing account also by the login it was asked
+    with, since Gitee can only look an account up by login (``GiteeClient.user_by_id``).
+    """
+
+    def __init__(
+        self,
+        *,
+        ttl_s: float = ACCOUNT_TTL_S,
+        max_entries: int = MAX_KNOWN_ACCOUNTS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.ttl_s = ttl_s
+        self.max_entries = max_entries
+        self.clock = clock
+        self._known: dict[tuple[str, ...], _Known] = {}
+        self._asking: dict[tuple[str, ...], asyncio.Future[Account | None]] = {}
+
+    def _recall(self, key: tuple[str, ...]) -> _Known | None:
+        known = self._known.get(key)
+        if known is not None and known.until <= self.clock():
+            del self._known[key]
+            return None
+        return known
+
+    def _remember(self, key: tuple[str, ...], account: Account | None) -> None:
+        self._known.pop(key, None)
+        while len(self._known) >= self.max_entries:
+            del self._known[next(iter(self._known))]
+        self._known[key] = _Known(account, self.clock() + self.ttl_s)
+
+    async def confirm(
+        self, client: AccountLookup, claims: Sequence[NoreplyAddress]
+    ) -> dict[str, Account]:
+        """Account id → the account the forge confirms, for each of ``claims`` it does."""
+        answers = await asyncio.gather(*(self._one(client, claim) for claim in claims))
+        return {a.account_id: a for a in answers if a is not None}
+
+    async def _one(self, client: AccountLookup, claim: NoreplyAddress) -> Account | None:
+        account_id = claim.account_id
+        if account_id is None or claim.platform is not client.platform:
+            return None
+        found = (client.platform.value, account_id)
+        missing = (*found, claim.login.lower())
+        for key in (found, missing):
+            known = self._recall(key)
+            if known is not None:
+                return known.account
+        asking = self._asking.get(missing)
+        if asking is None:
+            asking = asyncio.create_task(self._ask(client, claim, found, missing))
+            self._asking[missing] = asking
+            asking.add_done_callback(lambda _: self._asking.pop(missing, None))
+        try:
+            return await asyncio.shield(asking)
+        except RateLimited:
+            raise
+        except ForgeError as exc:
+            log.warning(
+                "could not confirm %s account %s, named without a mention: %s",
+                client.platform.value,
+                account_id,
+                exc,
+            )
+            return None
+
+    async def _ask(
+        self,
+        client: AccountLookup,
+        claim: NoreplyAddress,
+        found: tuple[str, ...],
+        missing: tuple[str, ...],
+    ) -> Account | None:
+        account = await client.user_by_id(str(claim.account_id), login=claim.login)
+        if account is not None and account.platform is client.platform:
+            self._remember(found, account)
+            return account
+        self._remember(missing, None)
+        return None
+
+
 @dataclass(frozen=True, slots=True)
 class Evaluation:
     people: tuple[Contributor, ...]
@@ -103,6 +217,7 @@ class CheckService:
         clients: Mapping[Platform, ClientFactory],
         templates: messages.Templates,
         metrics: Metrics,
+        accounts: ConfirmedAccounts | None = None,
     ) -> None:
         self.sessions = sessions
         self.cipher = cipher
@@ -115,16 +230,25 @@ class CheckService:
         self.allowlist = build_allowlist(policy)
         self.config = report_config(policy)
         self.co_authors = CoAuthorPolicy(policy.co_authors)
+        self.accounts = accounts or ConfirmedAccounts()
 
     async def evaluate(self, client: ForgeClient, pr: PullRequest) -> Evaluation:
         """Who contributed to ``pr`` and who covers them (reads the forge and the database,
         writes nothing)."""
         commits = await client.list_commits(pr)
+        platform, check_committers = pr.repo.platform, self.policy.check_committers
+        claims = noreply_claims(
+            commits,
+            platform=platform,
+            co_authors=self.co_authors,
+            check_committers=check_committers,
+        )
         people = find_contributors(
             commits,
-            platform=pr.repo.platform,
+            platform=platform,
             co_authors=self.co_authors,
-            check_committers=self.policy.check_committers,
+            check_committers=check_committers,
+            confirmed=await self.accounts.confirm(client, claims) if claims else {},
         )
         async with self.sessions() as session:
             facts = await store.signature_facts(session, self.cipher, people)
@@ -148,8 +272,13 @@ class CheckService:
             )
         return Evaluation(tuple(people), check, agreement)
 
-    def sign_url(self, platform: Platform) -> str:
-        return f"{self.public_url}/sign/{self.policy.required_agreement}?platform={platform.value}"
+    def sign_url(self, platform: Platform, repo: RepoRef | None = None, number: int = 0) -> str:
+        """The signing link; with the PR it is posted on (repository and number, nothing
+        personal), so that the confirmation page can link back to it."""
+        query = {"platform": platform.value}
+        if repo is not None and number:
+            query |= {"repo": repo.full_name, "pr": str(number)}
+        return f"{self.public_url}/sign/{self.policy.required_agreement}?{urlencode(query)}"
 
     async def handle_job(self, job: ClaimedJob) -> None:
         platform = Platform(job.platform)
@@ -190,7 +319,7 @@ class CheckService:
                 session, platform=platform.value, repo_full_name=repo.full_name, number=number
             )
         links = messages.Links(
-            sign_url=self.sign_url(platform),
+            sign_url=self.sign_url(platform, repo, number),
             web_url=self.web_urls.get(platform, ""),
             me_url=f"{self.public_url}/me",
         )

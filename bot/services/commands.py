@@ -1,5 +1,10 @@
-"""Comment commands other than a re-check: ``/cla delete-my-data``, ``/cla export-my-data``,
-``/cla status`` and unknown ones (a short help, at most once per PR).
+"""Comment commands other than a re-check: ``/cla delete-my-data [confirm]``,
+``/cla export-my-data``, ``/cla status`` and unknown ones (a short help, at most once per PR).
+
+An erasure asks first: the request's reply says what would be erased; the same account's
+``confirm`` within 24 hours erases (:mod:`bot.services.rights`), and the reply saying so is
+written only after that is committed. Once it is posted, the job drops its own payload (the
+commenter's login and id) and the database's write-ahead log is truncated again.
 
 A command job is keyed by the comment's id, so it runs once however often the comment is
 delivered; each reply carries a marker tied to that comment and command, so a retried job finds
@@ -11,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +24,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core import replies
-from bot.core.commands import CommandKind, parse_commands
+from bot.core.commands import CONFIRM, CommandKind, parse_commands
 from bot.core.decision import Problem
 from bot.core.model import Platform, RepoRef
 from bot.metrics import Metrics
@@ -68,11 +74,17 @@ async def status_of_login(
 
 
 def load_reply_templates(templates_dir: Path) -> dict[str, str]:
-    texts = {p.stem: p.read_text("utf-8") for p in (templates_dir / "comments").glob("reply_*.md")}
-    missing = [k for k in replies.REPLY_KEYS if k not in texts]
-    if missing:
-        raise ValueError(f"missing reply templates: {', '.join(missing)}")
-    return texts
+    """The reply texts, validated (:func:`bot.core.replies.validate_replies`)."""
+    texts = {
+        p.stem: p.read_text("utf-8")
+        for p in (templates_dir / "comments").glob("*.md")
+        if p.stem in replies.REPLY_KEYS
+    }
+    return replies.validate_replies(texts)
+
+
+def _at(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 class CommandService:
@@ -124,12 +136,16 @@ class CommandService:
         login = str(author.get("login") or "")
         account_id = str(author.get("id")) if author.get("id") is not None else None
         prepared: dict[str, str] = dict(p.get("replies") or {})
+        erased = bool(p.get("erased"))  # an earlier attempt erased: its payload must go too
         for kind, argument in commands:
             marker = replies.reply_marker(comment_id, kind.value)
             if kind.value in prepared:  # acted on by an earlier attempt: only the reply is left
                 body = prepared[kind.value]
             elif kind is CommandKind.DELETE_MY_DATA:
-                body = await self._delete(platform, login, account_id, marker, job)
+                body, done = await self._delete(
+                    platform, login, account_id, marker, job, confirm=argument == CONFIRM
+                )
+                erased = erased or done
             elif kind is CommandKind.EXPORT_MY_DATA:
                 body = replies.export_link(
                     self.texts, marker=marker, login=login, me_url=f"{self.public_url}/me"
@@ -147,59 +163,83 @@ class CommandService:
                 platform=platform.value,
                 command=kind.value,
             )
+        if erased:
+            # The reply is posted: nothing about the person needs to stay in this job. Clear
+            # the payload before the checkpoint, so that no copy of it survives in the file.
+            async with self.sessions() as session, session.begin():
+                await session.execute(update(Job).where(Job.id == job.id).values(payload={}))
+            await flush_erased(self.sessions.kw["bind"])
 
     async def _delete(
-        self, platform: Platform, login: str, account_id: str | None, marker: str, job: ClaimedJob
-    ) -> str:
+        self,
+        platform: Platform,
+        login: str,
+        account_id: str | None,
+        marker: str,
+        job: ClaimedJob,
+        *,
+        confirm: bool,
+    ) -> tuple[str, bool]:
+        """``/cla delete-my-data`` asks (:meth:`_ask`); ``/cla delete-my-data confirm``
+        erases (:meth:`_confirm`). Returns the reply and whether data was erased; the reply is
+        remembered in the job in the same transaction, so that a retry posts it rather than
+        acting again (a second request, or "nothing to erase" after the erasure)."""
         async with self.sessions() as session, session.begin():
-            signer = (
-                await store.find_signer(
-                    session, self.cipher, platform=platform.value, account_id=account_id, emails=()
+            if account_id is None:
+                body, erased = (
+                    replies.nothing_to_erase(self.texts, marker=marker, login=login),
+                    False,
                 )
-                if account_id
-                else None
-            )
-            if signer is None:
-                return replies.nothing_to_erase(self.texts, marker=marker, login=login)
-            result = await rights.erase(
-                session,
-                self.cipher,
-                signer,
-                actor=rights.Actor(f"{platform.value}:{account_id}", "comment", f"job-{job.id}"),
-            )
-            body = self._erased_reply(result, marker=marker, login=login)
-            # Remember the reply with the erasure, so that a retry posts it rather than
-            # reporting that there is nothing (left) to erase.
-            payload = {
+            else:
+                step = self._confirm if confirm else self._ask
+                person = rights.Person(platform.value, account_id, login)
+                body, erased = await step(session, person, marker, job)
+            job.payload = {
                 **job.payload,
                 "replies": {**(job.payload.get("replies") or {}), "delete-my-data": body},
+                **({"erased": True} if erased else {}),
             }
-            await session.execute(update(Job).where(Job.id == job.id).values(payload=payload))
-        await flush_erased(self.sessions.kw["bind"])
-        log.info(
-            "erased signer data at the request of %s account %s (job %s)",
-            platform.value,
-            account_id,
-            job.id,
-        )
-        return body
+            await session.execute(update(Job).where(Job.id == job.id).values(payload=job.payload))
+        if erased:
+            await flush_erased(self.sessions.kw["bind"])
+            log.info(
+                "erased personal data at the request of %s account %s (job %s)",
+                platform.value,
+                account_id,
+                job.id,
+            )
+        return body, erased
 
-    def _erased_reply(self, result: rights.Erasure, *, marker: str, login: str) -> str:
-        return replies.erased(
-            self.texts,
-            marker=marker,
-            login=login,
-            contact_fields=result.contact_fields,
-            emails=result.emails,
-            accounts=result.accounts,
-            pr_records=result.pr_records,
-            kept=[
-                replies.Tombstone(
-                    str(k["agreement"]), str(k["version"]), str(k["signed_at"]), str(k["erased_at"])
-                )
-                for k in result.kept
-            ],
+    async def _ask(
+        self, session: AsyncSession, person: rights.Person, marker: str, job: ClaimedJob
+    ) -> tuple[str, bool]:
+        """What would be erased and kept, and how to confirm; erases nothing."""
+        login = person.login or ""
+        summary = await rights.survey(session, self.cipher, person, skip_job=job.id)
+        if summary.empty:
+            return replies.nothing_to_erase(self.texts, marker=marker, login=login), False
+        expires = await rights.request_erasure(session, self.cipher, person, now=datetime.now(UTC))
+        body = replies.erase_request(
+            self.texts, marker=marker, login=login, summary=summary, expires=_at(expires)
         )
+        return body, False
+
+    async def _confirm(
+        self, session: AsyncSession, person: rights.Person, marker: str, job: ClaimedJob
+    ) -> tuple[str, bool]:
+        """Erase, if this same account asked within 24 hours; else say that nothing changed."""
+        login = person.login or ""
+        pending = await rights.confirmation(session, self.cipher, person, now=datetime.now(UTC))
+        if pending.requested_at is None:
+            return replies.erase_unconfirmed(self.texts, marker=marker, login=login), False
+        if not pending.valid:
+            body = replies.erase_expired(
+                self.texts, marker=marker, login=login, requested=_at(pending.requested_at)
+            )
+            return body, False
+        actor = rights.Actor(f"{person.platform}:{person.account_id}", "comment", f"job-{job.id}")
+        result = await rights.erase(session, self.cipher, person, actor=actor, skip_job=job.id)
+        return replies.erased(self.texts, marker=marker, login=login, summary=result.summary), True
 
     async def _status(
         self,

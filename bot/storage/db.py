@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.pool import NullPool
+
+log = logging.getLogger("bot.db")
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -103,16 +106,28 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
-async def flush_erased(engine: AsyncEngine) -> None:
+async def flush_erased(engine: AsyncEngine, *, attempts: int = 5) -> bool:
     """After an erasure on SQLite, fold the write-ahead log into the database and truncate it,
-    so that no older copy of an erased page survives in the WAL file."""
+    so that no older copy of an erased page survives in the WAL file (``secure_delete`` has
+    already zeroed the erased content in the pages themselves). Call it after the erasure and
+    everything that still named the person (a job's payload) are committed: a checkpoint taken
+    earlier leaves the later versions' predecessors in the log. Returns whether the log was
+    truncated (a reader in another process can hold it back: retried, then a warning)."""
     if engine.dialect.name != "sqlite":
-        return
-    async with engine.connect() as conn:
-        raw = await conn.get_raw_connection()
-        driver = raw.driver_connection  # aiosqlite: outside any transaction, as checkpoints need
-        assert driver is not None
-        await driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return True
+    for attempt in range(attempts):
+        async with engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            driver = raw.driver_connection  # aiosqlite: outside any transaction, as needed
+            assert driver is not None
+            cursor = await driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            busy = (await cursor.fetchone() or (1,))[0]
+            await cursor.close()
+        if busy == 0:
+            return True
+        await asyncio.sleep(0.05 * (attempt + 1))
+    log.warning("the write-ahead log could not be truncated after an erasure: a reader holds it")
+    return False
 
 
 async def ping(engine: AsyncEngine) -> None:

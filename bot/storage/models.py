@@ -309,14 +309,30 @@ class PrBlocker(Base):
 
 class WebSession(Base):
     """A signed-in browser. The cookie holds a random token; only its SHA-256 is stored, and the
-    session's data (account, verified emails, CSRF token) is encrypted, bound to that hash."""
+    session's data (account, verified emails, CSRF token) is encrypted, bound to that hash.
+    ``account_hash`` (a keyed hash of the signed-in account) lets an erasure end every session
+    of that person without decrypting every row."""
 
     __tablename__ = "web_sessions"
 
     id: Mapped[IntPK]
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     data_ct: Mapped[str] = mapped_column(Text)
+    account_hash: Mapped[str] = mapped_column(String(64), index=True)
     created_at: Mapped[Timestamp] = mapped_column(default=utcnow)
+    expires_at: Mapped[Timestamp] = mapped_column(index=True)
+
+
+class ErasureRequest(Base):
+    """A pending ``/cla delete-my-data``: who asked, as a keyed hash of their forge account
+    (never the id), and until when a ``/cla delete-my-data confirm`` from the same account
+    carries it out. Removed by that erasure, or replaced by a newer request."""
+
+    __tablename__ = "erasure_requests"
+
+    id: Mapped[IntPK]
+    account_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    requested_at: Mapped[Timestamp]
     expires_at: Mapped[Timestamp] = mapped_column(index=True)
 
 
@@ -381,9 +397,29 @@ class ApiToken(Base):
 # --- corporate CLAs -------------------------------------------------------------------------
 
 
+class CompanyStatus(enum.StrEnum):
+    """Where a corporate signature stands with the community's administrators."""
+
+    PENDING = "pending"  # signed, not decided yet: covers nobody
+    APPROVED = "approved"  # its approved entries cover people
+    REJECTED = "rejected"  # covers nobody; ``decision_reason`` says why
+
+
+class EntryStatus(enum.StrEnum):
+    """One list entry's state. Domains wait for an administrator; emails and accounts that
+    managers add count at once (while the company is approved)."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    UNCONFIRMED = "unconfirmed"  # an account listed by login before ids were confirmed
+
+
 class Company(Base):
-    """A company's corporate CLA signature. The company name is shown in PR comments; the
-    signatory's details are ciphertexts bound to (companies, column, uid)."""
+    """A company's corporate CLA signature. The company name is not encrypted: it is shown in
+    the PR comments of everyone the company covers, and to administrators deciding on it; the
+    signatory's details are ciphertexts bound to (companies, column, uid). It covers nobody
+    until an administrator approves it (``status``)."""
 
     __tablename__ = "companies"
 
@@ -402,6 +438,12 @@ class Company(Base):
     signed_at: Mapped[Timestamp]
     revoked_at: Mapped[datetime | None]
     created_at: Mapped[Timestamp] = mapped_column(default=utcnow)
+    status: Mapped[str] = mapped_column(
+        String(16), default=CompanyStatus.PENDING, server_default=CompanyStatus.PENDING.value
+    )
+    decided_at: Mapped[datetime | None]
+    decided_by: Mapped[str | None] = mapped_column(String(100))  # "operator", "token:cla_…"
+    decision_reason: Mapped[str | None] = mapped_column(String(500))  # shown to its managers
 
 
 class CompanyManager(Base):
@@ -422,7 +464,8 @@ class CompanyManager(Base):
 
 class CompanyEntry(Base):
     """Who a corporate CLA covers: an email domain, an email (blind index + ciphertext) or a
-    platform login (``github:alice``)."""
+    platform account (``github:583231``: the id the forge confirmed for the login a manager
+    typed, which is kept in ``login`` for display)."""
 
     __tablename__ = "company_entries"
     __table_args__ = (UniqueConstraint("company_id", "kind", "value"),)
@@ -435,7 +478,12 @@ class CompanyEntry(Base):
     kind: Mapped[str] = mapped_column(String(16))  # domain / email / login
     value: Mapped[str] = mapped_column(
         String(300), index=True
-    )  # domain, email bidx, platform:login
+    )  # domain, email bidx, platform:account_id
     value_ct: Mapped[Ciphertext]  # the email itself, for its managers
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[Timestamp] = mapped_column(default=utcnow)
+    status: Mapped[str] = mapped_column(
+        String(16), default=EntryStatus.PENDING, server_default=EntryStatus.PENDING.value
+    )
+    login: Mapped[str | None] = mapped_column(String(255))  # accounts: the login, as listed
+    decision_reason: Mapped[str | None] = mapped_column(String(500))  # a rejected domain

@@ -22,6 +22,8 @@ from bot.storage.models import (
     AgreementVersionRow,
     Company,
     CompanyEntry,
+    CompanyStatus,
+    EntryStatus,
     Installation,
     PrBlocker,
     PrCheck,
@@ -88,7 +90,7 @@ async def sync_agreements(session: AsyncSession, agreements: Sequence[AgreementS
                 )
             else:
                 if old.text_sha256 != digest:
-                    raise AgreementTextChanged(a.agreement_id, v.version)
+                    raise AgreementTextChanged(a.agreement_id, v.version, old.text_sha256, digest)
                 old.position = position
                 old.compatible = v.compatible
                 old.fields = dict(v.fields)
@@ -96,11 +98,18 @@ async def sync_agreements(session: AsyncSession, agreements: Sequence[AgreementS
 
 
 class AgreementTextChanged(Exception):
-    def __init__(self, agreement_id: str, version: str) -> None:
+    """A published version's text differs from app.yaml's: which one, and both digests (so that
+    start-up can say exactly what to do, and ``cla-bot agreements replace`` can act on it)."""
+
+    def __init__(self, agreement_id: str, version: str, old_sha256: str, new_sha256: str) -> None:
         super().__init__(
             f"the text of agreement {agreement_id!r} version {version!r} changed after it was "
             "published; publish it as a new version instead"
         )
+        self.agreement_id = agreement_id
+        self.version = version
+        self.old_sha256 = old_sha256
+        self.new_sha256 = new_sha256
 
 
 async def load_agreement(session: AsyncSession, agreement_id: str) -> Agreement:
@@ -383,17 +392,16 @@ def email_domain(email: str) -> str | None:
 
 def contributor_keys(cipher: FieldCipher, contributor: Contributor) -> list[str]:
     """Every key under which a PR records this contributor, so that whatever later covers them
-    (a signature by account or email, a company listing their login, email or domain) finds
-    the PR again: the identity, then ``login:``, ``email:`` and ``domain:`` keys. Emails only
-    ever appear as keyed blind indexes; domains as keyed hashes."""
+    (a signature by account or email, a company listing their account, email or domain) finds
+    the PR again: the identity (``github:123``, the key a company's account entry holds too),
+    then ``email:`` and ``domain:`` keys. Emails only ever appear as keyed blind indexes;
+    domains as keyed hashes."""
     ident = contributor.identity
     keys = [
         email_identity_key(cipher, ident.email)
         if ident.platform is None and ident.email
         else ident.key
     ]
-    if ident.platform is not None and ident.login:
-        keys.append(f"login:{ident.platform.value}:{ident.login.lower()}")
     for email in contributor.emails:
         keys.append(email_identity_key(cipher, email))
         domain = email_domain(email)
@@ -409,13 +417,15 @@ def domain_key(cipher: FieldCipher, domain: str) -> str:
 async def _corporate_facts(
     session: AsyncSession, cipher: FieldCipher, contributors: Sequence[Contributor]
 ) -> dict[str, list[SignatureFact]]:
-    """Coverage through a company's corporate CLA: its list names the contributor's login, one
-    of their commit emails (blind index), or the domain of one."""
+    """Coverage through a company's corporate CLA, only once an administrator approved it: an
+    approved entry of its list names the contributor's account (``platform:account_id``, never
+    a login: logins are renamed, reused and written into noreply addresses by anyone), one of
+    their commit emails (blind index), or the domain of one."""
     wanted: dict[tuple[str, str], list[str]] = defaultdict(list)  # (kind, value) → identity keys
     for c in contributors:
         ident = c.identity
-        if ident.platform is not None and ident.login:
-            wanted[("login", f"{ident.platform.value}:{ident.login.lower()}")].append(ident.key)
+        if ident.platform is not None and ident.account_id is not None:
+            wanted[("login", ident.key)].append(ident.key)
         emails = list(c.emails) + ([ident.email] if ident.email else [])
         for email in emails:
             wanted[("email", email_bidx(cipher, email))].append(ident.key)
@@ -433,7 +443,12 @@ async def _corporate_facts(
             select(CompanyEntry, Company, AgreementVersionRow)
             .join(Company, CompanyEntry.company_id == Company.id)
             .join(AgreementVersionRow, Company.agreement_version_id == AgreementVersionRow.id)
-            .where(or_(*conditions), Company.revoked_at.is_(None))
+            .where(
+                or_(*conditions),
+                Company.revoked_at.is_(None),
+                Company.status == CompanyStatus.APPROVED,
+                CompanyEntry.status == EntryStatus.APPROVED,
+            )
         )
     ).all()
     out: dict[str, list[SignatureFact]] = defaultdict(list)
@@ -450,6 +465,39 @@ async def _corporate_facts(
             if fact not in out[key]:
                 out[key].append(fact)
     return out
+
+
+def company_entry_key(cipher: FieldCipher, entry: CompanyEntry) -> str:
+    """The ``pr_blockers`` key of the contributors a company entry covers."""
+    if entry.kind == "domain":
+        return domain_key(cipher, entry.value)
+    if entry.kind == "email":
+        return f"email:{entry.value}"  # the blind index, as email_identity_key writes it
+    return entry.value  # platform:account_id, the contributor's identity key
+
+
+async def lookup_installation(session: AsyncSession, platform: str) -> int | None:
+    """An installation whose token may ask the forge about users: the newest live one the bot
+    was told of, else the one of the most recently checked PR (``None`` when there is none)."""
+    installation = await session.scalar(
+        select(Installation.installation_id)
+        .where(
+            Installation.platform == platform,
+            Installation.deleted_at.is_(None),
+            Installation.suspended_at.is_(None),
+        )
+        .order_by(Installation.updated_at.desc(), Installation.id.desc())
+        .limit(1)
+    )
+    if installation is not None:
+        return int(installation)
+    recent = await session.scalar(
+        select(PrCheck.installation_id)
+        .where(PrCheck.platform == platform, PrCheck.installation_id.is_not(None))
+        .order_by(PrCheck.updated_at.desc(), PrCheck.id.desc())
+        .limit(1)
+    )
+    return int(recent) if recent is not None else None
 
 
 async def signer_identity_keys(session: AsyncSession, signer_id: int) -> list[str]:

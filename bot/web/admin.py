@@ -15,7 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.services import admin
+from bot.services import admin, corporate
 from bot.services.admin import AdminError, Invalid, TokenInfo
 from bot.web import openapi
 from bot.web.keys import CIPHER, QUEUE, SESSIONS, SETTINGS
@@ -170,8 +170,8 @@ async def account_status(request: web.Request, token: TokenInfo) -> web.StreamRe
     return _answer(status.as_dict())
 
 
-@protected("read")
-async def email_status(request: web.Request, token: TokenInfo) -> web.StreamResponse:
+async def _json_object(request: web.Request, example: str) -> dict[str, Any]:
+    """The request's JSON object body (415 / 413 / 400 / 422 otherwise)."""
     if request.content_type != "application/json":
         raise ApiError(415, "the body must be application/json")
     if request.content_length is not None and request.content_length > MAX_BODY:
@@ -181,10 +181,16 @@ async def email_status(request: web.Request, token: TokenInfo) -> web.StreamResp
         raise ApiError(413, "the body is too large")
     try:
         body = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise ApiError(400, "the body is not JSON") from None
     if not isinstance(body, dict):
-        raise Invalid('the body must be an object: {"email": "..."}')
+        raise Invalid(f"the body must be an object: {example}")
+    return body
+
+
+@protected("read")
+async def email_status(request: web.Request, token: TokenInfo) -> web.StreamResponse:
+    body = await _json_object(request, '{"email": "..."}')
     email = body.get("email")
     agreement = body.get("agreement")
     if not isinstance(email, str) or not email.strip():
@@ -316,6 +322,80 @@ async def signatures_csv(request: web.Request, token: TokenInfo) -> web.StreamRe
     )
 
 
+# --- corporate CLAs -------------------------------------------------------------------------
+
+
+def _company_id(request: web.Request) -> int:
+    return _int(request.match_info["id"], "id", low=1, high=admin.MAX_DB_INT)
+
+
+def _decision(decision: corporate.Decision) -> dict[str, Any]:
+    return {
+        "company": decision.company.as_dict(),
+        "changed": decision.changed,
+        "rechecks": decision.rechecks,
+        "refused": list(decision.refused),
+    }
+
+
+@protected("read")
+async def list_companies(request: web.Request, token: TokenInfo) -> web.StreamResponse:
+    pending = _bool(request, "pending")
+    async with request.app[SESSIONS]() as session, session.begin():
+        views = await corporate.list_companies(session, pending=pending)
+    return _answer({"items": [v.as_summary() for v in views]})
+
+
+@protected("read")
+async def show_company(request: web.Request, token: TokenInfo) -> web.StreamResponse:
+    company_id = _company_id(request)
+    async with request.app[SESSIONS]() as session, session.begin():
+        view = await corporate.show_company(session, company_id)
+    return _answer(view.as_dict())
+
+
+@protected("admin")
+async def approve_company(request: web.Request, token: TokenInfo) -> web.StreamResponse:
+    company_id = _company_id(request)
+    async with request.app[SESSIONS]() as session, session.begin():
+        decision = await corporate.approve(
+            session,
+            request.app[CIPHER],
+            company_id,
+            actor=f"token:{token.prefix}",
+            via="api",
+            request_id=request_id(request),
+        )
+    if decision.rechecks:
+        request.app[QUEUE].notify()
+    return _answer(_decision(decision))
+
+
+@protected("admin")
+async def reject_company(request: web.Request, token: TokenInfo) -> web.StreamResponse:
+    company_id = _company_id(request)
+    body = await _json_object(request, '{"reason": "...", "domain": "..."}')
+    reason, domain = body.get("reason"), body.get("domain")
+    if not isinstance(reason, str):
+        raise Invalid("reason must be a string")
+    if domain is not None and not isinstance(domain, str):
+        raise Invalid("domain must be a string")
+    async with request.app[SESSIONS]() as session, session.begin():
+        decision = await corporate.reject(
+            session,
+            request.app[CIPHER],
+            company_id,
+            reason=reason,
+            domain=domain,
+            actor=f"token:{token.prefix}",
+            via="api",
+            request_id=request_id(request),
+        )
+    if decision.rechecks:
+        request.app[QUEUE].notify()
+    return _answer(_decision(decision))
+
+
 def setup(app: web.Application) -> None:
     """Register ``/api/v1`` on an app made by :func:`bot.web.app.create_app`."""
     r = app.router
@@ -328,6 +408,10 @@ def setup(app: web.Application) -> None:
     r.add_get(f"{PREFIX}/agreements", agreements)
     r.add_get(f"{PREFIX}/signatures", list_signatures)
     r.add_get(f"{PREFIX}/signatures.csv", signatures_csv)
+    r.add_get(f"{PREFIX}/companies", list_companies)
+    r.add_get(f"{PREFIX}/companies/{{id}}", show_company)
+    r.add_post(f"{PREFIX}/companies/{{id}}/approve", approve_company)
+    r.add_post(f"{PREFIX}/companies/{{id}}/reject", reject_company)
 
 
 __all__ = ["PREFIX", "setup"]

@@ -31,11 +31,11 @@ from bot.platforms.gitee.client import GiteePlatform
 from bot.platforms.gitee.client import GiteeSettings as GiteeClientSettings
 from bot.platforms.github.client import GitHubPlatform
 from bot.platforms.github.client import GitHubSettings as GitHubClientSettings
-from bot.services import reconcile, retention
+from bot.services import agreements, reconcile, retention
 from bot.services.checks import CheckService, ClientFactory, load_comment_templates
 from bot.services.commands import CommandService, load_reply_templates
 from bot.services.jobs import ClaimedJob, JobQueue, Worker
-from bot.settings import Settings
+from bot.settings import Settings, is_loopback_url
 from bot.storage import repositories as store
 from bot.storage.crypto import FieldCipher, KeyConfigError, load_keyring
 from bot.storage.db import alembic_config, create_engine, flush_erased, session_factory
@@ -44,7 +44,7 @@ from bot.web import admin as admin_api
 from bot.web import company, health, me, signing, webhooks
 from bot.web import setup as setup_pages
 from bot.web.keys import CIPHER, ENGINE, METRICS, QUEUE, SESSIONS, SETTINGS
-from bot.web.middlewares import security_headers
+from bot.web.middlewares import error_pages, security_headers
 from bot.web.pages import Pages
 from bot.web.ratelimit import RateLimiter
 from bot.web.sessions import SessionStore
@@ -316,7 +316,16 @@ async def build_runtime(
             async with sessions() as session, session.begin():
                 await store.sync_agreements(session, settings.policy.agreements)
         except store.AgreementTextChanged as exc:
-            raise SettingsError("app.yaml cla.agreements", str(exc)) from None
+            async with sessions() as session:
+                error = await agreements.changed_text_settings_error(
+                    session,
+                    settings.policy.agreements,
+                    agreement_id=exc.agreement_id,
+                    version=exc.version,
+                    old_sha256=exc.old_sha256,
+                    new_sha256=exc.new_sha256,
+                )
+            raise error from None
     except BaseException:
         await engine.dispose()
         raise
@@ -400,6 +409,16 @@ async def index(request: web.Request) -> web.Response:
         )
     else:
         rows.append("<li>Gitee is connected.</li>")
+    if loopback_warning(settings) is not None:
+        rows.insert(
+            0,
+            '<li id="loopback-warning"><strong>Links point at this machine only.</strong> '
+            f"<code>CLA_PUBLIC_URL</code> is <code>{escape(settings.public_url)}</code>, a "
+            "loopback address: the signing links the bot posts on pull requests, and the "
+            "webhooks the forge sends, reach nobody else. Set <code>CLA_PUBLIC_URL</code> to "
+            "the address people and the forge use (in the environment, or in "
+            "<code>var/github-app.env</code>) and restart.</li>",
+        )
     html = (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -419,9 +438,10 @@ def create_app(
     clients: Mapping[Platform, ClientFactory] | None = None,
     metrics: Metrics | None = None,
 ) -> web.Application:
+    pages = Pages(settings.templates_dir)
     app = web.Application(
         client_max_size=webhooks.MAX_BODY_BYTES + 1024,
-        middlewares=[security_headers],
+        middlewares=[security_headers, error_pages(pages)],
         # Request bodies reach the handlers as sent: a compressed one is refused there (415)
         # instead of being inflated by the HTTP parser, without limit or traceback.
         handler_args={"auto_decompress": False},
@@ -430,7 +450,6 @@ def create_app(
     app[webhooks.GITEE_REPLAYS] = webhooks.ReplayCache(
         window_s=2 * settings.policy.gitee_timestamp_window_s
     )
-    pages = Pages(settings.templates_dir)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         runtime = await build_runtime(settings, clients=clients, metrics=metrics)
@@ -483,12 +502,30 @@ def create_app(
     return app
 
 
+def loopback_warning(settings: Settings) -> str | None:
+    """Said at start-up and on the home page: a forge is connected, but the links the bot posts
+    (and the webhooks it was registered with) point at this machine only."""
+    if (settings.github is None and settings.gitee is None) or not is_loopback_url(
+        settings.public_url
+    ):
+        return None
+    return (
+        f"CLA_PUBLIC_URL is {settings.public_url}, a loopback address: the links the bot posts "
+        "on pull requests and the forges' webhooks reach only this machine; set CLA_PUBLIC_URL "
+        "to the address people and the forge use (in the environment, or in "
+        "var/github-app.env)"
+    )
+
+
 def _describe(settings: Settings) -> None:
     if settings.github is None and settings.gitee is None:
         log.warning(
             "no forge is connected: set the CLA_GITHUB_* or CLA_GITEE_* variables "
             "(see README, Configuration); serving health pages only"
         )
+    warning = loopback_warning(settings)
+    if warning is not None:
+        log.warning(warning)
 
 
 def serve(
@@ -506,7 +543,7 @@ def serve(
     try:
         web.run_app(app, host=h, port=p, print=None, access_log=None, handle_signals=True)
     except SettingsError as exc:
-        print(f"cla-bot: configuration error: {exc}", flush=True)
+        print(exc.report(), flush=True)
         return 2
     return 0
 

@@ -1,5 +1,6 @@
-"""``/company``: managers of a company's corporate CLA list who it covers (email domains,
-emails, accounts) and remove them; each change re-checks the PRs it affects."""
+"""``/company``: managers of a company's corporate CLA see whether the community approved it
+and each domain's state, list who it covers (email domains, emails, accounts) and remove them;
+each change re-checks the PRs it affects."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from aiohttp import web
 
 from bot.core.model import Platform
 from bot.services import corporate
+from bot.storage import repositories as store
 from bot.storage.models import Company
 from bot.web.keys import CIPHER, QUEUE, SESSIONS
 from bot.web.middlewares import request_id
@@ -51,6 +53,7 @@ async def _page(
         entries=entries,
         signed=request.query.get("signed") == "1",
         changed=request.query.get("changed") == "1",
+        saved=request.query.get("saved") == "1",
         error=error,
     )
 
@@ -74,6 +77,21 @@ async def show(request: web.Request) -> web.Response:
     return await _page(request, company=await _company(request, session))
 
 
+async def _accounts(request: web.Request, platform: str) -> corporate.AccountLookup | None:
+    """The forge client that confirms account names: for GitHub, that of an installation
+    (its token may read users); ``None`` while the bot has none on that forge."""
+    from bot.web.app import RUNTIME  # the app module imports this one
+
+    factory = request.app[RUNTIME].checks.clients.get(Platform(platform))
+    if factory is None:
+        return None
+    async with request.app[SESSIONS]() as s:
+        installation = await store.lookup_installation(s, platform)
+    if installation is None and platform == Platform.GITHUB:
+        return None
+    return factory(installation)
+
+
 async def _change(request: web.Request, *, add: bool) -> web.StreamResponse:
     ctx = request.app[SIGNING]
     session = await ctx.store.load(request)
@@ -85,20 +103,30 @@ async def _change(request: web.Request, *, add: bool) -> web.StreamResponse:
     company = await _company(request, session)
     actor = f"{session.data.platform}:{session.data.account_id}"
     try:
+        new = None
+        if add:  # the forge is asked before the transaction starts
+            kind = str(form.get("kind", ""))
+            new = await corporate.prepare_entry(
+                request.app[CIPHER],
+                kind=kind,
+                raw=str(form.get("value", ""))[:320],
+                platform=session.data.platform,
+                accounts=await _accounts(request, session.data.platform)
+                if kind == "login"
+                else None,
+            )
         async with request.app[SESSIONS]() as s, s.begin():
-            if add:
-                await corporate.add_entry(
+            if new is not None:
+                rechecks = await corporate.add_entry(
                     s,
                     request.app[CIPHER],
                     company,
-                    kind=str(form.get("kind", "")),
-                    raw=str(form.get("value", ""))[:320],
-                    platform=session.data.platform,
+                    new,
                     actor=actor,
                     request_id=request_id(request),
                 )
             else:
-                await corporate.remove_entry(
+                rechecks = await corporate.remove_entry(
                     s,
                     request.app[CIPHER],
                     company,
@@ -108,6 +136,8 @@ async def _change(request: web.Request, *, add: bool) -> web.StreamResponse:
                 )
     except corporate.EntryError as exc:
         return await _page(request, company=company, error=str(exc), status=400)
+    if not rechecks:
+        raise web.HTTPSeeOther(f"/company/{company.uid}?saved=1")
     request.app[QUEUE].notify()
     raise web.HTTPSeeOther(f"/company/{company.uid}?changed=1")
 

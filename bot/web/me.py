@@ -15,23 +15,31 @@ from aiohttp import web
 
 from bot.core.model import Platform
 from bot.services import audit, rights
+from bot.services.signing import CONTACT_FIELDS
 from bot.storage import repositories as store
 from bot.storage.db import flush_erased
 from bot.storage.models import Signer
 from bot.web.keys import CIPHER, ENGINE, QUEUE, SESSIONS
 from bot.web.middlewares import request_id
 from bot.web.pages import NO_STORE
-from bot.web.sessions import Session
-from bot.web.signing import PLATFORM_NAMES, SIGNING
+from bot.web.sessions import SESSION_COOKIE, Session
+from bot.web.signing import MAX_LEN, PLATFORM_NAMES, SIGNING, clean_value, field_error
 
 log = logging.getLogger("bot.me")
-
-MAX_LEN = {"name": 200, "address": 500, "phone": 32, "fax": 32}
 
 
 def _actor(request: web.Request, session: Session) -> rights.Actor:
     return rights.Actor(
         f"{session.data.platform}:{session.data.account_id}", "web", request_id(request)
+    )
+
+
+def _person(session: Session) -> rights.Person:
+    return rights.Person(
+        session.data.platform,
+        session.data.account_id,
+        session.data.login,
+        tuple(session.data.emails),
     )
 
 
@@ -49,25 +57,49 @@ def _who(session: Session) -> str:
     return f"{PLATFORM_NAMES[Platform(session.data.platform)]} @{session.data.login}"
 
 
-async def me_page(request: web.Request) -> web.Response:
+async def _render_me(
+    request: web.Request,
+    session: Session,
+    *,
+    status: int = 200,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+) -> web.Response:
+    """The signed-in page; after a refused correction, with the values sent and their errors."""
     ctx = request.app[SIGNING]
-    session = await ctx.store.load(request)
-    providers = [{"platform": p.value, "name": PLATFORM_NAMES[p]} for p in ctx.providers]
-    if session is None:
-        return ctx.pages.render(request, "me.html", personal=True, who=None, providers=providers)
     async with request.app[SESSIONS]() as s:
         signer = await _signer(request, s, session)
         data = await rights.export(s, request.app[CIPHER], signer) if signer else None
+        # without a signer record there can still be something to erase (a corporate CLA)
+        erasable = (
+            signer is not None
+            or not (await rights.survey(s, request.app[CIPHER], _person(session))).empty
+        )
+    contact = {f: (data["person"][f] or "") if data else "" for f in CONTACT_FIELDS}
     return ctx.pages.render(
         request,
         "me.html",
+        status=status,
         personal=True,
         who=_who(session),
         csrf=session.data.csrf,
-        providers=providers,
+        providers=[],
         data=data,
+        erasable=erasable,
+        contact=contact | (values or {}),
+        errors=errors or {},
+        max_len=MAX_LEN,
         saved=request.query.get("saved") == "1",
     )
+
+
+async def me_page(request: web.Request) -> web.Response:
+    ctx = request.app[SIGNING]
+    session = await ctx.store.load(request)
+    if session is None:
+        providers = [{"platform": p.value, "name": PLATFORM_NAMES[p]} for p in ctx.providers]
+        return ctx.pages.render(request, "me.html", personal=True, who=None, providers=providers)
+    return await _render_me(request, session)
 
 
 async def export_json(request: web.Request) -> web.Response:
@@ -112,9 +144,10 @@ async def correct(request: web.Request) -> web.StreamResponse:
     if isinstance(got, web.Response):
         return got
     session, form = got
-    changes = {
-        field: str(form.get(field, ""))[: MAX_LEN[field]] for field in MAX_LEN if field in form
-    }
+    changes = {f: clean_value(str(form.get(f, ""))) for f in CONTACT_FIELDS if f in form}
+    errors = {f: e for f, v in changes.items() if v and (e := field_error(f, v)) is not None}
+    if errors:  # nothing is written, nothing truncated: the page says what to fix
+        return await _render_me(request, session, status=400, values=changes, errors=errors)
     async with request.app[SESSIONS]() as s, s.begin():
         signer = await _signer(request, s, session)
         if signer is None:
@@ -147,31 +180,48 @@ async def delete_page(request: web.Request) -> web.Response:
     session = await ctx.store.load(request)
     if session is None:
         raise web.HTTPSeeOther("/me")
+    async with request.app[SESSIONS]() as s:
+        summary = await rights.survey(s, request.app[CIPHER], _person(session))
     return ctx.pages.render(
-        request, "me_delete.html", personal=True, csrf=session.data.csrf, error=False
+        request,
+        "me_delete.html",
+        personal=True,
+        csrf=session.data.csrf,
+        error=False,
+        summary=summary,
     )
 
 
 async def delete(request: web.Request) -> web.StreamResponse:
+    """The page's own confirmation (a ticked box), then the same erasure as the comment
+    command's: everything held about the signed-in person, every session of theirs included."""
     ctx = request.app[SIGNING]
     got = await _post_session(request)
     if isinstance(got, web.Response):
         return got
     session, form = got
+    person = _person(session)
     if form.get("confirm") != "yes":
+        async with request.app[SESSIONS]() as s:
+            summary = await rights.survey(s, request.app[CIPHER], person)
         return ctx.pages.render(
-            request, "me_delete.html", status=400, personal=True, csrf=session.data.csrf, error=True
+            request,
+            "me_delete.html",
+            status=400,
+            personal=True,
+            csrf=session.data.csrf,
+            error=True,
+            summary=summary,
         )
     async with request.app[SESSIONS]() as s, s.begin():
-        signer = await _signer(request, s, session)
-        if signer is None:
+        if (await rights.survey(s, request.app[CIPHER], person)).empty:
             raise web.HTTPSeeOther("/me")
-        result = await rights.erase(s, request.app[CIPHER], signer, actor=_actor(request, session))
+        result = await rights.erase(s, request.app[CIPHER], person, actor=_actor(request, session))
     await flush_erased(request.app[ENGINE])
     request.app[QUEUE].notify()
-    log.info("signer record erased from the web (%s re-checks)", result.rechecks)
-    response = ctx.pages.render(request, "me_erased.html", personal=True, result=result)
-    await ctx.store.logout(request, response)  # the session held the verified emails too
+    log.info("personal data erased from the web (%s re-checks)", result.rechecks)
+    response = ctx.pages.render(request, "me_erased.html", personal=True, result=result.summary)
+    ctx.store.clear_cookie(response, SESSION_COOKIE)  # the erasure ended every session
     return response
 
 

@@ -1,5 +1,5 @@
-"""Security headers on every answer, and one place that maps unexpected errors to answers
-without leaking details."""
+"""Security headers on every answer, one place that maps unexpected errors to answers without
+leaking details, and the bot's own page for unknown paths."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ import logging
 import uuid
 
 from aiohttp import web
-from aiohttp.typedefs import Handler
+from aiohttp.typedefs import Handler, Middleware
 
 from bot import logs
+from bot.web.pages import Pages
 
 log = logging.getLogger("bot.web")
 
@@ -50,3 +51,42 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("X-Frame-Options", "DENY")
     return response
+
+
+MACHINE_PATHS = ("/api/", "/webhooks/")  # answered in JSON, never with a page
+_PAGE_TEXTS = {404: ("not_found_title", "not_found"), 405: ("error_title", "wrong_method")}
+
+
+def error_pages(pages: Pages) -> Middleware:
+    """Unknown paths (and a method a path does not take) get the bot's page, styled and in the
+    visitor's language, instead of aiohttp's bare ``404: Not Found``; under ``/api/`` and
+    ``/webhooks/`` a JSON ``{"message": …}``. A handler's own words (a 404 raised with a text)
+    are kept; an answer a handler returns is never touched."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except (web.HTTPNotFound, web.HTTPMethodNotAllowed) as exc:
+            own = exc.text if exc.text != f"{exc.status}: {exc.reason}" else None
+            headers = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else {}
+            if request.path.startswith(MACHINE_PATHS):
+                if exc.content_type == "application/json":
+                    raise
+                message = own or exc.reason.lower()
+                return web.json_response({"message": message}, status=exc.status, headers=headers)
+            lang = pages.language(request)
+            title, text = _PAGE_TEXTS[exc.status]
+            response = pages.render(
+                request,
+                "error.html",
+                status=exc.status,
+                title=pages.t(lang, title),
+                message=own or pages.t(lang, text),
+                again="/sign",
+                again_label=pages.t(lang, "go_to_signing"),
+            )
+            response.headers.update(headers)
+            return response
+
+    return middleware

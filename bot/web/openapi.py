@@ -326,6 +326,174 @@ _RECHECK = {
 }
 
 
+COMPANY_ID = _path(
+    "id", {"type": "integer", "minimum": 1, "maximum": 2147483647}, "the company's id"
+)
+_COMPANY_STATUS = {"type": "string", "enum": ["pending", "approved", "rejected"]}
+
+_DOMAIN = {
+    "type": "object",
+    "required": ["domain", "status", "reason"],
+    "properties": {
+        "domain": {"type": "string"},
+        "status": {"type": "string", "enum": ["pending", "approved", "rejected"]},
+        "reason": {**_NULLABLE_STR, "description": "why it was rejected"},
+    },
+}
+
+_COMPANY_SUMMARY_PROPS: dict[str, Any] = {
+    "id": {"type": "integer"},
+    "name": {"type": "string"},
+    "status": _COMPANY_STATUS,
+    "signed_at": _TIME,
+    "domains": {"type": "array", "items": _ref("CompanyDomain")},
+}
+
+_COMPANY_SUMMARY = {
+    "type": "object",
+    "description": "A corporate CLA. Never the signatory's contact data.",
+    "required": list(_COMPANY_SUMMARY_PROPS),
+    "properties": _COMPANY_SUMMARY_PROPS,
+}
+
+_COMPANY = {
+    "type": "object",
+    "description": "A corporate CLA with what an administrator needs to decide on it: never "
+    "the signatory's contact data, nor the emails listed (only how many).",
+    "required": [
+        *_COMPANY_SUMMARY_PROPS,
+        "agreement",
+        "version",
+        "emails",
+        "accounts",
+        "managers",
+        "decided_at",
+        "decided_by",
+        "reason",
+    ],
+    "properties": {
+        **_COMPANY_SUMMARY_PROPS,
+        "agreement": {"type": "string"},
+        "version": {"type": "string"},
+        "emails": {"type": "integer", "description": "how many emails its managers listed"},
+        "accounts": {"type": "integer", "description": "how many accounts they listed"},
+        "managers": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "`platform:login` of each manager",
+        },
+        "decided_at": _NULLABLE_TIME,
+        "decided_by": {**_NULLABLE_STR, "description": "`operator` or `token:<prefix>`"},
+        "reason": {**_NULLABLE_STR, "description": "why it was rejected"},
+    },
+}
+
+_DECISION = {
+    "type": "object",
+    "required": ["company", "changed", "rechecks", "refused"],
+    "properties": {
+        "company": _ref("Company"),
+        "changed": {
+            "type": "boolean",
+            "description": "false when it was so already (nothing written, nothing audited)",
+        },
+        "rechecks": {"type": "integer", "description": "pull request checks queued"},
+        "refused": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "pending domains the rules refuse (rejected instead of approved)",
+        },
+    },
+}
+
+
+def _company_paths() -> dict[str, Any]:
+    return {
+        "/api/v1/companies": {
+            "get": {
+                "operationId": "listCompanies",
+                "summary": "Corporate CLAs with their state, signing time and domains",
+                "description": "Oldest first. A corporate CLA covers nobody until it is "
+                "approved. Scope: `read`.",
+                "parameters": [
+                    _query(
+                        "pending",
+                        {"type": "boolean", "default": False},
+                        "only those awaiting a decision: pending, or approved with a pending "
+                        "domain",
+                    )
+                ],
+                "responses": {
+                    **_ok(
+                        {
+                            "type": "object",
+                            "required": ["items"],
+                            "properties": {
+                                "items": {"type": "array", "items": _ref("CompanySummary")}
+                            },
+                        },
+                        "the companies",
+                    ),
+                    **_errors("422"),
+                },
+            }
+        },
+        "/api/v1/companies/{id}": {
+            "get": {
+                "operationId": "showCompany",
+                "summary": "One corporate CLA",
+                "description": "Scope: `read`.",
+                "parameters": [COMPANY_ID],
+                "responses": {**_ok(_ref("Company"), "the company"), **_errors("404", "422")},
+            }
+        },
+        "/api/v1/companies/{id}/approve": {
+            "post": {
+                "operationId": "approveCompany",
+                "summary": "Approve a corporate CLA and every domain waiting in its list",
+                "description": "A pending domain the rules refuse today (a free-mail "
+                "provider's, a public suffix, a forge's noreply domain) is rejected instead. "
+                "Audited; re-checks the pull requests its entries now cover. Scope: `admin`.",
+                "parameters": [COMPANY_ID],
+                "responses": {**_ok(_ref("CompanyDecision"), "decided"), **_errors("404", "422")},
+            }
+        },
+        "/api/v1/companies/{id}/reject": {
+            "post": {
+                "operationId": "rejectCompany",
+                "summary": "Reject a corporate CLA, or one domain of its list",
+                "description": "It then covers nobody (or the domain covers nobody); its "
+                "managers see the reason, so it must hold no personal data. Audited; re-checks "
+                "the pull requests it covered. Scope: `admin`.",
+                "parameters": [COMPANY_ID],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["reason"],
+                                "properties": {
+                                    "reason": {"type": "string", "minLength": 1, "maxLength": 500},
+                                    "domain": {
+                                        "type": "string",
+                                        "maxLength": 253,
+                                        "description": "reject only this domain of its list",
+                                    },
+                                },
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    **_ok(_ref("CompanyDecision"), "decided"),
+                    **_errors("400", "404", "413", "415", "422"),
+                },
+            }
+        },
+    }
+
+
 def document() -> dict[str, Any]:
     read = "Scope: `read`."
     return {
@@ -334,9 +502,11 @@ def document() -> dict[str, Any]:
             "title": "cla-bot maintainers' API",
             "version": __version__,
             "description": "Who is covered by which agreement, signatures and their export, "
-            "re-checks. Authenticate with `Authorization: Bearer <token>` (create one with "
+            "re-checks, decisions on corporate CLAs. Authenticate with "
+            "`Authorization: Bearer <token>` (create one with "
             "`cla-bot token create --scope read|export|admin`). Scopes: `read` < `export` "
-            "(adds contact fields; every read is audited) < `admin` (adds re-checks). Emails "
+            "(adds contact fields; every read is audited) < `admin` (adds re-checks and "
+            "decisions on corporate CLAs). Emails "
             "are only ever sent in request bodies, never in a URL.",
         },
         "servers": [{"url": "/"}],
@@ -498,6 +668,7 @@ def document() -> dict[str, Any]:
                     },
                 }
             },
+            **_company_paths(),
         },
         "components": {
             "securitySchemes": {
@@ -521,6 +692,10 @@ def document() -> dict[str, Any]:
                 "PullRequest": _PR,
                 "Agreements": _AGREEMENTS,
                 "Recheck": _RECHECK,
+                "CompanyDomain": _DOMAIN,
+                "CompanySummary": _COMPANY_SUMMARY,
+                "Company": _COMPANY,
+                "CompanyDecision": _DECISION,
             },
         },
     }

@@ -3,7 +3,9 @@ any request.
 
 The session cookie carries 256 random bits; the database keeps only their SHA-256, and the
 session's data (the signed-in account, its verified emails, the CSRF token) is encrypted and
-bound to that hash. A new session id is issued at every login. OAuth ``state`` values are
+bound to that hash. Each row also carries a keyed hash of its account, so that an erasure
+(:func:`bot.services.rights.erase`) ends every session of that person, in any browser, without
+decrypting every row. A new session id is issued at every login. OAuth ``state`` values are
 single use, expire after 10 minutes and are bound to a pre-login cookie.
 """
 
@@ -132,22 +134,30 @@ class SessionStore:
         self, request: web.Request, response: web.StreamResponse, data: SessionData
     ) -> Session:
         """Start a fresh session (a new id at every login) and drop the previous one."""
-        old = request.cookies.get(SESSION_COOKIE)
+        token = await self.create(data, replacing=request.cookies.get(SESSION_COOKIE))
+        self.set_cookie(response, SESSION_COOKIE, token, int(SESSION_TTL.total_seconds()))
+        return Session(token, data)
+
+    async def create(self, data: SessionData, *, replacing: str | None = None) -> str:
+        """Store a new session for ``data`` (dropping the ``replacing`` one and expired ones);
+        returns the cookie's token."""
         token = secrets.token_urlsafe(32)
         token_hash = digest(token)
         async with self._sessions() as s, s.begin():
-            if old:
-                await s.execute(delete(WebSession).where(WebSession.token_hash == digest(old)))
+            if replacing:
+                await s.execute(
+                    delete(WebSession).where(WebSession.token_hash == digest(replacing))
+                )
             await s.execute(delete(WebSession).where(WebSession.expires_at <= utcnow()))
             s.add(
                 WebSession(
                     token_hash=token_hash,
                     data_ct=self._encrypt(token_hash, data),
+                    account_hash=self._cipher.account_hash(data.platform, data.account_id),
                     expires_at=utcnow() + SESSION_TTL,
                 )
             )
-        self.set_cookie(response, SESSION_COOKIE, token, int(SESSION_TTL.total_seconds()))
-        return Session(token, data)
+        return token
 
     async def save(self, session: Session) -> None:
         token_hash = digest(session.token)

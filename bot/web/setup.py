@@ -13,7 +13,8 @@ registering-a-github-app-from-a-manifest):
    hour old and bound to this browser's ``cla_setup`` cookie; the code is exchanged with
    ``POST {CLA_GITHUB_API_URL}/app-manifests/{code}/conversions`` (no auth) for the App's id,
    private key, webhook secret and OAuth client, which are written to ``var/github-app.env`` and
-   ``var/github-app.pem`` (0600, never overwritten) or shown once. Nothing secret is logged.
+   ``var/github-app.pem`` (0600, never overwritten) or shown once, together with
+   ``CLA_PUBLIC_URL`` (the App's URLs were made from it). Nothing secret is logged.
 
 The states are rows of the ``oauth_states`` table (platform ``"setup"``, the chosen storage in
 ``next_path``), stored hashed like the signing logins' and consumed by
@@ -45,7 +46,7 @@ from aiohttp import web
 
 from bot.platforms.base import ForgeAuthError, ForgeError
 from bot.platforms.gitee.api import GiteeAPI
-from bot.settings import GITHUB_APP_ENV_FILE, MIN_WEBHOOK_SECRET_BYTES, Settings
+from bot.settings import GITHUB_APP_ENV_FILE, MIN_WEBHOOK_SECRET_BYTES, Settings, is_loopback_url
 from bot.storage.models import OAuthState, utcnow
 from bot.web.keys import CIPHER, SESSIONS
 from bot.web.middlewares import CSP
@@ -236,9 +237,11 @@ def _env_value(value: str) -> str:
     return '"' + re.sub(r'([\\"$`])', r"\\\1", value) + '"'
 
 
-def _custom_urls(settings: Settings) -> list[tuple[str, str]]:
-    """CLA_GITHUB_URL / CLA_GITHUB_API_URL when they are not github.com's (GHES)."""
-    found = []
+def _saved_urls(settings: Settings) -> list[tuple[str, str]]:
+    """The URLs kept with the App: CLA_PUBLIC_URL (its webhook, return and sign-in callbacks
+    were registered there, so the bot's links must stay there after the restart), and
+    CLA_GITHUB_URL / CLA_GITHUB_API_URL when they are not github.com's (GHES)."""
+    found = [("CLA_PUBLIC_URL", settings.public_url)]
     if settings.github_web_url != DEFAULT_GITHUB_URL:
         found.append(("CLA_GITHUB_URL", settings.github_web_url))
     if settings.github_api_url != DEFAULT_GITHUB_API_URL:
@@ -353,11 +356,6 @@ def _events(manifest: dict[str, Any]) -> list[str]:
     return [str(e) for e in events] if isinstance(events, list) else []
 
 
-def _loopback(url: str) -> bool:
-    host = (urlsplit(url).hostname or "").lower()
-    return host in ("localhost", "::1") or host.startswith("127.") or host.endswith(".localhost")
-
-
 def _render_index(
     request: web.Request,
     *,
@@ -389,7 +387,7 @@ def _render_index(
         org=org,
         mode=mode,
         errors=errors or {},
-        unreachable=_loopback(settings.public_url),
+        unreachable=is_loopback_url(settings.public_url),
     )
     _set_setup_cookie(ctx, response, token)
     return response
@@ -472,7 +470,7 @@ async def setup_github_callback(request: web.Request) -> web.Response:
     if mode == "file":
         try:
             env_path, pem_path = write_app_files(
-                ctx.settings.var_dir, creds, urls=_custom_urls(ctx.settings)
+                ctx.settings.var_dir, creds, urls=_saved_urls(ctx.settings)
             )
         except FileExistsError as exc:
             write_error = f"{exc} already exists"
@@ -496,7 +494,7 @@ async def setup_github_callback(request: web.Request) -> web.Response:
             ("CLA_GITHUB_WEBHOOK_SECRET", creds.webhook_secret or ""),
             ("CLA_GITHUB_CLIENT_ID", creds.client_id),
             ("CLA_GITHUB_CLIENT_SECRET", creds.client_secret),
-            *_custom_urls(ctx.settings),
+            *_saved_urls(ctx.settings),
         ]
     response = ctx.pages.render(
         request,

@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 import aiohttp
 from aiohttp import web
@@ -40,6 +42,72 @@ MAX_LEN = {
     "fax": 32,
     "email": 320,
 }
+
+
+def clean_value(raw: str) -> str:
+    """A form field as stored: line breaks as ``\n`` (browsers send a textarea's as ``\r\n``,
+    and count each as one character against ``maxlength``), surrounding space trimmed."""
+    return raw.replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def field_error(name: str, value: str) -> str | None:
+    """The message key for a non-empty contact value over its limits, else None — the same
+    limits on the signing form and on ``/me``."""
+    if len(value) > MAX_LEN[name]:
+        return "err_too_long"
+    if name in ("phone", "fax") and not _PHONE.fullmatch(value):
+        return "err_phone"
+    return None
+
+
+_REPO_PART = re.compile(r"(?!\.+$)[A-Za-z0-9_.-]{1,100}")
+_PR_NUMBER = re.compile(r"[1-9][0-9]{0,9}")
+_PR_PATHS = {Platform.GITHUB: "pull", Platform.GITEE: "pulls"}
+
+
+@dataclass(frozen=True, slots=True)
+class PrLink:
+    """The pull request a signer came from (its comment's signing link carries the repository
+    and number, nothing personal). The link back is built on the configured forge's web base,
+    never taken from the request, so it cannot send anyone elsewhere."""
+
+    platform: Platform
+    repo: str
+    number: int
+    url: str
+
+    @property
+    def query(self) -> str:
+        return urlencode({"platform": self.platform.value, "repo": self.repo, "pr": self.number})
+
+    @property
+    def name(self) -> str:
+        return f"{self.repo}#{self.number}"
+
+
+def pr_link(settings: Settings, values: Mapping[str, Any]) -> PrLink | None:
+    """``platform``, ``repo`` (owner/name) and ``pr`` from a query or form, when they name a
+    pull request on a forge this bot is connected to; else None."""
+    platform = _platform(str(values.get("platform", "")))
+    repo, number = str(values.get("repo", "")), str(values.get("pr", ""))
+    web_url = (
+        {
+            Platform.GITHUB: settings.github_web_url if settings.github else None,
+            Platform.GITEE: settings.gitee_web_url if settings.gitee else None,
+        }.get(platform)
+        if platform
+        else None
+    )
+    owner, _, name = repo.partition("/")
+    if (
+        platform is None
+        or web_url is None
+        or not (_REPO_PART.fullmatch(owner) and _REPO_PART.fullmatch(name))
+        or not _PR_NUMBER.fullmatch(number)
+    ):
+        return None
+    url = f"{web_url.rstrip('/')}/{owner}/{name}/{_PR_PATHS[platform]}/{number}"
+    return PrLink(platform, repo, int(number), url)
 
 
 @dataclass
@@ -125,9 +193,11 @@ def _render_sign(
     values: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     status: int = 200,
+    from_pr: PrLink | None = None,
 ) -> web.Response:
     ctx = request.app[SIGNING]
     lang = ctx.pages.language(request)
+    here = f"/sign/{agreement.agreement_id}" + (f"?{from_pr.query}" if from_pr else "")
     version = agreement.versions[-1]
     text = version.translations.get(lang) if lang != "en" else None
     preferred = _platform(request.query.get("platform", ""))
@@ -165,6 +235,9 @@ def _render_sign(
         fields=fields,
         values=values or {},
         errors=errors or {},
+        max_len=MAX_LEN,
+        here=here,
+        from_pr=from_pr,
         privacy_url=ctx.settings.policy.privacy_url,
     )
 
@@ -178,7 +251,9 @@ async def sign_page(request: web.Request) -> web.Response:
     _funnel(request, "page" if session is None else "form")
     individual = agreement.kind != "corporate"  # a person may sign for several companies
     standing = await _standing(request, agreement, session) if session and individual else None
-    return _render_sign(request, agreement, session, standing)
+    return _render_sign(
+        request, agreement, session, standing, from_pr=pr_link(ctx.settings, request.query)
+    )
 
 
 async def sign_index(request: web.Request) -> web.Response:
@@ -195,16 +270,15 @@ def _validate(
         level = version_fields.get(name, "required" if name == "email" else "off")
         if level == "off":
             continue
-        raw = str(form.get(name, "")).strip()
+        raw = clean_value(str(form.get(name, "")))
         values[name] = raw
         if not raw:
             if level == "required":
                 errors[name] = "err_required"
             continue
-        if len(raw) > MAX_LEN[name]:
-            errors[name] = "err_too_long"
-        elif name in ("phone", "fax") and not _PHONE.fullmatch(raw):
-            errors[name] = "err_phone"
+        problem = field_error(name, raw)
+        if problem is not None:
+            errors[name] = problem
         elif name == "email" and raw not in emails:
             errors[name] = "err_email"
     for box in ("accept", "privacy"):
@@ -233,20 +307,34 @@ async def sign_submit(request: web.Request) -> web.StreamResponse:
     if not session.data.check_csrf(str(form.get("csrf", ""))):
         return ctx.pages.error(request, "csrf", status=403, again=f"/sign/{agreement.agreement_id}")
     version = agreement.versions[-1]
+    from_pr = pr_link(ctx.settings, form)
     values, errors = _validate(dict(version.fields), form, session.data.emails)
     if not session.data.emails:
         errors["email"] = "err_email"
     managers: list[str] = []
+    domains: list[str] = []
     if agreement.kind == "corporate":
         values["managers"] = str(form.get("managers", ""))[:1000]
         try:
             managers = corporate.parse_logins(values["managers"])
         except corporate.EntryError:
             errors["managers"] = "err_managers"
+        values["domains"] = str(form.get("domains", ""))[:1000]
+        try:
+            domains = corporate.parse_domains(values["domains"])
+        except corporate.EntryError:
+            errors["domains"] = "err_domains"
     if errors:
         standing = await _standing(request, agreement, session)
         return _render_sign(
-            request, agreement, session, standing, values=values, errors=errors, status=400
+            request,
+            agreement,
+            session,
+            standing,
+            values=values,
+            errors=errors,
+            status=400,
+            from_pr=from_pr,
         )
     if agreement.kind == "corporate":
         async with request.app[SESSIONS]() as s, s.begin():
@@ -260,6 +348,7 @@ async def sign_submit(request: web.Request) -> web.StreamResponse:
                 version=version.version,
                 fields=values,
                 managers=managers,
+                domains=domains,
                 request_id=request_id(request),
             )
         raise web.HTTPSeeOther(f"/company/{company.uid}?signed=1")
@@ -287,7 +376,10 @@ async def sign_submit(request: web.Request) -> web.StreamResponse:
     )
     session.data.signature_ids.append(signed.signature_id)
     await ctx.store.save(session)
-    raise web.HTTPSeeOther(f"/sign/{agreement.agreement_id}/done")
+    done = urlencode({"rechecked": signed.rechecks})
+    if from_pr is not None:
+        done = f"{from_pr.query}&{done}"
+    raise web.HTTPSeeOther(f"/sign/{agreement.agreement_id}/done?{done}")
 
 
 async def _latest_receipt(request: web.Request, session: Session) -> dict[str, Any] | None:
@@ -300,13 +392,34 @@ async def _latest_receipt(request: web.Request, session: Session) -> dict[str, A
 
 
 async def done_page(request: web.Request) -> web.Response:
+    """The receipt, what happens next, and the way back to the PR the signer came from.
+
+    ``rechecked`` (how many PRs the signature queued a check of) comes from the form's
+    redirect; a signer who blocked nothing most likely signed with another account than the
+    one their commits name, so the page says which account signed and offers to sign out and
+    sign with another. A hand-edited number changes only what this signer reads about
+    themselves."""
     ctx = request.app[SIGNING]
     session = await ctx.store.load(request)
     agreement = request.match_info["agreement"]
     receipt = await _latest_receipt(request, session) if session else None
-    if receipt is None or receipt["agreement"]["id"] != agreement:
+    if session is None or receipt is None or receipt["agreement"]["id"] != agreement:
         raise web.HTTPSeeOther(f"/sign/{agreement}")
-    return ctx.pages.render(request, "done.html", personal=True, receipt=receipt)
+    raw = request.query.get("rechecked", "")
+    from_pr = pr_link(ctx.settings, request.query)
+    platform_name = PLATFORM_NAMES[Platform(session.data.platform)]
+    return ctx.pages.render(
+        request,
+        "done.html",
+        personal=True,
+        receipt=receipt,
+        rechecked=int(raw) if re.fullmatch(r"[0-9]{1,6}", raw) else None,
+        from_pr=from_pr,
+        who=f"{platform_name} @{session.data.login}",
+        platform_name=platform_name,
+        csrf=session.data.csrf,
+        sign_again=f"/sign/{agreement}" + (f"?{from_pr.query}" if from_pr else ""),
+    )
 
 
 async def receipt_json(request: web.Request) -> web.Response:

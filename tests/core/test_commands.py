@@ -8,6 +8,7 @@ from bot.core.commands import Command, CommandKind, parse_commands
 
 CHECK = Command(CommandKind.CHECK)
 DELETE = Command(CommandKind.DELETE_MY_DATA)
+CONFIRM = Command(CommandKind.DELETE_MY_DATA, "confirm")
 EXPORT = Command(CommandKind.EXPORT_MY_DATA)
 
 
@@ -39,6 +40,21 @@ def unknown(word: str | None) -> Command:
         ("/cla delete-my-data", (DELETE,)),
         ("/CLA DELETE-MY-DATA", (DELETE,)),
         ("/cla export-my-data", (EXPORT,)),
+        # the erasure asks first; "confirm" (one word, any case) is the answer
+        ("/cla delete-my-data confirm", (CONFIRM,)),
+        ("/CLA Delete-My-Data CONFIRM", (CONFIRM,)),
+        ("  /cla\tdelete-my-data   confirm  ", (CONFIRM,)),
+        ("/cla delete-my-data confirm please", (CONFIRM,)),
+        ("/cla delete-my-data please", (DELETE,)),
+        ("/cla delete-my-data confirmed", (DELETE,)),
+        ("/cla delete-my-data yes", (DELETE,)),
+        ("/cla confirm", (unknown("confirm"),)),
+        ("> /cla delete-my-data confirm", ()),
+        ("```\n/cla delete-my-data confirm\n```", ()),
+        # one erasure command per comment, the first: a request cannot confirm itself
+        ("/cla delete-my-data\n/cla delete-my-data confirm", (DELETE,)),
+        ("/cla delete-my-data confirm\n/cla delete-my-data", (CONFIRM,)),
+        ("/cla delete-my-data confirm\n/cla export-my-data", (CONFIRM, EXPORT)),
         ("/cla something-else", (unknown("something-else"),)),
         ("/cla Frobnicate now", (unknown("frobnicate"),)),
         ("/cla", (unknown(None),)),
@@ -100,6 +116,7 @@ def test_never_raises_and_yields_only_commands(body: str) -> None:
                 "```",
                 "hi",
                 "/cla delete-my-data",
+                "/cla delete-my-data confirm",
                 "",
                 "   ",
             ]
@@ -108,4 +125,5 @@ def test_never_raises_and_yields_only_commands(body: str) -> None:
     )
 )
 def test_never_raises_on_structured_bodies(lines: list[str]) -> None:
-    parse_commands("\n".join(lines))
+    commands = parse_commands("\n".join(lines))
+    assert [c.kind for c in commands].count(CommandKind.DELETE_MY_DATA) <= 1

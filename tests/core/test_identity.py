@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
@@ -9,8 +11,10 @@ from bot.core.identity import (
     Identity,
     NoreplyAddress,
     contributors,
+    is_noreply_domain,
     is_web_committer,
     mask_email,
+    noreply_claims,
     normalise_email,
     parse_coauthors,
     parse_noreply,
@@ -218,9 +222,18 @@ def run(
     platform: Platform = GH,
     co_authors: CoAuthorPolicy = CoAuthorPolicy.REQUIRE,
     check_committers: bool = False,
+    confirmed: Mapping[str, Account] | None = None,
 ) -> tuple[Contributor, ...]:
+    if confirmed is None:
+        return contributors(
+            commits, platform=platform, co_authors=co_authors, check_committers=check_committers
+        )
     return contributors(
-        commits, platform=platform, co_authors=co_authors, check_committers=check_committers
+        commits,
+        platform=platform,
+        co_authors=co_authors,
+        check_committers=check_committers,
+        confirmed=confirmed,
     )
 
 
@@ -233,23 +246,180 @@ def test_linked_author_is_the_account() -> None:
     assert not only.is_bot
 
 
+FORGE_77 = {"77": Account(GH, "77", "octo")}
+RENAMED_77 = {"77": Account(GH, "77", "the-real-owner")}
+GITEE_88 = {"88": Account(GE, "88", "feng")}
+
+
 @pytest.mark.parametrize(
-    ("email", "platform", "key", "login"),
+    ("email", "platform", "confirmed", "key", "login"),
     [
-        ("77+octo@users.noreply.github.com", GH, "github:77", "octo"),
-        ("77+octo@users.noreply.github.com", GE, "email:77+octo@users.noreply.github.com", None),
-        ("88+feng@user.noreply.gitee.com", GE, "gitee:88", "feng"),
-        ("octo@users.noreply.github.com", GH, "email:octo@users.noreply.github.com", None),
-        ("Someone@Example.com", GH, "email:someone@example.com", None),
+        # a noreply address names an account id; only the forge may say whose it is
+        ("77+octo@users.noreply.github.com", GH, None, "github:77", None),
+        ("77+octo@users.noreply.github.com", GH, {}, "github:77", None),
+        ("77+octo@users.noreply.github.com", GH, FORGE_77, "github:77", "octo"),
+        ("77+victim@users.noreply.github.com", GH, RENAMED_77, "github:77", "the-real-owner"),
+        # an answer about another id, or another forge's account, confirms nothing
+        ("77+octo@users.noreply.github.com", GH, {"77": Account(GH, "78", "x")}, "github:77", None),
+        ("88+feng@user.noreply.gitee.com", GE, {"88": Account(GH, "88", "x")}, "gitee:88", None),
+        (
+            "77+octo@users.noreply.github.com",
+            GE,
+            FORGE_77,
+            "email:77+octo@users.noreply.github.com",
+            None,
+        ),
+        ("88+feng@user.noreply.gitee.com", GE, None, "gitee:88", None),
+        ("88+feng@user.noreply.gitee.com", GE, GITEE_88, "gitee:88", "feng"),
+        ("octo@users.noreply.github.com", GH, None, "email:octo@users.noreply.github.com", None),
+        ("Someone@Example.com", GH, FORGE_77, "email:someone@example.com", None),
     ],
 )
 def test_unlinked_author_resolution(
-    email: str, platform: Platform, key: str, login: str | None
+    email: str,
+    platform: Platform,
+    confirmed: Mapping[str, Account] | None,
+    key: str,
+    login: str | None,
 ) -> None:
-    (only,) = run([commit("a1", email)], platform=platform)
+    (only,) = run([commit("a1", email)], platform=platform, confirmed=confirmed)
     assert only.key == key
     assert only.login == login
     assert only.emails == (email,)
+
+
+def test_an_unconfirmed_co_author_has_no_login() -> None:
+    message = "Fix\n\nCo-authored-by: T <1+torvalds@users.noreply.github.com>"
+    found = run([commit("a1", "octo@x.org", author_account=OCTO, message=message)])
+    assert [(c.key, c.login) for c in found] == [("github:1", "octo")]
+    found = run([commit("a1", "ann@x.org", message=message)])
+    assert [(c.key, c.login) for c in found] == [("email:ann@x.org", None), ("github:1", None)]
+    found = run(
+        [commit("a1", "ann@x.org", message=message)],
+        confirmed={"1": Account(GH, "1", "mojombo")},
+    )
+    assert [(c.key, c.login) for c in found] == [
+        ("email:ann@x.org", None),
+        ("github:1", "mojombo"),
+    ]
+
+
+def test_a_noreply_id_the_forge_linked_elsewhere_in_the_pr_is_confirmed() -> None:
+    found = run(
+        [
+            commit("a1", "1+someone-else@users.noreply.github.com"),
+            commit("a2", "octo@x.org", author_account=OCTO),
+        ]
+    )
+    assert [(c.key, c.login, c.shas) for c in found] == [("github:1", "octo", ("a1", "a2"))]
+
+
+NOREPLY_1 = "1+octo@users.noreply.github.com"
+WITH_NOREPLY_CO_AUTHOR = commit(
+    "a1",
+    "a@x.org",
+    author_account=OCTO,
+    message="F\n\nCo-authored-by: V <9+v@users.noreply.github.com>",
+)
+
+
+@pytest.mark.parametrize(
+    ("commits", "platform", "co_authors", "check_committers", "expected"),
+    [
+        ([], GH, CoAuthorPolicy.REQUIRE, False, []),
+        # the forge linked the author: nothing to ask
+        ([commit("a1", NOREPLY_1, author_account=OCTO)], GH, CoAuthorPolicy.REQUIRE, False, []),
+        ([commit("a1", NOREPLY_1)], GH, CoAuthorPolicy.REQUIRE, False, [("1", "octo")]),
+        # one question per account id, with the first login written for it
+        (
+            [
+                commit("a1", "5+first@users.noreply.github.com"),
+                commit("a2", "5+second@users.noreply.github.com"),
+                commit("a3", "6+other@users.noreply.github.com"),
+            ],
+            GH,
+            CoAuthorPolicy.REQUIRE,
+            False,
+            [("5", "first"), ("6", "other")],
+        ),
+        # the id of an account the forge linked anywhere in the PR needs no question
+        (
+            [commit("a1", NOREPLY_1), commit("a2", "x@y.org", author_account=OCTO)],
+            GH,
+            CoAuthorPolicy.REQUIRE,
+            False,
+            [],
+        ),
+        # nor does an email the forge linked in another commit
+        (
+            [commit("a1", NOREPLY_1), commit("a2", NOREPLY_1, author_account=HUBOT)],
+            GH,
+            CoAuthorPolicy.REQUIRE,
+            False,
+            [],
+        ),
+        # legacy addresses carry no id; another forge's addresses are plain emails
+        ([commit("a1", "octo@users.noreply.github.com")], GH, CoAuthorPolicy.REQUIRE, False, []),
+        ([commit("a1", NOREPLY_1)], GE, CoAuthorPolicy.REQUIRE, False, []),
+        (
+            [commit("a1", "88+feng@user.noreply.gitee.com")],
+            GE,
+            CoAuthorPolicy.REQUIRE,
+            False,
+            [("88", "feng")],
+        ),
+        # co-authors unless ignored
+        (
+            [WITH_NOREPLY_CO_AUTHOR],
+            GH,
+            CoAuthorPolicy.WARN,
+            False,
+            [("9", "v")],
+        ),
+        (
+            [WITH_NOREPLY_CO_AUTHOR],
+            GH,
+            CoAuthorPolicy.IGNORE,
+            False,
+            [],
+        ),
+        # committers only when they are checked
+        (
+            [
+                commit(
+                    "a1", "a@x.org", author_account=OCTO, committer="3+c@users.noreply.github.com"
+                )
+            ],
+            GH,
+            CoAuthorPolicy.REQUIRE,
+            False,
+            [],
+        ),
+        (
+            [
+                commit(
+                    "a1", "a@x.org", author_account=OCTO, committer="3+c@users.noreply.github.com"
+                )
+            ],
+            GH,
+            CoAuthorPolicy.REQUIRE,
+            True,
+            [("3", "c")],
+        ),
+    ],
+)
+def test_noreply_claims(
+    commits: list[Commit],
+    platform: Platform,
+    co_authors: CoAuthorPolicy,
+    check_committers: bool,
+    expected: list[tuple[str, str]],
+) -> None:
+    claims = noreply_claims(
+        commits, platform=platform, co_authors=co_authors, check_committers=check_committers
+    )
+    assert [(c.account_id, c.login) for c in claims] == expected
+    assert all(c.platform is platform for c in claims)
 
 
 def test_committers_only_when_asked_and_never_web_committers() -> None:
@@ -360,20 +530,51 @@ def test_forge_login_wins_over_noreply_login() -> None:
     assert found[0].login == "new-name"
 
 
+DEPENDABOT = Account(GH, "49699333", "dependabot[bot]", is_bot=True)
+
+
 @pytest.mark.parametrize(
-    ("the_commit", "is_bot"),
+    ("the_commit", "confirmed", "is_bot"),
     [
-        (commit("a1", "b@x.org", author_account=Account(GH, "9", "some-app", is_bot=True)), True),
-        (commit("a1", "b@x.org", author_account=Account(GH, "9", "renovate[bot]")), True),
-        (commit("a1", "49699333+dependabot[bot]@users.noreply.github.com"), True),
-        (commit("a1", "dependabot[bot]@users.noreply.github.com"), False),  # email only
-        (commit("a1", "b@x.org", author_account=Account(GH, "9", "botanist")), False),
+        (
+            commit("a1", "b@x.org", author_account=Account(GH, "9", "some-app", is_bot=True)),
+            {},
+            True,
+        ),
+        (commit("a1", "b@x.org", author_account=Account(GH, "9", "renovate[bot]")), {}, True),
+        # a bot's noreply address is a bot only when the forge says that id is one
+        (commit("a1", "49699333+dependabot[bot]@users.noreply.github.com"), {}, False),
+        (
+            commit("a1", "49699333+dependabot[bot]@users.noreply.github.com"),
+            {"49699333": DEPENDABOT},
+            True,
+        ),
+        (commit("a1", "1+renovate[bot]@users.noreply.github.com"), {"1": OCTO}, False),
+        (commit("a1", "dependabot[bot]@users.noreply.github.com"), {}, False),  # email only
+        (commit("a1", "b@x.org", author_account=Account(GH, "9", "botanist")), {}, False),
     ],
 )
-def test_bots(the_commit: Commit, is_bot: bool) -> None:
-    (only,) = run([the_commit])
+def test_bots(the_commit: Commit, confirmed: Mapping[str, Account], is_bot: bool) -> None:
+    (only,) = run([the_commit], confirmed=confirmed)
     assert only.is_bot is is_bot
 
 
 def test_no_commits() -> None:
     assert run([]) == ()
+
+
+@pytest.mark.parametrize(
+    ("domain", "expected"),
+    [
+        ("users.noreply.github.com", True),
+        ("Users.NoReply.GitHub.com.", True),
+        ("x.users.noreply.github.com", True),
+        ("user.noreply.gitee.com", True),
+        ("noreply.github.com", False),
+        ("github.com", False),
+        ("evilusers.noreply.github.com", False),
+        ("example.com", False),
+    ],
+)
+def test_is_noreply_domain(domain: str, expected: bool) -> None:
+    assert is_noreply_domain(domain) is expected

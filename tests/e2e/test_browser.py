@@ -8,7 +8,6 @@ import asyncio
 import json
 import os
 import re
-import shutil
 import socket
 import time
 from collections.abc import Callable
@@ -20,24 +19,15 @@ from aiohttp.test_utils import TestServer
 
 from bot import settings
 from bot.web.app import RUNTIME, create_app
+from tests.e2e.browser import CHROMIUM_ARGS, chromium_or_skip
 from tests.fakes.github import FakeGitHub
 from tests.helpers import sign
 
-CHROMIUM = os.environ.get("CLA_TEST_CHROMIUM", "/usr/bin/chromium")
 SHOTS = (
     Path(os.environ.get("CLA_TEST_SCREENSHOTS", ""))
     if os.environ.get("CLA_TEST_SCREENSHOTS")
     else None
 )
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def _free_port() -> int:
@@ -48,16 +38,7 @@ def _free_port() -> int:
 
 @pytest.fixture
 def chromium() -> str:
-    if shutil.which(CHROMIUM) is None:
-        pytest.skip(
-            f"BROWSER TESTS SKIPPED: {CHROMIUM} is missing — install Debian's chromium "
-            "(apt-get install -y chromium; .ci/run does this)"
-        )
-    try:
-        import playwright.async_api  # noqa: F401
-    except ImportError:
-        pytest.skip("BROWSER TESTS SKIPPED: the playwright package is not installed")
-    return CHROMIUM
+    return chromium_or_skip()
 
 
 async def _shot(page: Any, name: str) -> None:
@@ -119,14 +100,16 @@ async def test_sign_in_the_browser_and_the_pr_turns_green(
                 await page.goto(link.group(0))
                 await _shot(page, "1-agreement")
                 await page.get_by_role("link", name="Sign in with GitHub").click()
-                await page.wait_for_url(re.compile(r".*/sign/individual$"))
+                await page.wait_for_url(
+                    re.compile(r".*/sign/individual\?platform=github&repo=acme/widgets&pr=12$")
+                )
                 await page.get_by_label("Full name").fill("Lin Example")
                 await page.get_by_label("Phone").fill("+86 21 5555 0100")
                 await page.get_by_label("I have read and accept").check()
                 await page.get_by_label("I have read the privacy notice").check()
                 await _shot(page, "2-form")
                 await page.get_by_role("button", name="Sign the agreement").click()
-                await page.wait_for_url(re.compile(r".*/sign/individual/done$"))
+                await page.wait_for_url(re.compile(r".*/sign/individual/done\?.*&rechecked=2$"))
                 assert await page.locator("#signed").is_visible()
                 assert "Lin Example" in await page.content()
                 await _shot(page, "3-done")

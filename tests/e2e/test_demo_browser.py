@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import socket
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -18,18 +17,9 @@ from pathlib import Path
 import pytest
 
 from bot.sandbox.demo import Demo, start_demo
+from tests.e2e.browser import CHROMIUM_ARGS, chromium_or_skip
 
-CHROMIUM = os.environ.get("CLA_TEST_CHROMIUM", "/usr/bin/chromium")
 SHOTS = os.environ.get("CLA_TEST_SCREENSHOTS", "")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def _free(host: str, port: int) -> bool:
@@ -43,16 +33,7 @@ def _free(host: str, port: int) -> bool:
 
 @pytest.fixture
 def chromium() -> str:
-    if shutil.which(CHROMIUM) is None:
-        pytest.skip(
-            f"BROWSER TESTS SKIPPED: {CHROMIUM} is missing — install Debian's chromium "
-            "(apt-get install -y chromium; .ci/run does this)"
-        )
-    try:
-        import playwright.async_api  # noqa: F401
-    except ImportError:
-        pytest.skip("BROWSER TESTS SKIPPED: the playwright package is not installed")
-    return CHROMIUM
+    return chromium_or_skip()
 
 
 @pytest.fixture
@@ -112,13 +93,20 @@ async def test_the_sandbox_walkthrough_in_the_browser(chromium: str, demo: Demo)
             ).to_be_visible()
             await signing.get_by_role("radio", name=re.compile(r"^@ada \(Ada Lovelace\)")).check()
             await signing.get_by_role("button", name="Authorize").click()
-            await signing.wait_for_url(re.compile(r".*/sign/individual$"))
+            await signing.wait_for_url(
+                re.compile(r".*/sign/individual\?platform=github&repo=sandbox-org/widgets&pr=1$")
+            )
             await signing.get_by_label("Full name").fill("Ada Lovelace")
             await signing.get_by_label("I have read and accept").check()
             await signing.get_by_label("I have read the privacy notice").check()
             await signing.get_by_role("button", name="Sign the agreement").click()
-            await signing.wait_for_url(re.compile(r".*/sign/individual/done$"))
+            await signing.wait_for_url(re.compile(r".*/sign/individual/done\?.*&rechecked=1$"))
             await expect(signing.locator("#signed")).to_be_visible()
+            # The way back leads to the sandbox's pull request.
+            back = signing.locator("#back-to-pr")
+            await expect(back).to_have_attribute(
+                "href", f"{demo.sandbox_url}/sandbox-org/widgets/pull/1"
+            )
 
             # 4. Back on the sandbox tab, untouched: the PR turns green by itself.
             await page.bring_to_front()

@@ -49,6 +49,8 @@ async def test_no_personal_data_in_logs(web_bot: Bot, log_lines: io.StringIO) ->
     await web_bot.run_jobs()
     await comment(web_bot, pr, "wil", "/cla delete-my-data")
     await web_bot.run_jobs()
+    await comment(web_bot, pr, "wil", "/cla delete-my-data confirm")
+    await web_bot.run_jobs()
     text = log_lines.getvalue()
     lines = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
     assert lines, "nothing was logged"
@@ -56,6 +58,7 @@ async def test_no_personal_data_in_logs(web_bot: Bot, log_lines: io.StringIO) ->
     for canary in CANARIES:
         assert canary.lower() not in low, canary
     assert WEBHOOK_SECRET not in text and "gho_" not in text and "ghs_" not in text
+    assert any(entry["msg"].startswith("erased personal data") for entry in lines)
     checked = [entry for entry in lines if entry["msg"].startswith("checked github")]
     assert checked and all("job_id" in entry for entry in checked)
     assert any("request_id" in entry for entry in lines)

@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+import aiohttp
+import pytest
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 
-from bot.storage.models import AuditEvent, PrBlocker, Signature, Signer, SignerEmail
+from bot.storage.models import (
+    AuditEvent,
+    Company,
+    ErasureRequest,
+    PrBlocker,
+    Signature,
+    Signer,
+    SignerEmail,
+)
 from bot.storage.repositories import email_bidx
-from tests.e2e.conftest import Bot, csrf_of, oauth_login
+from tests.e2e.conftest import PUBLIC, Bot, GiteeBot, authorize, csrf_of, oauth_login
 from tests.services.test_importer import _dump
 
 REPO = "acme/widgets"
@@ -79,23 +92,55 @@ async def test_delete_my_data_by_comment(web_bot: Bot, db_url: str, cipher: Any)
     await web_bot.run_jobs()
     assert [state(web_bot, p) for p in prs] == ["success", "success"]
 
-    # a third person's attempt changes nothing
+    async def signers() -> int:
+        async with web_bot.runtime.sessions() as s:
+            return int(await s.scalar(select(func.count()).select_from(Signer)) or 0)
+
+    # a confirmation with no request before it changes nothing, and says so
+    early = await comment(web_bot, prs[0], "olive", "/cla delete-my-data confirm")
+    await web_bot.run_jobs()
+    (reply,) = replies_to(web_bot, prs[0], early)
+    assert "no erasure request of yours" in reply.body and "nothing was erased" in reply.body
+    assert await signers() == 1
+
+    # a third person's request finds nothing of theirs
     other = await comment(web_bot, prs[0], "mallory", "/cla delete-my-data")
     await web_bot.run_jobs()
     refusal = replies_to(web_bot, prs[0], other)
     assert len(refusal) == 1 and "no record for your account" in refusal[0].body
-    async with web_bot.runtime.sessions() as s:
-        assert await s.scalar(select(func.count()).select_from(Signer)) == 1
+
+    # the owner's request, delivered twice: answered once, with what would go; nothing goes
+    ask = await comment(web_bot, prs[0], "olive", "/cla delete-my-data", times=2)
+    await web_bot.run_jobs()
+    await web_bot.run_jobs()
+    (question,) = replies_to(web_bot, prs[0], ask)
+    text = question.body
+    assert "@olive" in text and "Nothing has been erased yet" in text
+    assert "contact details: name, address, phone, fax" in text
+    assert "1 email address(es)" in text and "version 1.0 of `individual`" in text
+    assert "`/cla delete-my-data confirm`" in text and " UTC" in text
+    assert "has been erased as you asked" not in text
+    for value in CANARY.values():
+        assert value.lower() not in text.lower()
+    assert await signers() == 1
     assert [state(web_bot, p) for p in prs] == ["success", "success"]
 
-    # the owner's, delivered twice: acted on once
-    mine = await comment(web_bot, prs[0], "olive", "/cla delete-my-data", times=2)
+    # someone else cannot confirm it
+    theirs = await comment(web_bot, prs[0], "mallory", "/cla delete-my-data confirm")
+    await web_bot.run_jobs()
+    (refused,) = replies_to(web_bot, prs[0], theirs)
+    assert "no erasure request of yours" in refused.body
+    assert await signers() == 1
+
+    # the owner's confirmation, delivered twice: acted on once
+    mine = await comment(web_bot, prs[1], "olive", "/cla delete-my-data confirm", times=2)
     await web_bot.run_jobs()
     await web_bot.run_jobs()
-    reply = replies_to(web_bot, prs[0], mine)
-    assert len(reply) == 1
-    text = reply[0].body
-    assert "@olive" in text and "contact details: name, address, phone, fax" in text
+    reply_list = replies_to(web_bot, prs[1], mine)
+    assert len(reply_list) == 1
+    text = reply_list[0].body
+    assert "@olive" in text and "has been erased as you asked" in text
+    assert "contact details: name, address, phone, fax" in text
     assert "1 email address(es)" in text and "version 1.0 of `individual`" in text
     for value in CANARY.values():
         assert value.lower() not in text.lower()
@@ -106,6 +151,7 @@ async def test_delete_my_data_by_comment(web_bot: Bot, db_url: str, cipher: Any)
     async with web_bot.runtime.sessions() as s:
         assert await s.scalar(select(func.count()).select_from(Signer)) == 0
         assert await s.scalar(select(func.count()).select_from(SignerEmail)) == 0
+        assert await s.scalar(select(func.count()).select_from(ErasureRequest)) == 0
         tomb = (await s.scalars(select(Signature))).one()
         assert tomb.signer_id is None and tomb.erased_at is not None and tomb.account_hash
         assert tomb.signed_account_id is None
@@ -119,7 +165,33 @@ async def test_delete_my_data_by_comment(web_bot: Bot, db_url: str, cipher: Any)
     assert email_bidx(cipher, CANARY["email"]) not in dump
     # /me shows nothing for them
     me = await (await web_bot.client.get("/me")).text()
-    assert 'id="no-data"' in me
+    assert 'id="no-data"' not in me and "/sign/login/github" in me  # signed out everywhere
+
+
+async def test_an_erasure_request_lapses_after_24_hours(web_bot: Bot) -> None:
+    gh = web_bot.github
+    gh.add_installation(1, account="acme", repos=[REPO])
+    await sign_web(web_bot, "paula", "paula@example.com", name="Paula Keep")
+    pr = await open_pr(web_bot, REPO, 8, "dan")
+    await comment(web_bot, pr, "paula", "/cla delete-my-data")
+    await web_bot.run_jobs()
+    async with web_bot.runtime.sessions() as s, s.begin():
+        request = (await s.scalars(select(ErasureRequest))).one()
+        request.requested_at -= timedelta(hours=24, minutes=1)
+        request.expires_at -= timedelta(hours=24, minutes=1)
+        requested = request.requested_at.strftime("%Y-%m-%d %H:%M UTC")
+    late = await comment(web_bot, pr, "paula", "/cla delete-my-data confirm")
+    await web_bot.run_jobs()
+    (reply,) = replies_to(web_bot, pr, late)
+    assert "has expired" in reply.body and requested in reply.body
+    assert "nothing was erased" in reply.body
+    again = await comment(web_bot, pr, "paula", "/cla delete-my-data confirm")
+    await web_bot.run_jobs()
+    (reply,) = replies_to(web_bot, pr, again)
+    assert "no erasure request of yours" in reply.body
+    async with web_bot.runtime.sessions() as s:
+        assert await s.scalar(select(func.count()).select_from(Signer)) == 1
+        assert await s.scalar(select(func.count()).select_from(ErasureRequest)) == 0
 
 
 async def test_me_pages_export_correct_restrict_erase(web_bot: Bot) -> None:
@@ -273,3 +345,267 @@ async def test_audit_and_purge_commands(web_bot: Bot, capsys: Any) -> None:
     assert "Secretname" not in json.dumps(lines) and "ivy@example.com" not in json.dumps(lines)
     assert await run_purge(settings) == 0
     assert "purged" in capsys.readouterr().out
+
+
+# --- canaries: nothing of an erased person is left anywhere in the database -----------------
+
+PERSON = "Ottoline-Canary"
+PERSON_ID = 4700123
+CANARIES = {
+    **CANARY,
+    "login": PERSON,
+    "account": f"github:{PERSON_ID}",
+    "signatory": "Signatoria Canarywell",
+    "title": "Chief Canary Officer",
+    "company address": "7 Canary Wharf Plaza",
+    "company phone": "+44 20 7946 0777",
+    "company fax": "+44 20 7946 0666",
+}
+
+
+async def _login_elsewhere(bot: Bot, login: str) -> aiohttp.ClientSession:
+    """A second browser (its own cookies), signed in as ``login`` through the OAuth flow."""
+    browser = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+    bot.github.signed_in = login
+    start = await browser.get(
+        bot.client.make_url("/sign/login/github?next=/me"), allow_redirects=False
+    )
+    assert start.status == 302, await start.text()
+    callback = await authorize(start.headers["Location"])
+    done = await browser.get(bot.client.make_url(callback[len(PUBLIC) :]), allow_redirects=False)
+    assert done.status == 303
+    page = await (await browser.get(bot.client.make_url("/me"))).text()
+    assert f"@{login}" in page
+    return browser
+
+
+async def _sign_company(bot: Bot, login: str, email: str, fields: dict[str, str]) -> str:
+    assert (await oauth_login(bot, login, next_path="/sign/corporate")).status == 303
+    html = await (await bot.client.get("/sign/corporate")).text()
+    resp = await bot.client.post(
+        "/sign/corporate",
+        data={"csrf": csrf_of(html), "email": email, "accept": "yes", "privacy": "yes", **fields},
+        allow_redirects=False,
+    )
+    assert resp.status == 303, await resp.text()
+    return resp.headers["Location"].split("?")[0]
+
+
+async def _add_entry(bot: Bot, page_url: str, kind: str, value: str) -> None:
+    page = await (await bot.client.get(page_url)).text()
+    resp = await bot.client.post(
+        page_url + "/add",
+        data={"csrf": csrf_of(page), "kind": kind, "value": value},
+        allow_redirects=False,
+    )
+    assert resp.status == 303, await resp.text()
+
+
+def _sqlite_files(database: str) -> str:
+    """The raw bytes of the database file, its write-ahead log and its shared-memory index."""
+    files = [Path(database + suffix) for suffix in ("", "-wal", "-shm")]
+    return b"".join(f.read_bytes() for f in files if f.exists()).decode("latin-1")
+
+
+async def _stored_text(db_url: str, cipher: Any) -> tuple[str, str]:
+    """Everything the database holds, lower-cased: the raw bytes of the SQLite files (main,
+    ``-wal``, ``-shm``) or, on PostgreSQL, every text and JSON column of every table; and every
+    ciphertext decrypted (a value encrypted is still held)."""
+    from sqlalchemy import text
+
+    from bot.services.keys import ENCRYPTED
+    from bot.storage.db import create_engine
+
+    url = make_url(db_url)
+    engine = create_engine(db_url)
+    try:
+        async with engine.connect() as conn:
+            if url.drivername.startswith("sqlite"):
+                stored = _sqlite_files(str(url.database))
+            else:
+                columns = (
+                    await conn.execute(
+                        text(
+                            "SELECT table_name, column_name FROM information_schema.columns "
+                            "WHERE table_schema = current_schema() AND data_type IN "
+                            "('text', 'character varying', 'json', 'jsonb') "
+                            "ORDER BY table_name, column_name"
+                        )
+                    )
+                ).all()
+                assert len(columns) > 40, columns  # the query sees the schema
+                values = []
+                for table, column in columns:
+                    values += (
+                        (await conn.execute(text(f'SELECT "{column}"::text FROM "{table}"')))
+                        .scalars()
+                        .all()
+                    )
+                stored = "\n".join(v for v in values if v is not None)
+            plain = []
+            for model, row_attr, cts in ENCRYPTED:
+                table = model.__table__
+                for row in (await conn.execute(table.select())).mappings().all():
+                    for attr, column in cts.items():
+                        if row[attr] is not None:
+                            plain.append(
+                                cipher.decrypt(
+                                    row[attr], table=table.name, column=column, row=row[row_attr]
+                                )
+                            )
+    finally:
+        await engine.dispose()
+    return stored.lower(), "\n".join(plain).lower()
+
+
+def _found(stored: str, plain: str, cipher: Any) -> list[str]:
+    needles = [v.lower() for v in CANARIES.values()] + [email_bidx(cipher, CANARY["email"])]
+    return [n for n in needles if n in stored or n in plain]
+
+
+@pytest.mark.parametrize("path", ["comment", "web"])
+async def test_an_erased_person_leaves_no_canary_behind(
+    web_bot: Bot, db_url: str, cipher: Any, path: str
+) -> None:
+    """One person who was an individual signer, a corporate signatory and a manager of two
+    companies, signed in in two browsers and with a command still queued, erased through the
+    comment command or the self-service page: none of their values, nor the blind index of
+    their email, is left in the database files."""
+    gh = web_bot.github
+    gh.add_installation(1, account="acme", repos=[REPO])
+    gh.user(PERSON, user_id=PERSON_ID)
+    gh.set_emails("bert", ("bert@bert-works.example", True))
+    bert_company = await _sign_company(
+        web_bot,
+        "bert",
+        "bert@bert-works.example",
+        {
+            "company": "Bert Works",
+            "name": "Bert Boss",
+            "title": "Owner",
+            "address": "1 Bert Street",
+            "managers": PERSON,
+        },
+    )
+    await sign_web(
+        web_bot, PERSON, CANARY["email"], **{k: v for k, v in CANARY.items() if k != "email"}
+    )
+    mine = await _sign_company(
+        web_bot,
+        PERSON,
+        CANARY["email"],
+        {
+            "company": "Tombstone Widgets",
+            "name": CANARIES["signatory"],
+            "title": CANARIES["title"],
+            "address": CANARIES["company address"],
+            "phone": CANARIES["company phone"],
+            "fax": CANARIES["company fax"],
+            "managers": "",
+        },
+    )
+    # a checked PR tells the bot of the installation it asks the forge about accounts with
+    pr = await open_pr(web_bot, REPO, 9, "dan")
+    await web_bot.run_jobs()
+    gh.user("a-colleague")
+    await _add_entry(web_bot, mine, "email", CANARY["email"])
+    await _add_entry(web_bot, mine, "login", "a-colleague")
+    await _add_entry(web_bot, bert_company, "email", CANARY["email"].upper())  # as manager
+    second = await _login_elsewhere(web_bot, PERSON)
+
+    stored, plain = await _stored_text(db_url, cipher)
+    assert len(_found(stored, plain, cipher)) == len(CANARIES) + 1  # the scan sees them all
+
+    try:
+        if path == "comment":
+            await comment(web_bot, pr, PERSON, "/cla delete-my-data")
+            await web_bot.run_jobs()
+            confirm = await comment(web_bot, pr, PERSON, "/cla delete-my-data confirm")
+            await comment(web_bot, pr, PERSON, "/cla export-my-data")  # queued behind it
+            await web_bot.run_jobs()
+            (reply,) = replies_to(web_bot, pr, confirm)
+            assert "has been erased as you asked" in reply.body
+            assert "the signatory details of 1 corporate CLA(s)" in reply.body
+            assert "2 company manager role(s)" in reply.body
+            assert "2 signed-in browser session(s)" in reply.body
+            assert "what 1 queued job(s) held about you" in reply.body
+        else:
+            await comment(web_bot, pr, PERSON, "/cla export-my-data")  # queued, not run
+            page = await (await web_bot.client.get("/me/delete")).text()
+            assert 'id="erase-counts"' in page
+            assert "1 corporate signatory record(s), 2 company manager role(s)" in page
+            assert "2 signed-in session(s)" in page
+            resp = await web_bot.client.post(
+                "/me/delete", data={"csrf": csrf_of(page), "confirm": "yes"}
+            )
+            assert resp.status == 200 and 'id="erased"' in await resp.text()
+            await web_bot.run_jobs()
+        # the other browser is signed out too
+        me = await (await second.get(web_bot.client.make_url("/me"))).text()
+        assert f"@{PERSON}" not in me and "/sign/login/github" in me
+    finally:
+        await second.close()
+
+    stored, plain = await _stored_text(db_url, cipher)
+    assert _found(stored, plain, cipher) == []
+    # what stays: the two companies, without her; Bert's details untouched
+    assert "bert@bert-works.example" in plain and "bert boss" in plain
+    async with web_bot.runtime.sessions() as s:
+        names = sorted((await s.scalars(select(Company.name))).all())
+    assert names == ["Bert Works", "Tombstone Widgets"]
+
+
+async def test_on_gitee_the_erasure_asks_first_too(gitee_bot: GiteeBot, tmp_path: Path) -> None:
+    """Gitee's command is re-read from its API: the confirmation survives that path too."""
+    from bot.services.importer import HEADER, run_import
+
+    g = gitee_bot.gitee
+    pr = g.add_pr("open-cla/cla-demo", number=3, author="han-mei")
+    csv_file = tmp_path / "g.csv"
+    csv_file.write_text(
+        ",".join(HEADER)
+        + f"\ngitee,li-lei,{g.user('li-lei').id},li.lei@example.cn,,individual,1.0,2024-01-01\n"
+    )
+    assert await run_import(gitee_bot.runtime.settings, csv_file) == 0
+
+    async def say(body: str) -> str:
+        note = g.add_comment(pr, body, user="li-lei")
+        assert await gitee_bot.deliver(g.note_event(note)) == 202
+        await gitee_bot.run_jobs()
+        (reply,) = [c for c in g.bot_comments(pr) if f"cla-bot:reply:{note.id}:" in c.body]
+        return reply.body
+
+    async def signers() -> int:
+        async with gitee_bot.runtime.sessions() as s:
+            return int(await s.scalar(select(func.count()).select_from(Signer)) or 0)
+
+    assert "Nothing has been erased yet" in await say("/cla delete-my-data")
+    assert await signers() == 1
+    assert "has been erased as you asked" in await say("/cla delete-my-data CONFIRM")
+    assert await signers() == 0
+
+
+async def test_a_corporate_signatory_alone_can_erase_from_the_page(web_bot: Bot) -> None:
+    web_bot.github.set_emails("carla", ("carla@carla-ltd.example", True))
+    await _sign_company(
+        web_bot,
+        "carla",
+        "carla@carla-ltd.example",
+        {
+            "company": "Carla Ltd",
+            "name": "Carla Counsel",
+            "title": "Counsel",
+            "address": "3 Lane",
+            "managers": "",
+        },
+    )
+    me = await (await web_bot.client.get("/me")).text()
+    assert 'id="no-data"' in me and 'id="erase-other"' in me
+    page = await (await web_bot.client.get("/me/delete")).text()
+    assert "1 corporate signatory record(s), 1 company manager role(s)" in page
+    resp = await web_bot.client.post("/me/delete", data={"csrf": csrf_of(page), "confirm": "yes"})
+    assert resp.status == 200 and 'id="erased"' in await resp.text()
+    async with web_bot.runtime.sessions() as s:
+        company = (await s.scalars(select(Company))).one()
+    assert company.name == "Carla Ltd" and company.signatory_name_ct is None
+    assert company.address_ct is None and company.email_ct is None

@@ -80,8 +80,8 @@ async def test_sign_with_github_turns_every_blocked_pr_green(web_bot: Bot) -> No
         },
         allow_redirects=False,
     )
-    assert resp.status == 303 and resp.headers["Location"] == "/sign/individual/done"
-    done = await web_bot.client.get("/sign/individual/done")
+    assert resp.status == 303 and resp.headers["Location"] == "/sign/individual/done?rechecked=3"
+    done = await web_bot.client.get(resp.headers["Location"])
     done_html = await done.text()
     assert "Alice Example" in done_html and "+86 10 1234 5678" in done_html
     assert done.headers["Cache-Control"] == "no-store"

@@ -87,8 +87,9 @@ async def test_a_published_text_cannot_change_under_the_same_version(
     (templates / "agreements" / "individual-1.0.md").write_text("Quietly different terms.\n")
     with pytest.raises(SettingsError) as exc:
         await build_runtime(make_settings(db_url, CLA_TEMPLATES_DIR=str(templates)), clients={})
-    assert exc.value.name == "app.yaml cla.agreements" and "publish it as a new version" in str(
-        exc.value
+    assert (
+        exc.value.name == "app.yaml cla.agreements"
+        and "publish the edit as a new version" in str(exc.value)
     )
 
 

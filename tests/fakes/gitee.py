@@ -338,6 +338,7 @@ class FakeGitee:
         routes = [
             ("GET", "/user", frozenset(), self._get_user),
             ("GET", "/emails", frozenset(), self._get_emails),
+            ("GET", "/users/{username}", frozenset(), self._get_user_by_login),
             ("GET", "/repos/{owner}/{repo}/pulls", LIST_QUERY | {"state"}, self._list_pulls),
             ("GET", "/repos/{owner}/{repo}/pulls/{number}", frozenset(), self._get_pull),
             ("GET", "/repos/{owner}/{repo}/pulls/{number}/commits", frozenset(), self._commits),
@@ -366,6 +367,7 @@ class FakeGitee:
                 frozenset(),
                 self._permission,
             ),
+            ("GET", "/users/{username}", frozenset(), self._get_user_by_login),
         ]
         self.routes = sorted(
             (
@@ -1161,7 +1163,20 @@ class FakeGitee:
 
     async def _get_user(self, ctx: _Ctx) -> Answer:
         login = self._authenticate(ctx.request, b"")
-        data = self._user_json(self.user(login), ctx.api)
+        return 200, self._profile_json(self.user(login), ctx.api), {}
+
+    def _profile_json(self, u: FakeUser, api: str) -> dict[str, Any]:
+        """A user's profile, as ``GET /user`` and ``GET /users/{username}`` answer."""
+        data = self._user_json(u, api)
+        data.update(blog=None, weibo=None, bio=None, public_repos=0, followers=0, following=0)
+        return data
+
+    async def _get_user_by_login(self, ctx: _Ctx) -> Answer:
+        """``GET /users/{username}`` (Gitee API v5 "获取一个用户"); an unknown login is 404."""
+        u = self.users.get(ctx.params["username"].lower())
+        if u is None:
+            raise _HTTPError(404, "Not Found User")
+        data = self._user_json(u, ctx.api)
         data.update(blog=None, weibo=None, bio=None, public_repos=0, followers=0, following=0)
         return 200, data, {}
 
@@ -1250,3 +1265,10 @@ class FakeGitee:
         data = self._user_json(self.user(login), ctx.api)
         data.update(member_role=value, permission=value)
         return 200, data, {}
+
+    async def _get_user_by_login(self, ctx: _Ctx) -> Answer:
+        """``GET /users/{username}`` ("获取一个用户"): by login only — Gitee has no lookup by id."""
+        u = self.users.get(ctx.params["username"].lower())
+        if u is None:
+            raise _HTTPError(404, "Not Found")
+        return 200, self._profile_json(u, ctx.api), {}

@@ -689,6 +689,8 @@ class FakeGitHub:
         self.hooks_blocked = False
         self._handlers[("GET", "/user")] = self._get_user
         self._handlers[("GET", "/user/emails")] = self._get_user_emails
+        self._handlers[("GET", "/user/{account_id}")] = self._get_user_by_id
+        self._handlers[("GET", "/users/{username}")] = self._get_user_by_login
         self.web = web.Application()
         self.web.router.add_get("/login/oauth/authorize", self._oauth_authorize)
         self.web.router.add_post("/login/oauth/access_token", self._oauth_access_token)
@@ -808,7 +810,10 @@ class FakeGitHub:
         return self.user(login)
 
     async def _get_user(self, ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
-        u = self._user_token(ctx)
+        return 200, self._public_user_json(self._user_token(ctx), ctx), {}
+
+    def _public_user_json(self, u: FakeUser, ctx: _Ctx) -> dict[str, Any]:
+        """A ``public-user`` object, as ``GET /user`` and ``GET /user/{account_id}`` answer."""
         data = self._user_json(u, ctx.api, ctx.web)
         data.update(
             {
@@ -827,11 +832,28 @@ class FakeGitHub:
                 "updated_at": "2020-01-01T00:00:00Z",
             }
         )
-        return 200, data, {}
+        return data
+
+    async def _get_user_by_login(self, ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
+        """``GET /users/{username}``: any token; an account nobody created is a 404."""
+        u = self.users.get(ctx.params["username"].lower())
+        if u is None:
+            raise _HTTPError(404, "Not Found")
+        return 200, self._public_user_json(u, ctx), {}
 
     async def _get_user_emails(self, ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
         u = self._user_token(ctx)
         return 200, list(self.user_emails.get(u.login.lower(), [])), {}
+
+    async def _get_user_by_id(self, ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
+        """``GET /user/{account_id}`` ("Get a user using their ID"): public data, asked here
+        with an installation token; an id no account has is a 404."""
+        self._installation(ctx)
+        wanted = int(ctx.params["account_id"])
+        for u in self.users.values():
+            if u.id == wanted:
+                return 200, self._public_user_json(u, ctx), {}
+        raise _HTTPError(404, "Not Found")
 
     # -- the App manifest flow (https://docs.github.com/apps/sharing-github-apps/
     #    registering-a-github-app-from-a-manifest) -------------------------------------------------

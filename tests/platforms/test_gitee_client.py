@@ -243,7 +243,38 @@ async def test_no_collaborator_means_no_permission(fake: FakeGitee, client: Gite
     assert await client.get_permission(REPO, "stranger") == "none"
 
 
+USER = "/users/{username}"
+
+
+async def test_user_by_id_asks_by_login_and_compares_the_id(
+    fake: FakeGitee, client: GiteeClient
+) -> None:
+    feng = fake.user("feng")
+    other = fake.user("li-na")
+    assert await client.user_by_id(str(feng.id), login="Feng") == Account(
+        Platform.GITEE, str(feng.id), "feng"
+    )
+    assert await client.user_by_id(str(feng.id), login="li-na") is None  # another account's id
+    assert await client.user_by_id(str(other.id), login="nobody-here") is None  # 404
+    assert [r.path for r in fake.matching("GET", USER)] == [
+        "/users/Feng",
+        "/users/li-na",
+        "/users/nobody-here",
+    ]
+    assert await client.user_by_id(str(feng.id)) is None  # no login: Gitee cannot be asked
+    assert fake.count("GET", USER) == 3
+
+
 async def test_the_platform_gives_the_same_account_for_any_installation(
     platform: GiteePlatform,
 ) -> None:
     assert platform.client(None).api is platform.client(123).api
+
+
+async def test_user_by_login_gives_the_account_id(fake: FakeGitee, client: GiteeClient) -> None:
+    fake.user("Zhang-San", user_id=8_123_456)
+    assert await client.user_by_login("zhang-san") == Account(
+        Platform.GITEE, "8123456", "Zhang-San"
+    )
+    assert await client.user_by_login("nobody-at-all") is None
+    assert [r.status for r in fake.requests if r.route == "/users/{username}"] == [200, 404]

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import aiohttp
 import pytest
 
-from bot.core.model import Platform, PullRequest, RepoRef, StatusState
+from bot.core.model import Account, Platform, PullRequest, RepoRef, StatusState
 from bot.platforms.base import (
     ForgeAuthError,
     ForgeError,
@@ -436,6 +436,52 @@ async def test_permission(client: GitHubClient, fake_github: FakeGitHub) -> None
     assert await client.get_permission(REPO, "maint") == "write"
     assert await client.get_permission(REPO, "reader") == "read"
     assert await client.get_permission(REPO, "ghost-of-nobody") == "none"
+
+
+USER_BY_ID = "/user/{account_id}"
+
+
+async def test_user_by_id(client: GitHubClient, fake_github: FakeGitHub) -> None:
+    octo = fake_github.user("octocat")
+    bot = fake_github.user("dependabot[bot]", type="Bot", user_id=49699333)
+    org = fake_github.user("acme-org", type="Organization")
+    found = await client.user_by_id(str(octo.id), login="someone-else")
+    assert found == Account(Platform.GITHUB, str(octo.id), "octocat")
+    assert await client.user_by_id("49699333") == Account(
+        Platform.GITHUB, str(bot.id), "dependabot[bot]", is_bot=True
+    )
+    assert await client.user_by_id("999999999") is None  # no such account: 404
+    assert await client.user_by_id(str(org.id)) is None  # organisations author no commits
+    assert await client.user_by_id("0" + str(octo.id)) is None  # not the id GitHub answers
+    assert fake_github.count("GET", USER_BY_ID) == 5
+    assert await client.user_by_id("１２") is None  # not an id: nothing is asked
+    assert fake_github.count("GET", USER_BY_ID) == 5
+
+
+async def test_user_by_id_failures_raise(client: GitHubClient, fake_github: FakeGitHub) -> None:
+    fake_github.inject("GET", USER_BY_ID, status=502)
+    with pytest.raises(RetryableForgeError):
+        await client.user_by_id(str(fake_github.user("octocat").id))
+
+
+async def test_user_by_login_gives_the_account_id(
+    client: GitHubClient, fake_github: FakeGitHub
+) -> None:
+    alice = fake_github.user("Alice", user_id=583231)
+    fake_github.user("acme-inc", type="Organization")
+    fake_github.user("helper[bot]", type="Bot")
+    assert await client.user_by_login("alice") == Account(Platform.GITHUB, "583231", "Alice")
+    assert alice.login == "Alice"
+    assert await client.user_by_login("ghost-of-nobody") is None
+    assert await client.user_by_login("acme-inc") is None  # an organisation authors nothing
+    bot = await client.user_by_login("helper[bot]")
+    assert bot is not None and bot.is_bot
+    assert [r.status for r in fake_github.requests if r.route == "/users/{username}"] == [
+        200,
+        404,
+        200,
+        200,
+    ]
 
 
 # -- GitHub Enterprise Server base URL -------------------------------------------------------------

@@ -420,7 +420,7 @@ async def _sign_over_http(demo: Demo, http: aiohttp.ClientSession, login: str) -
             "privacy": "yes",
         },
     ) as r:
-        assert r.status == 200 and str(r.url).endswith("/sign/individual/done"), await r.text()
+        assert r.status == 200 and r.url.path == "/sign/individual/done", await r.text()
     async with http.post(f"{bot}/sign/logout", data={"csrf": csrf.group(1)}) as r:
         assert r.status == 200
 
@@ -444,7 +444,8 @@ async def test_the_demo_end_to_end_over_http(demo: Demo, http: aiohttp.ClientSes
     async with http.get(f"{demo.sandbox_url}/sandbox-org/widgets/pull/1") as resp:
         page = await resp.text()
     assert "CLA check: action needed" in page and "&lt;!-- cla-bot" not in page
-    assert f'href="{demo.bot_url}/sign/individual?platform=github" target="_blank"' in page
+    link = f"{demo.bot_url}/sign/individual?platform=github&amp;repo=sandbox-org%2Fwidgets&amp;pr=1"
+    assert f'href="{link}" target="_blank"' in page
 
     await _sign_over_http(demo, http, "ada")
     await _until(lambda: state() == "success", "the PR to turn green by itself")
@@ -501,6 +502,55 @@ async def test_the_unlinked_and_co_authored_walkthroughs(
     await _until(lambda: state(alan_pr) == "success", "alan's PR green")
 
 
+async def test_each_demo_starts_afresh(
+    make_env: Callable[..., dict[str, str]], tmp_path: Path, http: aiohttp.ClientSession
+) -> None:
+    """The sandbox forgets its pull requests when it stops: the bot's records of them (and the
+    signatures made on them) must go too, or the walk-through cannot be repeated."""
+    from sqlalchemy import func, select
+
+    from bot.storage.models import PrCheck, Signature
+    from bot.web.app import RUNTIME
+
+    async def counts(demo: Demo) -> tuple[int, int]:
+        async with demo.app[RUNTIME].sessions() as s:
+            signatures = await s.scalar(select(func.count()).select_from(Signature))
+            checks = await s.scalar(select(func.count()).select_from(PrCheck))
+        return int(signatures or 0), int(checks or 0)
+
+    base = make_env("sqlite+aiosqlite:///ignored.db")
+    first = await start_demo(base, host="127.0.0.1", port=0, cwd=tmp_path)
+    try:
+        form = {"repo": "sandbox-org/widgets", "scenario": "linked", "title": "Notes"}
+        async with http.post(f"{first.sandbox_url}/-/pulls", data=form) as resp:
+            assert resp.status == 200
+        pr = first.sandbox.world.pull("sandbox-org/widgets", 1)
+        assert pr is not None
+        await _until(lambda: bool(first.sandbox.world.comments_of(pr)), "the bot's comment")
+        await _sign_over_http(first, http, "ada")
+        assert await counts(first) == (1, 1)
+    finally:
+        await first.close()
+    db = tmp_path / "var" / "demo.db"
+    assert db.exists()  # kept after Ctrl+C, to look at
+
+    second = await start_demo(base, host="127.0.0.1", port=0, cwd=tmp_path)
+    try:
+        assert await counts(second) == (0, 0)
+        async with http.post(f"{second.sandbox_url}/-/pulls", data=form) as resp:
+            assert resp.status == 200
+        again = second.sandbox.world.pull("sandbox-org/widgets", 1)
+        assert again is not None
+
+        def state() -> str | None:
+            statuses = second.sandbox.world.combined(again)  # type: ignore[arg-type]
+            return statuses[0].state if statuses else None
+
+        await _until(lambda: state() == "failure", "ada's new PR to need her signature again")
+    finally:
+        await second.close()
+
+
 # -- command line ----------------------------------------------------------------------------------
 
 
@@ -519,11 +569,17 @@ def test_demo_help_explains_itself() -> None:
     text = out.getvalue()
     for words in ("sandbox", "made-up", "var/demo.db", "127.0.0.1", "--port", "Ctrl+C"):
         assert words in text
+    assert "Each run starts afresh: var/demo.db is emptied when the demo starts" in " ".join(
+        text.split()
+    )
 
 
 def test_a_busy_port_is_one_clear_line(
     make_env: Callable[..., dict[str, str]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    running = tmp_path / "var" / "demo.db"  # another demo's records, on the busy port
+    running.parent.mkdir()
+    running.write_bytes(b"in use")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         s.listen()
@@ -532,5 +588,6 @@ def test_a_busy_port_is_one_clear_line(
             make_env("sqlite+aiosqlite:///x.db"), "127.0.0.1", busy, cwd=tmp_path, out=io.StringIO()
         )
     assert code == 2
+    assert running.read_bytes() == b"in use"
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "cannot listen" in err[0] and "--port" in err[0]

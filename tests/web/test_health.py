@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
+from bot.web import app as app_module
 from bot.web.app import create_app
 from bot.web.keys import ENGINE
 
@@ -65,3 +69,48 @@ async def test_metrics_count_deliveries(
     )
     assert 'outcome="bad_signature"' in text
     assert "cla_queue_depth 0" in text
+
+
+@pytest.mark.parametrize(
+    ("public_url", "warned"),
+    [
+        ("http://127.0.0.1:8080", True),
+        ("http://localhost:8080", True),
+        ("http://[::1]:8080", True),
+        ("https://cla.example.org", False),
+    ],
+)
+async def test_a_loopback_public_url_is_warned_about_once_a_forge_is_connected(
+    public_url: str,
+    warned: bool,
+    aiohttp_client: Any,
+    sqlite_url: str,
+    make_settings: Any,
+    github_env: dict[str, str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    conf = make_settings(sqlite_url, CLA_PUBLIC_URL=public_url, **github_env)
+    caplog.set_level(logging.WARNING, logger="bot.app")
+    app_module._describe(conf)
+    warnings = [r.getMessage() for r in caplog.records if r.name == "bot.app"]
+    expected = (
+        f"CLA_PUBLIC_URL is {public_url}, a loopback address: the links the bot posts on pull "
+        "requests and the forges' webhooks reach only this machine; set CLA_PUBLIC_URL to the "
+        "address people and the forge use (in the environment, or in var/github-app.env)"
+    )
+    assert warnings == ([expected] if warned else [])
+    client = await aiohttp_client(create_app(conf, run_worker=False, clients={}))
+    home = await (await client.get("/")).text()
+    assert ('id="loopback-warning"' in home) is warned
+    if warned:
+        assert f"<code>CLA_PUBLIC_URL</code> is <code>{public_url}</code>" in home
+
+
+async def test_no_loopback_warning_without_a_forge(
+    sqlite_url: str, make_settings: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The sandbox-less first run: the home page already says what is missing."""
+    conf = make_settings(sqlite_url, CLA_PUBLIC_URL="http://127.0.0.1:8080")
+    caplog.set_level(logging.WARNING, logger="bot.app")
+    app_module._describe(conf)
+    assert [r.getMessage() for r in caplog.records if "loopback" in r.getMessage()] == []

@@ -236,6 +236,29 @@ async def test_file_mode_writes_private_files_the_bot_then_reads(
     assert "already used" in await again.text()
 
 
+async def test_the_public_url_is_saved_with_the_app(
+    client: Any,
+    github: FakeGitHub,
+    setup_env: Callable[..., dict[str, str]],
+    tmp_path: Path,
+    var_dir: Path,
+) -> None:
+    """The App's webhook and callbacks point at CLA_PUBLIC_URL: after the restart the README
+    asks for, the bot must keep posting links there even when the variable is gone."""
+    action, manifest = _form(await _start(client, mode="file"))
+    assert (await client.get(await _github_redirect(action, manifest))).status == 200
+    values = settings.read_github_app_env(var_dir / "github-app.env")
+    assert values["CLA_PUBLIC_URL"] == PUBLIC
+    restarted = setup_env()
+    del restarted["CLA_PUBLIC_URL"]
+    conf = settings.load(restarted, cwd=tmp_path)
+    assert conf.public_url == PUBLIC
+    assert conf.github is not None
+    # The environment still wins.
+    conf = settings.load(restarted | {"CLA_PUBLIC_URL": "https://cla.example.net"}, cwd=tmp_path)
+    assert conf.public_url == "https://cla.example.net"
+
+
 async def test_show_mode_writes_nothing_and_shows_everything_once(
     client: Any, github: FakeGitHub, var_dir: Path
 ) -> None:
@@ -253,6 +276,7 @@ async def test_show_mode_writes_nothing_and_shows_everything_once(
         "CLA_GITHUB_CLIENT_SECRET",
     ):
         assert name in page
+    assert f"<td><code>CLA_PUBLIC_URL</code></td><td><code>{PUBLIC}</code></td>" in page
     assert "-----BEGIN RSA PRIVATE KEY-----" in page
     assert done.headers["Cache-Control"] == "no-store"
 
@@ -420,7 +444,9 @@ def test_only_github_variables_belong_in_the_file(
     setup_env: Callable[..., dict[str, str]], tmp_path: Path, var_dir: Path
 ) -> None:
     _write(var_dir / "github-app.env", "CLA_GITHUB_APP_ID=11\nCLA_DATABASE_URL=x\n")
-    with pytest.raises(SettingsError, match="line 2: CLA_DATABASE_URL: only CLA_GITHUB_"):
+    with pytest.raises(
+        SettingsError, match=r"line 2: CLA_DATABASE_URL: only CLA_GITHUB_\* and CLA_PUBLIC_URL"
+    ):
         settings.load(setup_env(), cwd=tmp_path)
     _write(var_dir / "github-app.env", "just words\n")
     with pytest.raises(SettingsError, match="line 1: expected NAME=value"):

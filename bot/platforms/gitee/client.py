@@ -16,6 +16,13 @@ Differences from GitHub the callers must know:
 * Comments are created on ``/pulls/{n}/comments`` but read and edited at
   ``/pulls/comments/{id}``; labels are added with a bare JSON array; a label name is one
   encoded path segment on DELETE (``cla/yes`` → ``cla%2Fyes``).
+* **No user lookup by id**: Gitee API v5 finds a user by login only (``GET /users/{username}``,
+  "获取一个用户"; its Users API has no by-id operation, unlike GitHub's ``GET /user/{id}``).
+  ``user_by_id(account_id, login=…)`` therefore asks for the login written next to the id (the
+  ``ID+login@user.noreply.gitee.com`` address) and confirms the id only when the answer carries
+  that same ``id``: without a login, or once the account has been renamed (the address keeps the
+  old login, which may be free or someone else's), the id cannot be confirmed and the answer is
+  ``None``.
 """
 
 from __future__ import annotations
@@ -30,8 +37,8 @@ from typing import Any, Final, TypeVar
 
 import aiohttp
 
-from bot.core.model import CommentRef, Commit, Platform, PullRequest, RepoRef, StatusState
-from bot.platforms.base import ForgeError, ForgeNotFound, StaleCommitList
+from bot.core.model import Account, CommentRef, Commit, Platform, PullRequest, RepoRef, StatusState
+from bot.platforms.base import ForgeError, ForgeNotFound, StaleCommitList, account_from_api
 from bot.platforms.gitee.api import DEFAULT_API_URL, MAX_PER_PAGE, GiteeAPI
 from bot.platforms.gitee.events import (
     PayloadError,
@@ -304,3 +311,23 @@ class GiteeClient:
         if not isinstance(permission, str):
             return "none"
         return _PERMISSIONS.get(permission.strip().lower(), "none")
+
+    async def user_by_login(self, login: str) -> Account | None:
+        """``GET /users/{username}``: the user's account id and login as Gitee spells it; an
+        unknown login is ``None``."""
+        try:
+            data = await self.api.getitem("/users/{username}", {"username": login})
+        except ForgeNotFound:
+            return None
+        return account_from_api(Platform.GITEE, data)
+
+    async def user_by_id(self, account_id: str, *, login: str | None = None) -> Account | None:
+        """The account ``login`` names (``GET /users/{username}``) when its id is ``account_id``;
+        ``None`` when there is no login to ask with, no such user (404), or another id (see the
+        module docstring: Gitee cannot look a user up by id)."""
+        if not login:
+            return None
+        account = await self.user_by_login(login)
+        if account is None or account.account_id != account_id:
+            return None
+        return account

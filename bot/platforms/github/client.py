@@ -32,7 +32,7 @@ import aiohttp
 import gidgethub
 import gidgethub.aiohttp
 
-from bot.core.model import CommentRef, Commit, Platform, PullRequest, RepoRef, StatusState
+from bot.core.model import Account, CommentRef, Commit, Platform, PullRequest, RepoRef, StatusState
 from bot.platforms.base import (
     ForgeAuthError,
     ForgeError,
@@ -40,9 +40,15 @@ from bot.platforms.base import (
     RateLimited,
     RetryableForgeError,
     StaleCommitList,
+    account_from_api,
 )
 from bot.platforms.github.auth import InstallationTokens, rate_limit_until
-from bot.platforms.github.events import commit_from_api, pull_request_from_api
+from bot.platforms.github.events import (
+    PayloadError,
+    account_from_user,
+    commit_from_api,
+    pull_request_from_api,
+)
 
 __all__ = [
     "MAX_PR_COMMITS",
@@ -377,6 +383,40 @@ class GitHubClient:
             return "none"
         permission = data.get("permission") if isinstance(data, Mapping) else None
         return permission if isinstance(permission, str) else "none"
+
+    async def user_by_login(self, login: str) -> Account | None:
+        """``GET /users/{username}``: the user's account id and login as GitHub spells it; an
+        unknown login, or an organisation (it authors no commits), is ``None``."""
+        url = "/users/{username}"
+        try:
+            data = await self._call(
+                "look up a user", lambda gh: gh.getitem(url, {"username": login})
+            )
+        except ForgeNotFound:
+            return None
+        return account_from_api(Platform.GITHUB, data)
+
+    async def user_by_id(self, account_id: str, *, login: str | None = None) -> Account | None:
+        """``GET /user/{account_id}`` ("Get a user using their ID": the durable id, not the login,
+        which can change); ``None`` for an id no person or bot has (404, or an organisation's
+        id: organisations author no commits). ``login`` is not needed."""
+        if not (account_id.isascii() and account_id.isdecimal()):
+            return None
+        url = "/user/{account_id}"
+        try:
+            data = await self._call(
+                f"get user {account_id}",
+                lambda gh: gh.getitem(url, {"account_id": account_id}),
+            )
+        except ForgeNotFound:
+            return None
+        try:
+            account = account_from_user(data)
+        except PayloadError as exc:
+            raise ForgeError(f"get user {account_id}: unexpected answer ({exc})") from None
+        if account is None or account.account_id != account_id:
+            return None
+        return account if data.get("type") in ("User", "Bot") else None
 
     # -- extras beyond ForgeClient ---------------------------------------------------------------
 

@@ -1,0 +1,130 @@
+"""What the forge confirms about noreply account ids: asked once, remembered for a while."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.core.identity import NoreplyAddress
+from bot.core.model import Account, Platform
+from bot.platforms.base import ForgeNotFound, RateLimited, RetryableForgeError
+from bot.services.checks import ConfirmedAccounts
+
+GH = Platform.GITHUB
+GE = Platform.GITEE
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Forge:
+    """A forge that knows some accounts, records every question and can fail or stall."""
+
+    def __init__(self, platform: Platform, *accounts: Account, by_login: bool = False) -> None:
+        self.platform = platform
+        self.accounts = {a.account_id: a for a in accounts}
+        self.by_login = by_login  # Gitee: the id is confirmed only through its login
+        self.asked: list[tuple[str, str | None]] = []
+        self.fail: Exception | None = None
+        self.gate: asyncio.Event | None = None
+
+    async def user_by_id(self, account_id: str, *, login: str | None = None) -> Account | None:
+        self.asked.append((account_id, login))
+        if self.gate is not None:
+            await self.gate.wait()
+        if self.fail is not None:
+            raise self.fail
+        account = self.accounts.get(account_id)
+        if self.by_login and (account is None or (login or "").lower() != account.login.lower()):
+            return None
+        return account
+
+
+def claim(account_id: str, login: str, platform: Platform = GH) -> NoreplyAddress:
+    return NoreplyAddress(platform, account_id, login)
+
+
+OCTO = Account(GH, "1", "octocat")
+FENG = Account(GE, "88", "feng")
+
+
+async def test_each_id_is_asked_once_and_remembered_for_the_ttl() -> None:
+    clock = Clock()
+    accounts = ConfirmedAccounts(ttl_s=60, clock=clock)
+    forge = Forge(GH, OCTO)
+    claims = [claim("1", "victim"), claim("2", "nobody")]
+    assert await accounts.confirm(forge, claims) == {"1": OCTO}
+    assert await accounts.confirm(forge, claims) == {"1": OCTO}
+    assert forge.asked == [("1", "victim"), ("2", "nobody")]
+    clock.now += 59
+    assert await accounts.confirm(forge, [claim("1", "other-hint")]) == {"1": OCTO}
+    assert len(forge.asked) == 2
+    clock.now += 1  # the answers expire
+    assert await accounts.confirm(forge, claims) == {"1": OCTO}
+    assert forge.asked[2:] == [("1", "victim"), ("2", "nobody")]
+
+
+async def test_a_missing_account_is_remembered_per_login_asked_with() -> None:
+    accounts = ConfirmedAccounts(clock=Clock())
+    forge = Forge(GE, FENG, by_login=True)
+    assert await accounts.confirm(forge, [claim("88", "victim", GE)]) == {}
+    assert await accounts.confirm(forge, [claim("88", "victim", GE)]) == {}
+    # another login for the same id is another question on Gitee, and the right one confirms
+    assert await accounts.confirm(forge, [claim("88", "feng", GE)]) == {"88": FENG}
+    # once confirmed, the id is known whatever login is written next to it
+    assert await accounts.confirm(forge, [claim("88", "victim", GE)]) == {"88": FENG}
+    assert forge.asked == [("88", "victim"), ("88", "feng")]
+
+
+async def test_checks_at_once_share_one_question() -> None:
+    accounts = ConfirmedAccounts(clock=Clock())
+    forge = Forge(GH, OCTO)
+    forge.gate = asyncio.Event()
+    waiting = [asyncio.create_task(accounts.confirm(forge, [claim("1", "x")])) for _ in range(5)]
+    await asyncio.sleep(0)
+    forge.gate.set()
+    assert await asyncio.gather(*waiting) == [{"1": OCTO}] * 5
+    assert forge.asked == [("1", "x")]
+
+
+@pytest.mark.parametrize(
+    "failure", [RetryableForgeError("HTTP 502", status=502), ForgeNotFound("HTTP 404")]
+)
+async def test_a_failed_lookup_confirms_nothing_and_is_asked_again(failure: Exception) -> None:
+    accounts = ConfirmedAccounts(clock=Clock())
+    forge = Forge(GH, OCTO)
+    forge.fail = failure
+    assert await accounts.confirm(forge, [claim("1", "x")]) == {}
+    forge.fail = None
+    assert await accounts.confirm(forge, [claim("1", "x")]) == {"1": OCTO}
+    assert forge.asked == [("1", "x"), ("1", "x")]
+
+
+async def test_a_rate_limit_is_raised_for_the_queue_to_wait() -> None:
+    accounts = ConfirmedAccounts(clock=Clock())
+    forge = Forge(GH, OCTO)
+    forge.fail = RateLimited("limited", until=datetime(2030, 1, 1, tzinfo=UTC), status=403)
+    with pytest.raises(RateLimited):
+        await accounts.confirm(forge, [claim("1", "x")])
+
+
+async def test_answers_about_another_platform_or_id_confirm_nothing() -> None:
+    accounts = ConfirmedAccounts(clock=Clock())
+    assert await accounts.confirm(Forge(GE, OCTO), [claim("1", "x", GE)]) == {}
+    assert await accounts.confirm(Forge(GH, OCTO), [claim("1", "x", GE)]) == {}
+
+
+async def test_at_most_max_entries_answers_are_kept() -> None:
+    accounts = ConfirmedAccounts(max_entries=2, clock=Clock())
+    forge = Forge(GH, *(Account(GH, str(i), f"u{i}") for i in range(3)))
+    for i in range(3):
+        await accounts.confirm(forge, [claim(str(i), f"u{i}")])
+    await accounts.confirm(forge, [claim("2", "u2"), claim("1", "u1"), claim("0", "u0")])
+    assert [a for a, _ in forge.asked] == ["0", "1", "2", "0"]
