@@ -54,6 +54,7 @@ __all__ = [
     "ReportConfig",
     "StatusWrite",
     "decide",
+    "decide_failure",
     "same_text",
 ]
 
@@ -262,4 +263,30 @@ def decide(
         add_labels=add,
         remove_labels=remove,
         comment=_comment(pr, report.body, create=create),
+    )
+
+
+def decide_failure(
+    pr: PrView,
+    *,
+    report: Report,
+    config: ReportConfig | None = None,
+    target_url: str | None = None,
+) -> Plan:
+    """The writes that tell an open PR its check could not run (its job gave up): status
+    ``error`` with ``report.description``, no claim of coverage (``label_yes`` removed), and the
+    bot's one comment — created, or edited in place — saying so and how to retry. A PR never
+    waits in silence."""
+    config = config if config is not None else ReportConfig()
+    if not pr.is_open:
+        return Plan(Outcome.SKIPPED)
+    status = _status(
+        pr, StatusState.ERROR, report.description, config=config, target_url=target_url
+    )
+    _, remove = _labels(pr, want=None, drop=config.label_yes)
+    return Plan(
+        Outcome.ERROR,
+        status=status,
+        remove_labels=remove,
+        comment=_comment(pr, report.body, create=True),
     )

@@ -44,6 +44,7 @@ __all__ = [
     "emails_settings_url",
     "listed",
     "load_templates",
+    "render_check_failed",
     "render_comment",
     "render_report",
     "render_status",
@@ -73,6 +74,8 @@ _SPEC: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "status_blocked_other": (frozenset({"count"}), frozenset()),
     "status_no_agreement": (frozenset(), frozenset()),
     "people_more": (frozenset({"count"}), frozenset()),
+    "comment_check_failed": (frozenset(), frozenset()),
+    "status_check_failed": (frozenset(), frozenset()),
 }
 TEMPLATE_KEYS: tuple[str, ...] = tuple(_SPEC)
 
@@ -303,4 +306,14 @@ def render_report(
             links=links,
             agreement_title=agreement_title,
         ),
+    )
+
+
+def render_check_failed(*, templates: Templates) -> Report:
+    """The texts of a check that could not run (its job gave up): the short status description
+    and the bot's comment, which says so and that ``/cla check`` runs it again."""
+    body = templates.render("comment_check_failed")
+    return Report(
+        description=_fit(templates.render("status_check_failed")),
+        body=f"{MARKER}\n{body.strip()}\n",
     )

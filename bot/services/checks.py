@@ -471,3 +471,101 @@ class CheckService:
                 record.comment_sha256 = _sha256(plan.comment.body)
         await session.flush()
         await store.replace_contributors(session, record, contributors)
+
+    async def report_failure(self, job: ClaimedJob) -> decision.Outcome:
+        """Tell the PR of a dead check job that its check could not run: status ``error``, no
+        claim of coverage, and the bot's one comment (created or edited in place) saying that
+        ``/cla check`` runs it again. The PR is read again when the forge answers (its head may
+        have moved), else the job's snapshot serves; the record keeps who blocked the PR
+        before, and its last check time, so signing and the sweep still re-check it."""
+        platform = Platform(job.platform)
+        p = job.payload
+        if not p:
+            return decision.Outcome.SKIPPED
+        factory = self.clients.get(platform)
+        if factory is None:
+            raise LookupError(f"{platform.value} is not configured")
+        client = factory(job.installation_id)
+        repo = RepoRef(platform, p["repo"]["owner"], p["repo"]["name"], p["repo"].get("id"))
+        number = int(p["number"])
+        try:
+            pr = await client.get_pull(repo, number)
+        except ForgeError:
+            if p.get("pull") is None:
+                raise
+            pr = pull_request_from_api(dict(p["pull"]), installation_id=job.installation_id)
+        if pr.state != "open":
+            return decision.Outcome.SKIPPED
+        report = messages.render_check_failed(templates=self.templates)
+        async with self.sessions() as session:
+            record = await store.get_pr_check(
+                session, platform=platform.value, repo_full_name=repo.full_name, number=number
+            )
+        config = self.config
+        if not getattr(client, "supports_status", True):
+            config = dataclasses.replace(config, write_status=False)
+        plan = decision.decide_failure(self._view(pr, record, report), report=report, config=config)
+        comment_id = await self._apply_plan(client, pr, plan, record)
+        async with self.sessions() as session, session.begin():
+            await self._save_failure(session, pr, plan, comment_id)
+        self.metrics.check(platform.value, plan.outcome.value)
+        log.warning(
+            "job %s: reported on %s %s#%s that its check could not run",
+            job.id,
+            platform.value,
+            repo.full_name,
+            number,
+        )
+        return plan.outcome
+
+    async def _apply_plan(
+        self, client: ForgeClient, pr: PullRequest, plan: decision.Plan, record: PrCheck | None
+    ) -> int | None:
+        """Make the plan's writes on the forge; the bot's comment id afterwards."""
+        comment_id = record.comment_id if record else None
+        if plan.status is not None:
+            await client.set_status(
+                pr.repo,
+                plan.status.sha,
+                state=plan.status.state,
+                description=plan.status.description,
+                context=plan.status.context,
+                target_url=plan.status.target_url,
+            )
+        if plan.add_labels:
+            await client.add_labels(pr.repo, pr.number, plan.add_labels)
+        for name in plan.remove_labels:
+            await client.remove_label(pr.repo, pr.number, name)
+        if plan.comment is not None:
+            comment_id = await self._write_comment(client, pr, plan.comment, comment_id)
+        return comment_id
+
+    async def _save_failure(
+        self, session: AsyncSession, pr: PullRequest, plan: decision.Plan, comment_id: int | None
+    ) -> None:
+        record = await store.get_pr_check(
+            session,
+            platform=pr.repo.platform.value,
+            repo_full_name=pr.repo.full_name,
+            number=pr.number,
+        )
+        if record is None:  # never checked: a record without a check time, so sweeps see it
+            record = PrCheck(
+                platform=pr.repo.platform.value,
+                repo_full_name=pr.repo.full_name,
+                number=pr.number,
+                head_sha=pr.head_sha,
+            )
+            session.add(record)
+        record.repo_id = pr.repo.repo_id or record.repo_id
+        record.installation_id = pr.installation_id or record.installation_id
+        record.state = pr.state
+        record.outcome = plan.outcome.value
+        if plan.status is not None:
+            record.status_state = plan.status.state.value
+            record.status_description = plan.status.description
+            record.status_sha = plan.status.sha
+        if comment_id is not None:
+            record.comment_id = comment_id
+            if plan.comment is not None:
+                record.comment_sha256 = _sha256(plan.comment.body)

@@ -6,7 +6,10 @@ serialises claimers only (webhook inserts never wait for it), so that two jobs o
 never run at once. SQLite has a single writer, so ``BEGIN IMMEDIATE`` gives the same guarantee.
 
 Check jobs for the same PR coalesce: when one is claimed, the other queued ones for that PR are
-marked ``coalesced`` and the newest payload is used, since a check reads the PR's latest state.
+marked ``coalesced`` and the newest payload is written into the claimed job in the same
+transaction, since a check reads the PR's latest state (and a crash after the claim must not
+lose it). A job that can never succeed (the forge answers 404) is dead at once; every dead job
+is reported through the worker's ``on_dead`` hook.
 """
 
 from __future__ import annotations
@@ -25,7 +28,13 @@ from typing import Any, cast
 
 from sqlalchemy import Engine, Table, and_, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.exc import (
+    DBAPIError,
+    DisconnectionError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+)
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.platforms.base import ForgeAuthError, ForgeNotFound, RateLimited, RetryableForgeError
@@ -79,6 +88,21 @@ async def enqueue(
     except IntegrityError:
         return False
     return True
+
+
+class Unstorable(ValueError):
+    """The database refused this delivery's values (the client's fault, answered 4xx); the
+    driver's error is the ``__cause__``."""
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """True when ``exc`` says the database could not be used at all (unreachable, locked,
+    connection lost) — as opposed to refusing one statement's values."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(
+        exc, OperationalError | InterfaceError | DisconnectionError | OSError | TimeoutError
+    )
 
 
 @dataclass(slots=True)
@@ -142,23 +166,31 @@ class Inbox:
             self._idle.set()
 
     async def _commit(self, batch: list[_Pending]) -> None:
+        """One transaction for the batch. When it fails for any reason but an unusable
+        database, the deliveries are stored one by one, so that one unstorable delivery (a
+        value the driver or the database refuses, whatever it raises) fails alone; an unusable
+        database fails every caller (503 each)."""
         try:
             results = await self._insert(batch)
-        except (DataError, IntegrityError) as exc:
-            if len(batch) == 1:
-                _settle(batch[0], exc)
+        except Exception as exc:
+            if database_unavailable(exc):
+                for pending in batch:
+                    _settle(pending, exc)
                 return
-            # One unstorable delivery must not fail the others: store them one by one.
-            for pending in batch:
+            if len(batch) == 1:
+                _settle(batch[0], _unstorable(exc))
+                return
+            for i, pending in enumerate(batch):
                 try:
                     (new,) = await self._insert([pending])
                 except Exception as one_exc:
-                    _settle(pending, one_exc)
+                    if database_unavailable(one_exc):
+                        for rest in batch[i:]:
+                            _settle(rest, one_exc)
+                        return
+                    _settle(pending, _unstorable(one_exc))
                 else:
                     _settle(pending, new)
-        except Exception as exc:  # the database is unreachable: every caller answers 503
-            for pending in batch:
-                _settle(pending, exc)
         else:
             for pending, new in zip(batch, results, strict=True):
                 _settle(pending, new)
@@ -223,6 +255,12 @@ def _insert_new(insert: Callable[[Table], Any], table: Table) -> Any:
 def _run_in_thread(engine: Engine, stmt: Any, rows: list[dict[str, Any]]) -> list[Any]:
     with engine.begin() as conn:
         return list(conn.execute(stmt, rows).all())
+
+
+def _unstorable(exc: Exception) -> Unstorable:
+    error = Unstorable(f"the database refused the delivery's values ({type(exc).__name__})")
+    error.__cause__ = exc
+    return error
 
 
 def _settle(pending: _Pending, outcome: bool | BaseException) -> None:
@@ -349,7 +387,11 @@ class JobQueue:
                     )
                 ).first()
                 if newest is not None:
+                    # Stored with the claim, in the same transaction that empties the newer
+                    # rows: a worker dying after this commit leaves the newest snapshot on the
+                    # job that is claimed again, never only in its lost memory.
                     claimed.payload = _merge_check_payloads(claimed.payload, dict(newest[0]))
+                    job.payload = dict(claimed.payload)
                 coalesced = await session.scalars(
                     update(Job)
                     .where(*same_pr)
@@ -413,6 +455,26 @@ class JobQueue:
             )
             return JobStatus.QUEUED
 
+    async def dead(self, job: ClaimedJob, *, error: str) -> bool:
+        """Dead-letter the job now, whatever its attempts (nothing a retry could change); the
+        payload stays for operators (``cla-bot jobs --retry``). False when the job is no
+        longer this worker's."""
+        async with self._sessions() as session, session.begin():
+            result = await session.execute(
+                update(Job)
+                .where(Job.id == job.id, Job.locked_by == self.worker_id)
+                .values(
+                    status=str(JobStatus.DEAD),
+                    finished_at=self._clock(),
+                    lease_until=None,
+                    last_error=error[:2000],
+                )
+            )
+        done = bool(getattr(result, "rowcount", 0))
+        if done:
+            log.error("job %s is dead: %s", job.id, error[:200])
+        return done
+
     async def pause_installation(self, job: ClaimedJob, until: datetime) -> None:
         if job.installation_id is None:
             return
@@ -438,16 +500,28 @@ def _merge_check_payloads(old: dict[str, Any], new: dict[str, Any]) -> dict[str,
 
 
 Handler = Callable[[ClaimedJob], Awaitable[None]]
+DeadHandler = Callable[[ClaimedJob, str], Awaitable[None]]
 
 
 class Worker:
-    """Runs claimed jobs with bounded concurrency; wakes when a job is stored."""
+    """Runs claimed jobs with bounded concurrency; wakes when a job is stored.
+
+    ``on_dead`` is told of every job that goes dead (retries exhausted, or a repository the
+    forge does not know), with its last error, so the PR does not wait in silence; it is best
+    effort: if it fails, that is logged and the job stays dead."""
 
     def __init__(
-        self, queue: JobQueue, handler: Handler, *, concurrency: int, poll_s: float
+        self,
+        queue: JobQueue,
+        handler: Handler,
+        *,
+        concurrency: int,
+        poll_s: float,
+        on_dead: DeadHandler | None = None,
     ) -> None:
         self.queue = queue
         self.handler = handler
+        self.on_dead = on_dead
         self.concurrency = concurrency
         self.poll_s = poll_s
         self._stopping = asyncio.Event()
@@ -478,11 +552,19 @@ class Worker:
                 job, error=f"rate limited: {exc}", delay_s=delay, count_attempt=False
             )
         except RetryableForgeError as exc:
-            status = await self.queue.retry_later(job, error=f"{type(exc).__name__}: {exc}")
+            error = f"{type(exc).__name__}: {exc}"
+            status = await self.queue.retry_later(job, error=error)
             log.warning("job %s: forge error (%s), %s", job.id, exc, status)
-        except (ForgeAuthError, ForgeNotFound) as exc:
+            await self._if_dead(job, status, error)
+        except ForgeNotFound as exc:
+            # The repository (or PR) is gone or the App no longer sees it: retrying cannot help.
+            error = f"the forge answered 404 (not found): {type(exc).__name__}: {exc}"
+            if await self.queue.dead(job, error=error):
+                await self._report_dead(job, error)
+        except ForgeAuthError as exc:
             log.warning("job %s: %s: %s", job.id, type(exc).__name__, exc)
-            await self.queue.retry_later(job, error=f"{type(exc).__name__}: {exc}")
+            error = f"{type(exc).__name__}: {exc}"
+            await self._if_dead(job, await self.queue.retry_later(job, error=error), error)
         except OperationalError as exc:
             log.warning("job %s: database error %s; will retry", job.id, type(exc).__name__)
             await asyncio.sleep(self.poll_s)
@@ -491,11 +573,27 @@ class Worker:
                 "job %s failed: %s", job.id, "".join(traceback.format_exception_only(exc)).strip()
             )
             log.debug("job %s traceback", job.id, exc_info=True)
-            await self.queue.retry_later(
-                job, error="".join(traceback.format_exception(exc))[-2000:]
-            )
+            error = "".join(traceback.format_exception(exc))[-2000:]
+            await self._if_dead(job, await self.queue.retry_later(job, error=error), error)
         else:
             await self.queue.complete(job)
+
+    async def _if_dead(self, job: ClaimedJob, status: JobStatus, error: str) -> None:
+        if status == JobStatus.DEAD:
+            await self._report_dead(job, error)
+
+    async def _report_dead(self, job: ClaimedJob, error: str) -> None:
+        if self.on_dead is None:
+            return
+        try:
+            await self.on_dead(job, error)
+        except Exception as exc:  # best effort: the job stays dead and visible either way
+            log.warning(
+                "job %s: could not report that it is dead: %s: %s",
+                job.id,
+                type(exc).__name__,
+                str(exc)[:200],
+            )
 
     async def drain(self, *, max_jobs: int = 10_000) -> int:
         """Run ready jobs until none is left (tests and one-shot runs)."""

@@ -5,7 +5,8 @@
   (``POST /app/hook/deliveries/{id}/attempts``) each GUID that no attempt delivered — never one
   that succeeded, nor one this bot stored already (it answered, GitHub just did not hear it).
 * **Sweep** (both platforms): re-check open PRs whose last check is older than
-  ``stale_after_s`` — the net under everything else.
+  ``stale_after_s`` — the net under everything else; on Gitee also every open PR the API lists
+  that the bot has no current record of (new, pushed to, or recorded closed).
 """
 
 from __future__ import annotations
@@ -157,7 +158,8 @@ async def sweep_gitee(
     metrics: Metrics | None = None,
 ) -> int:
     """Gitee cannot redeliver: list the open PRs of every Gitee repository the bot has seen and
-    queue a check of each one it has no record of, or whose head moved since its last check."""
+    queue a check of each one it has no record of, whose head moved since its last check, or
+    that it recorded as closed (reopened while the delivery was lost)."""
     async with sessions() as session:
         repos = sorted(
             set(
@@ -177,7 +179,12 @@ async def sweep_gitee(
                 record = await store.get_pr_check(
                     session, platform="gitee", repo_full_name=full_name, number=pr.number
                 )
-                if record is not None and record.head_sha == pr.head_sha and record.checked_at:
+                if (
+                    record is not None
+                    and record.state == "open"
+                    and record.head_sha == pr.head_sha
+                    and record.checked_at
+                ):
                     continue
                 await enqueue_pr(
                     session,

@@ -27,7 +27,7 @@ from bot import logs
 from bot.core.model import Platform
 from bot.errors import SettingsError
 from bot.metrics import Metrics
-from bot.platforms.base import ForgeClient, RateLimited
+from bot.platforms.base import ForgeClient, RateLimited, StaleCommitList
 from bot.platforms.gitee.client import GiteePlatform
 from bot.platforms.gitee.client import GiteeSettings as GiteeClientSettings
 from bot.platforms.github.client import GitHubPlatform
@@ -80,7 +80,7 @@ class Runtime:
     async def _handle(self, job: ClaimedJob) -> None:
         try:
             if job.kind == JobKind.CHECK:
-                await self.checks.handle_job(job)
+                await self._check(job)
             elif job.kind == JobKind.COMMAND:
                 await self.commands.handle_job(job)
         except RateLimited:
@@ -95,9 +95,35 @@ class Runtime:
             raise
         self.metrics.job(job.kind, "done")
 
+    async def _check(self, job: ClaimedJob) -> None:
+        """A check from the job's PR snapshot; when the forge's commits have moved past it
+        (a later push whose delivery is lost or not yet claimed, or a job recovered after a
+        crash), the PR is read again at once instead of retrying a snapshot that can only stay
+        stale."""
+        try:
+            await self.checks.handle_job(job)
+        except StaleCommitList:
+            if "pull" not in job.payload:
+                raise  # the forge itself lags behind the head it reports: retry later
+            log.info("job %s: the PR moved past the delivery's snapshot; reading it again", job.id)
+            job.payload = {k: v for k, v in job.payload.items() if k != "pull"}
+            await self.checks.handle_job(job)
+
+    async def report_dead(self, job: ClaimedJob, error: str) -> None:
+        """A dead check job leaves a trace on its PR (status ``error``, the bot's comment)."""
+        if job.kind == JobKind.CHECK:
+            with logs.context(job_id=job.id, job_kind=job.kind, pr=job.pr_key):
+                await self.checks.report_failure(job)
+
     def make_worker(self) -> Worker:
         pol = self.settings.policy.worker
-        return Worker(self.queue, self.handle, concurrency=pol.concurrency, poll_s=pol.poll_s)
+        return Worker(
+            self.queue,
+            self.handle,
+            concurrency=pol.concurrency,
+            poll_s=pol.poll_s,
+            on_dead=self.report_dead,
+        )
 
     async def drain(self) -> int:
         """Run every ready job now, one at a time (tests, one-shot runs)."""
@@ -430,6 +456,9 @@ def create_app(
     app = web.Application(
         client_max_size=webhooks.MAX_BODY_BYTES + 1024,
         middlewares=[security_headers, error_pages(pages)],
+        # Request bodies reach the handlers as sent: a compressed one is refused there (415)
+        # instead of being inflated by the HTTP parser, without limit or traceback.
+        handler_args={"auto_decompress": False},
     )
     app[SETTINGS] = settings
     app[webhooks.GITEE_REPLAYS] = webhooks.ReplayCache(

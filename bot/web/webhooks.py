@@ -1,11 +1,14 @@
-"""``POST /webhooks/github``: verify, store durably, acknowledge.
+"""``POST /webhooks/github`` and ``/webhooks/gitee``: verify, store durably, acknowledge.
 
-Order matters: the signature is checked on the raw bytes before anything is parsed, and the
-answer is 202 only after the delivery is committed. Nothing is written for a delivery that is
-unsigned, malformed or not used.
+Order matters: a compressed body is refused before it is read, the signature is checked on the
+raw bytes before anything is parsed, the body is decoded once into the typed fields routing
+reads (checked for type, range and encoding as they are decoded), and the answer is 202 only
+after the delivery is committed. Nothing is written for a delivery that is unsigned, malformed
+or not used.
 
-Answers: 202 stored · 200 duplicate or not used · 401 bad or missing signature · 400 malformed ·
-415 not JSON · 413 too large · 503 cannot store now. Never 5xx for bad input.
+Answers: 202 stored · 200 duplicate or not used · 401 bad or missing signature · 400 malformed
+(or holding values the database refuses) · 415 not JSON, or compressed · 413 too large · 503
+the database cannot be used now. Never 5xx for bad input.
 """
 
 from __future__ import annotations
@@ -19,13 +22,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot.platforms.gitee import routing as gitee_routing
 from bot.platforms.gitee import sansio as gitee_sansio
 from bot.platforms.github import routing
+from bot.platforms.payload import NotJson
 from bot.services import retention
-from bot.services.jobs import NewJob, enqueue
+from bot.services.jobs import NewJob, Unstorable, database_unavailable, enqueue
 from bot.storage import repositories as repo_store
 from bot.storage.models import JobKind, JobStatus
 from bot.web.keys import METRICS, QUEUE, SESSIONS, SETTINGS
@@ -57,6 +60,13 @@ def verify_github_signature(secret: str, body: bytes, header: str | None) -> boo
 
 
 async def read_body(request: web.Request) -> bytes | web.Response:
+    """The raw body, or the answer refusing it — before any other work. A compressed body is
+    refused (415) without being read: the forges send none, the signature is over the bytes
+    as sent, and aiohttp would decompress it while reading (an unbounded amount of work, and
+    encodings it may not support)."""
+    encoding = request.headers.get("Content-Encoding", "").strip().lower()
+    if encoding not in ("", "identity"):
+        return _answer(415, "send deliveries without a Content-Encoding (uncompressed)")
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
         return _answer(413, "payload too large")
     try:
@@ -73,7 +83,7 @@ async def github_webhook(request: web.Request) -> web.Response:
         return _answer(404, "GitHub is not configured on this bot")
     body = await read_body(request)
     if isinstance(body, web.Response):
-        metrics.delivery("github", "-", "too_large")
+        metrics.delivery("github", "-", "too_large" if body.status == 413 else "malformed")
         return body
     if not verify_github_signature(
         gh.webhook_secret, body, request.headers.get("X-Hub-Signature-256")
@@ -89,21 +99,18 @@ async def github_webhook(request: web.Request) -> web.Response:
     if request.content_type != "application/json":
         return _answer(415, "send deliveries as application/json (the App's content type setting)")
     try:
-        payload = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        metrics.delivery("github", event, "malformed")
-        return _answer(400, "body is not UTF-8 JSON")
-    if not isinstance(payload, dict):
-        return _answer(400, "body is not a JSON object")
-    try:
+        payload = routing.decode(event, body)
         decision = routing.route(event, payload)
+    except NotJson as exc:
+        metrics.delivery("github", event, "malformed")
+        return _answer(400, str(exc))
     except routing.MalformedEvent as exc:
         metrics.delivery("github", event, "malformed")
         return _answer(400, f"malformed {event} event: {exc}")
     if isinstance(decision, routing.Ignore):
         metrics.delivery("github", event, "ignored")
         return _answer(200, "ignored", reason=decision.reason)
-    action = payload.get("action") if isinstance(payload.get("action"), str) else None
+    action = payload.action
     try:
         if isinstance(decision, routing.CheckJob | routing.CommentJobs):
             # The common case goes through the queue's group commit (one transaction for every
@@ -112,16 +119,29 @@ async def github_webhook(request: web.Request) -> web.Response:
             stored = await request.app[QUEUE].inbox.put(jobs)
         else:
             stored = await _store_other(request, delivery, event, action, decision)
-    except (SQLAlchemyError, OSError) as exc:
-        log.error("cannot store delivery %s: %s", delivery, type(exc).__name__)
-        metrics.delivery("github", event, "unavailable")
-        return _answer(503, "cannot store the delivery now; retry later", retry_after_s=30)
+    except Exception as exc:
+        return _not_stored("github", event, exc, metrics)
     if not stored:
         metrics.delivery("github", event, "duplicate")
         return _answer(200, "duplicate delivery")
     metrics.delivery("github", event, "accepted")
     request.app[QUEUE].notify()
     return _accepted()
+
+
+def _not_stored(platform: str, event: str, exc: Exception, metrics: Any) -> web.Response:
+    """The answer for a delivery that was not committed: 400 when the database refused its
+    values (the sender's fault; nothing was stored), 503 otherwise (GitHub can redeliver)."""
+    if isinstance(exc, Unstorable):
+        log.warning("refused a %s delivery the database cannot store: %s", platform, exc)
+        metrics.delivery(platform, event, "malformed")
+        return _answer(400, "the delivery holds values that cannot be stored")
+    if database_unavailable(exc):
+        log.error("cannot store a %s delivery: %s", platform, type(exc).__name__)
+    else:
+        log.error("cannot store a %s delivery: %s", platform, type(exc).__name__, exc_info=exc)
+    metrics.delivery(platform, event, "unavailable")
+    return _answer(503, "cannot store the delivery now; retry later", retry_after_s=30)
 
 
 async def _store_other(
@@ -308,7 +328,7 @@ async def gitee_webhook(request: web.Request) -> web.Response:
         return _answer(404, "Gitee is not configured on this bot")
     body = await read_body(request)
     if isinstance(body, web.Response):
-        metrics.delivery("gitee", "-", "too_large")
+        metrics.delivery("gitee", "-", "too_large" if body.status == 413 else "malformed")
         return body
     now = time.time()
     try:
@@ -330,14 +350,15 @@ async def gitee_webhook(request: web.Request) -> web.Response:
     if request.content_type != "application/json":
         return _answer(415, "send deliveries as application/json")
     try:
-        raw = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+        # Only the fields routing reads are decoded: never the body's copies of the secret.
+        payload = gitee_routing.decode(body)
+    except NotJson as exc:
         metrics.delivery("gitee", "-", "malformed")
-        return _answer(400, "body is not UTF-8 JSON")
-    if not isinstance(raw, dict):
-        return _answer(400, "body is not a JSON object")
-    payload = gitee_sansio.scrub(raw)  # the body repeats the secret: drop it at once
-    event = gitee_sansio.event_name(request.headers, payload)
+        return _answer(400, str(exc))
+    except routing.MalformedEvent as exc:
+        metrics.delivery("gitee", "-", "malformed")
+        return _answer(400, f"malformed delivery: {exc}")
+    event = gitee_sansio.event_name(request.headers, {"hook_name": payload.hook_name})
     if not event:
         return _answer(400, "missing X-Gitee-Event header")
     bot_login = await request.app[GITEE_BOT_LOGIN]()
@@ -349,19 +370,12 @@ async def gitee_webhook(request: web.Request) -> web.Response:
     if isinstance(decision, routing.Ignore):
         metrics.delivery("gitee", event, "ignored")
         return _answer(200, "ignored", reason=decision.reason)
-    action = payload.get("action") if isinstance(payload.get("action"), str) else None
     try:
-        if isinstance(decision, routing.PrClosed):
-            async with request.app[SESSIONS]() as session, session.begin():
-                stored = await apply_pr_closed(session, key, event, action, decision)
-        else:
-            stored = await request.app[QUEUE].inbox.put(
-                new_jobs("gitee", key, event, action, decision)
-            )
-    except (SQLAlchemyError, OSError) as exc:
-        log.error("cannot store a gitee delivery: %s", type(exc).__name__)
-        metrics.delivery("gitee", event, "unavailable")
-        return _answer(503, "cannot store the delivery now; retry later", retry_after_s=30)
+        stored = await request.app[QUEUE].inbox.put(
+            new_jobs("gitee", key, event, payload.action, decision)
+        )
+    except Exception as exc:
+        return _not_stored("gitee", event, exc, metrics)
     if not stored:
         metrics.delivery("gitee", event, "replayed")
         return _answer(401, "replayed delivery")

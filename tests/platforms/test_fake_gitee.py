@@ -178,7 +178,7 @@ async def test_deliveries_pass_the_bots_verification_and_route(fake: FakeGitee, 
     assert parsed["timestamp"] == "1716169860000"
     assert (parsed["password"] != "") is (mode == "password")
     assert sansio.event_name(headers, parsed) == "Merge Request Hook"
-    route = routing.route("Merge Request Hook", sansio.scrub(parsed), bot_login=fake.bot.login)
+    route = routing.route("Merge Request Hook", parsed, bot_login=fake.bot.login)
     assert isinstance(route, routing.CheckJob)
     assert route.payload["repo"]["owner"] == "open-cla" and route.payload["number"] == 1
 

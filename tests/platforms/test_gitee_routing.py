@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from bot.platforms.gitee import routing
-from bot.platforms.github.routing import CheckJob, CommentJobs, Ignore, MalformedEvent, PrClosed
+from bot.platforms.github.routing import CheckJob, CommentJobs, Ignore, MalformedEvent
 from tests.fakes.gitee import load_fixture
 
 BOT = "cla-robot"
@@ -55,10 +55,16 @@ def test_merge_request_actions(action: str | None, desc: str | None, is_job: boo
 
 
 @pytest.mark.parametrize("action", ["merge", "close"])
-def test_closing_is_bookkeeping(action: str) -> None:
+def test_closing_is_a_check_that_re_reads_the_pr(action: str) -> None:
+    """The body is not signed: a close is not believed, the check asks the API."""
     route = routing.route("Merge Request Hook", mr(action, None), bot_login=BOT)
-    assert isinstance(route, PrClosed)
-    assert (route.platform, route.repo_full_name, route.number) == ("gitee", "open-cla/cla-demo", 7)
+    assert isinstance(route, CheckJob)
+    assert route.pr_key == "gitee:open-cla/cla-demo#7"
+    assert route.payload == {
+        "repo": {"owner": "open-cla", "name": "cla-demo", "id": 30400100},
+        "number": 7,
+        "trigger": "Merge Request Hook",
+    }
 
 
 def test_a_merge_request_job_keeps_only_the_coordinates() -> None:
@@ -220,3 +226,15 @@ def test_the_note_field_stands_in_for_a_missing_comment_body() -> None:
 @pytest.mark.parametrize("event", ["Push Hook", "Tag Push Hook", "Issue Hook", "ping", ""])
 def test_other_events_are_ignored(event: str) -> None:
     assert isinstance(routing.route(event, mr(), bot_login=BOT), Ignore)
+
+
+def test_the_body_s_copies_of_the_secret_are_never_decoded() -> None:
+    payload = mr("open", None)
+    payload.update(password="the-hook-password-0123", sign="c2lnbg==")
+    body = json.dumps(payload).encode()
+    decoded = routing.decode(body)
+    assert not hasattr(decoded, "password") and not hasattr(decoded, "sign")
+    route = routing.route("Merge Request Hook", decoded, bot_login=BOT)
+    assert isinstance(route, CheckJob)
+    assert "the-hook-password-0123" not in json.dumps(route.payload)
+    assert "c2lnbg==" not in json.dumps(route.payload)

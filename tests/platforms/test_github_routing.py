@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 
 import pytest
 
@@ -122,3 +123,50 @@ def test_missing_fields_in_an_acted_on_event_are_malformed() -> None:
     del payload["pull_request"]["head"]
     with pytest.raises(routing.MalformedEvent):
         routing.route("pull_request", payload)
+
+
+@pytest.mark.parametrize(
+    ("event", "example"),
+    [
+        ("pull_request", "pull_request.opened"),
+        ("pull_request", "pull_request.synchronize"),
+        ("issue_comment", "issue_comment.created.pr"),
+    ],
+)
+def test_a_repository_hook_delivery_without_installation_is_ignored(
+    event: str, example: str
+) -> None:
+    """Signed with the same secret, but from a repository or organisation webhook: no
+    installation token can ever act on it, so no job that would fail forever."""
+    payload = load_webhook_example(example)
+    payload.pop("installation", None)
+    if event == "issue_comment":
+        payload["comment"]["user"]["type"] = "User"
+        payload["comment"]["body"] = "/cla check"
+    route = routing.route(event, payload)
+    assert route == routing.NO_INSTALLATION
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "where"),
+    [
+        ("pull_request.labels", 5, "$.pull_request.labels"),
+        ("pull_request.number", 2**31, "$.pull_request.number"),
+        ("pull_request.head.sha", "not-a-sha", "$.pull_request.head.sha"),
+        ("repository.full_name", "a" * 256, "$.repository.full_name"),
+        ("installation.id", 2**63, "$.installation.id"),
+        ("action", "x" * 65, "$.action"),
+    ],
+)
+def test_wrong_types_and_ranges_are_malformed_with_their_path(
+    path: str, value: object, where: str
+) -> None:
+    payload = load_webhook_example("pull_request.opened")
+    payload["installation"] = {"id": 1}
+    *parents, last = path.split(".")
+    node = payload
+    for key in parents:
+        node = node[key]
+    node[last] = value
+    with pytest.raises(routing.MalformedEvent, match=re.escape(where)):
+        routing.route("pull_request", json.dumps(payload).encode())

@@ -22,6 +22,9 @@ import aiohttp
 import pytest
 import yaml
 
+from bot.web.app import create_app
+from bot.web.keys import SESSIONS
+
 # The e2e fixtures (fakes, the in-process bot, the environment builders) serve here too.
 from tests.e2e.conftest import (  # noqa: F401
     bot,
@@ -32,6 +35,8 @@ from tests.e2e.conftest import (  # noqa: F401
     gitee_env,
     github,
 )
+from tests.fakes.gitee import FakeGitee
+from tests.helpers import WEBHOOK_SECRET
 
 ROOT = Path(__file__).resolve().parents[2]
 PG_URL = os.environ.get("CLA_TEST_POSTGRES_URL", "").strip()
@@ -39,6 +44,59 @@ NEEDS_PG = (
     "SKIPPED LOUDLY: this resilience test needs PostgreSQL — set CLA_TEST_POSTGRES_URL "
     "(e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test)"
 )
+
+
+@pytest.fixture
+def webhook_app(
+    aiohttp_client: Any,
+    make_settings: Any,
+    gitee: FakeGitee,  # noqa: F811 (the fixture imported above)
+    tmp_path: Path,
+) -> Callable[[str], Any]:
+    """Both webhook endpoints on a database (no worker, no forge clients): ``await
+    webhook_app(url)`` gives the test client."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = tmp_path / "app.pem"
+    pem.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+
+    async def make(db_url: str) -> Any:
+        conf = make_settings(
+            db_url,
+            CLA_GITHUB_APP_ID="12345",
+            CLA_GITHUB_PRIVATE_KEY_PATH=str(pem),
+            CLA_GITHUB_WEBHOOK_SECRET=WEBHOOK_SECRET,
+            CLA_GITEE_TOKEN=gitee.token,
+            CLA_GITEE_WEBHOOK_SECRET=gitee.webhook_secret,
+            CLA_GITEE_API_URL=gitee.url,
+        )
+        return await aiohttp_client(create_app(conf, run_worker=False, clients={}))
+
+    return make
+
+
+@pytest.fixture
+async def fuzz_client(webhook_app: Callable[[str], Any], sqlite_url: str) -> Any:
+    return await webhook_app(sqlite_url)
+
+
+async def table_counts(client: Any, models: tuple[type, ...]) -> tuple[int, ...]:
+    """Rows per model: equal before and after means nothing was written."""
+    from sqlalchemy import func, select
+
+    counts = []
+    async with client.app[SESSIONS]() as s:
+        for model in models:
+            counts.append(int(await s.scalar(select(func.count()).select_from(model)) or 0))
+    return tuple(counts)
 
 
 def soak_seconds(default: float) -> float:

@@ -38,6 +38,9 @@ from tests.helpers import sign
 COMMITS = "/repos/{owner}/{repo}/pulls/{pull_number}/commits"
 STATUSES = "/repos/{owner}/{repo}/statuses/{sha}"
 GITEE_PULL = "/repos/{owner}/{repo}/pulls/{number}"
+GITEE_COMMITS = "/repos/{owner}/{repo}/pulls/{number}/commits"
+GITHUB_COMMENTS = "/repos/{owner}/{repo}/issues/{issue_number}/comments"
+GITEE_COMMENTS = "/repos/{owner}/{repo}/pulls/{number}/comments"
 MAX_ATTEMPTS = 3
 
 
@@ -66,21 +69,24 @@ class FaultBot:
     gitee: FakeGitee
     clock: Clock
 
-    async def open_github(self, repo: str, number: int, installation: int, author: str) -> Any:
-        pr = self.github.add_pr(repo, number=number, author=author, commits=1)
-        body = json.dumps(self.github.pull_request_event(pr, installation_id=installation))
-        raw = body.encode()
+    async def deliver_github(self, event: str, payload: dict[str, Any]) -> int:
+        raw = json.dumps(payload).encode()
         resp = await self.client.post(
             "/webhooks/github",
             data=raw,
             headers={
-                "X-GitHub-Event": "pull_request",
+                "X-GitHub-Event": event,
                 "X-GitHub-Delivery": str(uuid.uuid4()),
                 "X-Hub-Signature-256": sign(raw),
                 "Content-Type": "application/json",
             },
         )
-        assert resp.status == 202
+        return int(resp.status)
+
+    async def open_github(self, repo: str, number: int, installation: int, author: str) -> Any:
+        pr = self.github.add_pr(repo, number=number, author=author, commits=1)
+        event = self.github.pull_request_event(pr, installation_id=installation)
+        assert await self.deliver_github("pull_request", event) == 202
         return pr
 
     async def open_gitee(self, repo: str, number: int, author: str) -> Any:
@@ -209,14 +215,20 @@ async def test_github_502_then_timeout_back_off_and_then_succeed(fault_bot: Faul
 async def test_a_forge_that_keeps_failing_gives_a_dead_job_with_its_last_error(
     fault_bot: FaultBot, platform: str
 ) -> None:
+    """...and the PR does not wait in silence: status ``error``, the bot's one comment saying
+    the check could not run and that ``/cla check`` retries it — which then works, editing
+    that comment in place."""
     bot = fault_bot
+    fake: Any
     if platform == "github":
         await add_installation(bot, 7, "acme/app")
-        bot.github.inject("GET", COMMITS, status=502, times=100)
-        await bot.open_github("acme/app", 1, 7, "hana")
+        fault = bot.github.inject("GET", COMMITS, status=502, times=100)
+        pr = await bot.open_github("acme/app", 1, 7, "hana")
+        fake, comments_route = bot.github, GITHUB_COMMENTS
     else:
-        bot.gitee.inject("GET", GITEE_PULL, status=502, times=100)
-        await bot.open_gitee("open-cla/demo", 1, "zhang-wei")
+        fault = bot.gitee.inject("GET", GITEE_COMMITS, status=502, times=100)
+        pr = await bot.open_gitee("open-cla/demo", 1, "zhang-wei")
+        fake, comments_route = bot.gitee, GITEE_COMMENTS
     for attempt in range(1, MAX_ATTEMPTS + 1):
         assert await bot.drain() == 1, f"attempt {attempt} did not run"
         (job,) = await bot.jobs()
@@ -225,7 +237,55 @@ async def test_a_forge_that_keeps_failing_gives_a_dead_job_with_its_last_error(
     assert job.status == "dead" and job.attempts == MAX_ATTEMPTS
     assert "502" in (job.last_error or "")
     assert await bot.drain() == 0  # a dead job stays dead
-    assert bot.github.writes() == [] and bot.gitee.writes() == []
+
+    (comment,) = fake.bot_comments(pr)
+    assert comment.body.startswith("<!-- cla-bot -->\n### CLA check: could not run")
+    assert "Comment `/cla check` to run it again." in comment.body
+    writes = [(w.method, w.route) for w in fake.writes()]
+    if platform == "github":
+        status = bot.github.status_for(pr.head_sha, "cla")
+        assert status is not None and status.state == "error"
+        assert status.description == "The CLA check could not run; comment /cla check to retry"
+        assert writes == [("POST", STATUSES), ("POST", comments_route)]
+    else:
+        assert writes == [("POST", comments_route)]  # Gitee has no commit statuses
+    assert await bot.drain() == 0
+    assert len(fake.writes()) == len(writes), "reported once"
+
+    fault.times = 0  # the forge is back; someone comments /cla check
+    if platform == "github":
+        note = bot.github.add_comment(pr, "/cla check", user="hana")
+        event = bot.github.issue_comment_event(note, installation_id=7)
+        assert await bot.deliver_github("issue_comment", event) == 202
+    else:
+        note = bot.gitee.add_comment(pr, "/cla check", user="zhang-wei")
+        headers, body = bot.gitee.delivery(bot.gitee.note_event(note))
+        resp = await bot.client.post("/webhooks/gitee", data=body, headers=headers)
+        assert resp.status == 202
+    assert await bot.drain() == 1
+    (edited,) = fake.bot_comments(pr)
+    assert edited.id == comment.id and "could not run" not in edited.body
+    if platform == "github":
+        status = bot.github.status_for(pr.head_sha, "cla")
+        assert status is not None and status.state == "failure"
+    assert fake.labels_of(pr) == ["cla/no"]
+    jobs = await bot.jobs()
+    assert [j.status for j in jobs] == ["dead", "done"]  # still listed for operators
+
+
+async def test_a_repository_the_forge_answers_404_for_is_dead_at_once(fault_bot: FaultBot) -> None:
+    bot = fault_bot
+    await add_installation(bot, 7, "acme/app")
+    bot.github.inject("GET", COMMITS, status=404, body={"message": "Not Found"}, times=100)
+    pr = await bot.open_github("acme/app", 1, 7, "hana")
+    assert await bot.drain() == 1
+    (job,) = await bot.jobs()
+    assert (job.status, job.attempts) == ("dead", 1)
+    assert (job.last_error or "").startswith("the forge answered 404 (not found): ForgeNotFound")
+    bot.clock.advance(700)
+    assert await bot.drain() == 0  # no backoff, no second attempt
+    status = bot.github.status_for(pr.head_sha, "cla")
+    assert status is not None and status.state == "error"
 
 
 # -- rate limits: the installation waits for the forge's deadline, no attempt is spent ------------

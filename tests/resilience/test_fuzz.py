@@ -1,33 +1,34 @@
 """Item 9: Hypothesis over the headers and bodies of both webhook endpoints — never a 5xx, and
-for anything not verified a 401 with no state change at all — plus properties of the
+for anything not verified a 401 with no state change at all; a compressed body is a 415 before
+any work. Bodies include real payloads with hostile values anywhere in them (integers past the
+columns, lone surrogates, wrong container types, nesting thousands deep) — plus properties of the
 comment-command parser and the email normaliser. ``CLA_SOAK_SECONDS`` (``make soak``) scales the
 number of examples up."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import time
 import urllib.parse
 import uuid
-from collections.abc import AsyncIterator
+import zlib
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select
 
 from bot.core.commands import parse_commands
 from bot.core.identity import normalise_email
 from bot.storage import repositories as store
 from bot.storage.crypto import FieldCipher
 from bot.storage.models import Installation, Job, PrBlocker, PrCheck, Repository
-from bot.web.app import create_app
-from bot.web.keys import SESSIONS
 from tests.fakes.gitee import FakeGitee, gitee_signature, load_fixture
 from tests.fakes.github import load_all_webhook_examples
-from tests.helpers import WEBHOOK_SECRET, sign
+from tests.helpers import sign
+from tests.resilience.conftest import table_counts
 
 SCALE = 20 if os.environ.get("CLA_SOAK_SECONDS") else 1
 FUZZ = settings(
@@ -50,6 +51,117 @@ json_values = st.recursive(
     max_leaves=20,
 )
 EXAMPLES = [payload for _, payload in load_all_webhook_examples()][:400]
+
+# Shapes that once gave 500s: integers past the 64-bit columns, lone surrogates (which
+# ``json.dumps`` writes as ``\ud800`` escapes), a scalar where a list or an object belongs and
+# the reverse, and nesting deeper than any decoder recurses.
+big_integers = st.one_of(
+    st.integers(min_value=2**31 - 2, max_value=2**31 + 2),
+    st.integers(min_value=2**63 - 2, max_value=2**64 + 2),
+    st.integers(max_value=-(2**63) + 2, min_value=-(2**64)),
+    st.integers(min_value=2**64, max_value=10**40),
+)
+surrogate_text = st.builds(
+    lambda a, s, b: a + s + b,
+    st.text(max_size=6),
+    st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF),
+    st.text(max_size=6),
+)
+hostile_values = st.one_of(
+    big_integers,
+    surrogate_text,
+    st.integers(-5, 5),
+    st.just([]),
+    st.just({}),
+    st.lists(st.text(max_size=5), min_size=1, max_size=2),  # a list where a login belongs
+    st.text(max_size=300),
+    st.just("\x00"),
+)
+DEEP = b"__deep__"
+
+
+def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            found.append((*prefix, key))
+            found.extend(_paths(value, (*prefix, key)))
+    elif isinstance(node, list):
+        for i, value in enumerate(node[:3]):
+            found.append((*prefix, i))
+            found.extend(_paths(value, (*prefix, i)))
+    return found
+
+
+# Where the routing reads: hostile values go there half of the time (elsewhere they are skipped).
+GITHUB_READ = [
+    "action", "number", "installation.id", "installation.account.login", "repository.id",
+    "repository.full_name", "pull_request.number", "pull_request.labels",
+    "pull_request.head.sha", "pull_request.base.sha", "pull_request.user.login",
+    "pull_request.commits", "issue.number", "comment.id", "comment.body", "comment.user.login",
+    "repositories", "repositories_added", "repositories_removed",
+]  # fmt: skip
+GITEE_READ = [
+    "action", "action_desc", "noteable_type", "pull_request.number", "pull_request.state",
+    "repository.namespace", "repository.path", "repository.path_with_namespace",
+    "repository.id", "comment.id", "comment.body", "comment.user.login", "note",
+]  # fmt: skip
+ROUTED = ("pull_request", "issue_comment", "installation", "installation_repositories")
+ROUTED_EXAMPLES = [
+    (event, payload) for event, payload in load_all_webhook_examples() if event in ROUTED
+]
+
+
+@st.composite
+def hostile_payload(draw: st.DrawFn, templates: list[dict[str, Any]], read: list[str]) -> bytes:
+    """A real payload with a few values anywhere in it — half of the time where routing reads
+    — replaced by a hostile shape, one of them perhaps by a list nested thousands deep."""
+    payload = json.loads(json.dumps(draw(st.sampled_from(templates))))
+    if "installation" not in payload and draw(st.booleans()):
+        payload["installation"] = {"id": 1, "account": {"login": "acme"}}
+    paths = _paths(payload)
+    read_paths = [tuple(p.split(".")) for p in read]
+    deep = 0
+    for _ in range(draw(st.integers(1, 3))):
+        *parents, last = draw(st.sampled_from(read_paths if draw(st.booleans()) else paths))
+        node = payload
+        try:
+            for key in parents:
+                node = node[key]
+            if draw(st.integers(0, 5)) == 0:
+                node[last] = DEEP.decode()
+                deep = draw(st.integers(200, 5000))
+            else:
+                node[last] = draw(hostile_values)
+        except (KeyError, IndexError, TypeError):
+            continue  # not in this payload, or an earlier replacement took the branch away
+    body = json.dumps(payload).encode()
+    if deep:
+        body = body.replace(b'"' + DEEP + b'"', b"[" * deep + b"]" * deep, 1)
+    return body
+
+
+@st.composite
+def hostile_github(draw: st.DrawFn) -> tuple[str, bytes]:
+    """(event, body): a payload of an event the bot routes, under its own event name."""
+    event = draw(st.sampled_from(ROUTED))
+    templates = [p for e, p in ROUTED_EXAMPLES if e == event]
+    return event, draw(hostile_payload(templates, GITHUB_READ))
+
+
+encodings = st.sampled_from([None, None, None, "identity", "gzip", "deflate", "br", "zstd", "x"])
+
+
+def encode(body: bytes, encoding: str | None) -> bytes:
+    if encoding == "gzip":
+        return gzip.compress(body)
+    if encoding == "deflate":
+        return zlib.compress(body)
+    return body  # br, zstd, unknown: never decoded, whatever the bytes
+
+
+def compressed(headers: dict[str, str]) -> bool:
+    return headers.get("Content-Encoding", "identity") != "identity"
 
 
 @st.composite
@@ -92,9 +204,14 @@ content_types = st.sampled_from(
 @st.composite
 def github_delivery(draw: st.DrawFn) -> tuple[dict[str, str], bytes, bool]:
     """(headers, body, signed correctly)."""
-    body = draw(bodies)
+    hostile = draw(st.booleans())
+    event, body = draw(hostile_github()) if hostile else (None, draw(bodies))
     kind = draw(st.sampled_from(["valid", "valid", "wrong-key", "sha1", "garbage", "absent"]))
     headers = {"Content-Type": draw(content_types)}
+    encoding = draw(encodings)
+    if encoding is not None:
+        headers["Content-Encoding"] = encoding
+        body = encode(body, encoding)  # signed as sent
     if kind == "valid":
         headers["X-Hub-Signature-256"] = sign(body)
     elif kind == "wrong-key":
@@ -103,54 +220,17 @@ def github_delivery(draw: st.DrawFn) -> tuple[dict[str, str], bytes, bool]:
         headers["X-Hub-Signature"] = "sha1=" + "0" * 40
     elif kind == "garbage":
         headers["X-Hub-Signature-256"] = draw(header_text)
-    if draw(st.booleans()):
+    if event is not None:
+        headers["X-GitHub-Event"] = event
+    elif draw(st.booleans()):
         headers["X-GitHub-Event"] = draw(events)
     if draw(st.integers(0, 9)):
         headers["X-GitHub-Delivery"] = draw(st.one_of(st.uuids().map(str), header_text))
     return headers, body, kind == "valid"
 
 
-# -- the app -----------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-async def fuzz_client(
-    aiohttp_client: Any,
-    sqlite_url: str,
-    make_settings: Any,
-    gitee: FakeGitee,
-    tmp_path: Any,
-) -> AsyncIterator[Any]:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = tmp_path / "app.pem"
-    pem.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    conf = make_settings(
-        sqlite_url,
-        CLA_GITHUB_APP_ID="12345",
-        CLA_GITHUB_PRIVATE_KEY_PATH=str(pem),
-        CLA_GITHUB_WEBHOOK_SECRET=WEBHOOK_SECRET,
-        CLA_GITEE_TOKEN=gitee.token,
-        CLA_GITEE_WEBHOOK_SECRET=gitee.webhook_secret,
-        CLA_GITEE_API_URL=gitee.url,
-    )
-    yield await aiohttp_client(create_app(conf, run_worker=False, clients={}))
-
-
 async def snapshot(client: Any) -> tuple[int, ...]:
-    counts = []
-    async with client.app[SESSIONS]() as s:
-        for model in MODELS:
-            counts.append(int(await s.scalar(select(func.count()).select_from(model)) or 0))
-    return tuple(counts)
+    return await table_counts(client, MODELS)
 
 
 # -- GitHub ------------------------------------------------------------------------------------------
@@ -165,7 +245,10 @@ async def test_github_endpoint_never_5xx_and_unverified_input_changes_nothing(
     before = await snapshot(fuzz_client)
     resp = await fuzz_client.post("/webhooks/github", data=body, headers=headers)
     assert resp.status < 500, await resp.text()
-    if not signed:
+    if compressed(headers):
+        assert resp.status == 415, await resp.text()
+        assert await snapshot(fuzz_client) == before
+    elif not signed:
         assert resp.status == 401
         assert await snapshot(fuzz_client) == before
     else:
@@ -225,9 +308,15 @@ def gitee_delivery(draw: st.DrawFn, secret: str) -> tuple[dict[str, str], bytes,
             payload[key] = draw(json_values)
         payload["nonce"] = uuid.uuid4().hex if fresh else "same"
         body = json.dumps(payload).encode()
+    elif draw(st.booleans()):
+        body = draw(hostile_payload(GITEE_TEMPLATES, GITEE_READ))
     else:
         body = draw(bodies)
     headers = {"Content-Type": draw(content_types)}
+    encoding = draw(encodings)
+    if encoding is not None:
+        headers["Content-Encoding"] = encoding
+        body = encode(body, encoding)
     if token is not None:
         headers["X-Gitee-Token"] = token
     if ts is not None:
@@ -252,7 +341,10 @@ async def test_gitee_endpoint_never_5xx_and_unverified_input_changes_nothing(
     before = await snapshot(fuzz_client)
     resp = await fuzz_client.post("/webhooks/gitee", data=body, headers=headers)
     assert resp.status < 500, await resp.text()
-    if not verified:
+    if compressed(headers):
+        assert resp.status == 415, await resp.text()
+        assert await snapshot(fuzz_client) == before
+    elif not verified:
         assert resp.status == 401, (headers, await resp.text())
         assert await snapshot(fuzz_client) == before
     else:

@@ -13,12 +13,19 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.services.jobs import Inbox, NewJob
+from bot.services.jobs import Inbox, NewJob, Unstorable
 from bot.storage.db import create_engine, session_factory
 from bot.storage.models import Job, JobKind
 
 
-def job(key: str, *, event: str | None = "pull_request", pr: int = 1) -> NewJob:
+def job(
+    key: str,
+    *,
+    event: str | None = "pull_request",
+    pr: int = 1,
+    installation_id: int = 7,
+    pr_key: str | None = None,
+) -> NewJob:
     return NewJob(
         platform="github",
         delivery_key=key,
@@ -26,8 +33,8 @@ def job(key: str, *, event: str | None = "pull_request", pr: int = 1) -> NewJob:
         action="opened",
         kind=JobKind.CHECK,
         payload={"number": pr},
-        pr_key=f"github:acme/app#{pr}",
-        installation_id=7,
+        pr_key=pr_key or f"github:acme/app#{pr}",
+        installation_id=installation_id,
     )
 
 
@@ -67,8 +74,35 @@ async def test_an_unstorable_delivery_fails_alone(sessions: Any) -> None:
         return_exceptions=True,
     )
     assert results[0] is True and results[2] is True
-    assert isinstance(results[1], IntegrityError)
+    assert isinstance(results[1], Unstorable) and isinstance(results[1].__cause__, IntegrityError)
     assert await stored(sessions) == ["good-1", "good-2"]
+
+
+@pytest.mark.parametrize(
+    "poison",
+    [
+        pytest.param({"installation_id": 2**63}, id="integer-beyond-bigint"),
+        pytest.param({"pr_key": "github:acme/app\ud800#1"}, id="lone-surrogate"),
+    ],
+)
+async def test_a_delivery_the_driver_refuses_fails_alone_as_unstorable(
+    sessions: Any, poison: dict[str, Any]
+) -> None:
+    """Whatever the driver raises for one delivery's values (here not a DataError: an
+    OverflowError or UnicodeEncodeError on SQLite), its neighbours are stored."""
+    inbox = Inbox(sessions)
+    results = await asyncio.gather(
+        *(inbox.put([job(f"good-{i}", pr=i)]) for i in range(5)),
+        inbox.put([job("bad", **poison)]),
+        *(inbox.put([job(f"good-{i}", pr=i)]) for i in range(5, 10)),
+        return_exceptions=True,
+    )
+    assert results[:5] == [True] * 5 and results[6:] == [True] * 5
+    assert isinstance(results[5], Unstorable)
+    assert await stored(sessions) == sorted(f"good-{i}" for i in range(10))
+    # Alone in its batch, it is refused the same way.
+    with pytest.raises(Unstorable):
+        await inbox.put([job("bad-alone", **poison)])
 
 
 async def test_a_database_that_is_down_fails_every_caller(sessions: Any) -> None:
@@ -81,4 +115,5 @@ async def test_a_database_that_is_down_fails_every_caller(sessions: Any) -> None
     finally:
         await dead.dispose()
     assert all(isinstance(r, SQLAlchemyError | OSError) for r in results), results
+    assert not any(isinstance(r, Unstorable) for r in results)
     assert await stored(sessions) == []

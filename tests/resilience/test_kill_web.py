@@ -92,7 +92,7 @@ async def kill_cycles(
     github.add_installation(7, account="acme", repos=["acme/widgets"])
     prs = [
         github.add_pr("acme/widgets", number=n, author=f"dev{n}", commits=1)
-        for n in range(prs_count)
+        for n in range(1, prs_count + 1)  # PR numbers start at 1
     ]
     pending = [
         (

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.platforms.base import RateLimited, RetryableForgeError
+from bot.platforms.base import ForgeNotFound, RateLimited, RetryableForgeError
 from bot.services.jobs import ClaimedJob, JobQueue, NewJob, Worker, backoff_s, enqueue
 from bot.storage.db import create_engine, session_factory
 from bot.storage.models import Installation, Job, JobKind, JobStatus
@@ -209,3 +209,76 @@ async def test_two_workers_never_process_the_same_job_twice(db_url: str, session
     st = await statuses(sessions)
     assert all(v in ("done", "coalesced") for v in st.values())
     assert len(seen) + sum(v == "coalesced" for v in st.values()) == 60
+
+
+async def test_a_repository_the_forge_does_not_know_is_dead_lettered_at_once(
+    sessions: Any,
+) -> None:
+    """404 on the job's repository: no retry can succeed, so no backoff and no second try."""
+    clock = Clock()
+    await put(sessions, job(1))
+    q = JobQueue(sessions, lease_s=30, max_attempts=8, clock=clock)
+    calls = 0
+    reported: list[tuple[int, str]] = []
+
+    async def gone(j: ClaimedJob) -> None:
+        nonlocal calls
+        calls += 1
+        raise ForgeNotFound("GET /repos/a/b/pulls/1/commits: 404 Not Found", status=404)
+
+    async def on_dead(j: ClaimedJob, error: str) -> None:
+        reported.append((j.id, error))
+
+    w = Worker(q, gone, concurrency=1, poll_s=0.01, on_dead=on_dead)
+    assert await w.run_one()
+    clock.advance(700)
+    assert not await w.run_one()
+    assert calls == 1
+    async with sessions() as s:
+        row = (await s.scalars(select(Job))).one()
+    assert (row.status, row.attempts, row.lease_until) == (JobStatus.DEAD, 1, None)
+    assert row.last_error == (
+        "the forge answered 404 (not found): ForgeNotFound: "
+        "GET /repos/a/b/pulls/1/commits: 404 Not Found"
+    )
+    assert reported == [(row.id, row.last_error)]
+
+
+async def test_a_job_that_exhausts_its_retries_is_reported_once_and_stays_dead(
+    sessions: Any,
+) -> None:
+    clock = Clock()
+    await put(sessions, job(1))
+    q = JobQueue(sessions, lease_s=30, max_attempts=2, clock=clock)
+    reported: list[str] = []
+
+    async def failing(j: ClaimedJob) -> None:
+        raise RetryableForgeError("502 from forge", status=502)
+
+    async def on_dead(j: ClaimedJob, error: str) -> None:
+        reported.append(error)
+        raise RuntimeError("the forge is down for the report too")  # best effort: logged
+
+    w = Worker(q, failing, concurrency=1, poll_s=0.01, on_dead=on_dead)
+    assert await w.run_one()
+    assert reported == []  # queued again, not dead yet
+    clock.advance(700)
+    assert await w.run_one()
+    assert reported == ["RetryableForgeError: 502 from forge"]
+    assert (await statuses(sessions))["d1"] == JobStatus.DEAD
+
+
+async def test_coalescing_persists_the_newest_snapshot_with_the_claim(sessions: Any) -> None:
+    """A worker that dies right after a claim that coalesced newer deliveries: the job claimed
+    again after its lease carries the newest snapshot, not the one it was stored with."""
+    clock = Clock()
+    await put(sessions, job(1), job(2), job(3))
+    crashed = JobQueue(sessions, lease_s=30, max_attempts=3, worker_id="crashed", clock=clock)
+    first = await crashed.claim()
+    assert first is not None and first.payload["n"] == 3 and first.coalesced == [2, 3]
+    # ...the process dies here
+    clock.advance(31)
+    survivor = JobQueue(sessions, lease_s=30, max_attempts=3, worker_id="survivor", clock=clock)
+    again = await survivor.claim()
+    assert again is not None and again.id == first.id and again.attempts == 2
+    assert again.payload == {"n": 3, "pull": {"head": {"sha": f"{3:040d}"}}}

@@ -125,6 +125,7 @@ async def test_tampered_body_is_401(client: Any, delivery: Callable[..., Any]) -
     [
         (b"not json", {}, 400),
         (b"\xff\xfe{}", {}, 400),
+        (json.dumps(PR_PAYLOAD).encode().replace(b"secret body", b"\xff\xfe body"), {}, 400),
         (b"[1, 2]", {}, 400),
         (json.dumps(PR_PAYLOAD).encode(), {"X-GitHub-Event": None}, 400),
         (json.dumps(PR_PAYLOAD).encode(), {"X-GitHub-Delivery": None}, 400),
@@ -138,6 +139,7 @@ async def test_tampered_body_is_401(client: Any, delivery: Callable[..., Any]) -
     ids=[
         "not-json",
         "not-utf8",
+        "not-utf8-in-an-unread-field",
         "not-object",
         "no-event",
         "no-delivery",
@@ -199,6 +201,18 @@ async def test_unused_events_are_200_without_a_job(
     body, headers = delivery(event, payload)
     resp = await client.post("/webhooks/github", data=body, headers=headers)
     assert resp.status == 200
+    assert await count(client, Job) == 0
+
+
+async def test_a_repository_webhook_without_installation_is_200_ignored(
+    client: Any, delivery: Callable[..., Any]
+) -> None:
+    payload = {k: v for k, v in PR_PAYLOAD.items() if k != "installation"}
+    body, headers = delivery("pull_request", payload)
+    resp = await client.post("/webhooks/github", data=body, headers=headers)
+    assert resp.status == 200
+    answer = await resp.json()
+    assert answer["message"] == "ignored" and "no installation" in answer["reason"]
     assert await count(client, Job) == 0
 
 

@@ -21,7 +21,8 @@ replayed, and its body altered, inside the window. Hence:
 * the web layer keeps a replay cache keyed by :func:`delivery_key` for at least the window;
 * the worker re-reads the pull request, its commits and a command's comment from the Gitee API
   and never trusts the body for a decision (routing keeps only the PR coordinates);
-* :func:`scrub` drops the body's ``password`` / ``sign`` copies before anything is kept.
+* the body's ``password`` / ``sign`` copies are never decoded (``routing.GiteeEvent`` declares
+  only the fields routing reads), so nothing can keep them.
 
 In password mode the timestamp is checked against the window as well when Gitee sends one
 (it always does for current hooks); a password-mode delivery without a timestamp is accepted.
@@ -40,13 +41,11 @@ from bot.errors import WebhookRejected
 
 __all__ = [
     "EVENT_BY_HOOK_NAME",
-    "SECRET_FIELDS",
     "GiteeAuthError",
     "delivery_key",
     "event_name",
     "is_known_event",
     "is_ping",
-    "scrub",
     "sign",
     "verify",
 ]
@@ -56,8 +55,6 @@ TIMESTAMP_HEADER = "X-Gitee-Timestamp"
 EVENT_HEADER = "X-Gitee-Event"
 LEGACY_EVENT_HEADER = "X-Git-Oschina-Event"
 PING_HEADER = "X-Gitee-Ping"
-
-SECRET_FIELDS = frozenset({"password", "sign"})
 
 # ``hook_name`` in the body → the ``X-Gitee-Event`` name (help article 4186).
 EVENT_BY_HOOK_NAME = {
@@ -185,8 +182,3 @@ def event_name(headers: Mapping[str, str], payload: Mapping[str, Any] | None = N
 
 def is_known_event(name: str | None) -> bool:
     return name in _KNOWN_EVENTS
-
-
-def scrub(payload: Mapping[str, Any]) -> dict[str, Any]:
-    """A shallow copy without the body's copies of the secret (``password``, ``sign``)."""
-    return {k: v for k, v in payload.items() if k not in SECRET_FIELDS}

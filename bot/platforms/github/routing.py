@@ -1,22 +1,33 @@
 """What a verified GitHub delivery asks of the bot: a job, bookkeeping, or nothing.
 
 Pure translation of the payload into small JSON-able dicts (only the fields a job needs); raw
-bodies are never stored. Missing fields in an event we act on raise :class:`MalformedEvent`.
+bodies are never stored. The body is decoded into typed structs that declare only the fields
+read here (:func:`decode`); a missing or mistyped field in an event we act on raises
+:class:`MalformedEvent`. A pull request or comment delivery without ``installation`` comes from
+a repository or organisation webhook, not the App: nothing the bot could act on, so ignored.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
+
+import msgspec
 
 from bot.core.commands import CommandKind, parse_commands
+from bot.platforms import payload as payload_mod
+from bot.platforms.payload import Count, Id, Name, Number, PayloadError, Sha, Skipped, Word
 
 CHECK_ACTIONS = frozenset({"opened", "reopened", "synchronize", "ready_for_review"})
 
 
-class MalformedEvent(ValueError):
-    pass
+class MalformedEvent(PayloadError):
+    """A verified delivery lacks a field the bot needs, or has one of the wrong type or range:
+    answered 400."""
+
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,150 +129,220 @@ def comment_jobs(
     return CommentJobs(check=check, command=command)
 
 
-def _obj(d: Mapping[str, Any], key: str) -> Mapping[str, Any]:
-    v = d.get(key)
-    if not isinstance(v, Mapping):
-        raise MalformedEvent(f"missing object {key!r}")
-    return v
+# -- the fields routing reads, typed (see ``bot.platforms.payload``) ---------------------------
 
 
-def _int(d: Mapping[str, Any], key: str) -> int:
-    v = d.get(key)
-    if not isinstance(v, int) or isinstance(v, bool):
-        raise MalformedEvent(f"missing integer {key!r}")
-    return v
+class _User(msgspec.Struct):
+    login: Name | None = None
+    id: Id | None = None
+    type: Word | None = None
 
 
-def _str(d: Mapping[str, Any], key: str) -> str:
-    v = d.get(key)
-    if not isinstance(v, str) or not v:
-        raise MalformedEvent(f"missing string {key!r}")
-    return v
+class _Account(msgspec.Struct):
+    login: Name
 
 
-def _user(u: Any) -> dict[str, Any] | None:
-    if not isinstance(u, Mapping):
+class _Installation(msgspec.Struct):
+    id: Id
+    account: _Account | None = None
+
+
+class _Repository(msgspec.Struct):
+    full_name: Name
+    id: Id | None = None
+
+
+class _Head(msgspec.Struct):
+    sha: Sha
+
+
+class _Base(msgspec.Struct):
+    ref: Name | None = None
+    sha: Sha | None = None
+
+
+class _Label(msgspec.Struct):
+    name: Name | None = None
+
+
+class _Pull(msgspec.Struct):
+    number: Number
+    head: _Head
+    base: _Base
+    state: Word | None = None
+    merged: bool | None = None
+    draft: bool | None = None
+    user: _User | None = None
+    labels: list[_Label] | None = None
+    commits: Count | None = None
+
+
+class _Changes(msgspec.Struct):
+    base: Skipped | None = None
+
+
+class _Issue(msgspec.Struct):
+    number: Number
+    pull_request: Skipped | None = None
+
+
+class _Comment(msgspec.Struct):
+    id: Id
+    body: str
+    user: _User
+
+
+class _Event(msgspec.Struct):
+    """What every event may carry."""
+
+    action: Word | None = None
+    repository: _Repository | None = None
+    installation: _Installation | None = None
+
+
+class PullRequestEvent(_Event):
+    number: Number | None = None
+    pull_request: _Pull | None = None
+    changes: _Changes | None = None
+
+
+class IssueCommentEvent(_Event):
+    issue: _Issue | None = None
+    comment: _Comment | None = None
+
+
+class InstallationEvent(_Event):
+    repositories: list[_Repository] | None = None
+    repositories_added: list[_Repository] | None = None
+    repositories_removed: list[_Repository] | None = None
+
+
+EVENT_TYPES: dict[str, type[_Event]] = {
+    "pull_request": PullRequestEvent,
+    "issue_comment": IssueCommentEvent,
+    "installation": InstallationEvent,
+    "installation_repositories": InstallationEvent,
+}
+
+
+def decode(event: str, payload: bytes | Mapping[str, Any]) -> _Event:
+    """The delivery as its event's struct (other events: only what every event carries);
+    raises :class:`MalformedEvent` (or ``NotJson``) naming what is wrong."""
+    return payload_mod.decode(payload, EVENT_TYPES.get(event, _Event), malformed=MalformedEvent)
+
+
+def need(value: _T | None, what: str) -> _T:
+    if value is None:
+        raise MalformedEvent(f"missing {what}")
+    return value
+
+
+def _user(u: _User | None) -> dict[str, Any] | None:
+    if u is None:
         return None
-    return {"login": u.get("login"), "id": u.get("id"), "type": u.get("type")}
+    return {"login": u.login, "id": u.id, "type": u.type}
 
 
-def _repo(payload: Mapping[str, Any]) -> dict[str, Any]:
-    repo = _obj(payload, "repository")
-    full = _str(repo, "full_name")
-    if full.count("/") != 1:
+def _repo(event: _Event) -> dict[str, Any]:
+    repo = need(event.repository, "object 'repository'")
+    if repo.full_name.count("/") != 1:
         raise MalformedEvent("repository.full_name is not owner/name")
-    owner, name = full.split("/")
-    return {"owner": owner, "name": name, "id": repo.get("id")}
-
-
-def _installation_id(payload: Mapping[str, Any]) -> int | None:
-    inst = payload.get("installation")
-    if isinstance(inst, Mapping) and isinstance(inst.get("id"), int):
-        return int(inst["id"])
-    return None
+    owner, name = repo.full_name.split("/")
+    return {"owner": owner, "name": name, "id": repo.id}
 
 
 def pr_key(platform: str, owner: str, name: str, number: int) -> str:
     return f"{platform}:{owner}/{name}#{number}".lower()
 
 
-def pull_snapshot(pr: Mapping[str, Any], repo: Mapping[str, Any]) -> dict[str, Any]:
+def pull_snapshot(pr: _Pull, repo: Mapping[str, Any]) -> dict[str, Any]:
     """The API-shaped subset of a pull request object that a check needs (``base.repo`` from
     the delivery's ``repository``, the API coordinates)."""
-    head = _obj(pr, "head")
-    base = _obj(pr, "base")
-    labels = pr.get("labels") or []
     return {
-        "number": _int(pr, "number"),
-        "state": pr.get("state") or "open",
-        "merged": bool(pr.get("merged")),
-        "draft": bool(pr.get("draft")),
-        "head": {"sha": _str(head, "sha")},
+        "number": pr.number,
+        "state": pr.state or "open",
+        "merged": bool(pr.merged),
+        "draft": bool(pr.draft),
+        "head": {"sha": pr.head.sha},
         "base": {
-            "ref": base.get("ref"),
-            "sha": base.get("sha"),
+            "ref": pr.base.ref,
+            "sha": pr.base.sha,
             "repo": {"name": repo["name"], "id": repo["id"], "owner": {"login": repo["owner"]}},
         },
-        "user": _user(pr.get("user")),
-        "labels": [
-            {"name": lb["name"]}
-            for lb in labels
-            if isinstance(lb, Mapping) and isinstance(lb.get("name"), str)
-        ],
-        "commits": pr.get("commits") if isinstance(pr.get("commits"), int) else None,
+        "user": _user(pr.user),
+        "labels": [{"name": lb.name} for lb in pr.labels or () if lb.name is not None],
+        "commits": pr.commits,
     }
 
 
-def route(event: str, payload: Mapping[str, Any], *, bot_login: str | None = None) -> Route:
-    action = payload.get("action") if isinstance(payload.get("action"), str) else None
-    if event == "pull_request":
+NO_INSTALLATION = Ignore(
+    "no installation: a repository or organisation webhook, not the App's; the bot acts only "
+    "on deliveries of the App's installations"
+)
+
+
+def route(
+    event: str, payload: bytes | Mapping[str, Any] | _Event, *, bot_login: str | None = None
+) -> Route:
+    """What a verified delivery asks for; ``payload`` is the raw body (decoded here, once) or
+    an already parsed one."""
+    data = payload if isinstance(payload, _Event) else decode(event, payload)
+    action = data.action
+    if isinstance(data, PullRequestEvent):
         if action == "closed":
-            repo = _repo(payload)
-            return PrClosed("github", f"{repo['owner']}/{repo['name']}", _int(payload, "number"))
+            repo = _repo(data)
+            number = need(data.number, "integer 'number'")
+            return PrClosed("github", f"{repo['owner']}/{repo['name']}", number)
         if action not in CHECK_ACTIONS and not (
-            action == "edited"
-            and isinstance(payload.get("changes"), Mapping)
-            and "base" in payload["changes"]
+            action == "edited" and data.changes is not None and data.changes.base is not None
         ):
             return Ignore(f"pull_request action {action!r} needs no check")
-        repo = _repo(payload)
-        snap = pull_snapshot(_obj(payload, "pull_request"), repo)
+        if data.installation is None:
+            return NO_INSTALLATION
+        repo = _repo(data)
+        snap = pull_snapshot(need(data.pull_request, "object 'pull_request'"), repo)
         return CheckJob(
             pr_key=pr_key("github", repo["owner"], repo["name"], snap["number"]),
-            installation_id=_installation_id(payload),
+            installation_id=data.installation.id,
             payload={"repo": repo, "number": snap["number"], "pull": snap, "trigger": event},
         )
-    if event == "issue_comment":
+    if isinstance(data, IssueCommentEvent):
         if action != "created":
             return Ignore(f"issue_comment action {action!r} is not a command")
-        issue = _obj(payload, "issue")
-        if not isinstance(issue.get("pull_request"), Mapping):
+        issue = need(data.issue, "object 'issue'")
+        if issue.pull_request is None:
             return Ignore("comment on an issue, not a pull request")
-        comment = _obj(payload, "comment")
-        user = _obj(comment, "user")
-        if user.get("type") == "Bot" or (bot_login and user.get("login") == bot_login):
+        comment = need(data.comment, "object 'comment'")
+        user = comment.user
+        if user.type == "Bot" or (bot_login and user.login == bot_login):
             return Ignore("comment by a bot")
-        body = comment.get("body")
-        if not isinstance(body, str):
-            raise MalformedEvent("missing string 'comment.body'")
-        if not isinstance(comment.get("id"), int):
-            raise MalformedEvent("missing integer 'comment.id'")
+        if data.installation is None:
+            return NO_INSTALLATION
+        if user.login is None:
+            raise MalformedEvent("missing string 'comment.user.login'")
         return comment_jobs(
             platform="github",
-            repo=_repo(payload),
-            number=_int(issue, "number"),
-            installation_id=_installation_id(payload),
-            comment_id=comment["id"],
-            author={"login": user.get("login"), "id": user.get("id")},
-            body=body,
+            repo=_repo(data),
+            number=issue.number,
+            installation_id=data.installation.id,
+            comment_id=comment.id,
+            author={"login": user.login, "id": user.id},
+            body=comment.body,
         )
-    if event == "installation":
-        inst = _obj(payload, "installation")
-        account = _obj(inst, "account")
-        repos = payload.get("repositories") or []
+    if isinstance(data, InstallationEvent):
+        inst = need(data.installation, "object 'installation'")
+        account = need(inst.account, "object 'installation.account'")
+        if event == "installation":
+            added = data.repositories if action == "created" else None
+            removed = None
+        else:
+            added, removed = data.repositories_added, data.repositories_removed
         return InstallationChange(
-            installation_id=_int(inst, "id"),
-            account_login=_str(account, "login"),
+            installation_id=inst.id,
+            account_login=account.login,
             action=action or "",
-            repos_added=tuple(
-                (_str(r, "full_name"), r.get("id")) for r in repos if isinstance(r, Mapping)
-            )
-            if action == "created"
-            else (),
-        )
-    if event == "installation_repositories":
-        inst = _obj(payload, "installation")
-        account = _obj(inst, "account")
-        added = payload.get("repositories_added") or []
-        removed = payload.get("repositories_removed") or []
-        return InstallationChange(
-            installation_id=_int(inst, "id"),
-            account_login=_str(account, "login"),
-            action=action or "",
-            repos_added=tuple(
-                (_str(r, "full_name"), r.get("id")) for r in added if isinstance(r, Mapping)
-            ),
-            repos_removed=tuple(_str(r, "full_name") for r in removed if isinstance(r, Mapping)),
+            repos_added=tuple((r.full_name, r.id) for r in added or ()),
+            repos_removed=tuple(r.full_name for r in removed or ()),
         )
     if event == "ping":
         return Ignore("ping")
