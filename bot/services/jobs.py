@@ -314,6 +314,10 @@ class JobQueue:
     def notify(self) -> None:
         self.wakeup.set()
 
+    def now(self) -> datetime:
+        """The queue's clock (every due time and lease is measured on it)."""
+        return self._clock()
+
     async def claim(self) -> ClaimedJob | None:
         now = self._clock()
         async with self._sessions() as session, session.begin():
@@ -547,7 +551,7 @@ class Worker:
                 "job %s: rate limited until %s; installation paused", job.id, exc.until.isoformat()
             )
             await self.queue.pause_installation(job, exc.until)
-            delay = max(1.0, (exc.until - now_utc()).total_seconds())
+            delay = max(1.0, (exc.until - self.queue.now()).total_seconds())
             await self.queue.retry_later(
                 job, error=f"rate limited: {exc}", delay_s=delay, count_attempt=False
             )
