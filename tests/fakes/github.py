@@ -541,6 +541,9 @@ class FakeToken:
     installation_id: int
     expires_at: float
     revoked: bool = False
+    # What the installation held when the token was made: a permission accepted later comes
+    # with the next token only.
+    permissions: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -1465,7 +1468,7 @@ class FakeGitHub:
         result = graphql.execute(
             _graphql_schema(),
             document,
-            root_value=self._gql_root(inst),
+            root_value=self._gql_root(inst, tok.permissions),
             variable_values=variables,
         )
         assert not isinstance(result, Awaitable)
@@ -1476,7 +1479,7 @@ class FakeGitHub:
         headers = {**self._rate_headers(), "x-ratelimit-resource": "graphql"}
         return web.json_response(answer, headers=headers)
 
-    def _gql_root(self, inst: FakeInstallation) -> dict[str, Any]:
+    def _gql_root(self, inst: FakeInstallation, granted: Mapping[str, str]) -> dict[str, Any]:
         def repository(_info: Any, owner: str, name: str, **_: Any) -> dict[str, Any]:
             repo = self.repos.get(f"{owner}/{name}".lower())
             if repo is None or not inst.can_see(repo):
@@ -1484,17 +1487,17 @@ class FakeGitHub:
                     "NOT_FOUND",
                     f"Could not resolve to a Repository with the name '{owner}/{name}'.",
                 )
-            return self._gql_repository(inst, repo)
+            return self._gql_repository(granted, repo)
 
         return {"repository": repository}
 
-    def _gql_granted(self, inst: FakeInstallation, name: str) -> None:
-        if LEVELS.get(inst.permissions.get(name, ""), 0) < LEVELS["read"]:
+    def _gql_granted(self, granted: Mapping[str, str], name: str) -> None:
+        if LEVELS.get(granted.get(name, ""), 0) < LEVELS["read"]:
             raise _GqlError("FORBIDDEN", NOT_ACCESSIBLE)
 
-    def _gql_repository(self, inst: FakeInstallation, repo: FakeRepo) -> dict[str, Any]:
+    def _gql_repository(self, granted: Mapping[str, str], repo: FakeRepo) -> dict[str, Any]:
         def pull_request(_info: Any, number: int) -> dict[str, Any]:
-            self._gql_granted(inst, "pull_requests")
+            self._gql_granted(granted, "pull_requests")
             pr = self.issues.get((repo.full_name.lower(), number))
             if not isinstance(pr, FakePR):
                 raise _GqlError(
@@ -1505,16 +1508,16 @@ class FakeGitHub:
                 "headRefOid": pr.head_sha,
                 "baseRefOid": pr.base_sha,
                 "commits": lambda _info, **args: _gql_connection(
-                    pr.commits, args, lambda c: {"commit": lambda _i: self._gql_commit(inst, c)}
+                    pr.commits, args, lambda c: {"commit": lambda _i: self._gql_commit(granted, c)}
                 ),
             }
 
         return {"name": repo.name, "nameWithOwner": repo.full_name, "pullRequest": pull_request}
 
-    def _gql_commit(self, inst: FakeInstallation, c: FakeCommit) -> dict[str, Any]:
+    def _gql_commit(self, granted: Mapping[str, str], c: FakeCommit) -> dict[str, Any]:
         # Which permission GraphQL's commit data needs is not documented: the fake asks for
         # contents=read on top of pull_requests=read, the stricter reading.
-        self._gql_granted(inst, "contents")
+        self._gql_granted(granted, "contents")
         authors = [self._gql_actor(c.author_name, c.author_email, c.author)]
         for name, email in _trailers(c.message):
             authors.append(self._gql_actor(name, email, self._user_by_email(email)))
@@ -1641,7 +1644,9 @@ class FakeGitHub:
 
     def _require(self, ctx: _Ctx, name: str, level: str) -> None:
         """403 as GitHub answers a token whose installation lacks ``name: level``."""
-        granted = self._installation(ctx).permissions.get(name)
+        self._installation(ctx)
+        credential = ctx.request.headers["Authorization"].partition(" ")[2]
+        granted = self.tokens[credential].permissions.get(name)
         if LEVELS.get(granted or "", 0) < LEVELS[level]:
             error = _HTTPError(
                 403, NOT_ACCESSIBLE, headers={"X-Accepted-GitHub-Permissions": f"{name}={level}"}
@@ -1697,7 +1702,9 @@ class FakeGitHub:
         self.token_requests[installation_id] += 1
         expires_at = self.clock() + self.token_lifetime_s
         value = "ghs_" + secrets.token_urlsafe(27)
-        self.tokens[value] = FakeToken(value, installation_id, expires_at)
+        self.tokens[value] = FakeToken(
+            value, installation_id, expires_at, permissions=dict(inst.permissions)
+        )
         body = {
             "token": value,
             "expires_at": _iso(expires_at),

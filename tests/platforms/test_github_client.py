@@ -180,6 +180,10 @@ async def test_compare_without_contents_read_names_the_missing_permission(
     assert err.value.accepted == ((("contents", "read"),),)
     assert err.value.status == 403 and not isinstance(err.value, RetryableForgeError)
     assert fake_github.count("GET", COMPARE) == 1  # asked once, not retried
+    # An owner accepts: the token held the old permissions, so the next call mints a new one.
+    fake_github.installations[INSTALLATION].permissions = dict(manifest_permissions())
+    assert len(await client.list_commits(await pull(client, pr))) == 260
+    assert fake_github.count("POST", TOKEN_ROUTE) == 2
 
 
 async def test_compare_short_of_total_commits_is_retried(

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.platforms.base import ForgeNotFound, RateLimited, RetryableForgeError
+from bot.platforms.base import ForgeNotFound, MissingPermission, RateLimited, RetryableForgeError
 from bot.services.jobs import ClaimedJob, JobQueue, NewJob, Worker, backoff_s, enqueue
 from bot.storage.db import create_engine, session_factory
 from bot.storage.models import Installation, Job, JobKind, JobStatus
@@ -242,6 +242,29 @@ async def test_a_repository_the_forge_does_not_know_is_dead_lettered_at_once(
         "GET /repos/a/b/pulls/1/commits: 404 Not Found"
     )
     assert reported == [(row.id, row.last_error)]
+
+
+async def test_a_missing_permission_ends_the_job_at_once(sessions: Any) -> None:
+    """No retry can succeed before an owner grants the permission: dead at the first try."""
+    clock = Clock()
+    await put(sessions, job(1))
+    q = JobQueue(sessions, lease_s=30, max_attempts=8, clock=clock)
+    calls = 0
+
+    async def lacking(j: ClaimedJob) -> None:
+        nonlocal calls
+        calls += 1
+        raise MissingPermission("compare: HTTP 403", accepted=((("contents", "read"),),))
+
+    w = Worker(q, lacking, concurrency=1, poll_s=0.01)
+    assert await w.run_one()
+    clock.advance(700)
+    assert not await w.run_one()
+    assert calls == 1
+    async with sessions() as s:
+        row = (await s.scalars(select(Job))).one()
+    assert (row.status, row.attempts) == (JobStatus.DEAD, 1)
+    assert row.last_error == "the installation lacks a permission: compare: HTTP 403"
 
 
 async def test_a_job_that_exhausts_its_retries_is_reported_once_and_stays_dead(

@@ -308,7 +308,15 @@ class GitHubClient:
                 if int(exc.status_code) == 401 and attempt == 1:
                     self._p.tokens.invalidate(self.installation_id, token)
                     continue
-                raise self._error(exc, what) from None
+                error = self._error(exc, what)
+                if isinstance(error, MissingPermission):
+                    self._p.tokens.invalidate(self.installation_id, token)
+                raise error from None
+            except MissingPermission:
+                # A token holds the permissions granted when it was made: one accepted since
+                # comes with the next token only, so this one is not kept.
+                self._p.tokens.invalidate(self.installation_id, token)
+                raise
             except (TimeoutError, aiohttp.ClientError) as exc:
                 raise RetryableForgeError(f"{what}: {type(exc).__name__}") from None
             self._p.secondary_limits.succeeded(self.installation_id)
