@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from bot.services.importer import HEADER, run_import
 from tests.e2e.conftest import Bot
+from tests.e2e.test_mentions import import_signature  # a signature by account id, no email
 from tests.fakes.github import FakePR
 
 REPO = "acme/widgets"
@@ -15,17 +15,6 @@ INSTALLATION = 71
 GRAPHQL = "/graphql"
 COMMENTS = "/repos/{owner}/{repo}/issues/{issue_number}/comments"
 MENTION = re.compile(r"(?<![\w`])@([A-Za-z0-9][\w.\-\[\]]*)")
-
-
-async def import_signature(bot: Bot, tmp_path: Path, login: str) -> None:
-    """A signature matched by account id only (no email)."""
-    user = bot.github.user(login)
-    csv_file = tmp_path / f"{login}.csv"
-    csv_file.write_text(
-        ",".join(HEADER) + f"\ngithub,{login},{user.id},,,individual,1.0,2024-01-01\n"
-    )
-    assert await run_import(bot.runtime.settings, csv_file) == 0
-    await bot.run_jobs()
 
 
 async def opened(bot: Bot, pr: FakePR) -> None:

@@ -1716,7 +1716,7 @@ class FakeGitHub:
     async def _get_app(self, ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
         """``GET /app``: the App the JWT authenticates (its ``slug`` makes its bot's login)."""
         self._check_jwt(ctx)
-        owner = self.user("octo-org", type="Organization")
+        owner = FakeUser("octo-org", 1, "Organization")  # the App's owner: no account here
         body = {
             "id": int(self.app_id),
             "slug": self.app_slug,

@@ -386,13 +386,17 @@ def test_primary_limits_are_not_counted() -> None:
 # -- the App's own login ----------------------------------------------------------------------------
 
 
+@pytest.fixture
+def tokens(
+    fake_github: FakeGitHub, http_session: aiohttp.ClientSession, app_keys: AppKeyPair, clock: Clock
+) -> InstallationTokens:
+    return tokens_for(fake_github, http_session, app_keys, clock)
+
+
 async def test_app_login_asks_get_app_once(
-    fake_github: FakeGitHub,
-    http_session: aiohttp.ClientSession,
-    app_keys: AppKeyPair,
-    clock: Clock,
+    fake_github: FakeGitHub, tokens: InstallationTokens
 ) -> None:
-    login = AppLogin(tokens_for(fake_github, http_session, app_keys, clock))
+    login = AppLogin(tokens)
     got = await asyncio.gather(*(login.get() for _ in range(5)))
     assert got == ["cla-bot[bot]"] * 5
     assert await login.get() == "cla-bot[bot]"
@@ -402,12 +406,9 @@ async def test_app_login_asks_get_app_once(
 
 
 async def test_app_login_failure_is_asked_again(
-    fake_github: FakeGitHub,
-    http_session: aiohttp.ClientSession,
-    app_keys: AppKeyPair,
-    clock: Clock,
+    fake_github: FakeGitHub, tokens: InstallationTokens
 ) -> None:
-    login = AppLogin(tokens_for(fake_github, http_session, app_keys, clock))
+    login = AppLogin(tokens)
     fake_github.inject("GET", "/app", status=502)
     with pytest.raises(RetryableForgeError):
         await login.get()
@@ -416,12 +417,9 @@ async def test_app_login_failure_is_asked_again(
 
 
 async def test_configured_login_asks_nothing(
-    fake_github: FakeGitHub,
-    http_session: aiohttp.ClientSession,
-    app_keys: AppKeyPair,
-    clock: Clock,
+    fake_github: FakeGitHub, tokens: InstallationTokens
 ) -> None:
-    login = AppLogin(tokens_for(fake_github, http_session, app_keys, clock), configured="x[bot]")
+    login = AppLogin(tokens, configured="x[bot]")
     assert await login.get() == "x[bot]"
     assert fake_github.count("GET", "/app") == 0
 

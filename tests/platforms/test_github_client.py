@@ -27,8 +27,7 @@ from bot.platforms.github.client import (
     GitHubSettings,
     accepted_permissions,
 )
-from tests.fakes.github import manifest_permissions
-from tests.fakes.github import AppKeyPair, FakeGitHub, FakePR
+from tests.fakes.github import AppKeyPair, FakeGitHub, FakePR, manifest_permissions
 
 APP_ID = "4242"
 INSTALLATION = 7

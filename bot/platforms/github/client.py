@@ -190,7 +190,8 @@ class _API(gidgethub.aiohttp.GitHubAPI):
 
 
 class GitHubPlatform:
-    """Process-wide GitHub state: session, token cache, per-installation request slots."""
+    """Process-wide GitHub state: session, token cache, per-installation request slots and
+    secondary-limit streaks, and the App's own bot login (asked once)."""
 
     platform = Platform.GITHUB
 
