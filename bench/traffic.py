@@ -37,7 +37,7 @@ class Row:
 
     @property
     def writes(self) -> int:
-        return sum(1 for m, _ in self.requests if m != "GET")
+        return sum(1 for m, r in self.requests if m != "GET" and r != "/graphql")  # a query
 
 
 def _short(route: str) -> str:
@@ -115,6 +115,18 @@ async def github_rows(bot: InProcessBot, forges: Forges) -> list[Row]:
     rows.append(Row("GitHub", "PR opened, noreply author", rec.take(), 3, "+1 lookup"))
     await event(gh.pull_request_event(noreply, action="synchronize", installation_id=INSTALLATION))
     rows.append(Row("GitHub", "re-check, noreply author", rec.take(), 1, "0 lookups"))
+
+    # carol (signed) co-authors alice's commit with an email only GitHub's GraphQL links to
+    # her account: one POST /graphql per 100 commits, for PRs with such trailers only.
+    gh.set_emails("carol", ("carol@work.example", True))
+    trailer = gh.make_commit(
+        message="Pair on it\n\nCo-authored-by: Carol <carol@work.example>",
+        author=("Alice", "alice@example.com"),
+        author_login="alice",
+    )
+    coauthored = gh.add_pr(GH_REPO, number=5, author="alice", commits=[trailer])
+    await event(gh.pull_request_event(coauthored, installation_id=INSTALLATION))
+    rows.append(Row("GitHub", "PR opened, co-author trailer", rec.take(), 3, "+1 GraphQL"))
     return rows
 
 

@@ -107,6 +107,7 @@ def test_manifest_is_everything_but_the_policy(tmp_path: Path) -> None:
     assert "cla" not in s.manifest
     assert set(s.manifest["default_permissions"]) == {
         "metadata",
+        "contents",
         "pull_requests",
         "issues",
         "statuses",

@@ -26,7 +26,9 @@ Identity rules (``platforms.md`` §1.4, §4):
 
 * Authors are always contributors; committers only with ``check_committers``, and never the
   forges' web-edit committers (:func:`is_web_committer`); co-authors from ``Co-authored-by``
-  trailers unless the policy is ``IGNORE``.
+  trailers unless the policy is ``IGNORE``. A co-author resolves like an author, through the
+  account the forge linked to the trailer's email (``Commit.co_author_accounts``: GitHub links
+  them in GraphQL only, so the shell asks only when :func:`co_authors_to_link` says so).
 * Bots are accounts the forge flags as bots, or whose login ends in ``[bot]``.
 """
 
@@ -46,6 +48,7 @@ __all__ = [
     "Contributor",
     "Identity",
     "NoreplyAddress",
+    "co_authors_to_link",
     "contributors",
     "is_bot_login",
     "is_noreply_domain",
@@ -263,6 +266,9 @@ class Contributor:
     shas: tuple[str, ...]  # commit order, unique
     emails: tuple[str, ...]  # raw commit emails, unique by normalised form; never print
     is_bot: bool = False
+    # The name written in the first Co-authored-by trailer of a co-author (else ""): the PR's
+    # own commit messages show it, and it names a co-author the forge linked to no account.
+    co_author_name: str = ""
 
     @property
     def key(self) -> str:
@@ -281,6 +287,7 @@ class _Builder:
     shas: dict[str, None]  # an ordered set
     emails: dict[str, str]  # normalised → first raw
     is_bot: bool
+    co_author_name: str = ""
 
 
 _NOTHING_CONFIRMED: Mapping[str, Account] = MappingProxyType({})
@@ -313,8 +320,9 @@ def _gather(
         ):
             persons.append((commit.sha, Role.COMMITTER, commit.committer, commit.committer_account))
         if co_authors is not CoAuthorPolicy.IGNORE:
+            linked = dict(commit.co_author_accounts)
             persons.extend(
-                (commit.sha, Role.CO_AUTHOR, person, None)
+                (commit.sha, Role.CO_AUTHOR, person, linked.get(normalise_email(person.email)))
                 for person in parse_coauthors(commit.message)
             )
     by_email: dict[str, Account] = {}
@@ -427,6 +435,8 @@ def contributors(
         builder.shas.setdefault(sha)
         builder.emails.setdefault(normalise_email(person.email), person.email)
         builder.is_bot = builder.is_bot or bot
+        if role is Role.CO_AUTHOR and not builder.co_author_name:
+            builder.co_author_name = person.name
 
     return tuple(
         Contributor(
@@ -435,6 +445,34 @@ def contributors(
             shas=tuple(b.shas),
             emails=tuple(b.emails.values()),
             is_bot=b.is_bot,
+            co_author_name=b.co_author_name,
         )
         for b in builders.values()
     )
+
+
+def co_authors_to_link(commits: Iterable[Commit], *, platform: Platform) -> bool:
+    """Whether some ``Co-authored-by:`` email of ``commits`` is one only the forge's link of
+    co-authors could resolve to an account: linked to none in these commits (as an author's or
+    committer's email, or a co-author's already), and not a noreply address with an account
+    id of ``platform`` (those are confirmed by id, see :func:`noreply_claims`).
+
+    False for a PR without trailers, so that the common case costs no extra request.
+    """
+    commits = tuple(commits)
+    linked: set[str] = set()
+    for commit in commits:
+        if commit.author_account is not None:
+            linked.add(normalise_email(commit.author.email))
+        if commit.committer_account is not None:
+            linked.add(normalise_email(commit.committer.email))
+        linked.update(email for email, _account in commit.co_author_accounts)
+    for commit in commits:
+        for person in parse_coauthors(commit.message):
+            email = normalise_email(person.email)
+            if email in linked:
+                continue
+            noreply = parse_noreply(email, platform=platform)
+            if noreply is None or noreply.account_id is None:
+                return True
+    return False

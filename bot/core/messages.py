@@ -8,8 +8,11 @@ required ones. Rendering uses :meth:`string.Template.substitute`, so a placehold
 value raises instead of leaking ``$name`` into a comment.
 
 Privacy: people are named by ``@login`` only; email-only contributors by a masked email
-(:func:`bot.core.identity.mask_email`). Names from commits never reach this module, and no full
-email is ever rendered. Every comment starts with :data:`MARKER`.
+(:func:`bot.core.identity.mask_email`). The one name from commits that reaches a comment is a
+co-author's, as its ``Co-authored-by:`` trailer writes it, when the forge linked the trailer to
+no account (:func:`co_author_name`): the PR's commit messages show it already, and without it
+nobody could tell which co-author is meant. It is reduced to plain text, never a mention. No
+full email is ever rendered. Every comment starts with :data:`MARKER`.
 
 Mentions: a login reaches a comment only when the forge gave it (see :mod:`bot.core.identity`);
 an account the forge did not confirm is named by its key in inline code (`` `github:123` ``),
@@ -22,14 +25,14 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
 from bot.core.coverage import ContributorResult, Coverage, Verdict
 from bot.core.decision import Problem, Report
 from bot.core.identity import Contributor, mask_email
-from bot.core.model import Platform
+from bot.core.model import Platform, Role
 
 __all__ = [
     "MARKER",
@@ -39,13 +42,16 @@ __all__ = [
     "Links",
     "TemplateError",
     "Templates",
+    "co_author_name",
     "company_name",
     "display_name",
     "emails_settings_url",
     "listed",
     "load_templates",
+    "permission_names",
     "render_check_failed",
     "render_comment",
+    "render_missing_permission",
     "render_report",
     "render_status",
 ]
@@ -68,6 +74,11 @@ _SPEC: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "section_restricted": (frozenset({"people", "me_url"}), frozenset({"agreement"})),
     "section_bots": (frozenset({"people"}), frozenset({"agreement"})),
     "section_coauthors": (frozenset({"people"}), frozenset({"sign_url", "agreement"})),
+    "section_coauthors_sign": (frozenset({"people", "sign_url"}), frozenset({"agreement"})),
+    "section_coauthors_unlinked": (
+        frozenset({"people", "emails_url"}),
+        frozenset({"platform_name", "sign_url", "agreement"}),
+    ),
     "section_corporate": (frozenset({"people"}), frozenset({"agreement"})),
     "status_covered": (frozenset(), frozenset()),
     "status_blocked_one": (frozenset(), frozenset({"count"})),
@@ -76,6 +87,8 @@ _SPEC: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "people_more": (frozenset({"count"}), frozenset()),
     "comment_check_failed": (frozenset(), frozenset()),
     "status_check_failed": (frozenset(), frozenset()),
+    "comment_missing_permission": (frozenset({"permissions"}), frozenset()),
+    "status_missing_permission": (frozenset(), frozenset({"permissions"})),
 }
 TEMPLATE_KEYS: tuple[str, ...] = tuple(_SPEC)
 
@@ -148,6 +161,16 @@ def display_name(contributor: Contributor) -> str:
     return f"`{mask_email(identity.email or '')}`"
 
 
+def co_author_name(contributor: Contributor) -> str:
+    """A co-author as a comment names them: ``@login`` (or the account key) when the forge
+    linked the trailer to an account, else the trailer's name as plain text with the masked
+    email (``Katherine Johnson (`ka***@example.com`)``)."""
+    if contributor.identity.is_account:
+        return display_name(contributor)
+    name = _plain(contributor.co_author_name, keep=" .'-", limit=60)
+    return f"{name} ({display_name(contributor)})" if name else display_name(contributor)
+
+
 def listed(lines: Sequence[str], *, more: str, room: int = MAX_PEOPLE) -> tuple[str, int]:
     """A Markdown list of the first ``room`` of ``lines`` (one per person), then one item
     ``more`` (a ``people_more`` template, ``$count`` unfilled) counting the others; with the
@@ -174,23 +197,44 @@ class _People:
     def names(self, results: Iterable[ContributorResult]) -> str:
         return self.items([display_name(r.contributor) for r in results])
 
-    def commits(self, results: Iterable[ContributorResult]) -> str:
+    def co_authors(self, results: Iterable[ContributorResult]) -> str:
+        return self.items([co_author_name(r.contributor) for r in results])
+
+    def commits(
+        self,
+        results: Iterable[ContributorResult],
+        name: Callable[[Contributor], str] = display_name,
+    ) -> str:
         lines = []
         for result in results:
             contributor = result.contributor
             shas = [f"`{sha[:7]}`" for sha in contributor.shas[:MAX_SHAS_PER_EMAIL]]
             more = len(contributor.shas) - MAX_SHAS_PER_EMAIL
             tail = f", … (+{more})" if more > 0 else ""
-            lines.append(f"{display_name(contributor)}: {', '.join(shas)}{tail}")
+            lines.append(f"{name(contributor)}: {', '.join(shas)}{tail}")
         return self.items(lines)
 
 
 def _pick(
-    results: Sequence[ContributorResult], verdict: Verdict, *, bot: bool | None = None
+    results: Sequence[ContributorResult],
+    verdict: Verdict,
+    *,
+    bot: bool | None = None,
+    co_author: bool | None = None,
 ) -> list[ContributorResult]:
+    """Results of ``verdict``; of bots or not (``bot``); of people who are only co-authors
+    (named in trailers, never authors or committers) or not (``co_author``)."""
     return [
-        r for r in results if r.verdict is verdict and (bot is None or r.contributor.is_bot is bot)
+        r
+        for r in results
+        if r.verdict is verdict
+        and (bot is None or r.contributor.is_bot is bot)
+        and (co_author is None or _co_author_only(r.contributor) is co_author)
     ]
+
+
+def _co_author_only(contributor: Contributor) -> bool:
+    return contributor.roles == frozenset({Role.CO_AUTHOR})
 
 
 def render_comment(
@@ -206,17 +250,28 @@ def render_comment(
     blocking = coverage.blocking
     named = _People(templates)
     sections: list[str] = []
-    if people := _pick(blocking, Verdict.UNSIGNED, bot=False):
+    emails = {
+        "emails_url": emails_settings_url(platform, links.web_url),
+        "platform_name": _PLATFORM_NAMES[platform],
+    }
+    if people := _pick(blocking, Verdict.UNSIGNED, bot=False, co_author=False):
         sections.append(templates.render("section_sign", people=named.names(people), **common))
+    if people := _pick(blocking, Verdict.UNSIGNED, bot=False, co_author=True):
+        sections.append(
+            templates.render("section_coauthors_sign", people=named.co_authors(people), **common)
+        )
     if people := _pick(blocking, Verdict.RESIGN):
         sections.append(templates.render("section_resign", people=named.names(people), **common))
-    if people := _pick(blocking, Verdict.UNLINKED):
+    if people := _pick(blocking, Verdict.UNLINKED, co_author=False):
+        sections.append(
+            templates.render("section_unlinked", commits=named.commits(people), **emails, **common)
+        )
+    if people := _pick(blocking, Verdict.UNLINKED, co_author=True):
         sections.append(
             templates.render(
-                "section_unlinked",
-                commits=named.commits(people),
-                emails_url=emails_settings_url(platform, links.web_url),
-                platform_name=_PLATFORM_NAMES[platform],
+                "section_coauthors_unlinked",
+                people=named.commits(people, co_author_name),
+                **emails,
                 **common,
             )
         )
@@ -235,7 +290,9 @@ def render_comment(
         )
     if coverage.warnings:
         sections.append(
-            templates.render("section_coauthors", people=named.names(coverage.warnings), **common)
+            templates.render(
+                "section_coauthors", people=named.co_authors(coverage.warnings), **common
+            )
         )
     through_company = [
         r
@@ -260,11 +317,17 @@ def render_comment(
     return f"{MARKER}\n{text.strip()}\n"
 
 
+def _plain(text: str | None, *, keep: str, limit: int) -> str:
+    """Letters, digits and the characters of ``keep`` only, spaces collapsed: no markup, no
+    mention, no link can come through."""
+    cleaned = "".join(ch for ch in (text or "") if ch.isalnum() or ch in keep)
+    return " ".join(cleaned.split())[:limit].strip()
+
+
 def company_name(name: str | None) -> str:
     """A company's name as shown in a comment or reply: plain text, no markup or mentions
     (whoever signs a corporate CLA chooses it)."""
-    cleaned = "".join(ch for ch in (name or "") if ch.isalnum() or ch in " .,&'()-")
-    return " ".join(cleaned.split())[:100] or "their company"
+    return _plain(name, keep=" .,&'()-", limit=100) or "their company"
 
 
 def _fit(description: str) -> str:
@@ -306,6 +369,30 @@ def render_report(
             links=links,
             agreement_title=agreement_title,
         ),
+    )
+
+
+def permission_names(permissions: Sequence[tuple[str, str]]) -> str:
+    """``(("contents", "read"),)`` → ``Contents: read`` (as the forge's App settings name them);
+    only plain words come through."""
+    names = []
+    for name, level in permissions:
+        title = _plain(name.replace("_", " "), keep=" ", limit=40).capitalize()
+        names.append(f"{title}: {_plain(level, keep='', limit=10)}")
+    return " and ".join(names) or "a permission it lacks"
+
+
+def render_missing_permission(
+    *, templates: Templates, permissions: Sequence[tuple[str, str]]
+) -> Report:
+    """The texts of a check that cannot run because the App's installation lacks
+    ``permissions`` (``(name, level)`` pairs): status and comment say which, and that an owner
+    of the account must accept them."""
+    names = permission_names(permissions)
+    body = templates.render("comment_missing_permission", permissions=names)
+    return Report(
+        description=_fit(templates.render("status_missing_permission", permissions=names)),
+        body=f"{MARKER}\n{body.strip()}\n",
     )
 
 

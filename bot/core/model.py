@@ -74,7 +74,9 @@ class Commit:
     """One commit of a pull request, with the forge's attribution of its emails to accounts.
 
     ``author_account`` / ``committer_account`` are ``None`` when the forge could not link the
-    commit's email to an account.
+    commit's email to an account. ``co_author_accounts`` pairs a normalised email of the
+    message's ``Co-authored-by:`` trailers with the account the forge linked to it (GitHub's
+    GraphQL ``Commit.authors``), for those it linked and was asked about.
     """
 
     sha: str
@@ -83,6 +85,7 @@ class Commit:
     message: str
     author_account: Account | None = None
     committer_account: Account | None = None
+    co_author_accounts: tuple[tuple[str, Account], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

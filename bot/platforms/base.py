@@ -6,7 +6,8 @@ Exception tree::
     ├── RetryableForgeError     5xx, timeouts, connection errors: retry with backoff
     │   └── RateLimited         primary or secondary rate limit: wait ``until``, not a failure
     ├── ForgeAuthError          401 after one token refresh, or the installation is gone
-    └── ForgeNotFound           404 on something that had to exist
+    ├── ForgeNotFound           404 on something that had to exist
+    └── MissingPermission       the installation lacks a permission the call needs
 """
 
 from __future__ import annotations
@@ -40,6 +41,27 @@ class ForgeAuthError(ForgeError):
 
 class ForgeNotFound(ForgeError):
     pass
+
+
+class MissingPermission(ForgeError):
+    """The forge refused a call because the App's installation lacks a permission it needs
+    (GitHub: 403 "Resource not accessible by integration" with ``X-Accepted-GitHub-Permissions``).
+
+    Retrying cannot help until an owner of the installation's account grants it (a new
+    permission of the App waits for their approval), so jobs stop at once and the PR says so.
+    ``accepted`` lists the permission sets the forge named, any one of which would do, each as
+    ``(name, level)`` pairs (``(("contents", "read"),)``); empty when the forge named none.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        accepted: tuple[tuple[tuple[str, str], ...], ...] = (),
+        status: int | None = 403,
+    ) -> None:
+        super().__init__(message, status=status)
+        self.accepted = accepted
 
 
 class StaleCommitList(RetryableForgeError):

@@ -34,6 +34,8 @@ from aiohttp.typedefs import Handler
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from bot.core.identity import parse_coauthors
+from bot.platforms.github.client import CO_AUTHORS_QUERY
 from bot.sandbox import ui
 from bot.sandbox.world import (
     SCENARIOS,
@@ -209,6 +211,7 @@ class Sandbox:
     def _build_app(self) -> web.Application:
         app = web.Application(middlewares=[self._headers])
         api: list[tuple[str, str, ApiHandler]] = [
+            ("GET", "/app", self._get_app),
             ("POST", "/app/installations/{installation_id}/access_tokens", self._create_token),
             ("GET", "/app/hook/deliveries", self._list_deliveries),
             ("GET", "/app/hook/deliveries/{delivery_id}", self._get_delivery),
@@ -239,6 +242,8 @@ class Sandbox:
         ]
         for method, path, handler in api:
             app.router.add_route(method, API_PREFIX + path, self._api(handler))
+        # GitHub Enterprise Server's GraphQL endpoint, next to its REST API under /api/v3.
+        app.router.add_post("/api/graphql", self._api(self._graphql))
         app.router.add_route("*", API_PREFIX + "/{tail:.*}", self._api(self._no_route))
         app.router.add_get("/login/oauth/authorize", self._authorize_page)
         app.router.add_post("/login/oauth/authorize", self._authorize)
@@ -389,6 +394,63 @@ class Sandbox:
             "repository_selection": "all",
         }
         return 201, body, {}
+
+    async def _get_app(self, request: web.Request) -> JSONAnswer:
+        """``GET /app``: its slug names the bot's account (``<slug>[bot]``)."""
+        self._check_jwt(request)
+        body = {"id": self.app_id, "slug": self.app_slug, "name": self.app_slug}
+        return 200, body, {}
+
+    async def _graphql(self, request: web.Request) -> JSONAnswer:
+        """The one GraphQL query the bot sends (a PR's commits with the accounts linked to
+        their authors and co-authors), answered from the world. The sandbox parses no
+        GraphQL: any other query gets an error, and the bot leaves co-authors unlinked."""
+        tok = self._tokens.get(self._credential(request))
+        if tok is None or tok.expires_at <= time.time():
+            raise _APIError(401, "Bad credentials")
+        body = await self._json_body(request)
+        if body.get("query") != CO_AUTHORS_QUERY:
+            return 200, {"errors": [{"message": "the sandbox answers one query only"}]}, {}
+        v = body.get("variables") or {}
+        pr = self.world.pull(f"{v.get('owner')}/{v.get('name')}", int(v.get("number") or 0))
+        if pr is None:
+            error = {"type": "NOT_FOUND", "message": "Could not resolve to a PullRequest."}
+            return 200, {"data": {"repository": None}, "errors": [error]}, {}
+        after = v.get("after")
+        start = int(base64.b64decode(after).decode()) + 1 if isinstance(after, str) else 0
+        page = pr.commits[start : start + 100]
+        end = start + len(page)
+
+        def actor(name: str, email: str) -> dict[str, Any]:
+            user = self.world.linked(email)
+            linked = {"login": user.login, "databaseId": user.id} if user else None
+            return {
+                "name": name,
+                "email": email,
+                "user": linked if user and user.type == "User" else None,
+            }
+
+        nodes = [
+            {
+                "commit": {
+                    "oid": c.sha,
+                    "authors": {
+                        "nodes": [actor(c.author_name, c.author_email)]
+                        + [actor(p.name, p.email) for p in parse_coauthors(c.message)]
+                    },
+                }
+            }
+            for c in page
+        ]
+        commits = {
+            "totalCount": len(pr.commits),
+            "pageInfo": {
+                "hasNextPage": end < len(pr.commits),
+                "endCursor": base64.b64encode(str(end - 1).encode()).decode() if page else None,
+            },
+            "nodes": nodes,
+        }
+        return 200, {"data": {"repository": {"pullRequest": {"commits": commits}}}}, {}
 
     def _delivery_item(self, d: Delivery) -> dict[str, Any]:
         return {

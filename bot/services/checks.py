@@ -36,7 +36,7 @@ from bot.core.model import (
     StatusState,
 )
 from bot.metrics import Metrics
-from bot.platforms.base import ForgeClient, ForgeError, RateLimited
+from bot.platforms.base import ForgeClient, ForgeError, MissingPermission, RateLimited
 from bot.platforms.github.events import pull_request_from_api
 from bot.services.jobs import ClaimedJob, now_utc
 from bot.settings import Policy
@@ -312,7 +312,10 @@ class CheckService:
         if pr.state != "open":
             await self._record_closed(pr)
             return CheckResult(decision.Outcome.SKIPPED, 0)
-        found = await self.evaluate(client, pr)
+        try:
+            found = await self.evaluate(client, pr)
+        except MissingPermission as exc:
+            return await self._report_missing_permission(client, pr, exc)
         check, agreement = found.check, found.agreement
         async with self.sessions() as session:
             record = await store.get_pr_check(
@@ -497,18 +500,7 @@ class CheckService:
         if pr.state != "open":
             return decision.Outcome.SKIPPED
         report = messages.render_check_failed(templates=self.templates)
-        async with self.sessions() as session:
-            record = await store.get_pr_check(
-                session, platform=platform.value, repo_full_name=repo.full_name, number=number
-            )
-        config = self.config
-        if not getattr(client, "supports_status", True):
-            config = dataclasses.replace(config, write_status=False)
-        plan = decision.decide_failure(self._view(pr, record, report), report=report, config=config)
-        comment_id = await self._apply_plan(client, pr, plan, record)
-        async with self.sessions() as session, session.begin():
-            await self._save_failure(session, pr, plan, comment_id)
-        self.metrics.check(platform.value, plan.outcome.value)
+        plan = await self._write_failure(client, pr, report)
         log.warning(
             "job %s: reported on %s %s#%s that its check could not run",
             job.id,
@@ -517,6 +509,56 @@ class CheckService:
             number,
         )
         return plan.outcome
+
+    async def _write_failure(
+        self, client: ForgeClient, pr: PullRequest, report: decision.Report
+    ) -> decision.Plan:
+        """Show ``report`` on the PR as a check that could not run (status ``error``, no
+        ``label_yes``, the bot's comment), writing only what differs, and record it."""
+        async with self.sessions() as session:
+            record = await store.get_pr_check(
+                session,
+                platform=pr.repo.platform.value,
+                repo_full_name=pr.repo.full_name,
+                number=pr.number,
+            )
+        config = self.config
+        if not getattr(client, "supports_status", True):
+            config = dataclasses.replace(config, write_status=False)
+        plan = decision.decide_failure(self._view(pr, record, report), report=report, config=config)
+        comment_id = await self._apply_plan(client, pr, plan, record)
+        async with self.sessions() as session, session.begin():
+            await self._save_failure(session, pr, plan, comment_id)
+        self.metrics.check(pr.repo.platform.value, plan.outcome.value)
+        return plan
+
+    async def _report_missing_permission(
+        self, client: ForgeClient, pr: PullRequest, missing: MissingPermission
+    ) -> CheckResult:
+        """The App's installation lacks a permission the check needs (an owner has not
+        accepted the App's new permissions yet): retrying cannot help, so the job ends here and
+        the PR says which permission an owner must accept; ``/cla check`` runs it again. A
+        repeat writes nothing."""
+        wanted = missing.accepted[0] if missing.accepted else ()
+        report = messages.render_missing_permission(templates=self.templates, permissions=wanted)
+        plan = await self._write_failure(client, pr, report)
+        writes = (
+            (plan.status is not None)
+            + bool(plan.add_labels)
+            + len(plan.remove_labels)
+            + (plan.comment is not None)
+        )
+        log.warning(
+            "cannot check %s %s#%s: installation %s lacks %s; an owner must accept the App's "
+            "new permissions (%s writes)",
+            pr.repo.platform.value,
+            pr.repo.full_name,
+            pr.number,
+            pr.installation_id,
+            messages.permission_names(wanted),
+            writes,
+        )
+        return CheckResult(plan.outcome, writes)
 
     async def _apply_plan(
         self, client: ForgeClient, pr: PullRequest, plan: decision.Plan, record: PrCheck | None

@@ -8,8 +8,8 @@ never run at once. SQLite has a single writer, so ``BEGIN IMMEDIATE`` gives the 
 Check jobs for the same PR coalesce: when one is claimed, the other queued ones for that PR are
 marked ``coalesced`` and the newest payload is written into the claimed job in the same
 transaction, since a check reads the PR's latest state (and a crash after the claim must not
-lose it). A job that can never succeed (the forge answers 404) is dead at once; every dead job
-is reported through the worker's ``on_dead`` hook.
+lose it). A job that can never succeed (the forge answers 404, or names a permission the App
+lacks) is dead at once; every dead job is reported through the worker's ``on_dead`` hook.
 """
 
 from __future__ import annotations
@@ -37,7 +37,13 @@ from sqlalchemy.exc import (
 )
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.platforms.base import ForgeAuthError, ForgeNotFound, RateLimited, RetryableForgeError
+from bot.platforms.base import (
+    ForgeAuthError,
+    ForgeNotFound,
+    MissingPermission,
+    RateLimited,
+    RetryableForgeError,
+)
 from bot.storage.db import thread_engine
 from bot.storage.models import Installation, Job, JobKind, JobStatus
 
@@ -563,6 +569,11 @@ class Worker:
         except ForgeNotFound as exc:
             # The repository (or PR) is gone or the App no longer sees it: retrying cannot help.
             error = f"the forge answered 404 (not found): {type(exc).__name__}: {exc}"
+            if await self.queue.dead(job, error=error):
+                await self._report_dead(job, error)
+        except MissingPermission as exc:
+            # Nor can it while an owner has not granted the App the permission it needs.
+            error = f"the installation lacks a permission: {exc}"
             if await self.queue.dead(job, error=error):
                 await self._report_dead(job, error)
         except ForgeAuthError as exc:

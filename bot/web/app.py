@@ -11,10 +11,11 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Coroutine, Mapping
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import yarl
@@ -27,7 +28,7 @@ from bot import logs
 from bot.core.model import Platform
 from bot.errors import SettingsError
 from bot.metrics import Metrics
-from bot.platforms.base import ForgeClient, RateLimited, StaleCommitList
+from bot.platforms.base import ForgeClient, ForgeError, RateLimited, StaleCommitList
 from bot.platforms.gitee.client import GiteePlatform
 from bot.platforms.gitee.client import GiteeSettings as GiteeClientSettings
 from bot.platforms.github.client import GitHubPlatform
@@ -130,12 +131,16 @@ class Runtime:
         return await self.make_worker().drain()
 
     def start_forge_checks(self) -> None:
-        """In the background, once: say in the log whether the Gitee token works (serve and
-        worker; no anonymous page asks the forge)."""
+        """In the background, once: say in the log whether the Gitee token works, and which
+        bot account the GitHub App acts as (``GET /app``, remembered for finding the bot's own
+        comment) — serve and worker; no anonymous page asks the forge."""
+        checks: list[Coroutine[Any, Any, None]] = []
         if self.gitee is not None:
-            self._check_task = asyncio.create_task(
-                setup_pages.report_gitee_token(self.gitee), name="cla-forge-check"
-            )
+            checks.append(setup_pages.report_gitee_token(self.gitee))
+        if self.github is not None:
+            checks.append(report_github_app(self.github))
+        if checks:
+            self._check_task = asyncio.create_task(_together(checks), name="cla-forge-check")
 
     def start_worker(self) -> None:
         self.worker = self.make_worker()
@@ -514,6 +519,19 @@ def create_app(
     company.setup(app)
     setup_pages.setup(app, settings)
     return app
+
+
+async def _together(checks: list[Coroutine[Any, Any, None]]) -> None:
+    await asyncio.gather(*checks)
+
+
+async def report_github_app(github: GitHubPlatform, *, timeout_s: float = 15.0) -> None:
+    """Ask GitHub once, at start-up, which bot account the App is (the answer is logged and
+    kept for the process); a failure is only logged: it is asked again when needed."""
+    try:
+        await asyncio.wait_for(github.app_login.get(), timeout=timeout_s)
+    except (ForgeError, TimeoutError) as exc:
+        log.warning("GitHub: could not ask GET /app now: %s", exc or type(exc).__name__)
 
 
 def loopback_warning(settings: Settings) -> str | None:

@@ -10,6 +10,7 @@ from bot.core.identity import (
     Contributor,
     Identity,
     NoreplyAddress,
+    co_authors_to_link,
     contributors,
     is_noreply_domain,
     is_web_committer,
@@ -302,6 +303,59 @@ def test_an_unconfirmed_co_author_has_no_login() -> None:
         ("email:ann@x.org", None),
         ("github:1", "mojombo"),
     ]
+
+
+KAT = Account(GH, "77", "katherine")
+
+
+def test_a_co_author_the_forge_linked_is_that_account() -> None:
+    message = "Fix\n\nCo-authored-by: Katherine J <Kat@Example.com>"
+    linked = Commit(
+        "a1",
+        person("alan@x.org"),
+        person("alan@x.org"),
+        message,
+        author_account=OCTO,
+        co_author_accounts=(("kat@example.com", KAT),),
+    )
+    found = run([linked])
+    assert [(c.key, c.login, c.roles) for c in found] == [
+        ("github:1", "octo", frozenset({Role.AUTHOR})),
+        ("github:77", "katherine", frozenset({Role.CO_AUTHOR})),
+    ]
+    assert found[1].emails == ("Kat@Example.com",) and found[1].co_author_name == "Katherine J"
+    assert found[0].co_author_name == ""
+    # ignored co-authors stay ignored, linked or not
+    assert keys(run([linked], co_authors=CoAuthorPolicy.IGNORE)) == ["github:1"]
+    # the same email unlinked in another commit resolves through the link
+    other = commit("b2", "alan@x.org", author_account=OCTO, message=message)
+    assert keys(run([other, linked])) == ["github:1", "github:77"]
+
+
+@pytest.mark.parametrize(
+    ("message", "linked", "expected"),
+    [
+        ("No trailers", (), False),
+        ("Fix\n\nCo-authored-by: K <kat@example.com>", (), True),
+        ("Fix\n\nCo-authored-by: K <kat@example.com>", (("kat@example.com", KAT),), False),
+        ("Fix\n\nCo-authored-by: Me <OCTO@x.org>", (), False),  # REST linked it (the author)
+        ("Fix\n\nCo-authored-by: B <1+b@users.noreply.github.com>", (), False),  # by id
+        ("Fix\n\nCo-authored-by: B <b@users.noreply.github.com>", (), True),  # legacy: no id
+        ("Fix\n\nCo-authored-by: G <1+g@user.noreply.gitee.com>", (), True),  # not GitHub's
+    ],
+)
+def test_co_authors_to_link(
+    message: str, linked: tuple[tuple[str, Account], ...], expected: bool
+) -> None:
+    the_commit = Commit(
+        "a1",
+        person("octo@x.org"),
+        person("octo@x.org"),
+        message,
+        author_account=OCTO,
+        co_author_accounts=linked,
+    )
+    assert co_authors_to_link([the_commit], platform=GH) is expected
 
 
 def test_a_noreply_id_the_forge_linked_elsewhere_in_the_pr_is_confirmed() -> None:

@@ -17,10 +17,13 @@ from bot.core.messages import (
     Links,
     TemplateError,
     Templates,
+    co_author_name,
     display_name,
     emails_settings_url,
     load_templates,
+    permission_names,
     render_comment,
+    render_missing_permission,
     render_report,
     render_status,
 )
@@ -320,15 +323,102 @@ def test_names_from_commits_never_reach_the_comment() -> None:
     for secret in (
         "Jane",
         "Secretname",
-        "Rolf",
-        "Hiddenname",
         "Otto Private",
         "jane@corp.example",
         "rolf@corp.example",
         "otto@x.org",
     ):
         assert secret not in body
-    assert "@otto" in body and "`ja***@corp.example`" in body and "`ro***@corp.example`" in body
+    assert "@otto" in body and "`ja***@corp.example`" in body
+    # A co-author linked to no account is named as the trailer (in the PR already) names them.
+    assert "- Rolf Hiddenname (`ro***@corp.example`)" in body and "@Rolf" not in body
+
+
+KAT = Account(GH, "77", "katherine")
+
+
+def coauthored_commit(trailer: str, *linked: tuple[str, Account]) -> Commit:
+    return Commit(
+        SHA,
+        GitPerson("Alan", "alan@example.com"),
+        GitPerson("Alan", "alan@example.com"),
+        f"Compute\n\nCo-authored-by: {trailer}",
+        author_account=Account(GH, "5", "alan"),
+        co_author_accounts=linked,
+    )
+
+
+def coauthor_comment(commit: Commit) -> str:
+    found = contributors(
+        [commit], platform=GH, co_authors=CoAuthorPolicy.REQUIRE, check_committers=False
+    )
+    agreement = Agreement("icla", "CLA", (AgreementVersion("icla", "1", "0" * 64),))
+    coverage = evaluate(
+        found, {}, agreement=agreement, allowlist=Allowlist(), co_authors=CoAuthorPolicy.REQUIRE
+    )
+    return comment(coverage)
+
+
+def test_a_linked_co_author_is_asked_to_sign_as_a_co_author() -> None:
+    body = coauthor_comment(
+        coauthored_commit("Katherine Johnson <kat@example.com>", ("kat@example.com", KAT))
+    )
+    sections = re.split(r"\n\n(?=\*\*)", body)
+    (co_authors,) = [s for s in sections if "Co-authors who must sign" in s]
+    assert "- @katherine" in co_authors and LINKS.sign_url in co_authors
+    (authors,) = [s for s in sections if "Please sign the CLA" in s]
+    assert "@alan" in authors and "@katherine" not in authors
+    assert "not attached to any account" not in body and "--author" not in body
+    assert "Katherine" not in body.replace("@katherine", "")
+
+
+def test_an_unlinked_co_author_is_named_by_the_trailer_with_the_fix_that_fits() -> None:
+    body = coauthor_comment(coauthored_commit("Katherine Johnson <kat@example.com>"))
+    sections = re.split(r"\n\n(?=\*\*)", body)
+    (co_authors,) = [s for s in sections if "Co-authors whose email" in s]
+    assert "- Katherine Johnson (`ka***@example.com`): `abc1234`" in co_authors
+    assert "https://github.com/settings/emails" in co_authors
+    assert "git commit --amend`" in co_authors and "--author" not in body
+    assert "kat@example.com" not in body
+    assert not [s for s in sections if "could not be linked" in s]  # not an author's problem
+
+
+@pytest.mark.parametrize(
+    ("trailer", "expected"),
+    [
+        ("@mallory **bold** <m@x.org>", "mallory bold (`m***@x.org`)"),
+        ("[click](https://evil.example) <m@x.org>", "clickhttpsevil.example (`m***@x.org`)"),
+        ("<m@x.org>", "`m***@x.org`"),
+        ("张伟 <zhang@x.org>", "张伟 (`zh***@x.org`)"),
+        ("O'Brien-Smith Jr. <obs@x.org>", "O'Brien-Smith Jr. (`ob***@x.org`)"),
+    ],
+)
+def test_co_author_names_are_plain_text(trailer: str, expected: str) -> None:
+    (found,) = [
+        c
+        for c in contributors(
+            [coauthored_commit(trailer)],
+            platform=GH,
+            co_authors=CoAuthorPolicy.REQUIRE,
+            check_committers=False,
+        )
+        if c.roles == frozenset({Role.CO_AUTHOR})
+    ]
+    assert co_author_name(found) == expected
+
+
+def test_missing_permission_report() -> None:
+    report = render_missing_permission(templates=TEMPLATES, permissions=(("contents", "read"),))
+    assert report.description == (
+        "The CLA check needs the App permission Contents: read: an owner must accept it"
+    )
+    assert len(report.description) <= MAX_STATUS_DESCRIPTION
+    assert report.body.startswith(MARKER + "\n")
+    assert "**Contents: read**" in report.body and "/cla check" in report.body
+    assert permission_names((("pull_requests", "write"), ("checks", "read"))) == (
+        "Pull requests: write and Checks: read"
+    )
+    assert permission_names(()) == "a permission it lacks"
 
 
 @given(

@@ -23,8 +23,25 @@ Auth: ``POST /app/installations/{id}/access_tokens`` and ``/app/hook/...`` need 
 (``Authorization: token …`` or ``Bearer …``) of an installation that can see the repository:
 unknown, expired or revoked tokens get ``401 {"message": "Bad credentials"}``.
 
+Permissions: each installation holds a permission map (``FakeInstallation.permissions``; by
+default the manifest's ``default_permissions`` read from ``app.yaml``). A route that needs a
+permission the installation lacks answers as GitHub does: ``403 {"message": "Resource not
+accessible by integration", "documentation_url": …, "status": "403"}`` with
+``X-Accepted-GitHub-Permissions: contents=read`` (``_require``). GitHub may let public
+resources through without the permission; the fake never does, so tests hold either way.
+
+GraphQL: ``POST /graphql`` (``/api/graphql`` like GitHub Enterprise Server) validates every query
+against GitHub's published schema (``tests/fixtures/github/graphql-schema.graphql.gz``, from
+``@octokit/graphql-schema``) with graphql-core — an invalid query is a violation (kind
+``graphql``) — and executes it against the fake's state: repositories, pull requests, their
+commits and each commit's ``authors`` (the git author, then every ``Co-authored-by:`` trailer,
+``user`` linked through verified emails set with ``set_emails``, or a noreply address's id).
+Errors come as GitHub's do: HTTP 200 with ``errors[]`` carrying ``type`` (``NOT_FOUND``,
+``FORBIDDEN``) and partial ``data``.
+
 Faults: ``fake.inject("GET", "/repos/{owner}/{repo}/pulls/{pull_number}", status=502)`` makes the
-next matching request(s) fail (``times``), optionally with headers/body or after ``delay_s``.
+next matching request(s) fail (``times``), optionally with headers/body or after ``delay_s``
+(``fake.inject("POST", "/graphql", …)`` for GraphQL).
 """
 
 from __future__ import annotations
@@ -33,6 +50,7 @@ import asyncio
 import base64
 import copy
 import functools
+import gzip
 import hashlib
 import hmac
 import itertools
@@ -50,7 +68,9 @@ from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
+import graphql
 import jwt
+import yaml
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from cryptography.hazmat.primitives import serialization
@@ -58,6 +78,12 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 OPENAPI_SUBSET = FIXTURES / "github" / "openapi-subset.json"
+# GitHub's GraphQL schema, as @octokit/graphql-schema publishes it (see SOURCES.md there).
+GRAPHQL_SCHEMA = FIXTURES / "github" / "graphql-schema.graphql.gz"
+GRAPHQL_PATHS = ("/graphql", "/api/graphql")
+MANIFEST = Path(__file__).resolve().parent.parent.parent / "app.yaml"
+LEVELS = {"read": 1, "write": 2, "admin": 3}
+NOT_ACCESSIBLE = "Resource not accessible by integration"
 WEBHOOK_FIXTURES = FIXTURES / "webhooks"
 GHES_PREFIX = "/api/v3"
 VIOLATION_STATUS = 599
@@ -392,12 +418,21 @@ class FakeLabel:
     description: str | None = None
 
 
+@functools.cache
+def manifest_permissions() -> dict[str, str]:
+    """The App manifest's ``default_permissions`` (``app.yaml``): what a new installation holds."""
+    manifest = yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))
+    return {str(k): str(v) for k, v in manifest["default_permissions"].items()}
+
+
 @dataclass
 class FakeInstallation:
     id: int
     account: FakeUser
     repos: set[str] | None = None  # lower-cased full names; None = all repositories
     suspended: bool = False
+    # What the installation was granted (name → read/write), by default the manifest's.
+    permissions: dict[str, str] = field(default_factory=lambda: dict(manifest_permissions()))
 
     def can_see(self, repo: FakeRepo) -> bool:
         return self.repos is None or repo.full_name.lower() in self.repos
@@ -506,6 +541,9 @@ class FakeToken:
     installation_id: int
     expires_at: float
     revoked: bool = False
+    # What the installation held when the token was made: a permission accepted later comes
+    # with the next token only.
+    permissions: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -577,10 +615,13 @@ class Fault:
 
 
 class _HTTPError(Exception):
-    def __init__(self, status: int, message: str, **extra: Any) -> None:
+    def __init__(
+        self, status: int, message: str, *, headers: Mapping[str, str] | None = None, **extra: Any
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.body = {"message": message, "documentation_url": DOCS, **extra}
+        self.headers = dict(headers or {})
 
 
 @dataclass
@@ -642,8 +683,11 @@ class FakeGitHub:
         self.in_flight = 0  # requests being handled right now
         self.peak_in_flight = 0
 
+        self.app_slug = app_slug
         self.bot = self.user(f"{app_slug}[bot]", type="Bot")
+        self.graphql_queries: list[str] = []  # every query text POSTed to /graphql
         self._handlers: dict[tuple[str, str], Handler] = {
+            ("GET", "/app"): self._get_app,
             ("POST", "/app/installations/{installation_id}/access_tokens"): self._create_token,
             ("GET", "/app/hook/deliveries"): self._list_deliveries,
             ("GET", "/app/hook/deliveries/{delivery_id}"): self._get_delivery,
@@ -978,12 +1022,15 @@ class FakeGitHub:
         account: str = "octo-org",
         repos: Iterable[str] | None = None,
         suspended: bool = False,
+        permissions: Mapping[str, str] | None = None,
     ) -> FakeInstallation:
-        """An installation that can see ``repos`` (full names; ``None`` = every repository)."""
+        """An installation that can see ``repos`` (full names; ``None`` = every repository),
+        granted ``permissions`` (default: the manifest's ``default_permissions``)."""
         names = None if repos is None else {r.lower() for r in repos}
         for r in repos or ():
             self.add_repo(r)
-        inst = FakeInstallation(installation_id, self.user(account), names, suspended)
+        granted = dict(manifest_permissions() if permissions is None else permissions)
+        inst = FakeInstallation(installation_id, self.user(account), names, suspended, granted)
         self.installations[installation_id] = inst
         return inst
 
@@ -1167,7 +1214,7 @@ class FakeGitHub:
         """The next ``times`` requests matching (method, OpenAPI route template) wait
         ``delay_s`` and then answer ``status`` (with ``headers``/``body``), or are served
         normally when ``status`` is None."""
-        if not any(r.template == route for r in self.openapi.routes):
+        if route != "/graphql" and not any(r.template == route for r in self.openapi.routes):
             raise ValueError(f"unknown route template {route!r}")
         f = Fault(method.upper(), route, status, dict(headers or {}), body, delay_s, times)
         self.faults.append(f)
@@ -1332,6 +1379,9 @@ class FakeGitHub:
         except ValueError:
             rec.json = None
 
+        if raw in GRAPHQL_PATHS:
+            rec.route = "/graphql"
+            return await self._serve_graphql(request, rec)
         matched = self.openapi.match(raw)
         if matched is None:
             return self._violation(rec, "route", [f"{raw} is not a path of GitHub's REST API"])
@@ -1346,16 +1396,9 @@ class FakeGitHub:
         if problems:
             return self._violation(rec, "request", problems)
 
-        fault = self._take_fault(request.method, route.template)
-        if fault is not None:
-            if fault.delay_s:
-                await asyncio.sleep(fault.delay_s)
-            if fault.status is not None:
-                rec.status = fault.status
-                fault_body = fault.body
-                if fault_body is None:
-                    fault_body = {"message": _phrase(fault.status), "documentation_url": DOCS}
-                return web.json_response(fault_body, status=fault.status, headers=fault.headers)
+        faulty = await self._fault(rec, request.method, route.template)
+        if faulty is not None:
+            return faulty
 
         handler = self._handlers.get((request.method, route.template))
         if handler is None:
@@ -1370,13 +1413,138 @@ class FakeGitHub:
         try:
             status, payload, headers = await handler(ctx)
         except _HTTPError as exc:
-            status, payload, headers = exc.status, exc.body, {}
+            status, payload, headers = exc.status, exc.body, exc.headers
         rec.status = status
         self._check_response(rec, op, status, payload)
         headers = {**self._rate_headers(), **headers}
         if payload is None and status == 204:
             return web.Response(status=204, headers=headers)
         return web.json_response(payload, status=status, headers=headers)
+
+    async def _fault(self, rec: Recorded, method: str, route: str) -> web.Response | None:
+        fault = self._take_fault(method, route)
+        if fault is None:
+            return None
+        if fault.delay_s:
+            await asyncio.sleep(fault.delay_s)
+        if fault.status is None:
+            return None
+        rec.status = fault.status
+        fault_body = fault.body
+        if fault_body is None:
+            fault_body = {"message": _phrase(fault.status), "documentation_url": DOCS}
+        return web.json_response(fault_body, status=fault.status, headers=fault.headers)
+
+    # -- GraphQL ---------------------------------------------------------------------------------
+
+    async def _serve_graphql(self, request: web.Request, rec: Recorded) -> web.Response:
+        if request.method != "POST":
+            return self._violation(rec, "method", [f"{request.method} not allowed on /graphql"])
+        faulty = await self._fault(rec, "POST", "/graphql")
+        if faulty is not None:
+            return faulty
+        scheme, _, credential = request.headers.get("Authorization", "").partition(" ")
+        tok = self.tokens.get(credential) if scheme.lower() in ("token", "bearer") else None
+        inst = self.installations.get(tok.installation_id) if tok is not None else None
+        if tok is None or tok.revoked or tok.expires_at <= self.clock() or inst is None:
+            rec.status = 401
+            body = {
+                "message": "Bad credentials",
+                "documentation_url": "https://docs.github.com/graphql",
+            }
+            return web.json_response(body, status=401)
+        body = rec.json if isinstance(rec.json, dict) else {}
+        query, variables = body.get("query"), body.get("variables") or {}
+        if not isinstance(query, str) or not isinstance(variables, dict):
+            return self._violation(rec, "graphql", ["the body needs a query string"])
+        self.graphql_queries.append(query)
+        try:
+            document = graphql.parse(query)
+        except graphql.GraphQLError as exc:
+            return self._violation(rec, "graphql", [exc.message])
+        problems = [e.message for e in graphql.validate(_graphql_schema(), document)]
+        if problems:
+            return self._violation(rec, "graphql", problems)
+        result = graphql.execute(
+            _graphql_schema(),
+            document,
+            root_value=self._gql_root(inst, tok.permissions),
+            variable_values=variables,
+        )
+        assert not isinstance(result, Awaitable)
+        answer: dict[str, Any] = {"data": result.data}
+        if result.errors:
+            answer["errors"] = [_gql_error_json(e) for e in result.errors]
+        rec.status = 200
+        headers = {**self._rate_headers(), "x-ratelimit-resource": "graphql"}
+        return web.json_response(answer, headers=headers)
+
+    def _gql_root(self, inst: FakeInstallation, granted: Mapping[str, str]) -> dict[str, Any]:
+        def repository(_info: Any, owner: str, name: str, **_: Any) -> dict[str, Any]:
+            repo = self.repos.get(f"{owner}/{name}".lower())
+            if repo is None or not inst.can_see(repo):
+                raise _GqlError(
+                    "NOT_FOUND",
+                    f"Could not resolve to a Repository with the name '{owner}/{name}'.",
+                )
+            return self._gql_repository(granted, repo)
+
+        return {"repository": repository}
+
+    def _gql_granted(self, granted: Mapping[str, str], name: str) -> None:
+        if LEVELS.get(granted.get(name, ""), 0) < LEVELS["read"]:
+            raise _GqlError("FORBIDDEN", NOT_ACCESSIBLE)
+
+    def _gql_repository(self, granted: Mapping[str, str], repo: FakeRepo) -> dict[str, Any]:
+        def pull_request(_info: Any, number: int) -> dict[str, Any]:
+            self._gql_granted(granted, "pull_requests")
+            pr = self.issues.get((repo.full_name.lower(), number))
+            if not isinstance(pr, FakePR):
+                raise _GqlError(
+                    "NOT_FOUND", f"Could not resolve to a PullRequest with the number of {number}."
+                )
+            return {
+                "number": pr.number,
+                "headRefOid": pr.head_sha,
+                "baseRefOid": pr.base_sha,
+                "commits": lambda _info, **args: _gql_connection(
+                    pr.commits, args, lambda c: {"commit": lambda _i: self._gql_commit(granted, c)}
+                ),
+            }
+
+        return {"name": repo.name, "nameWithOwner": repo.full_name, "pullRequest": pull_request}
+
+    def _gql_commit(self, granted: Mapping[str, str], c: FakeCommit) -> dict[str, Any]:
+        # Which permission GraphQL's commit data needs is not documented: the fake asks for
+        # contents=read on top of pull_requests=read, the stricter reading.
+        self._gql_granted(granted, "contents")
+        authors = [self._gql_actor(c.author_name, c.author_email, c.author)]
+        for name, email in _trailers(c.message):
+            authors.append(self._gql_actor(name, email, self._user_by_email(email)))
+        return {
+            "oid": c.sha,
+            "message": c.message,
+            "author": authors[0],
+            "committer": self._gql_actor(c.committer_name, c.committer_email, c.committer),
+            "authors": lambda _info, **args: _gql_connection(authors, args, lambda a: a),
+        }
+
+    def _gql_actor(self, name: str, email: str, user: FakeUser | None) -> dict[str, Any]:
+        linked = None
+        if user is not None and user.type == "User":  # GitActor.user is a User: never a bot
+            linked = {"login": user.login, "databaseId": user.id, "id": f"U_{user.id}"}
+        return {"name": name, "email": email, "date": "2024-01-01T00:00:00Z", "user": linked}
+
+    def _user_by_email(self, email: str) -> FakeUser | None:
+        """The account GitHub links to ``email``: one with it verified, or a noreply address's."""
+        wanted = email.strip().lower()
+        for login, items in self.user_emails.items():
+            if any(i["email"].lower() == wanted and i["verified"] for i in items):
+                return self.users.get(login.lower())
+        match = re.fullmatch(r"([0-9]+)\+[^@]+@users\.noreply\.github\.com", wanted)
+        if match is not None:
+            return next((u for u in self.users.values() if u.id == int(match.group(1))), None)
+        return None
 
     def _violation(self, rec: Recorded, kind: str, problems: list[str]) -> web.Response:
         rec.status = VIOLATION_STATUS
@@ -1474,6 +1642,18 @@ class FakeGitHub:
             raise _HTTPError(404, "Not Found")
         return repo
 
+    def _require(self, ctx: _Ctx, name: str, level: str) -> None:
+        """403 as GitHub answers a token whose installation lacks ``name: level``."""
+        self._installation(ctx)
+        credential = ctx.request.headers["Authorization"].partition(" ")[2]
+        granted = self.tokens[credential].permissions.get(name)
+        if LEVELS.get(granted or "", 0) < LEVELS[level]:
+            error = _HTTPError(
+                403, NOT_ACCESSIBLE, headers={"X-Accepted-GitHub-Permissions": f"{name}={level}"}
+            )
+            error.body["status"] = "403"  # a string, as GitHub's basic-error has it
+            raise error
+
     def _issue(self, ctx: _Ctx) -> FakeIssue:
         repo = self._repo(ctx)
         key = "pull_number" if "pull_number" in ctx.params else "issue_number"
@@ -1522,19 +1702,37 @@ class FakeGitHub:
         self.token_requests[installation_id] += 1
         expires_at = self.clock() + self.token_lifetime_s
         value = "ghs_" + secrets.token_urlsafe(27)
-        self.tokens[value] = FakeToken(value, installation_id, expires_at)
+        self.tokens[value] = FakeToken(
+            value, installation_id, expires_at, permissions=dict(inst.permissions)
+        )
         body = {
             "token": value,
             "expires_at": _iso(expires_at),
-            "permissions": {
-                "metadata": "read",
-                "pull_requests": "read",
-                "issues": "write",
-                "statuses": "write",
-            },
+            "permissions": dict(inst.permissions),
             "repository_selection": "all" if inst.repos is None else "selected",
         }
         return 201, body, {}
+
+    async def _get_app(self, ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
+        """``GET /app``: the App the JWT authenticates (its ``slug`` makes its bot's login)."""
+        self._check_jwt(ctx)
+        owner = FakeUser("octo-org", 1, "Organization")  # the App's owner: no account here
+        body = {
+            "id": int(self.app_id),
+            "slug": self.app_slug,
+            "node_id": f"MDM6QXBw{self.app_id}",
+            "client_id": "Iv1.fakeclientid",
+            "owner": self._user_json(owner, ctx.api, ctx.web),
+            "name": self.app_slug,
+            "description": "Checks that every contributor of a pull request has signed the CLA.",
+            "external_url": "https://cla.example.org",
+            "html_url": f"{ctx.web}/apps/{self.app_slug}",
+            "created_at": "2024-01-01T00:00:00Z",
+            "updated_at": "2024-01-01T00:00:00Z",
+            "permissions": dict(manifest_permissions()),
+            "events": ["issue_comment", "pull_request"],
+        }
+        return 200, body, {}
 
     def _delivery_item(self, d: FakeDelivery) -> dict[str, Any]:
         return {
@@ -1657,12 +1855,16 @@ class FakeGitHub:
     async def _pull_commits(self, ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
         pr = self._issue(ctx)
         assert isinstance(pr, FakePR)
+        self._require(ctx, "pull_requests", "read")
         commits = pr.commits[:MAX_PR_COMMITS]
         chunk, headers = self._page(ctx, commits)
         return 200, [self._commit_json(pr.repo, c, ctx.api, ctx.web) for c in chunk], headers
 
     async def _compare(self, ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
         repo = self._repo(ctx)
+        # "Repository permissions for "Contents"": compare needs contents=read (GitHub's
+        # table of permissions required for GitHub Apps); pull_requests alone does not do.
+        self._require(ctx, "contents", "read")
         base, sep, head = ctx.params["basehead"].partition("...")
         if not sep:
             raise _HTTPError(404, "Not Found")
@@ -2147,6 +2349,78 @@ class FakeGitHub:
             "content": r.content,
             "created_at": r.created_at,
         }
+
+
+@functools.cache
+def _graphql_schema() -> graphql.GraphQLSchema:
+    """GitHub's published schema. It does not pass graphql-core's own schema checks (a few
+    duplicate and deprecated interface fields), so it is taken as valid: queries are still
+    checked against it in full."""
+    sdl = gzip.decompress(GRAPHQL_SCHEMA.read_bytes()).decode("utf-8")
+    return graphql.build_schema(sdl, assume_valid=True, assume_valid_sdl=True)
+
+
+class _GqlError(Exception):
+    """A GraphQL error as GitHub types them (``NOT_FOUND``, ``FORBIDDEN``, …)."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+def _gql_error_json(error: graphql.GraphQLError) -> dict[str, Any]:
+    out: dict[str, Any] = dict(error.formatted)
+    if isinstance(error.original_error, _GqlError):
+        out["type"] = error.original_error.kind
+    return out
+
+
+def _cursor(index: int) -> str:
+    return base64.b64encode(f"cursor:{index}".encode()).decode()
+
+
+def _gql_connection(
+    items: Sequence[Any], args: Mapping[str, Any], node: Callable[[Any], Any]
+) -> dict[str, Any]:
+    """A cursor connection over ``items`` (``first``/``after`` only, 1–100 as GitHub allows)."""
+    first, after = args.get("first"), args.get("after")
+    if args.get("last") is not None or args.get("before") is not None:
+        raise _GqlError("UNSUPPORTED", "the fake pages forwards only (first/after)")
+    if first is None:
+        raise _GqlError(
+            "MISSING_PAGINATION_BOUNDARIES",
+            "You must provide a `first` or `last` value to properly paginate the connection.",
+        )
+    if not 1 <= first <= 100:
+        raise _GqlError(
+            "EXCESSIVE_PAGINATION",
+            f"Requesting {first} records on the connection exceeds the `first` limit of 100 records.",
+        )
+    start = 0
+    if after is not None:
+        decoded = base64.b64decode(after.encode()).decode()
+        start = int(decoded.removeprefix("cursor:")) + 1
+    chunk = list(items[start : start + first])
+    end = start + len(chunk)
+    return {
+        "totalCount": len(items),
+        "nodes": [node(x) for x in chunk],
+        "edges": [{"cursor": _cursor(start + i), "node": node(x)} for i, x in enumerate(chunk)],
+        "pageInfo": {
+            "hasNextPage": end < len(items),
+            "hasPreviousPage": start > 0,
+            "startCursor": _cursor(start) if chunk else None,
+            "endCursor": _cursor(end - 1) if chunk else None,
+        },
+    }
+
+
+_TRAILER = re.compile(r"^co-authored-by:\s*(.*?)\s*<([^<>\s]+@[^<>\s]+)>\s*$", re.I | re.M)
+
+
+def _trailers(message: str) -> list[tuple[str, str]]:
+    """``Co-authored-by: Name <email>`` lines of a message, as GitHub lists co-authors."""
+    return [(m.group(1), m.group(2)) for m in _TRAILER.finditer(message)]
 
 
 def _phrase(status: int) -> str:

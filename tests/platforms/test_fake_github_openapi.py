@@ -42,7 +42,8 @@ def load_script(path: Path) -> ModuleType:
 
 
 async def token_for(fake: FakeGitHub, session: aiohttp.ClientSession, keys: AppKeyPair) -> str:
-    fake.add_installation(7)
+    if 7 not in fake.installations:
+        fake.add_installation(7)
     jwt = make_app_jwt(app_id=APP_ID, private_key=keys.private_pem, now=time.time())
     async with session.post(
         f"{fake.url}/app/installations/7/access_tokens",
@@ -317,6 +318,102 @@ async def test_pr_commits_stop_at_250(
     async with http_session.get(url, headers={"Authorization": f"token {token}"}) as resp:
         assert len(await resp.json()) == 30  # default page size
         assert "page=9" in str(resp.links["last"]["url"])  # 250 / 30 → 9 pages
+
+
+async def test_missing_permission_answers_as_github_does(
+    fake_github: FakeGitHub, http_session: aiohttp.ClientSession, app_keys: AppKeyPair
+) -> None:
+    inst = fake_github.add_installation(7, repos=["octo/hello"], permissions={"metadata": "read"})
+    assert inst.permissions == {"metadata": "read"}
+    token = await token_for(fake_github, http_session, app_keys)
+    pr = fake_github.add_pr("octo/hello", commits=2)
+    url = f"{fake_github.url}/repos/octo/hello/compare/{pr.base_sha}...{pr.head_sha}"
+    real = json.loads(
+        (FIXTURES / "github" / "rest.403.resource-not-accessible-by-integration.json").read_text()
+    )
+    async with http_session.get(url, headers={"Authorization": f"token {token}"}) as resp:
+        assert resp.status == 403
+        assert resp.headers["X-Accepted-GitHub-Permissions"] == "contents=read"
+        body = await resp.json()
+    assert set(body) == set(real["body"]) and body["status"] == real["body"]["status"] == "403"
+    assert body["message"] == real["body"]["message"]
+
+
+def test_a_new_installation_holds_the_manifests_permissions(fake_github: FakeGitHub) -> None:
+    import yaml
+
+    manifest = yaml.safe_load((FIXTURES.parent.parent / "app.yaml").read_text())
+    assert fake_github.add_installation(9).permissions == manifest["default_permissions"]
+
+
+async def graphql_post(
+    fake: FakeGitHub, session: aiohttp.ClientSession, token: str, query: str, **variables: Any
+) -> Any:
+    async with session.post(
+        f"{fake.url}/graphql",
+        json={"query": query, "variables": variables},
+        headers={"Authorization": f"bearer {token}"},
+    ) as resp:
+        return resp.status, await resp.json()
+
+
+async def test_graphql_queries_are_checked_against_githubs_schema(
+    fake_github: FakeGitHub, http_session: aiohttp.ClientSession, app_keys: AppKeyPair
+) -> None:
+    token = await token_for(fake_github, http_session, app_keys)
+    fake_github.add_installation(7, repos=["octo/hello"])
+    status, body = await graphql_post(
+        fake_github, http_session, token, '{ repository(owner: "octo", name: "hello") { nope } }'
+    )
+    assert status == 599 and body["problems"] == [
+        "Cannot query field 'nope' on type 'Repository'. Did you mean 'name'?"
+    ]
+    assert [v.kind for v in fake_github.violations] == ["graphql"]
+    fake_github.violations.clear()
+
+
+async def test_graphql_answers_from_the_state_with_githubs_errors(
+    fake_github: FakeGitHub, http_session: aiohttp.ClientSession, app_keys: AppKeyPair
+) -> None:
+    token = await token_for(fake_github, http_session, app_keys)
+    inst = fake_github.add_installation(7, repos=["octo/hello"])
+    kat = fake_github.user("kat")
+    fake_github.set_emails("kat", ("kat@example.com", True))
+    pr = fake_github.add_pr("octo/hello", commits=0)
+    fake_github.add_commit(
+        pr, message="Pair\n\nCo-authored-by: Kat <kat@example.com>", author_login="alice"
+    )
+    query = """query($n: Int!) { repository(owner: "octo", name: "hello") {
+      pullRequest(number: $n) { commits(first: 5) { totalCount
+        nodes { commit { oid authors(first: 5) { nodes { name email user { login databaseId } } } } } } } } }"""
+    status, body = await graphql_post(fake_github, http_session, token, query, n=pr.number)
+    commits = body["data"]["repository"]["pullRequest"]["commits"]
+    assert status == 200 and commits["totalCount"] == 1 and "errors" not in body
+    authors = commits["nodes"][0]["commit"]["authors"]["nodes"]
+    alice = fake_github.user("alice")
+    assert authors == [
+        {
+            "name": "Alice Example",
+            "email": "alice@example.com",
+            "user": {"login": "alice", "databaseId": alice.id},
+        },
+        {"name": "Kat", "email": "kat@example.com", "user": {"login": "kat", "databaseId": kat.id}},
+    ]
+    status, body = await graphql_post(fake_github, http_session, token, query, n=99)
+    assert body["data"] == {"repository": {"pullRequest": None}}
+    assert [e["type"] for e in body["errors"]] == ["NOT_FOUND"]
+    inst.permissions.pop("contents")
+    status, body = await graphql_post(fake_github, http_session, token, query, n=pr.number)
+    assert "errors" not in body  # the token holds what the installation held when it was made
+    token = await token_for(fake_github, http_session, app_keys)
+    forbidden = json.loads((FIXTURES / "github" / "graphql.forbidden.partial.json").read_text())
+    status, body = await graphql_post(fake_github, http_session, token, query, n=pr.number)
+    (error,) = body["errors"]
+    assert (error["type"], error["message"]) == (
+        forbidden["errors"][0]["type"],
+        forbidden["errors"][0]["message"],
+    )
+    assert status == 200 and body["data"]["repository"]["pullRequest"]["commits"]["nodes"] == [None]
 
 
 # -- payload builders and fixtures -----------------------------------------------------------------

@@ -11,7 +11,14 @@ import jwt
 import pytest
 
 from bot.platforms.base import ForgeAuthError, RateLimited, RetryableForgeError
-from bot.platforms.github.auth import InstallationTokens, make_app_jwt, rate_limit_until
+from bot.platforms.github.auth import (
+    AppLogin,
+    InstallationTokens,
+    RateLimit,
+    SecondaryLimits,
+    make_app_jwt,
+    rate_limit,
+)
 from tests.fakes.github import AppKeyPair, FakeGitHub
 
 APP_ID = "4242"
@@ -304,31 +311,133 @@ async def test_tokens_never_logged_or_shown(
     assert "PRIVATE KEY" not in repr(tokens)
 
 
-# -- rate_limit_until ------------------------------------------------------------------------------
+# -- rate limits -----------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
     ("status", "headers", "message", "expected"),
     [
-        (429, {"Retry-After": "30"}, "", 1030),
+        (429, {"Retry-After": "30"}, "", (1030, True)),
         (
             403,
             {"retry-after": "5", "x-ratelimit-remaining": "0", "x-ratelimit-reset": "9"},
             "",
-            1005,
+            (1005, False),
         ),
-        (403, {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "4000"}, "", 4000),
-        (429, {}, "", 1060),
-        (403, {}, "You have exceeded a secondary rate limit.", 1060),
+        (403, {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "4000"}, "", (4000, False)),
+        (429, {}, "", (1060, True)),
+        (403, {}, "You have exceeded a secondary rate limit.", (1060, True)),
         (403, {"x-ratelimit-remaining": "12"}, "Resource not accessible by integration", None),
         (404, {"retry-after": "3"}, "", None),
     ],
 )
-def test_rate_limit_until(
-    status: int, headers: dict[str, str], message: str, expected: float | None
+def test_rate_limit(
+    status: int, headers: dict[str, str], message: str, expected: tuple[float, bool] | None
 ) -> None:
-    got = rate_limit_until(status, headers, message, now=1000.0)
+    got = rate_limit(status, headers, message, now=1000.0)
     if expected is None:
         assert got is None
     else:
-        assert got == datetime.fromtimestamp(expected, tz=UTC)
+        assert got == RateLimit(datetime.fromtimestamp(expected[0], tz=UTC), expected[1])
+
+
+def _at(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, tz=UTC)
+
+
+def test_repeated_secondary_limits_double_up_to_the_cap_and_reset_after_a_success() -> None:
+    limits = SecondaryLimits()
+    now = 1000.0
+    waits = []
+    for _ in range(7):
+        until = limits.until(7, RateLimit(_at(now + 60), secondary=True), now=now)
+        waits.append(until.timestamp() - now)
+        now = until.timestamp()  # the installation waits it out, and is limited again
+    assert waits == [60, 120, 240, 480, 960, 960, 960]
+    assert limits.streak(7) == 7
+    assert limits.streak(8) == 0  # per installation
+    limits.succeeded(7)
+    until = limits.until(7, RateLimit(_at(now + 60), secondary=True), now=now)
+    assert until.timestamp() - now == 60
+
+
+def test_backoff_never_waits_less_than_github_asked() -> None:
+    limits = SecondaryLimits()
+    first = limits.until(7, RateLimit(_at(1030), secondary=True), now=1000.0)
+    assert first == _at(1030)  # retry-after 30: exactly that, the first time
+    second = limits.until(7, RateLimit(_at(1030 + 2000), secondary=True), now=1030.0)
+    assert second == _at(1030 + 2000)  # above the cap, because GitHub asked for it
+
+
+def test_limits_met_while_waiting_are_the_same_episode() -> None:
+    limits = SecondaryLimits()
+    first = limits.until(7, RateLimit(_at(1060), secondary=True), now=1000.0)
+    # another request of the same installation, already on the wire, is refused too
+    again = limits.until(7, RateLimit(_at(1061), secondary=True), now=1001.0)
+    assert (first, again, limits.streak(7)) == (_at(1060), _at(1061), 1)
+
+
+def test_primary_limits_are_not_counted() -> None:
+    limits = SecondaryLimits()
+    assert limits.until(7, RateLimit(_at(4000), secondary=False), now=1000.0) == _at(4000)
+    assert limits.streak(7) == 0
+
+
+# -- the App's own login ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def tokens(
+    fake_github: FakeGitHub, http_session: aiohttp.ClientSession, app_keys: AppKeyPair, clock: Clock
+) -> InstallationTokens:
+    return tokens_for(fake_github, http_session, app_keys, clock)
+
+
+async def test_app_login_asks_get_app_once(
+    fake_github: FakeGitHub, tokens: InstallationTokens
+) -> None:
+    login = AppLogin(tokens)
+    got = await asyncio.gather(*(login.get() for _ in range(5)))
+    assert got == ["cla-bot[bot]"] * 5
+    assert await login.get() == "cla-bot[bot]"
+    assert fake_github.count("GET", "/app") == 1
+    (request,) = [r for r in fake_github.requests if r.route == "/app"]
+    assert request.headers["authorization"].startswith("Bearer ")  # the App JWT
+
+
+async def test_app_login_failure_is_asked_again(
+    fake_github: FakeGitHub, tokens: InstallationTokens
+) -> None:
+    login = AppLogin(tokens)
+    fake_github.inject("GET", "/app", status=502)
+    with pytest.raises(RetryableForgeError):
+        await login.get()
+    assert await login.get() == "cla-bot[bot]"
+    assert fake_github.count("GET", "/app") == 2
+
+
+async def test_configured_login_asks_nothing(
+    fake_github: FakeGitHub, tokens: InstallationTokens
+) -> None:
+    login = AppLogin(tokens, configured="x[bot]")
+    assert await login.get() == "x[bot]"
+    assert fake_github.count("GET", "/app") == 0
+
+
+async def test_token_request_rate_limits_back_off_per_installation(
+    fake_github: FakeGitHub,
+    http_session: aiohttp.ClientSession,
+    app_keys: AppKeyPair,
+    clock: Clock,
+) -> None:
+    fake_github.add_installation(7)
+    limits = SecondaryLimits()
+    tokens = tokens_for(fake_github, http_session, app_keys, clock, limits=limits)
+    fake_github.inject("POST", TOKEN_ROUTE, status=429, times=2)
+    with pytest.raises(RateLimited) as first:
+        await tokens.get(7)
+    clock.now = first.value.until.timestamp()
+    with pytest.raises(RateLimited) as second:
+        await tokens.get(7)
+    assert first.value.until == _at(1_700_000_000.0 + 60)
+    assert second.value.until == _at(clock.now + 120)

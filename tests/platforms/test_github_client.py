@@ -16,12 +16,18 @@ from bot.platforms.base import (
     ForgeAuthError,
     ForgeError,
     ForgeNotFound,
+    MissingPermission,
     RateLimited,
     RetryableForgeError,
     StaleCommitList,
 )
-from bot.platforms.github.client import GitHubClient, GitHubPlatform, GitHubSettings
-from tests.fakes.github import AppKeyPair, FakeGitHub, FakePR
+from bot.platforms.github.client import (
+    GitHubClient,
+    GitHubPlatform,
+    GitHubSettings,
+    accepted_permissions,
+)
+from tests.fakes.github import AppKeyPair, FakeGitHub, FakePR, manifest_permissions
 
 APP_ID = "4242"
 INSTALLATION = 7
@@ -32,6 +38,8 @@ PULL_COMMITS = "/repos/{owner}/{repo}/pulls/{pull_number}/commits"
 COMPARE = "/repos/{owner}/{repo}/compare/{basehead}"
 COMMENTS = "/repos/{owner}/{repo}/issues/{issue_number}/comments"
 TOKEN_ROUTE = "/app/installations/{installation_id}/access_tokens"
+GRAPHQL = "/graphql"
+LABELS = "/repos/{owner}/{repo}/issues/{issue_number}/labels"
 NOW = 1_700_000_000.0
 
 
@@ -147,6 +155,68 @@ async def test_unknown_count_with_full_250_falls_back_to_compare(
     assert fake_github.count("GET", COMPARE) == 3
 
 
+async def test_compare_pages_name_the_last_commits_author(
+    client: GitHubClient, fake_github: FakeGitHub
+) -> None:
+    pr = fake_github.add_pr("octo/hello", commits=255)
+    for _ in range(5):
+        fake_github.add_commit(pr, author=("Bob", "bob@example.com"), author_login="bob")
+    commits = await client.list_commits(await pull(client, pr))
+    assert len(commits) == 260 and len({c.sha for c in commits}) == 260
+    assert [c.author_account.login for c in commits[-5:] if c.author_account] == ["bob"] * 5
+    pages = [r.query for r in fake_github.requests if r.route == COMPARE]
+    assert pages == [{"per_page": "100", "page": str(n)} for n in (1, 2, 3)]
+
+
+async def test_compare_without_contents_read_names_the_missing_permission(
+    client: GitHubClient, fake_github: FakeGitHub
+) -> None:
+    granted = {k: v for k, v in manifest_permissions().items() if k != "contents"}
+    fake_github.installations[INSTALLATION].permissions = granted
+    pr = fake_github.add_pr("octo/hello", commits=260)
+    with pytest.raises(MissingPermission) as err:
+        await client.list_commits(await pull(client, pr))
+    assert err.value.accepted == ((("contents", "read"),),)
+    assert err.value.status == 403 and not isinstance(err.value, RetryableForgeError)
+    assert fake_github.count("GET", COMPARE) == 1  # asked once, not retried
+    # An owner accepts: the token held the old permissions, so the next call mints a new one.
+    fake_github.installations[INSTALLATION].permissions = dict(manifest_permissions())
+    assert len(await client.list_commits(await pull(client, pr))) == 260
+    assert fake_github.count("POST", TOKEN_ROUTE) == 2
+
+
+async def test_compare_short_of_total_commits_is_retried(
+    client: GitHubClient, fake_github: FakeGitHub
+) -> None:
+    pr = fake_github.add_pr("octo/hello", commits=260)
+    fake_github.inject("GET", COMPARE, status=200, body={"total_commits": 260, "commits": []})
+    with pytest.raises(RetryableForgeError) as err:
+        await client.list_commits(await pull(client, pr))
+    assert "compare listed 0 commits (0 distinct) of 260" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("contents=read", ((("contents", "read"),),)),
+        (
+            "pull_requests=read,contents=read; issues=read,contents=read",
+            (
+                (("pull_requests", "read"), ("contents", "read")),
+                (("issues", "read"), ("contents", "read")),
+            ),
+        ),
+        (" Checks=Write ", ((("checks", "write"),),)),
+        ("", ()),
+        ("nonsense; =read, x=owner", ()),
+    ],
+)
+def test_accepted_permissions(
+    header: str, expected: tuple[tuple[tuple[str, str], ...], ...]
+) -> None:
+    assert accepted_permissions(header) == expected
+
+
 async def test_exactly_250_commits_need_no_compare(
     client: GitHubClient, fake_github: FakeGitHub
 ) -> None:
@@ -252,6 +322,42 @@ async def test_403_secondary_limit_without_headers_waits_a_minute(
     assert err.value.until == datetime.fromtimestamp(NOW + 60, tz=UTC)
 
 
+async def test_403_naming_a_permission_is_missing_permission(
+    client: GitHubClient, fake_github: FakeGitHub
+) -> None:
+    pr = fake_github.add_pr("octo/hello")
+    fake_github.inject(
+        "POST",
+        LABELS,
+        status=403,
+        headers={"X-Accepted-GitHub-Permissions": "issues=write; pull_requests=write"},
+        body={"message": "Resource not accessible by integration", "status": "403"},
+    )
+    with pytest.raises(MissingPermission) as err:
+        await client.add_labels(REPO, pr.number, ["cla/no"])
+    assert err.value.accepted == ((("issues", "write"),), (("pull_requests", "write"),))
+
+
+async def test_repeated_secondary_limits_back_off_until_a_success(
+    client: GitHubClient, fake_github: FakeGitHub, clock: Clock
+) -> None:
+    pr = fake_github.add_pr("octo/hello")
+    secondary = {"message": "You have exceeded a secondary rate limit. Please wait a few minutes."}
+    waits = []
+    for _ in range(3):
+        fake_github.inject("POST", LABELS, status=403, body=secondary)
+        with pytest.raises(RateLimited) as err:
+            await client.add_labels(REPO, pr.number, ["cla/yes"])
+        waits.append(err.value.until.timestamp() - clock.now)
+        clock.now = err.value.until.timestamp()
+    assert waits == [60, 120, 240]
+    await client.add_labels(REPO, pr.number, ["cla/yes"])  # a success ends the streak
+    fake_github.inject("POST", LABELS, status=403, body=secondary)
+    with pytest.raises(RateLimited) as err:
+        await client.add_labels(REPO, pr.number, ["cla/yes"])
+    assert err.value.until.timestamp() - clock.now == 60
+
+
 async def test_plain_403_and_404(client: GitHubClient, fake_github: FakeGitHub) -> None:
     pr = fake_github.add_pr("octo/hello")
     fake_github.inject(
@@ -342,6 +448,23 @@ async def test_find_comment_on_page_3(client: GitHubClient, fake_github: FakeGit
     assert found.author_login == "cla-bot[bot]"
     assert fake_github.count("GET", COMMENTS) == 3
     assert all(r.query["per_page"] == "100" for r in fake_github.requests if r.route == COMMENTS)
+
+
+async def test_another_apps_comment_with_our_marker_is_never_ours(
+    make_client: MakeClient, fake_github: FakeGitHub
+) -> None:
+    client = make_client()
+    pr = fake_github.add_pr("octo/hello")
+    other = fake_github.user("other-cla[bot]", type="Bot")
+    fake_github.add_comment(pr, f"{MARKER} another App's bot, same marker", user=other)
+    assert await client.find_comment(REPO, pr.number, MARKER) is None
+    own = fake_github.add_comment(pr, MARKER, user=fake_github.bot)
+    found = await client.find_comment(REPO, pr.number, MARKER)
+    assert found is not None and found.comment_id == own.id
+    other_client = client._p.client(INSTALLATION + 1)
+    fake_github.add_installation(INSTALLATION + 1, repos=[REPO.full_name])
+    assert await other_client.find_comment(REPO, pr.number, MARKER) is not None
+    assert fake_github.count("GET", "/app") == 1  # once per process (platform), not per call
 
 
 async def test_find_comment_by_configured_login(
@@ -509,3 +632,145 @@ async def test_ghes_base_url_with_path_prefix(
     )
     assert fake_github.requests and all(r.prefix == "/api/v3" for r in fake_github.requests)
     assert fake_github.count("POST", TOKEN_ROUTE) == 1
+    fake_github.add_commit(pr, message="Pair\n\nCo-authored-by: Kat <kat@example.com>")
+    await client.list_commits(await pull(client, pr))
+    assert [r.raw_path for r in fake_github.requests if r.route == GRAPHQL] == ["/api/graphql"]
+
+
+# -- co-authors through GraphQL --------------------------------------------------------------------
+
+
+def coauthored(fake: FakeGitHub, pr: FakePR, *trailers: str) -> None:
+    lines = "\n".join(f"Co-authored-by: {t}" for t in trailers)
+    fake.add_commit(
+        pr,
+        message=f"Pair on it\n\n{lines}",
+        author=("Alice", "alice@example.com"),
+        author_login="alice",
+    )
+
+
+async def test_co_author_linked_by_graphql(client: GitHubClient, fake_github: FakeGitHub) -> None:
+    kat = fake_github.user("katherine")
+    fake_github.set_emails("katherine", ("Kat@Example.com", True))
+    fake_github.set_emails("nobody", ("unverified@example.com", False))
+    pr = fake_github.add_pr("octo/hello", commits=1)
+    coauthored(fake_github, pr, "Kat <kat@example.com>", "Un <unverified@example.com>")
+    commits = await client.list_commits(await pull(client, pr))
+    assert commits[0].co_author_accounts == ()
+    assert commits[1].co_author_accounts == (
+        ("kat@example.com", Account(Platform.GITHUB, str(kat.id), "katherine")),
+    )
+    assert fake_github.count("POST", GRAPHQL) == 1
+    (request,) = [r for r in fake_github.requests if r.route == GRAPHQL]
+    assert request.json["variables"] == {
+        "owner": "octo",
+        "name": "hello",
+        "number": 1,
+        "after": None,
+    }
+
+
+@pytest.mark.parametrize(
+    "trailer",
+    [
+        None,  # no trailer at all: the common case costs nothing
+        "Alice Again <ALICE@example.com>",  # an email REST already linked in this PR
+        "Bot <49699333+dependabot[bot]@users.noreply.github.com>",  # asked about by id instead
+    ],
+)
+async def test_no_graphql_when_rest_links_every_trailer(
+    client: GitHubClient, fake_github: FakeGitHub, trailer: str | None
+) -> None:
+    pr = fake_github.add_pr("octo/hello", commits=2)
+    if trailer is not None:
+        coauthored(fake_github, pr, trailer)
+    await client.list_commits(await pull(client, pr))
+    assert fake_github.count("POST", GRAPHQL) == 0
+
+
+async def test_co_authors_of_a_260_commit_pr_are_paged(
+    client: GitHubClient, fake_github: FakeGitHub
+) -> None:
+    kat = fake_github.user("katherine")
+    fake_github.set_emails("katherine", ("kat@example.com", True))
+    pr = fake_github.add_pr("octo/hello", commits=259)
+    coauthored(fake_github, pr, "Kat <kat@example.com>")
+    commits = await client.list_commits(await pull(client, pr))
+    assert dict(commits[-1].co_author_accounts)["kat@example.com"].account_id == str(kat.id)
+    cursors = [r.json["variables"]["after"] for r in fake_github.requests if r.route == GRAPHQL]
+    assert len(cursors) == 3 and cursors[0] is None and len(set(cursors)) == 3
+
+
+async def test_graphql_forbidden_leaves_co_authors_unlinked(
+    client: GitHubClient, fake_github: FakeGitHub, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake_github.set_emails("katherine", ("kat@example.com", True))
+    granted = {k: v for k, v in manifest_permissions().items() if k != "contents"}
+    fake_github.installations[INSTALLATION].permissions = granted
+    pr = fake_github.add_pr("octo/hello", commits=1)
+    coauthored(fake_github, pr, "Kat <kat@example.com>")
+    commits = await client.list_commits(await pull(client, pr))
+    assert [c.co_author_accounts for c in commits] == [(), ()]
+    assert fake_github.count("POST", GRAPHQL) == 1
+    assert "MissingPermission" in caplog.text and "kat@example.com" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("status", "headers", "body", "error", "wait"),
+    [
+        (
+            200,
+            {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(int(NOW) + 900)},
+            {"errors": [{"type": "RATE_LIMITED", "message": "API rate limit exceeded"}]},
+            RateLimited,
+            900,
+        ),
+        (
+            403,
+            {"retry-after": "30"},
+            {"message": "You have exceeded a secondary rate limit."},
+            RateLimited,
+            30,
+        ),
+        (502, {}, {"message": "Server Error"}, RetryableForgeError, None),
+    ],
+)
+async def test_graphql_rate_limits_and_5xx_are_raised(
+    client: GitHubClient,
+    fake_github: FakeGitHub,
+    status: int,
+    headers: dict[str, str],
+    body: dict[str, object],
+    error: type[Exception],
+    wait: float | None,
+) -> None:
+    fake_github.set_emails("katherine", ("kat@example.com", True))
+    pr = fake_github.add_pr("octo/hello", commits=1)
+    coauthored(fake_github, pr, "Kat <kat@example.com>")
+    info = await pull(client, pr)
+    fake_github.inject("POST", GRAPHQL, status=status, headers=headers, body=body)
+    with pytest.raises(error) as err:
+        await client.list_commits(info)
+    if wait is not None:
+        assert isinstance(err.value, RateLimited)
+        assert err.value.until == datetime.fromtimestamp(NOW + wait, tz=UTC)
+    assert len(await client.list_commits(info)) == 2  # and the next try goes through
+
+
+async def test_graphql_not_found_and_other_errors_leave_co_authors_unlinked(
+    client: GitHubClient, fake_github: FakeGitHub
+) -> None:
+    fake_github.set_emails("katherine", ("kat@example.com", True))
+    pr = fake_github.add_pr("octo/hello", commits=1)
+    coauthored(fake_github, pr, "Kat <kat@example.com>")
+    info = await pull(client, pr)
+    for kind in ("NOT_FOUND", "SOMETHING_ELSE"):
+        fake_github.inject(
+            "POST",
+            GRAPHQL,
+            status=200,
+            body={"data": None, "errors": [{"type": kind, "message": "x"}]},
+        )
+        commits = await client.list_commits(info)
+        assert [c.co_author_accounts for c in commits] == [(), ()]

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.platforms.base import ForgeNotFound, RateLimited, RetryableForgeError
+from bot.platforms.base import ForgeNotFound, MissingPermission, RateLimited, RetryableForgeError
 from bot.services.jobs import ClaimedJob, JobQueue, NewJob, Worker, backoff_s, enqueue
 from bot.storage.db import create_engine, session_factory
 from bot.storage.models import Installation, Job, JobKind, JobStatus
@@ -211,10 +211,25 @@ async def test_two_workers_never_process_the_same_job_twice(db_url: str, session
     assert len(seen) + sum(v == "coalesced" for v in st.values()) == 60
 
 
-async def test_a_repository_the_forge_does_not_know_is_dead_lettered_at_once(
-    sessions: Any,
+@pytest.mark.parametrize(
+    ("error", "last_error"),
+    [
+        (
+            ForgeNotFound("GET /repos/a/b/pulls/1/commits: 404 Not Found", status=404),
+            "the forge answered 404 (not found): ForgeNotFound: "
+            "GET /repos/a/b/pulls/1/commits: 404 Not Found",
+        ),
+        (
+            MissingPermission("compare: HTTP 403", accepted=((("contents", "read"),),)),
+            "the installation lacks a permission: compare: HTTP 403",
+        ),
+    ],
+)
+async def test_a_job_no_retry_can_help_is_dead_lettered_at_once(
+    sessions: Any, error: Exception, last_error: str
 ) -> None:
-    """404 on the job's repository: no retry can succeed, so no backoff and no second try."""
+    """404 on the job's repository, or a permission the installation lacks (until an owner
+    grants it): no retry can succeed, so no backoff and no second try."""
     clock = Clock()
     await put(sessions, job(1))
     q = JobQueue(sessions, lease_s=30, max_attempts=8, clock=clock)
@@ -224,7 +239,7 @@ async def test_a_repository_the_forge_does_not_know_is_dead_lettered_at_once(
     async def gone(j: ClaimedJob) -> None:
         nonlocal calls
         calls += 1
-        raise ForgeNotFound("GET /repos/a/b/pulls/1/commits: 404 Not Found", status=404)
+        raise error
 
     async def on_dead(j: ClaimedJob, error: str) -> None:
         reported.append((j.id, error))
@@ -237,10 +252,7 @@ async def test_a_repository_the_forge_does_not_know_is_dead_lettered_at_once(
     async with sessions() as s:
         row = (await s.scalars(select(Job))).one()
     assert (row.status, row.attempts, row.lease_until) == (JobStatus.DEAD, 1, None)
-    assert row.last_error == (
-        "the forge answered 404 (not found): ForgeNotFound: "
-        "GET /repos/a/b/pulls/1/commits: 404 Not Found"
-    )
+    assert row.last_error == last_error
     assert reported == [(row.id, row.last_error)]
 
 

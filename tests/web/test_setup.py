@@ -24,12 +24,14 @@ from bot import settings
 from bot.errors import SettingsError
 from bot.platforms.gitee.client import GiteePlatform
 from bot.platforms.gitee.client import GiteeSettings as GiteeClientSettings
+from bot.platforms.github.client import GitHubPlatform
+from bot.platforms.github.client import GitHubSettings as GitHubClientSettings
 from bot.storage.models import OAuthState, utcnow
 from bot.web import setup as setup_pages
-from bot.web.app import create_app
+from bot.web.app import create_app, report_github_app
 from bot.web.keys import SESSIONS
 from tests.fakes.gitee import FakeGitee
-from tests.fakes.github import FakeGitHub
+from tests.fakes.github import FakeGitHub, generate_app_keypair
 
 PUBLIC = "http://cla.test"
 
@@ -567,3 +569,27 @@ async def test_an_unreachable_gitee_is_reported_without_stopping_the_bot(
     (record,) = [r for r in caplog.records if r.name == "bot.setup"]
     assert record.levelno == logging.WARNING
     assert record.getMessage().startswith("Gitee: could not check CLA_GITEE_TOKEN now: ")
+
+
+async def test_the_github_apps_bot_account_is_asked_once_at_start_up(
+    github: FakeGitHub, caplog: pytest.LogCaptureFixture
+) -> None:
+    keys = generate_app_keypair()
+    github.public_key_pem = keys.public_pem
+    async with aiohttp.ClientSession() as http:
+        platform = GitHubPlatform(
+            session=http,
+            settings=GitHubClientSettings(
+                app_id=github.app_id, private_key=keys.private_pem, api_url=github.url
+            ),
+        )
+        with caplog.at_level(logging.INFO):
+            await report_github_app(platform)
+            assert await platform.app_login.get() == "cla-bot[bot]"
+        assert "GitHub: the App's bot account is cla-bot[bot]" in caplog.text
+        assert github.count("GET", "/app") == 1
+        github.inject("GET", "/app", status=503)
+        broken = GitHubPlatform(session=http, settings=platform.settings)
+        with caplog.at_level(logging.WARNING):
+            await report_github_app(broken)  # logged, never raised: asked again when needed
+        assert "GitHub: could not ask GET /app now" in caplog.text

@@ -14,14 +14,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from bot.core.identity import normalise_email
 from bot.core.model import Account, Commit, GitPerson, Platform, PullRequest, RepoRef
 from bot.platforms.payload import PayloadError, integer, obj, opt_integer, root, string
 
 __all__ = [
+    "CoAuthorPage",
     "CommentEvent",
     "InstallationEvent",
     "PayloadError",
     "account_from_user",
+    "co_author_page_from_graphql",
     "comment_from_payload",
     "commit_from_api",
     "installation_from_payload",
@@ -203,6 +206,65 @@ def commit_from_api(item: object, platform: Platform = GITHUB) -> Commit:
         message=message if isinstance(message, str) else "",
         author_account=author,
         committer_account=committer,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CoAuthorPage:
+    """One page of GraphQL ``pullRequest.commits``: per commit sha, the accounts GitHub linked
+    to the emails of its authors (the git author and every ``Co-authored-by:`` trailer)."""
+
+    links: Mapping[str, tuple[tuple[str, Account], ...]]  # sha → (normalised email, account)
+    total: int
+    has_next: bool
+    end_cursor: str | None
+
+
+def _git_actor_account(actor: object) -> tuple[str, Account] | None:
+    """A ``GitActor`` with a linked ``user`` → (normalised email, account); else ``None``.
+
+    ``user`` is "the GitHub user corresponding to the email field": GitHub's own link, as
+    trustworthy as the REST ``author`` of a commit. App bots are no ``User``: never linked.
+    """
+    if not isinstance(actor, Mapping):
+        raise PayloadError("authors.nodes[]: expected an object")
+    email, user = actor.get("email"), actor.get("user")
+    if not isinstance(email, str) or not email or user is None:
+        return None
+    if not isinstance(user, Mapping):
+        raise PayloadError("authors.nodes[].user: expected an object")
+    login, database_id = user.get("login"), user.get("databaseId")
+    if not isinstance(login, str) or not login:
+        raise PayloadError("authors.nodes[].user.login: expected a string")
+    if isinstance(database_id, bool) or not isinstance(database_id, int) or database_id <= 0:
+        return None  # no durable id to cover by: leave the email unlinked
+    return normalise_email(email), Account(GITHUB, str(database_id), login)
+
+
+def co_author_page_from_graphql(data: object) -> CoAuthorPage:
+    """The ``data`` of the co-authors query (``repository.pullRequest.commits`` with each
+    commit's ``oid`` and ``authors``) → :class:`CoAuthorPage`."""
+    where = "data.repository.pullRequest.commits"
+    repository = _obj(_root(data), "repository", "data")
+    commits = _obj(_obj(repository, "pullRequest", "data.repository"), "commits", where)
+    page_info = _obj(commits, "pageInfo", where)
+    cursor = page_info.get("endCursor")
+    nodes = commits.get("nodes")
+    if not isinstance(nodes, list):
+        raise PayloadError(f"{where}.nodes: expected a list")
+    links: dict[str, tuple[tuple[str, Account], ...]] = {}
+    for node in nodes:
+        commit = _obj(_root(node), "commit", f"{where}.nodes[]")
+        authors = _obj(commit, "authors", "commit").get("nodes")
+        if not isinstance(authors, list):
+            raise PayloadError("commit.authors.nodes: expected a list")
+        found = (_git_actor_account(actor) for actor in authors)
+        links[_str(commit, "oid", "commit")] = tuple(pair for pair in found if pair is not None)
+    return CoAuthorPage(
+        links=links,
+        total=_int(commits, "totalCount", where),
+        has_next=page_info.get("hasNextPage") is True,
+        end_cursor=cursor if isinstance(cursor, str) else None,
     )
 
 
