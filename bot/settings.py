@@ -113,6 +113,7 @@ class Policy:
     privacy_url: str | None = None
     retention: RetentionSettings = field(default_factory=RetentionSettings)
     reconcile: ReconcileSettings = field(default_factory=ReconcileSettings)
+    ai_agents: str = "allow"  # allow | warn | require
 
     def agreement(self, agreement_id: str) -> AgreementSettings:
         for a in self.agreements:
@@ -477,6 +478,9 @@ def _policy(cla: Mapping[str, Any], templates_dir: Path) -> Policy:
     co = _get(cla, "co_authors", "cla", str, "require")
     if co not in ("require", "warn", "ignore"):
         raise SettingsError("app.yaml cla.co_authors", "must be require, warn or ignore")
+    ai_agents = _get(cla, "ai_agents", "cla", str, "allow")
+    if ai_agents not in ("allow", "warn", "require"):
+        raise SettingsError("app.yaml cla.ai_agents", "must be allow, warn or require")
     al = _get(cla, "allowlist", "cla", dict, {})
     allowlist = AllowlistSettings(
         logins=_str_list(al, "logins", "cla.allowlist"),
@@ -558,6 +562,7 @@ def _policy(cla: Mapping[str, Any], templates_dir: Path) -> Policy:
         agreements=agreements,
         report=report,
         co_authors=co,
+        ai_agents=ai_agents,
         check_committers=_get(cla, "check_committers", "cla", bool, False),
         allowlist=allowlist,
         worker=worker,

@@ -28,6 +28,7 @@ def test_defaults(tmp_path: Path) -> None:
     assert s.policy.report.status_context == "cla"
     assert (s.policy.report.label_covered, s.policy.report.label_missing) == ("cla/yes", "cla/no")
     assert s.policy.co_authors == "require"
+    assert s.policy.ai_agents == "allow"
     assert s.policy.allowlist.default_bots is True
 
 
@@ -72,6 +73,14 @@ def test_github_secret_shorter_than_16_bytes_is_refused(tmp_path: Path) -> None:
         (
             "cla: {co_authors: sometimes, agreements: [{id: a, title: A, versions: [{version: '1', text: agreements/individual-1.0.md}]}]}",
             "app.yaml cla.co_authors",
+        ),
+        (
+            "cla: {ai_agents: ignore, agreements: [{id: a, title: A, versions: [{version: '1', text: agreements/individual-1.0.md}]}]}",
+            "app.yaml cla.ai_agents",
+        ),
+        (
+            "cla: {ai_agents: [allow], agreements: [{id: a, title: A, versions: [{version: '1', text: agreements/individual-1.0.md}]}]}",
+            "app.yaml cla.ai_agents",
         ),
         ("cla: {agreements: []}", "app.yaml cla.agreements"),
         (
@@ -169,3 +178,13 @@ def test_every_command_answers_help(command: list[str], capsys: Any) -> None:
         main([*command, "--help"])
     assert exc.value.code == 0
     assert "usage: cla-bot" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("value", ["allow", "warn", "require"])
+def test_ai_agents(tmp_path: Path, value: str) -> None:
+    cfg = tmp_path / "app.yaml"
+    cfg.write_text(
+        f"cla: {{ai_agents: {value}, agreements: [{{id: a, title: A, versions: "
+        "[{version: '1', text: agreements/individual-1.0.md}]}]}"
+    )
+    assert load(tmp_path, CLA_CONFIG=str(cfg)).policy.ai_agents == value

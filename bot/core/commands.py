@@ -1,9 +1,11 @@
-"""Comment commands: ``/cla check`` (alias ``/check-cla``), ``/cla status [@login]``,
-``/cla delete-my-data [confirm]``, ``/cla export-my-data``.
+"""Comment commands: ``/cla check`` (aliases ``/check-cla``, ``/recheck`` and a line that is
+just ``recheck``), ``/cla status [@login]``, ``/cla delete-my-data [confirm]``,
+``/cla export-my-data``.
 
 Grammar, one command per line::
 
-    line    := ws* ( "/check-cla" | "/cla" ( ws+ word ( ws+ rest )? )? ) ws*
+    line    := ws* ( "/check-cla" | "/recheck" | "/cla" ( ws+ word ( ws+ rest )? )? ) ws*
+             | ws* "recheck" ws*
     status  := "/cla" ws+ "status" ( ws+ "@"? login )?
     erase   := "/cla" ws+ "delete-my-data" ( ws+ "confirm" )?
 
@@ -16,6 +18,10 @@ takes no argument is ignored (``/cla check please`` is a check). Lines inside fe
 (```` ``` ```` or ``~~~``) and quoted lines (``>``) are skipped, so quoting someone's command
 does not run it again. Anything else is not a command and yields nothing. Repeated commands
 collapse to the first. This module never raises on any text.
+
+``recheck`` is the word CLA Assistant Lite's users type (its workflow runs when a comment's whole
+body is ``recheck``), so projects moving over keep their habit. As a bare word it counts only
+when it is the whole line: ``please recheck`` or ``recheck.`` is prose, not a command.
 """
 
 from __future__ import annotations
@@ -51,6 +57,7 @@ class Command:
 _LOGIN = re.compile(r"@?(?P<login>[A-Za-z0-9][A-Za-z0-9_.-]{0,99}(?:\[bot\])?)")
 _WORD = re.compile(r"[a-z0-9_-]{1,40}")
 _FENCE = re.compile(r"(?P<fence>`{3,}|~{3,})(?P<info>.*)")
+_CHECK_ALIASES = frozenset({"/check-cla", "/recheck"})
 _NO_ARGUMENT = {
     "check": CommandKind.CHECK,
     "delete-my-data": CommandKind.DELETE_MY_DATA,
@@ -63,7 +70,7 @@ def _parse_line(line: str) -> Command | None:
     if not words:
         return None
     head = words[0].lower()
-    if head == "/check-cla":
+    if head in _CHECK_ALIASES or (head == "recheck" and len(words) == 1):
         return Command(CommandKind.CHECK)
     if head != "/cla":
         return None

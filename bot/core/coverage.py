@@ -12,11 +12,17 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from bot.core.identity import Contributor, normalise_email
-from bot.core.model import Agreement, CoAuthorPolicy, Platform, Role, SignatureFact
+from bot.core.identity import BotKind, Contributor, KnownBot, normalise_email, recognise
+from bot.core.model import (
+    Agreement,
+    AiAgentPolicy,
+    CoAuthorPolicy,
+    Platform,
+    Role,
+    SignatureFact,
+)
 
 __all__ = [
-    "DEFAULT_BOT_LOGINS",
     "Allowlist",
     "ContributorResult",
     "Coverage",
@@ -26,26 +32,6 @@ __all__ = [
     "evaluate",
     "glob_to_regex",
 ]
-
-# Well-known bots, as ``platform:login`` patterns: these logins are GitHub's; on Gitee anyone
-# could register a look-alike name, so they must not be allowlisted there.
-DEFAULT_BOT_LOGINS: tuple[str, ...] = (
-    "github:dependabot[bot]",
-    "github:dependabot-preview[bot]",
-    "github:renovate[bot]",
-    "github:github-actions[bot]",
-    "github:pre-commit-ci[bot]",
-    "github:mergify[bot]",
-    "github:allcontributors[bot]",
-    "github:imgbot[bot]",
-    "github:codecov[bot]",
-    "github:snyk-bot",
-    "github:greenkeeper[bot]",
-    "github:pyup-bot",
-    "github:deepsource-autofix[bot]",
-    "github:restyled-io[bot]",
-    "github:copilot-swe-agent[bot]",
-)
 
 
 def glob_to_regex(pattern: str) -> re.Pattern[str]:
@@ -79,13 +65,28 @@ class Allowlist:
     ``account_keys``: identity keys such as ``github:123``.
     ``email_domains``: ``example.com`` matches exactly that domain, ``*.example.com`` only its
     subdomains; they cover email-only contributors whose every email is in such a domain.
+    ``known``: the well-known bots and AI agents the shell loaded (:class:`KnownBot`); its bots
+    are allowlisted (the shell leaves them out when ``cla.allowlist.default_bots`` is false),
+    its AI agents are what ``ai_agents`` says.
     """
 
-    logins: tuple[str, ...] = DEFAULT_BOT_LOGINS
+    logins: tuple[str, ...] = ()
     account_keys: frozenset[str] = frozenset()
     email_domains: tuple[str, ...] = ()
+    known: tuple[KnownBot, ...] = ()
+    ai_agents: AiAgentPolicy = AiAgentPolicy.ALLOW
+
+    def recognise(self, contributor: Contributor) -> KnownBot | None:
+        """The well-known bot or AI agent ``contributor`` is, if any."""
+        return recognise(contributor, self.known)
 
     def matches_login(self, platform: Platform, login: str) -> bool:
+        """A login pattern, or a well-known bot's login (:meth:`KnownBot.matches_login`)."""
+        if any(
+            entry.kind is BotKind.BOT and entry.matches_login(platform, login)
+            for entry in self.known
+        ):
+            return True
         for pattern in self.logins:
             pattern = pattern.strip()
             scope, colon, glob = pattern.partition(":")
@@ -114,6 +115,11 @@ class Allowlist:
 
 
 def allowlisted(contributor: Contributor, allowlist: Allowlist) -> bool:
+    """Named by the allowlist, or a well-known bot (an AI agent is not a bot here: whether it
+    needs a signature is ``ai_agents``' call)."""
+    known = allowlist.recognise(contributor)
+    if known is not None and known.kind is BotKind.BOT:
+        return True
     identity = contributor.identity
     if identity.is_account:
         if identity.key in allowlist.account_keys:
@@ -129,7 +135,7 @@ def allowlisted(contributor: Contributor, allowlist: Allowlist) -> bool:
 
 class Verdict(enum.StrEnum):
     SIGNED = "signed"
-    ALLOWLISTED = "allowlisted"
+    ALLOWLISTED = "allowlisted"  # also: an AI agent under ``AiAgentPolicy.ALLOW``
     UNSIGNED = "unsigned"  # an account with no valid signature
     UNLINKED = "unlinked"  # an email the forge could not link to an account, not covered
     RESIGN = "resign"  # signed only versions that a later incompatible version superseded
@@ -142,10 +148,15 @@ class Verdict(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class ContributorResult:
+    """``agent``: the name of the AI agent the contributor was recognised as (from the table of
+    :class:`KnownBot`), shown instead of the login: an agent is never mentioned, and the account
+    the forge linked to an agent's address may be a stranger's."""
+
     contributor: Contributor
     verdict: Verdict
     signature: SignatureFact | None
     blocking: bool
+    agent: str | None = None
 
     @property
     def covered(self) -> bool:
@@ -200,8 +211,11 @@ def _verdict(
     order: Mapping[str, int],
     allowlist: Allowlist,
     corporate: Mapping[str, frozenset[str]],
+    agent: bool,
 ) -> tuple[Verdict, SignatureFact | None]:
     if allowlisted(contributor, allowlist):
+        return Verdict.ALLOWLISTED, None
+    if agent and allowlist.ai_agents is AiAgentPolicy.ALLOW:
         return Verdict.ALLOWLISTED, None
     mine = [f for f in facts if f.agreement_id == agreement.agreement_id]
     valid = [f for f in mine if f.version in counting]
@@ -240,6 +254,13 @@ def evaluate(
     Uncovered contributors block, except those who are only co-authors when the policy is not
     ``REQUIRE``.
 
+    AI agents (``allowlist.known``, kind ``ai-agent``) follow ``allowlist.ai_agents``: under
+    ``ALLOW`` they are covered without a signature (``ALLOWLISTED``, with ``agent`` set) — the
+    people who asked for their work are contributors of their own (GitHub's Copilot coding agent
+    names the person who asked as a co-author of each of its commits), so they still count;
+    under ``WARN`` an uncovered agent never blocks; under ``REQUIRE`` it is one more contributor,
+    whom only the allowlist covers (no signature counts for an agent).
+
     ``corporate`` lists the corporate agreements whose facts (``SignatureFact.corporate``, found
     by the shell through a company's list of domains, emails and logins) also cover a
     contributor, when their version counts; an individual signature is preferred when both do.
@@ -249,18 +270,25 @@ def evaluate(
     order = {v.version: i for i, v in enumerate(agreement.versions)}
     results = []
     for contributor in contributors:
+        known = allowlist.recognise(contributor)
+        agent = known.name if known is not None and known.kind is BotKind.AI_AGENT else None
         verdict, signature = _verdict(
             contributor,
-            facts.get(contributor.key, ()),
+            # An agent cannot sign: a signature under its key is of whoever the forge linked
+            # the agent's address to.
+            () if agent is not None else facts.get(contributor.key, ()),
             agreement=agreement,
             counting=counting,
             order=order,
             allowlist=allowlist,
             corporate=corporate_counting,
+            agent=agent is not None,
         )
         co_author_only = contributor.roles == frozenset({Role.CO_AUTHOR})
         blocking = not verdict.covered and not (
             co_author_only and co_authors is not CoAuthorPolicy.REQUIRE
         )
-        results.append(ContributorResult(contributor, verdict, signature, blocking))
+        if agent is not None and allowlist.ai_agents is AiAgentPolicy.WARN:
+            blocking = False
+        results.append(ContributorResult(contributor, verdict, signature, blocking, agent))
     return Coverage(tuple(results))

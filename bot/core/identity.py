@@ -30,10 +30,14 @@ Identity rules (``platforms.md`` §1.4, §4):
   account the forge linked to the trailer's email (``Commit.co_author_accounts``: GitHub links
   them in GraphQL only, so the shell asks only when :func:`co_authors_to_link` says so).
 * Bots are accounts the forge flags as bots, or whose login ends in ``[bot]``.
+* Well-known bots and AI agents (:class:`KnownBot`, a table the shell loads) are recognised by
+  :func:`recognise`: by account id on their forge, by an App's ``[bot]`` login, and by the
+  exact addresses an AI tool writes into commits and trailers, never by a display name.
 """
 
 from __future__ import annotations
 
+import enum
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -45,8 +49,10 @@ __all__ = [
     "GITEE_WEB_COMMITTER_EMAIL",
     "GITHUB_WEB_COMMITTER_EMAIL",
     "GITHUB_WEB_COMMITTER_LOGIN",
+    "BotKind",
     "Contributor",
     "Identity",
+    "KnownBot",
     "NoreplyAddress",
     "co_authors_to_link",
     "contributors",
@@ -58,6 +64,7 @@ __all__ = [
     "normalise_email",
     "parse_coauthors",
     "parse_noreply",
+    "recognise",
 ]
 
 GITHUB_WEB_COMMITTER_EMAIL = "noreply@github.com"
@@ -190,6 +197,85 @@ def parse_coauthors(message: str) -> tuple[GitPerson, ...]:
 def is_bot_login(login: str) -> bool:
     """``True`` for GitHub App bot logins (``something[bot]``)."""
     return login.lower().endswith("[bot]")
+
+
+class BotKind(enum.StrEnum):
+    BOT = "bot"
+    AI_AGENT = "ai-agent"
+
+
+@dataclass(frozen=True, slots=True)
+class KnownBot:
+    """A well-known bot or AI agent: one entry of the table in ``bot/platforms/bots.toml``.
+
+    ``account_ids`` and ``logins`` are of ``platform`` and match nowhere else. ``emails`` are
+    normalised and hold no forge noreply address: such an address resolves to its account id,
+    which is what identifies the account (build with :meth:`of`).
+    """
+
+    kind: BotKind
+    name: str
+    platform: Platform | None = None
+    account_ids: frozenset[str] = frozenset()
+    logins: tuple[str, ...] = ()
+    emails: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(
+        cls,
+        kind: BotKind,
+        name: str,
+        *,
+        platform: Platform | None = None,
+        account_ids: Iterable[str] = (),
+        logins: Iterable[str] = (),
+        emails: Iterable[str] = (),
+    ) -> KnownBot:
+        return cls(
+            kind,
+            name,
+            platform,
+            frozenset(account_ids),
+            tuple(logins),
+            frozenset(normalise_email(e) for e in emails if parse_noreply(e) is None),
+        )
+
+    def matches_login(self, platform: Platform, login: str) -> bool:
+        """``login`` (given by the forge) is this entry's on ``platform``.
+
+        An App's ``…[bot]`` login always counts: GitHub reserves it for the App of that name (on
+        GitHub Enterprise Server the same App has another id). Any other login counts only in an
+        entry without account ids: a user account can be renamed and its login taken by someone
+        else, an id cannot.
+        """
+        if platform is not self.platform:
+            return False
+        wanted = login.lower()
+        return any(
+            known.lower() == wanted and (is_bot_login(known) or not self.account_ids)
+            for known in self.logins
+        )
+
+    def matches(self, contributor: Contributor) -> bool:
+        """By account id or login on this entry's forge; else when every email the contributor
+        appears with is one of this entry's, even if the forge linked it to an account (people
+        have added AI tools' addresses to their own accounts, and the forge then credits them
+        with every commit that tool makes)."""
+        identity = contributor.identity
+        if identity.platform is not None and identity.platform is self.platform:
+            if identity.account_id in self.account_ids:
+                return True
+            if identity.login is not None and self.matches_login(identity.platform, identity.login):
+                return True
+        emails = {normalise_email(e) for e in contributor.emails}
+        if identity.email is not None:
+            emails.add(identity.email)
+        return bool(emails) and emails <= self.emails
+
+
+def recognise(contributor: Contributor, known: Iterable[KnownBot]) -> KnownBot | None:
+    """The first entry of ``known`` that ``contributor`` is, if any."""
+    return next((entry for entry in known if entry.matches(contributor)), None)
 
 
 def is_web_committer(platform: Platform, person: GitPerson, account: Account | None) -> bool:

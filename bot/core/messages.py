@@ -14,6 +14,10 @@ no account (:func:`co_author_name`): the PR's commit messages show it already, a
 nobody could tell which co-author is meant. It is reduced to plain text, never a mention. No
 full email is ever rendered. Every comment starts with :data:`MARKER`.
 
+AI agents are named by the name in the table of well-known agents (``ContributorResult.agent``),
+never by a login: mentioning ``@Copilot`` would ask the Copilot agent to work on the pull
+request, and the account a forge linked to an agent's address may be a stranger's.
+
 Mentions: a login reaches a comment only when the forge gave it (see :mod:`bot.core.identity`);
 an account the forge did not confirm is named by its key in inline code (`` `github:123` ``),
 which no forge turns into a mention. At most :data:`MAX_PEOPLE` people are named in one comment,
@@ -80,6 +84,9 @@ _SPEC: dict[str, tuple[frozenset[str], frozenset[str]]] = {
         frozenset({"platform_name", "sign_url", "agreement"}),
     ),
     "section_corporate": (frozenset({"people"}), frozenset({"agreement"})),
+    "section_agents_ignored": (frozenset({"people"}), frozenset({"agreement"})),
+    "section_agents_listed": (frozenset({"people"}), frozenset({"agreement"})),
+    "section_agents_blocked": (frozenset({"people"}), frozenset({"agreement"})),
     "status_covered": (frozenset(), frozenset()),
     "status_blocked_one": (frozenset(), frozenset({"count"})),
     "status_blocked_other": (frozenset({"count"}), frozenset()),
@@ -205,14 +212,24 @@ class _People:
         results: Iterable[ContributorResult],
         name: Callable[[Contributor], str] = display_name,
     ) -> str:
-        lines = []
+        return self.items([_with_shas(name(r.contributor), r.contributor.shas) for r in results])
+
+    def agents(self, results: Iterable[ContributorResult]) -> str:
+        """One line per AI agent, by its name (never a mention: the account the forge linked
+        to an agent's address may be a stranger's), with the commits it took part in."""
+        shas: dict[str, dict[str, None]] = {}
         for result in results:
-            contributor = result.contributor
-            shas = [f"`{sha[:7]}`" for sha in contributor.shas[:MAX_SHAS_PER_EMAIL]]
-            more = len(contributor.shas) - MAX_SHAS_PER_EMAIL
-            tail = f", … (+{more})" if more > 0 else ""
-            lines.append(f"{name(contributor)}: {', '.join(shas)}{tail}")
-        return self.items(lines)
+            shas.setdefault(result.agent or "an AI agent", {}).update(
+                dict.fromkeys(result.contributor.shas)
+            )
+        return self.items([_with_shas(name, tuple(s)) for name, s in shas.items()])
+
+
+def _with_shas(label: str, shas: Sequence[str]) -> str:
+    shown = [f"`{sha[:7]}`" for sha in shas[:MAX_SHAS_PER_EMAIL]]
+    more = len(shas) - MAX_SHAS_PER_EMAIL
+    tail = f", … (+{more})" if more > 0 else ""
+    return f"{label}: {', '.join(shown)}{tail}"
 
 
 def _pick(
@@ -223,11 +240,13 @@ def _pick(
     co_author: bool | None = None,
 ) -> list[ContributorResult]:
     """Results of ``verdict``; of bots or not (``bot``); of people who are only co-authors
-    (named in trailers, never authors or committers) or not (``co_author``)."""
+    (named in trailers, never authors or committers) or not (``co_author``). AI agents are
+    apart: they have sections of their own."""
     return [
         r
         for r in results
         if r.verdict is verdict
+        and r.agent is None
         and (bot is None or r.contributor.is_bot is bot)
         and (co_author is None or _co_author_only(r.contributor) is co_author)
     ]
@@ -288,10 +307,26 @@ def render_comment(
         sections.append(
             templates.render("section_bots", people=named.names(people), agreement=agreement_title)
         )
-    if coverage.warnings:
+    if agents := [r for r in blocking if r.agent is not None]:
         sections.append(
             templates.render(
-                "section_coauthors", people=named.co_authors(coverage.warnings), **common
+                "section_agents_blocked", people=named.agents(agents), agreement=agreement_title
+            )
+        )
+    if people := [r for r in coverage.warnings if r.agent is None]:
+        sections.append(
+            templates.render("section_coauthors", people=named.co_authors(people), **common)
+        )
+    if agents := [r for r in coverage.warnings if r.agent is not None]:
+        sections.append(
+            templates.render(
+                "section_agents_listed", people=named.agents(agents), agreement=agreement_title
+            )
+        )
+    if agents := [r for r in coverage.results if r.agent is not None and r.covered]:
+        sections.append(
+            templates.render(
+                "section_agents_ignored", people=named.agents(agents), agreement=agreement_title
             )
         )
     through_company = [

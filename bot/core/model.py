@@ -30,6 +30,14 @@ class CoAuthorPolicy(enum.StrEnum):
     IGNORE = "ignore"  # trailers are not read
 
 
+class AiAgentPolicy(enum.StrEnum):
+    """Whether AI agents (as commit authors, committers or co-authors) need a signature."""
+
+    ALLOW = "allow"  # they need none; the people who asked for their work still count
+    WARN = "warn"  # listed in the comment, never blocking
+    REQUIRE = "require"  # covered like anyone (an agent cannot sign: only the allowlist does)
+
+
 class StatusState(enum.StrEnum):
     SUCCESS = "success"
     FAILURE = "failure"

@@ -253,9 +253,13 @@ def coverage_lines(coverage: Coverage) -> list[str]:
     """One line per contributor: who (login or masked email) and where they stand."""
     lines = []
     for r in coverage.results:
-        who = display_name(r.contributor)
+        who = r.agent or display_name(r.contributor)  # an AI agent by name, never mentioned
         sig = r.signature
-        if r.verdict is Verdict.SIGNED and sig is not None:
+        if r.agent is not None and r.verdict is Verdict.ALLOWLISTED:
+            state = "covered: an AI agent, needs no signature"
+        elif r.agent is not None and not r.covered:
+            state = "AI agent, not covered"
+        elif r.verdict is Verdict.SIGNED and sig is not None:
             kind = (
                 f"corporate, through {company_name(sig.company)}" if sig.company else "individual"
             )
@@ -273,6 +277,6 @@ def coverage_lines(coverage: Coverage) -> list[str]:
         else:
             state = "must sign"
         if not r.blocking and not r.covered:
-            state += " (not blocking: co-author)"
+            state += " (not blocking)" if r.agent else " (not blocking: co-author)"
         lines.append(f"{who}: {state}")
     return lines

@@ -22,12 +22,13 @@ from urllib.parse import urlencode
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core import decision, messages
-from bot.core.coverage import DEFAULT_BOT_LOGINS, Allowlist, Coverage, evaluate
-from bot.core.identity import Contributor, NoreplyAddress, noreply_claims
+from bot.core.coverage import Allowlist, Coverage, evaluate
+from bot.core.identity import BotKind, Contributor, NoreplyAddress, noreply_claims
 from bot.core.identity import contributors as find_contributors
 from bot.core.model import (
     Account,
     Agreement,
+    AiAgentPolicy,
     CoAuthorPolicy,
     CommentRef,
     Platform,
@@ -37,6 +38,7 @@ from bot.core.model import (
 )
 from bot.metrics import Metrics
 from bot.platforms.base import ForgeClient, ForgeError, MissingPermission, RateLimited
+from bot.platforms.bots import known_bots
 from bot.platforms.github.events import pull_request_from_api
 from bot.services.jobs import ClaimedJob, now_utc
 from bot.settings import Policy
@@ -57,13 +59,17 @@ def load_comment_templates(templates_dir: Path) -> messages.Templates:
 
 
 def build_allowlist(policy: Policy) -> Allowlist:
-    logins = tuple(policy.allowlist.logins)
-    if policy.allowlist.default_bots:
-        logins = logins + tuple(DEFAULT_BOT_LOGINS)
+    """The policy's allowlist with the built-in table of bots and AI agents: its bots only
+    while ``default_bots`` is true, its AI agents always (``ai_agents`` decides about them)."""
+    known = tuple(
+        k for k in known_bots() if k.kind is BotKind.AI_AGENT or policy.allowlist.default_bots
+    )
     return Allowlist(
-        logins=logins,
+        logins=tuple(policy.allowlist.logins),
         account_keys=frozenset(policy.allowlist.account_ids),
         email_domains=tuple(policy.allowlist.email_domains),
+        known=known,
+        ai_agents=AiAgentPolicy(policy.ai_agents),
     )
 
 

@@ -7,7 +7,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.core.coverage import (
-    DEFAULT_BOT_LOGINS,
     Allowlist,
     Coverage,
     Verdict,
@@ -16,10 +15,11 @@ from bot.core.coverage import (
     evaluate,
     glob_to_regex,
 )
-from bot.core.identity import Contributor, Identity
+from bot.core.identity import BotKind, Contributor, Identity, KnownBot
 from bot.core.model import (
     Agreement,
     AgreementVersion,
+    AiAgentPolicy,
     CoAuthorPolicy,
     Platform,
     Role,
@@ -30,6 +30,25 @@ GH = Platform.GITHUB
 GE = Platform.GITEE
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 T1 = datetime(2024, 6, 1, tzinfo=UTC)
+
+DEPENDABOT = KnownBot.of(
+    BotKind.BOT, "Dependabot", platform=GH, account_ids=["49699333"], logins=["dependabot[bot]"]
+)
+RENOVATE = KnownBot.of(
+    BotKind.BOT, "Renovate", platform=GH, account_ids=["29139614"], logins=["renovate[bot]"]
+)
+SNYK = KnownBot.of(BotKind.BOT, "Snyk", platform=GH, account_ids=["19733683"], logins=["snyk-bot"])
+IMGBOT = KnownBot.of(BotKind.BOT, "Imgbot", platform=GH, logins=["imgbot[bot]"])
+COPILOT = KnownBot.of(
+    BotKind.AI_AGENT,
+    "GitHub Copilot coding agent",
+    platform=GH,
+    account_ids=["198982749"],
+    logins=["Copilot"],
+)
+CLAUDE = KnownBot.of(BotKind.AI_AGENT, "Claude", emails=["noreply@anthropic.com"])
+KNOWN = (COPILOT, CLAUDE, DEPENDABOT, RENOVATE, SNYK, IMGBOT)
+BOTS = Allowlist(known=KNOWN)
 
 
 @pytest.mark.parametrize(
@@ -125,8 +144,20 @@ def email_only(*emails: str, roles: frozenset[Role] = frozenset({Role.AUTHOR})) 
 @pytest.mark.parametrize(
     ("contributor", "allowlist", "expected"),
     [
-        (account("1", "dependabot[bot]", bot=True), Allowlist(), True),  # defaults
-        (account("1", "dependabot[bot]", platform=GE), Allowlist(), False),
+        # the built-in table: by account id, by an App's [bot] login, on its forge only
+        (account("49699333", "dependabot[bot]", bot=True), BOTS, True),
+        (account("49699333", "renamed-app[bot]", bot=True), BOTS, True),
+        (account("49699333", "dependabot[bot]", bot=True), Allowlist(), False),
+        (account("1", "dependabot[bot]", bot=True), BOTS, True),  # another id: an Enterprise Server
+        (account("1", "dependabot[bot]", platform=GE), BOTS, False),
+        (account("49699333", "dependabot[bot]", platform=GE), BOTS, False),
+        (account("19733683", "snyk-bot"), BOTS, True),
+        (account("2", "snyk-bot"), BOTS, False),  # a user login, with a known id: the id only
+        (account("3", "imgbot[bot]", bot=True), BOTS, True),  # no id known: the login
+        (account("1", "octo"), BOTS, False),
+        # an AI agent is not a bot of the allowlist: `ai_agents` decides about it
+        (account("198982749", "Copilot", bot=True), BOTS, False),
+        (email_only("noreply@anthropic.com"), BOTS, False),
         (account("1", "octo"), Allowlist(), False),
         (account("1", "octo"), Allowlist(account_keys=frozenset({"github:1"})), True),
         (account("1", "octo"), Allowlist(account_keys=frozenset({"gitee:1"})), False),
@@ -143,9 +174,21 @@ def test_allowlisted(contributor: Contributor, allowlist: Allowlist, expected: b
     assert allowlisted(contributor, allowlist) is expected
 
 
-def test_default_bots_are_scoped_to_github() -> None:
-    assert "github:dependabot[bot]" in DEFAULT_BOT_LOGINS
-    assert all(p.startswith("github:") for p in DEFAULT_BOT_LOGINS)
+@pytest.mark.parametrize(
+    ("platform", "login", "matches"),
+    [
+        (GH, "dependabot[bot]", True),
+        (GH, "Dependabot[BOT]", True),
+        (GE, "dependabot[bot]", False),  # on Gitee anyone can register a look-alike
+        (GH, "snyk-bot", False),  # a user login of an entry with an id: never by login
+        (GH, "imgbot[bot]", True),
+        (GH, "Copilot", False),  # an AI agent, and a login that is not an App's
+    ],
+)
+def test_matches_login_knows_the_builtin_bots(
+    platform: Platform, login: str, matches: bool
+) -> None:
+    assert BOTS.matches_login(platform, login) is matches
 
 
 def versions(*spec: tuple[str, bool]) -> Agreement:
@@ -251,7 +294,7 @@ def test_verdict_of_an_email(facts: dict[str, tuple[SignatureFact, ...]], verdic
 def test_allowlist_wins_over_missing_signature() -> None:
     bot = account("9", "renovate[bot]", bot=True)
     coverage = evaluate(
-        [bot], {}, agreement=AGREEMENT, allowlist=Allowlist(), co_authors=CoAuthorPolicy.REQUIRE
+        [bot], {}, agreement=AGREEMENT, allowlist=BOTS, co_authors=CoAuthorPolicy.REQUIRE
     )
     (result,) = coverage.results
     assert (result.verdict, result.signature, result.blocking) == (Verdict.ALLOWLISTED, None, False)
@@ -304,7 +347,7 @@ def test_coverage_summary() -> None:
         [signed, warned, blocked, allowed],
         {"github:1": (fact("2.1"),)},
         agreement=AGREEMENT,
-        allowlist=Allowlist(),
+        allowlist=BOTS,
         co_authors=CoAuthorPolicy.WARN,
     )
     assert [r.contributor for r in coverage.results] == [signed, warned, blocked, allowed]
@@ -318,6 +361,116 @@ def test_coverage_summary() -> None:
     assert [r.contributor for r in coverage.warnings] == [warned]
     assert not coverage.passes
     assert not coverage.all_covered
+
+
+# A pull request of the Copilot coding agent: its commits are authored by the agent's account,
+# with the person who asked as a co-author; a Claude trailer on a commit of that person's.
+AGENT = account("198982749", "Copilot", bot=True)
+ASKER = account("5", "mona", roles=CO)
+CLAUDE_TRAILER = email_only("noreply@anthropic.com", roles=CO)
+ASKED = (AGENT, ASKER, CLAUDE_TRAILER)
+
+
+@pytest.mark.parametrize(
+    ("policy", "asker_signed", "verdicts", "blocking", "passes"),
+    [
+        (
+            AiAgentPolicy.ALLOW,
+            True,
+            (Verdict.ALLOWLISTED, Verdict.SIGNED, Verdict.ALLOWLISTED),
+            (False, False, False),
+            True,
+        ),
+        # the agents need no signature, the person who asked does
+        (
+            AiAgentPolicy.ALLOW,
+            False,
+            (Verdict.ALLOWLISTED, Verdict.UNSIGNED, Verdict.ALLOWLISTED),
+            (False, True, False),
+            False,
+        ),
+        (
+            AiAgentPolicy.WARN,
+            True,
+            (Verdict.UNSIGNED, Verdict.SIGNED, Verdict.UNLINKED),
+            (False, False, False),
+            True,
+        ),
+        (
+            AiAgentPolicy.REQUIRE,
+            True,
+            (Verdict.UNSIGNED, Verdict.SIGNED, Verdict.UNLINKED),
+            (True, False, True),
+            False,
+        ),
+    ],
+)
+def test_ai_agents_follow_the_policy(
+    policy: AiAgentPolicy,
+    asker_signed: bool,
+    verdicts: tuple[Verdict, ...],
+    blocking: tuple[bool, ...],
+    passes: bool,
+) -> None:
+    coverage = evaluate(
+        ASKED,
+        {"github:5": (fact("2.1"),)} if asker_signed else {},
+        agreement=AGREEMENT,
+        allowlist=Allowlist(known=KNOWN, ai_agents=policy),
+        co_authors=CoAuthorPolicy.REQUIRE,
+    )
+    assert tuple(r.verdict for r in coverage.results) == verdicts
+    assert tuple(r.blocking for r in coverage.results) == blocking
+    assert tuple(r.agent for r in coverage.results) == (
+        "GitHub Copilot coding agent",
+        None,
+        "Claude",
+    )
+    assert coverage.passes is passes
+
+
+def test_an_ai_agent_is_not_recognised_without_the_table() -> None:
+    coverage = evaluate(
+        [AGENT], {}, agreement=AGREEMENT, allowlist=Allowlist(), co_authors=CoAuthorPolicy.REQUIRE
+    )
+    (result,) = coverage.results
+    assert (result.verdict, result.blocking, result.agent) == (Verdict.UNSIGNED, True, None)
+
+
+def test_the_allowlist_covers_an_ai_agent_the_policy_requires() -> None:
+    allowlist = Allowlist(
+        known=KNOWN, ai_agents=AiAgentPolicy.REQUIRE, account_keys=frozenset({"github:198982749"})
+    )
+    coverage = evaluate(
+        [AGENT], {}, agreement=AGREEMENT, allowlist=allowlist, co_authors=CoAuthorPolicy.REQUIRE
+    )
+    (result,) = coverage.results
+    assert (result.verdict, result.blocking, result.agent) == (
+        Verdict.ALLOWLISTED,
+        False,
+        "GitHub Copilot coding agent",
+    )
+
+
+def test_no_signature_counts_for_an_ai_agent() -> None:
+    """The forge linked Claude's address to somebody's account, and that account signed: the
+    signature is that person's, not the agent's."""
+    linked = Contributor(
+        Identity(platform=GH, account_id="77", login="stranger"),
+        CO,
+        ("a1",),
+        ("noreply@anthropic.com",),
+    )
+    coverage = evaluate(
+        [linked],
+        {"github:77": (fact("2.1"),)},
+        agreement=AGREEMENT,
+        allowlist=Allowlist(known=KNOWN, ai_agents=AiAgentPolicy.REQUIRE),
+        co_authors=CoAuthorPolicy.REQUIRE,
+    )
+    (result,) = coverage.results
+    assert (result.verdict, result.signature, result.agent) == (Verdict.UNSIGNED, None, "Claude")
+    assert result.blocking
 
 
 def test_empty_coverage_passes() -> None:

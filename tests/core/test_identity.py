@@ -7,8 +7,10 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from bot.core.identity import (
+    BotKind,
     Contributor,
     Identity,
+    KnownBot,
     NoreplyAddress,
     co_authors_to_link,
     contributors,
@@ -19,6 +21,7 @@ from bot.core.identity import (
     normalise_email,
     parse_coauthors,
     parse_noreply,
+    recognise,
 )
 from bot.core.model import Account, CoAuthorPolicy, Commit, GitPerson, Platform, Role
 
@@ -632,3 +635,134 @@ def test_no_commits() -> None:
 )
 def test_is_noreply_domain(domain: str, expected: bool) -> None:
     assert is_noreply_domain(domain) is expected
+
+
+# --- well-known bots and AI agents -----------------------------------------------------------
+
+CODING_AGENT = KnownBot.of(
+    BotKind.AI_AGENT,
+    "GitHub Copilot coding agent",
+    platform=GH,
+    account_ids=["198982749"],
+    logins=["Copilot"],
+    emails=["198982749+Copilot@users.noreply.github.com"],
+)
+COPILOT = KnownBot.of(
+    BotKind.AI_AGENT,
+    "GitHub Copilot",
+    platform=GH,
+    account_ids=["175728472"],
+    logins=["copilot[bot]"],
+    emails=["copilot@github.com", "175728472+Copilot@users.noreply.github.com"],
+)
+CLAUDE = KnownBot.of(
+    BotKind.AI_AGENT, "Claude", emails=["noreply@anthropic.com", "Claude-Code@Anthropic.com"]
+)
+SWEEP = KnownBot.of(BotKind.AI_AGENT, "Sweep", platform=GH, logins=["sweep-ai[bot]"])
+TABLE = (CODING_AGENT, COPILOT, CLAUDE, SWEEP)
+COPILOT_ACCOUNT = Account(GH, "198982749", "Copilot", is_bot=True)
+
+
+def test_noreply_addresses_of_an_entry_are_left_to_their_account_id() -> None:
+    assert CODING_AGENT.emails == frozenset()
+    assert COPILOT.emails == {"copilot@github.com"}
+    assert CLAUDE.emails == {"noreply@anthropic.com", "claude-code@anthropic.com"}
+
+
+@pytest.mark.parametrize(
+    ("the_commit", "platform", "expected"),
+    [
+        # the Copilot coding agent's commit: its account, with the person who asked as co-author
+        (
+            commit(
+                "a1",
+                "198982749+Copilot@users.noreply.github.com",
+                author_account=COPILOT_ACCOUNT,
+                message="Fix the parser\n\nCo-authored-by: mona <5+mona@users.noreply.github.com>",
+            ),
+            GH,
+            ["GitHub Copilot coding agent", None],
+        ),
+        # its noreply address, not linked: the account id is enough
+        (
+            commit("a1", "198982749+Copilot@users.noreply.github.com"),
+            GH,
+            ["GitHub Copilot coding agent"],
+        ),
+        (
+            commit("a1", "198982749+someone@users.noreply.github.com"),
+            GH,
+            ["GitHub Copilot coding agent"],
+        ),
+        # the trailers Copilot's suggestions leave
+        (
+            commit(
+                "a1",
+                "ann@x.org",
+                message="Apply suggestion\n\nCo-authored-by: Copilot <175728472+Copilot@users.noreply.github.com>",
+            ),
+            GH,
+            [None, "GitHub Copilot"],
+        ),
+        (
+            commit(
+                "a1", "ann@x.org", message="Fix\n\nCo-authored-by: Copilot <copilot@github.com>"
+            ),
+            GH,
+            [None, "GitHub Copilot"],
+        ),
+        # Claude's address, linked by the forge to a stranger's account: still Claude
+        (
+            commit("a1", "claude-code@anthropic.com", author_account=Account(GH, "77", "stranger")),
+            GH,
+            ["Claude"],
+        ),
+        (
+            commit(
+                "a1",
+                "ann@x.org",
+                message="Fix\n\nCo-Authored-By: Claude Opus 4.5 <noreply@anthropic.com>",
+            ),
+            GH,
+            [None, "Claude"],
+        ),
+        # a name is not an identity
+        (
+            commit("a1", "ann@x.org", message="Fix\n\nCo-authored-by: Claude <ann@x.org>"),
+            GH,
+            [None],
+        ),
+        (commit("a1", "claude@example.com"), GH, [None]),
+        # a login that is not an App's, of an entry with an id, never matches
+        (
+            commit("a1", "x@y.org", author_account=Account(GH, "1", "Copilot", is_bot=True)),
+            GH,
+            [None],
+        ),
+        # an App's login of an entry without an id
+        (commit("a1", "x@y.org", author_account=Account(GH, "2", "sweep-ai[bot]")), GH, ["Sweep"]),
+        # on Gitee the GitHub accounts match nothing, the tools' own addresses do
+        (commit("a1", "x@y.org", author_account=Account(GE, "198982749", "Copilot")), GE, [None]),
+        (commit("a1", "x@y.org", author_account=Account(GE, "2", "sweep-ai[bot]")), GE, [None]),
+        (commit("a1", "198982749+Copilot@users.noreply.github.com"), GE, [None]),
+        (commit("a1", "noreply@anthropic.com"), GE, ["Claude"]),
+    ],
+)
+def test_recognise(the_commit: Commit, platform: Platform, expected: list[str | None]) -> None:
+    found = run([the_commit], platform=platform)
+    assert [getattr(recognise(c, TABLE), "name", None) for c in found] == expected
+
+
+def test_an_account_seen_with_other_addresses_too_is_not_the_agent() -> None:
+    """A person who committed with their own address and with Claude's (the forge linked both
+    to them) is a person: they must be covered."""
+    mine = Account(GH, "77", "dev")
+    found = run(
+        [
+            commit("a1", "dev@x.org", author_account=mine),
+            commit("a2", "noreply@anthropic.com", author_account=mine),
+        ]
+    )
+    (dev,) = found
+    assert dev.emails == ("dev@x.org", "noreply@anthropic.com")
+    assert recognise(dev, TABLE) is None

@@ -557,3 +557,100 @@ def test_the_count_comes_from_the_templates() -> None:
     assert body.count("\n- 还有 2 人") == 1
     with pytest.raises(TemplateError, match="people_more: missing placeholders count"):
         load_templates({**SHIPPED, "people_more": "and more"})
+
+
+# --- AI agents -------------------------------------------------------------------------------
+
+COPILOT_SHA = "c0ffee1" + "0" * 33
+COPILOT_AGENT = acct("Copilot", "198982749", bot=True)
+REQUESTER = acct("mona", "5", roles=frozenset({Role.CO_AUTHOR}))
+
+
+def agent(
+    contributor: Contributor, verdict: Verdict, name: str, *, blocking: bool = False
+) -> ContributorResult:
+    return ContributorResult(contributor, verdict, None, blocking, name)
+
+
+def sections_of(body: str) -> list[str]:
+    return re.split(r"\n\n(?=\*\*)", body)
+
+
+def test_the_comment_says_which_agents_were_ignored_and_never_mentions_one() -> None:
+    coverage = Coverage(
+        (
+            agent(COPILOT_AGENT, Verdict.ALLOWLISTED, "GitHub Copilot coding agent"),
+            result(REQUESTER, Verdict.SIGNED),
+        )
+    )
+    body = comment(coverage)
+    assert "All contributors are covered" in body
+    (note,) = [s for s in sections_of(body) if "AI agents need no signature" in s]
+    assert "the person who asked an agent for its work must be covered" in note
+    assert "co-author GitHub adds to each of its commits" in note
+    assert "- GitHub Copilot coding agent: `abc1234`" in note
+    assert "@Copilot" not in body and "@mona" not in body
+
+
+def test_the_person_who_asked_is_asked_to_sign_beside_the_note() -> None:
+    coverage = Coverage(
+        (
+            agent(COPILOT_AGENT, Verdict.ALLOWLISTED, "GitHub Copilot coding agent"),
+            result(REQUESTER, Verdict.UNSIGNED),
+        )
+    )
+    body = comment(coverage)
+    sections = sections_of(body)
+    (sign,) = [s for s in sections if "Co-authors who must sign the CLA too" in s]
+    assert "@mona" in sign and "Copilot" not in sign
+    assert any("AI agents need no signature" in s for s in sections)
+    assert "Anyone can re-run it with a comment `/cla check` (or `recheck`)." in body
+    assert "@Copilot" not in body
+
+
+def test_agents_the_policy_lists_are_not_called_co_authors() -> None:
+    claude = mail("noreply@anthropic.com", roles=frozenset({Role.CO_AUTHOR}))
+    coverage = Coverage(
+        (
+            result(acct("octo"), Verdict.SIGNED),
+            agent(claude, Verdict.UNLINKED, "Claude"),
+            result(
+                mail("ann@x.org", roles=frozenset({Role.CO_AUTHOR})),
+                Verdict.UNLINKED,
+                blocking=False,
+            ),
+        )
+    )
+    body = comment(coverage)
+    sections = sections_of(body)
+    (listed_agents,) = [s for s in sections if "these AI agents are not covered" in s]
+    assert "- Claude: `abc1234`" in listed_agents
+    (co_authors,) = [s for s in sections if s.startswith("**Note:** these co-authors")]
+    assert "`an***@x.org`" in co_authors and "Claude" not in co_authors and "no***" not in body
+
+
+def test_agents_the_policy_requires_get_their_own_section() -> None:
+    claude_linked = Contributor(
+        Identity(platform=GH, account_id="77", login="stranger"),
+        frozenset({Role.AUTHOR}),
+        ("1234567" + "0" * 33,),
+        ("claude-code@anthropic.com",),
+    )
+    claude_trailer = mail("noreply@anthropic.com", roles=frozenset({Role.CO_AUTHOR}))
+    coverage = Coverage(
+        (
+            agent(COPILOT_AGENT, Verdict.UNSIGNED, "GitHub Copilot coding agent", blocking=True),
+            agent(claude_linked, Verdict.UNSIGNED, "Claude", blocking=True),
+            agent(claude_trailer, Verdict.UNLINKED, "Claude", blocking=True),
+        )
+    )
+    body = comment(coverage)
+    (section,) = sections_of(body)[1:2]
+    assert section.startswith("**AI agents.**")
+    assert "an AI agent cannot sign it" in section and "allowlist" in section
+    # one line per agent, with every commit it took part in
+    assert "- GitHub Copilot coding agent: `abc1234`" in section
+    assert "- Claude: `1234567`, `abc1234`" in section
+    assert "Please sign" not in body and "could not be linked" not in body
+    assert "Bots that are not on the allowlist" not in body
+    assert "@stranger" not in body and "@Copilot" not in body

@@ -187,3 +187,27 @@ def test_a_company_name_never_mentions_anyone() -> None:
         "@dev is covered by the CLA, version 1.0 (corporate, through Evil torvalds bIncb), "
         "since 2024-01-01."
     )
+
+
+@pytest.mark.parametrize(
+    ("verdict", "blocking", "expected"),
+    [
+        (
+            Verdict.ALLOWLISTED,
+            False,
+            "GitHub Copilot coding agent: covered: an AI agent, needs no signature",
+        ),
+        (
+            Verdict.UNSIGNED,
+            False,
+            "GitHub Copilot coding agent: AI agent, not covered (not blocking)",
+        ),
+        (Verdict.UNSIGNED, True, "GitHub Copilot coding agent: AI agent, not covered"),
+    ],
+)
+def test_the_status_names_an_ai_agent_without_a_mention(
+    verdict: Verdict, blocking: bool, expected: str
+) -> None:
+    copilot = person(198982749, "Copilot").contributor
+    result = ContributorResult(copilot, verdict, None, blocking, "GitHub Copilot coding agent")
+    assert replies.coverage_lines(Coverage((result,))) == [expected]

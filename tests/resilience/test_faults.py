@@ -241,7 +241,7 @@ async def test_a_forge_that_keeps_failing_gives_a_dead_job_with_its_last_error(
 
     (comment,) = fake.bot_comments(pr)
     assert comment.body.startswith("<!-- cla-bot -->\n### CLA check: could not run")
-    assert "Comment `/cla check` to run it again." in comment.body
+    assert "Anyone can run it again with a comment `/cla check` (or `recheck`)." in comment.body
     writes = [(w.method, w.route) for w in fake.writes()]
     if platform == "github":
         status = bot.github.status_for(pr.head_sha, "cla")

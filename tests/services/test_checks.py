@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
-from bot.core.identity import NoreplyAddress
-from bot.core.model import Account, Platform
+from bot.core.coverage import allowlisted
+from bot.core.identity import Contributor, Identity, NoreplyAddress
+from bot.core.model import Account, AiAgentPolicy, Platform, Role
 from bot.platforms.base import ForgeNotFound, RateLimited, RetryableForgeError
-from bot.services.checks import ConfirmedAccounts
+from bot.services.checks import ConfirmedAccounts, build_allowlist
+from bot.settings import Policy, load_config_file
 
 GH = Platform.GITHUB
 GE = Platform.GITEE
@@ -128,3 +132,34 @@ async def test_at_most_max_entries_answers_are_kept() -> None:
         await accounts.confirm(forge, [claim(str(i), f"u{i}")])
     await accounts.confirm(forge, [claim("2", "u2"), claim("1", "u1"), claim("0", "u0")])
     assert [a for a, _ in forge.asked] == ["0", "1", "2", "0"]
+
+
+def _stock_policy(*, default_bots: bool = True, ai_agents: str = "allow") -> Policy:
+    root = Path(__file__).resolve().parents[2]
+    _manifest, policy = load_config_file(root / "app.yaml", root / "templates")
+    allowlist = dataclasses.replace(policy.allowlist, default_bots=default_bots)
+    return dataclasses.replace(policy, allowlist=allowlist, ai_agents=ai_agents)
+
+
+def _contributor(account_id: str, login: str) -> Contributor:
+    identity = Identity(platform=Platform.GITHUB, account_id=account_id, login=login)
+    return Contributor(identity, frozenset({Role.AUTHOR}), ("a" * 40,), ())
+
+
+DEPENDABOT = _contributor("49699333", "dependabot[bot]")
+COPILOT = _contributor("198982749", "Copilot")
+
+
+def test_the_stock_allowlist_knows_the_bots_and_lets_ai_agents_be() -> None:
+    allowlist = build_allowlist(_stock_policy())
+    assert allowlisted(DEPENDABOT, allowlist)
+    assert allowlist.ai_agents is AiAgentPolicy.ALLOW
+    assert getattr(allowlist.recognise(COPILOT), "name", None) == "GitHub Copilot coding agent"
+
+
+def test_without_default_bots_the_ai_agents_are_still_known() -> None:
+    allowlist = build_allowlist(_stock_policy(default_bots=False, ai_agents="require"))
+    assert not allowlisted(DEPENDABOT, allowlist)
+    assert allowlist.recognise(DEPENDABOT) is None
+    assert allowlist.ai_agents is AiAgentPolicy.REQUIRE
+    assert getattr(allowlist.recognise(COPILOT), "name", None) == "GitHub Copilot coding agent"

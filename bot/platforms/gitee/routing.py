@@ -15,7 +15,8 @@ checked):
   ``update_label`` (the bot's own label writes), ``approved``, … are ignored, as is an opening
   whose ``state`` is not ``open``.
 * ``Note Hook``: ``action`` ``comment`` on a pull request (``noteable_type`` ``PullRequest``), not
-  written by the bot, containing ``/cla check`` or ``/check-cla``.
+  written by the bot, holding a check command (``/cla check`` and its aliases, see
+  :mod:`bot.core.commands`).
 
 Job payload: ``{"repo": {"owner", "name", "id"}, "number", "trigger", "comment_id"?}`` where
 owner/name are the API coordinates ``repository.namespace`` / ``repository.path`` (falling back to
