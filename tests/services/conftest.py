@@ -12,15 +12,15 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.core.model import Account, Commit, GitPerson, Platform, PullRequest, RepoRef
+from bot.core.model import Account, Commit, GitPerson, Platform, PullRequest, RepoRef, StatusState
 from bot.metrics import Metrics
 from bot.platforms.github.routing import pr_key
-from bot.sandbox.fakeforge import FakeForgeClient
+from bot.sandbox.fakeforge import Call, FakeForgeClient
 from bot.services import signing
 from bot.services.checks import CheckService, load_comment_templates
 from bot.services.commands import CommandService, load_reply_templates
 from bot.services.jobs import ClaimedJob, JobQueue, NewJob, Worker, enqueue
-from bot.settings import Policy, Settings
+from bot.settings import Settings
 from bot.storage import repositories as store
 from bot.storage.crypto import FieldCipher
 from bot.storage.db import create_engine, session_factory
@@ -39,6 +39,10 @@ def account(account_id: str, login: str) -> Account:
     return Account(GH, account_id, login)
 
 
+AMY = account("11", "amy")
+BEA = account("12", "bea")
+MAINTAINER = account("13", "mona")
+
 _shas = itertools.count(1)
 
 
@@ -53,6 +57,59 @@ def commit(author: Account, message: str = "Change") -> Commit:
         author_account=author,
         committer_account=author,
     )
+
+
+# -- the writes a test expects, as the fake records them ---------------------------------------
+
+
+def sign_url(number: int) -> str:
+    return (
+        f"https://cla.example.org/sign/individual?platform=github&repo=acme%2Fwidgets&pr={number}"
+    )
+
+
+def blocked(number: int, *logins: str) -> str:
+    """The bot's comment on PR ``number`` when these people must sign."""
+    people = "\n".join(f"- @{login}" for login in logins)
+    return (
+        "<!-- cla-bot -->\n### CLA check: action needed\n\n"
+        "Thank you for your pull request. Before it can be merged, everyone who contributed to "
+        "it must be covered by the Individual Contributor License Agreement.\n\n"
+        f"**Please sign the CLA** at {sign_url(number)} (sign in with the account named here):"
+        f"\n\n{people}\n\n"
+        "This check runs again by itself after each signature and each push. Anyone can re-run "
+        "it with a comment `/cla check` (or `recheck`).\n"
+    )
+
+
+COVERED = (
+    "<!-- cla-bot -->\n### CLA check: passed\n\n"
+    "All contributors are covered by the Individual Contributor License Agreement. Thank you!\n"
+)
+PASSED = "All contributors are covered by the CLA"
+
+
+def set_status(number: int, sha: str, state: StatusState, description: str) -> Call:
+    return Call("set_status", (REPO, sha, state, description, "cla", sign_url(number)))
+
+
+def add_labels(number: int, *names: str) -> Call:
+    return Call("add_labels", (REPO, number, names))
+
+
+def remove_label(number: int, name: str) -> Call:
+    return Call("remove_label", (REPO, number, name))
+
+
+def create_comment(number: int, body: str) -> Call:
+    return Call("create_comment", (REPO, number, body))
+
+
+def edit_comment(comment_id: int, body: str) -> Call:
+    return Call("edit_comment", (REPO, comment_id, body))
+
+
+# -- the services -------------------------------------------------------------------------------
 
 
 @dataclass
