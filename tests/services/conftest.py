@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.model import Account, Commit, GitPerson, Platform, PullRequest, RepoRef, StatusState
 from bot.metrics import Metrics
-from bot.platforms.github.routing import pr_key
+from bot.platforms.github.routing import CommentJobs, comment_jobs, pr_key
 from bot.sandbox.fakeforge import Call, FakeForgeClient
 from bot.services import signing
 from bot.services.checks import CheckService, load_comment_templates
@@ -146,6 +146,31 @@ class Bot:
             JobKind.CHECK, number, {"trigger": "pull_request"}, key=f"delivery-{next(_shas)}"
         )
         await self.run_jobs()
+
+    async def comment(self, number: int, author: Account, body: str) -> int:
+        """``author`` comments ``body`` on PR ``number``: the jobs its delivery stores (the
+        commands parsed by the core, as the webhook routes them) are run; the comment's id."""
+        comment_id = self.forge.add_comment(REPO, number, body, author=author)
+        route = comment_jobs(
+            platform=GH.value,
+            repo={"owner": REPO.owner, "name": REPO.name, "id": REPO.repo_id},
+            number=number,
+            installation_id=INSTALLATION,
+            comment_id=comment_id,
+            author={"login": author.login, "id": int(author.account_id)},
+            body=body,
+        )
+        if isinstance(route, CommentJobs):
+            if route.check is not None:
+                await self.enqueue(
+                    JobKind.CHECK, number, route.check.payload, key=f"delivery-{comment_id}"
+                )
+            if route.command is not None:
+                await self.enqueue(
+                    JobKind.COMMAND, number, route.command.payload, key=route.command.comment_key
+                )
+        await self.run_jobs()
+        return comment_id
 
     async def enqueue(
         self, kind: JobKind, number: int, payload: dict[str, Any], *, key: str
