@@ -18,7 +18,7 @@ from bot.storage.models import OAuthState, Signature, Signer, SignerAccount, Web
 from bot.web.app import create_app
 from tests.e2e.conftest import PUBLIC, Bot, authorize, csrf_of, oauth_login
 from tests.fakes.github import FakeGitHub
-from tests.services.test_importer import _dump
+from tests.cli.test_imports import _dump
 
 REPO = "acme/widgets"
 
