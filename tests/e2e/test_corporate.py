@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from bot.cli import company as cli_company
-from tests.e2e.conftest import Bot, csrf_of, oauth_login
 from tests.cli.test_imports import _dump
+from tests.e2e.conftest import Bot, csrf_of, oauth_login
 
 REPO = "acme/widgets"
 

@@ -22,8 +22,8 @@ from bot.storage.models import (
     SignerEmail,
 )
 from bot.storage.repositories import email_bidx
-from tests.e2e.conftest import PUBLIC, Bot, GiteeBot, authorize, csrf_of, oauth_login
 from tests.cli.test_imports import _dump
+from tests.e2e.conftest import PUBLIC, Bot, GiteeBot, authorize, csrf_of, oauth_login
 
 REPO = "acme/widgets"
 CANARY = {
