@@ -2,7 +2,8 @@
 
 Header: ``platform,login,account_id,email,name,agreement,version,signed_at``. Every row is
 validated before anything is written; one bad row means nothing is imported, and every bad row
-is reported by its line number (never with its personal values).
+is reported by its line number (never with its personal values). The command itself, which
+reads the file and reports, is :mod:`bot.cli.imports`.
 """
 
 from __future__ import annotations

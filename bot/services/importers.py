@@ -17,7 +17,8 @@ Formats:
 Every row becomes a GitHub signature of the agreement version given on the command line. As with
 the CSV import, every row is checked first: one row that cannot be mapped means nothing is
 imported (unless ``--skip-unmappable``), and each is reported by its position, never with its
-values. What the formats hold and this bot does not keep is reported as counts.
+values. What the formats hold and this bot does not keep is reported as counts. The command
+itself is :mod:`bot.cli.imports`.
 """
 
 from __future__ import annotations
