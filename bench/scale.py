@@ -221,7 +221,7 @@ class ScaleResult:
 
 async def measure(n: int, rounds: int, *, analyze: bool = False) -> ScaleResult:
     from bot import settings as settings_mod
-    from bot.web.app import build_runtime
+    from bot.runtime import build_runtime
 
     cached = await signatures_db(n)
     directory = run_dir(f"scale-{n}")

@@ -172,7 +172,7 @@ def test_cli_bad_setting_exits_2_with_one_line(tmp_path: Path) -> None:
     ],
 )
 def test_every_command_answers_help(command: list[str], capsys: Any) -> None:
-    from bot.cli import main
+    from bot.cli.main import main
 
     with pytest.raises(SystemExit) as exc:
         main([*command, "--help"])

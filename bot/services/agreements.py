@@ -9,7 +9,7 @@ signed it, whatever happened to that signature since (erased and revoked signatu
 record which text was signed). Every replacement is written to the audit trail.
 
 These functions return data and raise :class:`AgreementError` subclasses carrying fields; the
-command line (``bot/cli_agreements.py``) and start-up (``bot/web/app.py``) turn them into words.
+command line (``bot/cli/agreements.py``) and start-up (``bot/runtime.py``) turn them into words.
 """
 
 from __future__ import annotations

@@ -37,14 +37,20 @@ from bot.core.model import (
     StatusState,
 )
 from bot.metrics import Metrics
-from bot.platforms.base import ForgeClient, ForgeError, MissingPermission, RateLimited
+from bot.platforms.base import (
+    ForgeClient,
+    ForgeError,
+    MissingPermission,
+    RateLimited,
+    StaleCommitList,
+)
 from bot.platforms.bots import known_bots
 from bot.platforms.github.events import pull_request_from_api
-from bot.services.jobs import ClaimedJob, now_utc
+from bot.services.jobs import ClaimedJob, JobHandler, now_utc
 from bot.settings import Policy
 from bot.storage import repositories as store
 from bot.storage.crypto import FieldCipher
-from bot.storage.models import PrCheck
+from bot.storage.models import JobKind, PrCheck
 
 log = logging.getLogger("bot.checks")
 
@@ -285,6 +291,24 @@ class CheckService:
         if repo is not None and number:
             query |= {"repo": repo.full_name, "pr": str(number)}
         return f"{self.public_url}/sign/{self.policy.required_agreement}?{urlencode(query)}"
+
+    def handlers(self) -> dict[JobKind, JobHandler]:
+        """The worker's entry for checks: run one, and leave a trace on the PR of a dead one."""
+        return {JobKind.CHECK: JobHandler(run=self.run_job, on_dead=self.report_failure)}
+
+    async def run_job(self, job: ClaimedJob) -> None:
+        """A check from the job's PR snapshot; when the forge's commits have moved past it
+        (a later push whose delivery is lost or not yet claimed, or a job recovered after a
+        crash), the PR is read again at once instead of retrying a snapshot that can only stay
+        stale."""
+        try:
+            await self.handle_job(job)
+        except StaleCommitList:
+            if "pull" not in job.payload:
+                raise  # the forge itself lags behind the head it reports: retry later
+            log.info("job %s: the PR moved past the delivery's snapshot; reading it again", job.id)
+            job.payload = {k: v for k, v in job.payload.items() if k != "pull"}
+            await self.handle_job(job)
 
     async def handle_job(self, job: ClaimedJob) -> None:
         platform = Platform(job.platform)

@@ -31,11 +31,11 @@ from bot.metrics import Metrics
 from bot.platforms.base import ForgeClient
 from bot.services import rights, signing
 from bot.services.checks import CheckService, ClientFactory
-from bot.services.jobs import ClaimedJob
+from bot.services.jobs import ClaimedJob, JobHandler
 from bot.storage import repositories as store
 from bot.storage.crypto import FieldCipher
 from bot.storage.db import flush_erased
-from bot.storage.models import Job
+from bot.storage.models import Job, JobKind
 
 log = logging.getLogger("bot.commands")
 
@@ -106,6 +106,10 @@ class CommandService:
         self.texts = texts
         self.public_url = public_url.rstrip("/")
         self.metrics = metrics
+
+    def handlers(self) -> dict[JobKind, JobHandler]:
+        """The worker's entry for comment commands (a dead one leaves nothing behind)."""
+        return {JobKind.COMMAND: JobHandler(run=self.handle_job)}
 
     async def handle_job(self, job: ClaimedJob) -> None:
         platform = Platform(job.platform)

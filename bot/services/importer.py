@@ -2,26 +2,23 @@
 
 Header: ``platform,login,account_id,email,name,agreement,version,signed_at``. Every row is
 validated before anything is written; one bad row means nothing is imported, and every bad row
-is reported by its line number (never with its personal values).
+is reported by its line number (never with its personal values). The command itself, which
+reads the file and reports, is :mod:`bot.cli.imports`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import re
-import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import TextIO
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import audit
 from bot.services.rechecks import enqueue_rechecks
-from bot.settings import Policy, Settings
+from bot.settings import Policy
 from bot.storage import repositories as store
 from bot.storage.crypto import FieldCipher
 
@@ -146,42 +143,3 @@ async def import_rows(
         details={"signatures": len(rows), "signers": len(signer_ids)},
     )
     return len(rows), await enqueue_rechecks(session, signer_ids)
-
-
-async def run_import(
-    settings: Settings, path: Path, *, dry_run: bool = False, out: TextIO | None = None
-) -> int:
-    out = out or sys.stdout
-    from bot.web.app import build_runtime
-
-    try:
-        text = await asyncio.to_thread(path.read_text, encoding="utf-8-sig")
-    except OSError as exc:
-        print(f"cla-bot import: cannot read {path}: {exc.strerror}", file=sys.stderr)
-        return 2
-    except UnicodeDecodeError:
-        print(f"cla-bot import: {path} is not UTF-8 text", file=sys.stderr)
-        return 2
-    result = parse_csv(text, settings.policy)
-    if result.errors:
-        for err in result.errors:
-            print(f"{path}:{err}", file=sys.stderr)
-        print(
-            f"cla-bot import: {len(result.errors)} bad row(s); nothing was imported",
-            file=sys.stderr,
-        )
-        return 1
-    if dry_run:
-        print(f"{len(result.rows)} row(s) are valid; nothing written (--dry-run)", file=out)
-        return 0
-    runtime = await build_runtime(settings, clients={})
-    try:
-        async with runtime.sessions() as session, session.begin():
-            n, rechecks = await import_rows(session, runtime.cipher, result.rows)
-    finally:
-        await runtime.close()
-    print(
-        f"imported {n} signature(s); {rechecks} blocked pull request(s) queued for a re-check",
-        file=out,
-    )
-    return 0

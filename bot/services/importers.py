@@ -17,30 +17,27 @@ Formats:
 Every row becomes a GitHub signature of the agreement version given on the command line. As with
 the CSV import, every row is checked first: one row that cannot be mapped means nothing is
 imported (unless ``--skip-unmappable``), and each is reported by its position, never with its
-values. What the formats hold and this bot does not keep is reported as counts.
+values. What the formats hold and this bot does not keep is reported as counts. The command
+itself is :mod:`bot.cli.imports`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import json
 import re
-import sys
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services.importer import import_rows
-from bot.settings import Policy, Settings
+from bot.settings import Policy
 from bot.storage import repositories as store
 from bot.storage.crypto import FieldCipher
 from bot.storage.models import Signature
@@ -523,66 +520,3 @@ async def already_recorded(
                 continue
         fresh.append(row)
     return fresh, seen
-
-
-async def run_foreign_import(
-    settings: Settings,
-    fmt: str,
-    path: Path,
-    options: Options,
-    *,
-    dry_run: bool = False,
-    skip_unmappable: bool = False,
-    out: TextIO | None = None,
-    err: TextIO | None = None,
-) -> int:
-    from bot.web.app import build_runtime
-
-    out = out or sys.stdout
-    err = err or sys.stderr
-
-    prog = "cla-bot import-from"
-    try:
-        text = await asyncio.to_thread(path.read_text, encoding="utf-8-sig")
-    except OSError as exc:
-        print(f"{prog}: cannot read {path}: {exc.strerror}", file=err)
-        return 2
-    except UnicodeDecodeError:
-        print(f"{prog}: {path} is not UTF-8 text", file=err)
-        return 2
-    result = parse(fmt, text, settings.policy, options)
-    if result.fatal:
-        print(f"{prog}: {path}: {result.fatal}", file=err)
-        return 2
-    for problem in result.problems:
-        print(f"{path}:{problem}", file=err)
-    if result.problems and not skip_unmappable:
-        print(
-            f"{prog}: {len(result.problems)} row(s) cannot be mapped; nothing was imported "
-            "(fix them, or pass --skip-unmappable to import the others)",
-            file=err,
-        )
-        return 1
-    print(
-        f"read {result.total} row(s) in {fmt} format: {len(result.rows)} signature(s) to import, "
-        f"{len(result.problems)} row(s) skipped as unmappable",
-        file=out,
-    )
-    for line in result.unmapped():
-        print(f"  not mapped: {line}", file=out)
-    if dry_run:
-        print("nothing written (--dry-run)", file=out)
-        return 0
-    runtime = await build_runtime(settings, clients={})
-    try:
-        async with runtime.sessions() as session, session.begin():
-            fresh, seen = await already_recorded(session, runtime.cipher, result.rows)
-            n, rechecks = await import_rows(session, runtime.cipher, fresh) if fresh else (0, 0)
-    finally:
-        await runtime.close()
-    print(
-        f"imported {n} signature(s) ({seen} already recorded); {rechecks} blocked pull "
-        "request(s) queued for a re-check",
-        file=out,
-    )
-    return 0

@@ -513,6 +513,17 @@ Handler = Callable[[ClaimedJob], Awaitable[None]]
 DeadHandler = Callable[[ClaimedJob, str], Awaitable[None]]
 
 
+@dataclass(frozen=True)
+class JobHandler:
+    """How one kind of job runs, and what a dead job of that kind leaves behind (``None``:
+    nothing). Each service names its kinds in a ``handlers()`` method; the runtime merges them
+    into the worker's ``{JobKind: JobHandler}`` table, so a new kind is one entry in the service
+    that runs it. A kind without an entry is done at once (bookkeeping)."""
+
+    run: Handler
+    on_dead: Callable[[ClaimedJob], Awaitable[object]] | None = None
+
+
 class Worker:
     """Runs claimed jobs with bounded concurrency; wakes when a job is stored.
 

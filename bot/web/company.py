@@ -10,7 +10,7 @@ from bot.core.model import Platform
 from bot.services import corporate
 from bot.storage import repositories as store
 from bot.storage.models import Company
-from bot.web.keys import CIPHER, QUEUE, SESSIONS
+from bot.web.keys import CIPHER, QUEUE, RUNTIME, SESSIONS
 from bot.web.middlewares import request_id
 from bot.web.sessions import Session
 from bot.web.signing import PLATFORM_NAMES, SIGNING
@@ -80,8 +80,6 @@ async def show(request: web.Request) -> web.Response:
 async def _accounts(request: web.Request, platform: str) -> corporate.AccountLookup | None:
     """The forge client that confirms account names: for GitHub, that of an installation
     (its token may read users); ``None`` while the bot has none on that forge."""
-    from bot.web.app import RUNTIME  # the app module imports this one
-
     factory = request.app[RUNTIME].checks.clients.get(Platform(platform))
     if factory is None:
         return None

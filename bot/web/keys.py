@@ -6,6 +6,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.metrics import Metrics
+from bot.runtime import Runtime
 from bot.services.jobs import JobQueue
 from bot.settings import Settings
 from bot.storage.crypto import FieldCipher
@@ -16,3 +17,4 @@ SESSIONS = web.AppKey("sessions", async_sessionmaker[AsyncSession])
 QUEUE = web.AppKey("queue", JobQueue)
 METRICS = web.AppKey("metrics", Metrics)
 CIPHER = web.AppKey("cipher", FieldCipher)
+RUNTIME = web.AppKey("runtime", Runtime)

@@ -25,12 +25,12 @@ the whole flow.
 Everything under ``/setup/github`` answers 404 once a GitHub App is configured, and
 ``/setup/gitee`` (which explains the Gitee bot account and webhook) once Gitee is: an
 anonymous page never calls a forge, so it cannot be used to spend the bot's rate limit or
-probe its token. The token is checked once at start-up instead (:func:`report_gitee_token`).
+probe its token. The token is checked once at start-up instead
+(:func:`bot.runtime.report_gitee_token`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import json
 import logging
@@ -46,8 +46,6 @@ from urllib.parse import quote, urlencode, urlsplit
 import aiohttp
 from aiohttp import web
 
-from bot.platforms.base import ForgeAuthError, ForgeError
-from bot.platforms.gitee.client import GiteePlatform
 from bot.settings import GITHUB_APP_ENV_FILE, MIN_WEBHOOK_SECRET_BYTES, Settings, is_loopback_url
 from bot.storage.models import OAuthState, utcnow
 from bot.web.keys import CIPHER, SESSIONS
@@ -515,22 +513,6 @@ async def setup_github_callback(request: web.Request) -> web.Response:
     return response
 
 
-async def report_gitee_token(gitee: GiteePlatform, *, timeout_s: float = 15.0) -> None:
-    """Log whether the Gitee token works (``GET /v5/user``, cached by the platform), once when
-    the bot starts: what ``/setup/gitee`` told before it closed for configured bots."""
-    try:
-        login = await asyncio.wait_for(gitee.bot_login(), timeout=timeout_s)
-    except ForgeAuthError:
-        log.warning(
-            "Gitee: CLA_GITEE_TOKEN does not work: Gitee refused it (HTTP 401); it is wrong, "
-            "expired or revoked (README: Gitee, a bot account)"
-        )
-    except (ForgeError, TimeoutError, aiohttp.ClientError) as exc:
-        log.warning("Gitee: could not check CLA_GITEE_TOKEN now: %s", exc or type(exc).__name__)
-    else:
-        log.info("Gitee: the token works; the bot acts on Gitee as @%s", login)
-
-
 async def setup_gitee(request: web.Request) -> web.Response:
     ctx = _ctx(request)
     settings = ctx.settings
@@ -569,7 +551,6 @@ __all__ = [
     "convert_code",
     "env_lines",
     "new_app_url",
-    "report_gitee_token",
     "setup",
     "write_app_files",
 ]

@@ -14,7 +14,8 @@ import aiohttp
 import pytest
 
 from bot import settings
-from bot.web.app import RUNTIME, Runtime, create_app
+from bot.runtime import Runtime
+from bot.web.app import RUNTIME, create_app
 from tests.fakes.gitee import FakeGitee
 from tests.fakes.github import AppKeyPair, FakeGitHub, generate_app_keypair
 from tests.helpers import WEBHOOK_SECRET, sign

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.services.importer import HEADER, run_import
+from bot.cli.imports import run_import
+from bot.services.importer import HEADER
 from bot.storage.models import Job
 from tests.e2e.conftest import Bot
 from tests.fakes.github import FakePR, manifest_permissions

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from bot import cli_company
+from bot.cli import company as cli_company
+from tests.cli.test_imports import _dump
 from tests.e2e.conftest import Bot, csrf_of, oauth_login
-from tests.services.test_importer import _dump
 
 REPO = "acme/widgets"
 

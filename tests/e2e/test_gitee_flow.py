@@ -10,7 +10,8 @@ from pathlib import Path
 import aiohttp
 from sqlalchemy import func, select
 
-from bot.services.importer import HEADER, run_import
+from bot.cli.imports import run_import
+from bot.services.importer import HEADER
 from bot.storage.models import Job, SignerAccount
 from tests.e2e.conftest import GiteeBot
 from tests.fakes.github import FakeGitHub

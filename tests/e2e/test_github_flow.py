@@ -8,7 +8,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.services.importer import HEADER, run_import
+from bot.cli.imports import run_import
+from bot.services.importer import HEADER
 from bot.storage.models import Job, PrBlocker, PrCheck
 from tests.e2e.conftest import Bot
 

@@ -22,8 +22,8 @@ from bot.storage.models import (
     SignerEmail,
 )
 from bot.storage.repositories import email_bidx
+from tests.cli.test_imports import _dump
 from tests.e2e.conftest import PUBLIC, Bot, GiteeBot, authorize, csrf_of, oauth_login
-from tests.services.test_importer import _dump
 
 REPO = "acme/widgets"
 CANARY = {
@@ -332,7 +332,7 @@ async def test_closing_a_pr_forgets_its_contributors_and_purge_ages_them_out(web
 
 
 async def test_audit_and_purge_commands(web_bot: Bot, capsys: Any) -> None:
-    from bot.services.maintenance_cli import run_audit, run_purge
+    from bot.cli.maintenance import run_audit, run_purge
 
     await sign_web(web_bot, "ivy", "ivy@example.com", name="Ivy Secretname")
     settings = web_bot.runtime.settings
@@ -557,7 +557,8 @@ async def test_an_erased_person_leaves_no_canary_behind(
 
 async def test_on_gitee_the_erasure_asks_first_too(gitee_bot: GiteeBot, tmp_path: Path) -> None:
     """Gitee's command is re-read from its API: the confirmation survives that path too."""
-    from bot.services.importer import HEADER, run_import
+    from bot.cli.imports import run_import
+    from bot.services.importer import HEADER
 
     g = gitee_bot.gitee
     pr = g.add_pr("open-cla/cla-demo", number=3, author="han-mei")

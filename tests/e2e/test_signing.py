@@ -16,9 +16,9 @@ from sqlalchemy import func, select, update
 from bot import settings
 from bot.storage.models import OAuthState, Signature, Signer, SignerAccount, WebSession, utcnow
 from bot.web.app import create_app
+from tests.cli.test_imports import _dump
 from tests.e2e.conftest import PUBLIC, Bot, authorize, csrf_of, oauth_login
 from tests.fakes.github import FakeGitHub
-from tests.services.test_importer import _dump
 
 REPO = "acme/widgets"
 

@@ -7,7 +7,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from bot.services.importer import HEADER, run_import
+from bot.cli.imports import run_import
+from bot.services.importer import HEADER
 from tests.e2e.conftest import Bot, GiteeBot
 
 EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")

@@ -12,7 +12,8 @@ import pytest
 import yaml
 
 from bot import settings
-from bot.services.importer import HEADER, run_import
+from bot.cli.imports import run_import
+from bot.services.importer import HEADER
 from bot.web.app import RUNTIME, create_app
 from tests.e2e.conftest import Bot
 from tests.fakes.github import FakeGitHub
@@ -78,7 +79,7 @@ async def test_a_published_text_cannot_change_under_the_same_version(
     db_url: str, make_settings: Callable[..., Any], tmp_path: Path
 ) -> None:
     from bot.errors import SettingsError
-    from bot.web.app import build_runtime
+    from bot.runtime import build_runtime
 
     runtime = await build_runtime(make_settings(db_url), clients={})
     await runtime.close()
@@ -100,8 +101,8 @@ async def test_replicas_starting_together_publish_the_agreements_once(
 
     from sqlalchemy import func, select
 
+    from bot.runtime import build_runtime
     from bot.storage.models import AgreementVersionRow
-    from bot.web.app import build_runtime
 
     settings = make_settings(db_url)
     runtimes = await asyncio.gather(*(build_runtime(settings, clients={}) for _ in range(4)))

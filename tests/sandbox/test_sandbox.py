@@ -21,7 +21,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from bot.cli_demo import add_parsers
+from bot.cli.demo import add_parsers
 from bot.core.model import Platform, RepoRef, StatusState
 from bot.platforms.github import routing
 from bot.platforms.github.auth import make_app_jwt

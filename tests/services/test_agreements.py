@@ -1,5 +1,5 @@
 """The published-agreements service: the version name start-up suggests, and the states that
-`cla-bot agreements list` reports (the command itself: tests/test_cli_agreements.py)."""
+`cla-bot agreements list` reports (the command itself: tests/cli/test_agreements.py)."""
 
 from __future__ import annotations
 

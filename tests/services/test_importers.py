@@ -4,38 +4,17 @@ values, nothing is half-imported, and what could not be mapped is said."""
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
 
 from bot.services import importers
-from bot.services.importers import Options, parse, run_foreign_import
-from bot.storage import repositories as store
-from bot.storage.db import create_engine, session_factory
-from bot.storage.models import AuditEvent, Signature, Signer, SignerAccount, SignerEmail
+from bot.services.importers import Options, parse
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "imports"
 OPTS = Options(agreement="individual", version="1.0")
-
-
-async def count(db_url: str, model: Any) -> int:
-    engine = create_engine(db_url)
-    try:
-        async with session_factory(engine)() as s:
-            return int(await s.scalar(select(func.count()).select_from(model)) or 0)
-    finally:
-        await engine.dispose()
-
-
-async def run(settings: Any, fmt: str, path: Path, **kw: Any) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    options = kw.pop("options", OPTS)
-    code = await run_foreign_import(settings, fmt, path, options, out=out, err=err, **kw)
-    return code, out.getvalue(), err.getvalue()
 
 
 def test_cla_assistant_json_maps_what_it_holds(make_settings: Any, sqlite_url: str) -> None:
@@ -184,85 +163,6 @@ def test_gist_version_filter_and_ignore_emails(make_settings: Any, sqlite_url: s
         Options("individual", "1.0", use_emails=False),
     )
     assert csv_no_mail.rows == [] and len(csv_no_mail.problems) == 4
-
-
-async def test_lite_file_imports_and_reimport_adds_nothing(
-    db_url: str, make_settings: Any, cipher: Any
-) -> None:
-    settings = make_settings(db_url)
-    code, out, err = await run(settings, "cla-assistant-lite", FIXTURES / "cla-assistant-lite.json")
-    assert code == 0, err
-    assert "imported 3 signature(s)" in out and "not kept as evidence: 3" in out
-    assert await count(db_url, Signature) == 3
-    code, out, _ = await run(settings, "cla-assistant-lite", FIXTURES / "cla-assistant-lite.json")
-    assert code == 0 and "imported 0 signature(s) (3 already recorded)" in out
-    assert await count(db_url, Signature) == 3
-    engine = create_engine(db_url)
-    try:
-        async with session_factory(engine)() as s:
-            acc = (
-                await s.scalars(select(SignerAccount).where(SignerAccount.account_id == "90421736"))
-            ).one()
-            assert (acc.platform, acc.login) == ("github", "kestrel-ops")
-            audit = (await s.scalars(select(AuditEvent).where(AuditEvent.action == "import"))).all()
-            assert len(audit) == 1
-    finally:
-        await engine.dispose()
-
-
-async def test_json_then_lite_link_the_same_person(
-    db_url: str, make_settings: Any, cipher: Any
-) -> None:
-    settings = make_settings(db_url)
-    assert (await run(settings, "cla-assistant", FIXTURES / "cla-assistant.json"))[0] == 0
-    assert await count(db_url, Signer) == 3
-    assert await count(db_url, SignerEmail) == 2
-    code, out, _ = await run(settings, "cla-assistant-lite", FIXTURES / "cla-assistant-lite.json")
-    assert code == 0 and "imported 2 signature(s) (1 already recorded)" in out
-    assert await count(db_url, Signer) == 5
-    engine = create_engine(db_url)
-    try:
-        async with session_factory(engine)() as s:
-            signer = await store.find_signer(
-                s, cipher, platform=None, account_id=None, emails=["INGRID.VH@example.org"]
-            )
-            assert signer is not None and signer.name_ct is not None
-            assert (
-                cipher.decrypt(signer.name_ct, table="signers", column="name", row=signer.uid)
-                == "Ingrid Vasquez-Holm"
-            )
-    finally:
-        await engine.dispose()
-
-
-async def test_one_unmappable_row_imports_nothing_unless_skipped(
-    db_url: str, make_settings: Any
-) -> None:
-    settings = make_settings(db_url)
-    path = FIXTURES / "cla-assistant.csv"
-    code, out, err = await run(settings, "cla-assistant", path)
-    assert code == 1
-    assert f"{path}:line 4: no numeric user id and no email" in err
-    assert "nothing was imported" in err and "fernbrook" not in err and "Amara" not in err
-    assert await count(db_url, Signature) == 0
-    code, out, err = await run(settings, "cla-assistant", path, dry_run=True, skip_unmappable=True)
-    assert code == 0 and "nothing written" in out and await count(db_url, Signature) == 0
-    code, out, err = await run(settings, "cla-assistant", path, skip_unmappable=True)
-    assert code == 0 and "imported 3 signature(s)" in out and "1 row(s) skipped" in out
-    assert await count(db_url, Signature) == 3
-
-
-async def test_unreadable_file_exits_2(db_url: str, make_settings: Any, tmp_path: Path) -> None:
-    settings = make_settings(db_url)
-    missing = await run(settings, "cla-assistant", tmp_path / "nope.json")
-    assert missing[0] == 2 and "cannot read" in missing[2]
-    binary = tmp_path / "x.json"
-    binary.write_bytes(b"\xff\xfe\x00garbage")
-    assert (await run(settings, "cla-assistant", binary))[0] == 2
-    wrong = tmp_path / "cla.json"
-    wrong.write_text("[]")
-    code, _, err = await run(settings, "cla-assistant-lite", wrong)
-    assert code == 2 and "signedContributors" in err
 
 
 def test_formats_are_listed() -> None:

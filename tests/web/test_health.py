@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.web import app as app_module
+from bot import runtime
 from bot.web.app import create_app
 from bot.web.keys import ENGINE
 
@@ -91,7 +91,7 @@ async def test_a_loopback_public_url_is_warned_about_once_a_forge_is_connected(
 ) -> None:
     conf = make_settings(sqlite_url, CLA_PUBLIC_URL=public_url, **github_env)
     caplog.set_level(logging.WARNING, logger="bot.app")
-    app_module._describe(conf)
+    runtime.describe(conf)
     warnings = [r.getMessage() for r in caplog.records if r.name == "bot.app"]
     expected = (
         f"CLA_PUBLIC_URL is {public_url}, a loopback address: the links the bot posts on pull "
@@ -112,5 +112,5 @@ async def test_no_loopback_warning_without_a_forge(
     """The sandbox-less first run: the home page already says what is missing."""
     conf = make_settings(sqlite_url, CLA_PUBLIC_URL="http://127.0.0.1:8080")
     caplog.set_level(logging.WARNING, logger="bot.app")
-    app_module._describe(conf)
+    runtime.describe(conf)
     assert [r.getMessage() for r in caplog.records if "loopback" in r.getMessage()] == []

@@ -22,16 +22,12 @@ from sqlalchemy import update
 
 from bot import settings
 from bot.errors import SettingsError
-from bot.platforms.gitee.client import GiteePlatform
-from bot.platforms.gitee.client import GiteeSettings as GiteeClientSettings
-from bot.platforms.github.client import GitHubPlatform
-from bot.platforms.github.client import GitHubSettings as GitHubClientSettings
 from bot.storage.models import OAuthState, utcnow
 from bot.web import setup as setup_pages
-from bot.web.app import create_app, report_github_app
+from bot.web.app import create_app
 from bot.web.keys import SESSIONS
 from tests.fakes.gitee import FakeGitee
-from tests.fakes.github import FakeGitHub, generate_app_keypair
+from tests.fakes.github import FakeGitHub
 
 PUBLIC = "http://cla.test"
 
@@ -519,77 +515,3 @@ async def test_gitee_page_answers_404_once_gitee_is_configured(
     index = await (await client.get("/setup")).text()
     assert "Gitee is connected." in index and 'href="/setup/gitee"' not in index
     assert gitee.count("GET", "/user") == 0  # no page asks Gitee anything
-
-
-@pytest.mark.parametrize(
-    ("token", "level", "line"),
-    [
-        (None, logging.INFO, "Gitee: the token works; the bot acts on Gitee as @cla-robot"),
-        (
-            "not-a-token-at-all",
-            logging.WARNING,
-            "Gitee: CLA_GITEE_TOKEN does not work: Gitee refused it (HTTP 401); it is wrong, "
-            "expired or revoked (README: Gitee, a bot account)",
-        ),
-    ],
-)
-async def test_the_gitee_token_is_checked_once_at_start_up(
-    gitee: FakeGitee,
-    caplog: pytest.LogCaptureFixture,
-    token: str | None,
-    level: int,
-    line: str,
-) -> None:
-    async with aiohttp.ClientSession() as http:
-        platform = GiteePlatform(
-            session=http,
-            settings=GiteeClientSettings(token=token or gitee.token, api_url=gitee.url),
-        )
-        with caplog.at_level(logging.INFO, logger="bot.setup"):
-            await setup_pages.report_gitee_token(platform)
-    assert [(r.levelno, r.getMessage()) for r in caplog.records if r.name == "bot.setup"] == [
-        (level, line)
-    ]
-    assert gitee.count("GET", "/user") == 1
-    assert gitee.token not in caplog.text
-
-
-async def test_an_unreachable_gitee_is_reported_without_stopping_the_bot(
-    caplog: pytest.LogCaptureFixture, unused_tcp_port: int
-) -> None:
-    async with aiohttp.ClientSession() as http:
-        platform = GiteePlatform(
-            session=http,
-            settings=GiteeClientSettings(
-                token="t" * 20, api_url=f"http://127.0.0.1:{unused_tcp_port}/api/v5", get_retries=0
-            ),
-        )
-        with caplog.at_level(logging.INFO, logger="bot.setup"):
-            await setup_pages.report_gitee_token(platform, timeout_s=5)
-    (record,) = [r for r in caplog.records if r.name == "bot.setup"]
-    assert record.levelno == logging.WARNING
-    assert record.getMessage().startswith("Gitee: could not check CLA_GITEE_TOKEN now: ")
-
-
-async def test_the_github_apps_bot_account_is_asked_once_at_start_up(
-    github: FakeGitHub, caplog: pytest.LogCaptureFixture
-) -> None:
-    keys = generate_app_keypair()
-    github.public_key_pem = keys.public_pem
-    async with aiohttp.ClientSession() as http:
-        platform = GitHubPlatform(
-            session=http,
-            settings=GitHubClientSettings(
-                app_id=github.app_id, private_key=keys.private_pem, api_url=github.url
-            ),
-        )
-        with caplog.at_level(logging.INFO):
-            await report_github_app(platform)
-            assert await platform.app_login.get() == "cla-bot[bot]"
-        assert "GitHub: the App's bot account is cla-bot[bot]" in caplog.text
-        assert github.count("GET", "/app") == 1
-        github.inject("GET", "/app", status=503)
-        broken = GitHubPlatform(session=http, settings=platform.settings)
-        with caplog.at_level(logging.WARNING):
-            await report_github_app(broken)  # logged, never raised: asked again when needed
-        assert "GitHub: could not ask GET /app now" in caplog.text

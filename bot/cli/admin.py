@@ -1,9 +1,9 @@
-"""Operators' commands: ``status``, ``export``, ``token`` and ``import-from``.
+"""Operators' commands: ``status``, ``export`` and ``token``.
 
-Wired into :mod:`bot.cli` with two lines: ``cli_admin.add_parsers(sub)`` in the parser, and
-``if args.command in cli_admin.COMMANDS: return asyncio.run(cli_admin.run(args, conf))`` in
-``main``. Every command answers ``--help``, prints no secret (except a new token, once), and
-exits non-zero with one line on errors.
+Wired into :mod:`bot.cli.main` with two lines: ``admin.add_parsers(sub)`` in the parser, and
+``if args.command in admin.COMMANDS: return asyncio.run(admin.run(args, conf))`` in ``main``.
+Every command answers ``--help``, prints no secret (except a new token, once), and exits
+non-zero with one line on errors.
 """
 
 from __future__ import annotations
@@ -21,11 +21,11 @@ from typing import Any, TextIO, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import SettingsError
-from bot.services import admin, importers
+from bot.services import admin
 from bot.settings import Settings
 from bot.storage.crypto import FieldCipher
 
-COMMANDS = ("status", "export", "token", "import-from")
+COMMANDS = ("status", "export", "token")
 
 T = TypeVar("T")
 
@@ -106,57 +106,10 @@ def add_parsers(sub: Any) -> None:
     )
     revoke.add_argument("prefix", help="the token's prefix, e.g. cla_AbCd1234")
 
-    imp = sub.add_parser(
-        "import-from",
-        help="import signatures exported by cla-assistant or CLA Assistant Lite",
-        description="Import the signatures of another CLA bot into AGREEMENT VERSION. "
-        "cla-assistant: its JSON (API answer or mongoexport) or the CSV its admin page "
-        "downloads; cla-assistant-lite: the action's signatures/…/cla.json. Every row is "
-        "checked first: if one cannot be mapped, nothing is imported (unless "
-        "--skip-unmappable), and each is reported by position. What the format holds and the "
-        "bot does not keep (gist URLs and versions, PR comments, other custom fields) is "
-        "reported as counts. Importing the same file twice adds nothing.",
-    )
-    imp.add_argument("format", choices=importers.FORMATS, help="the other bot's format")
-    imp.add_argument("file", type=Path, help="the exported file")
-    imp.add_argument("--agreement", required=True, help="the agreement the rows signed")
-    imp.add_argument("--version", required=True, help="the version of it they signed")
-    imp.add_argument("--dry-run", action="store_true", help="check and report; write nothing")
-    imp.add_argument(
-        "--skip-unmappable",
-        action="store_true",
-        help="import the rows that can be mapped and skip (and report) the others",
-    )
-    imp.add_argument(
-        "--gist-version",
-        metavar="SHA",
-        help="cla-assistant: only rows signed on this gist version",
-    )
-    imp.add_argument(
-        "--ignore-emails",
-        action="store_true",
-        help="do not use emails from the export as identities (cla-assistant's custom "
-        "fields are typed in by the signer, not verified)",
-    )
-
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
     """Run one of :data:`COMMANDS`; returns the exit code."""
     try:
-        if args.command == "import-from":
-            return await importers.run_foreign_import(
-                settings,
-                args.format,
-                args.file,
-                importers.Options(
-                    agreement=args.agreement,
-                    version=args.version,
-                    gist_version=args.gist_version,
-                    use_emails=not args.ignore_emails,
-                ),
-                dry_run=args.dry_run,
-                skip_unmappable=args.skip_unmappable,
-            )
         if args.command == "status":
             return await _status(args, settings)
         if args.command == "export":
@@ -178,7 +131,7 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
 async def _with_session(
     settings: Settings, fn: Callable[[AsyncSession, FieldCipher], Awaitable[T]]
 ) -> T:
-    from bot.web.app import build_runtime
+    from bot.runtime import build_runtime
 
     runtime = await build_runtime(settings, clients={})
     try:

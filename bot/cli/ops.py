@@ -58,7 +58,7 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
             return 2
         print(f"Put this first in CLA_ENCRYPTION_KEYS (keep the old keys after it):\n{value}")
         return 0
-    from bot.web.app import build_runtime
+    from bot.runtime import build_runtime
 
     runtime = await build_runtime(settings, clients={} if args.command != "reconcile" else None)
     try:

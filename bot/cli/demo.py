@@ -1,8 +1,9 @@
 """``cla-bot demo``: try the bot in the browser against a built-in sandbox forge.
 
-Wired into :mod:`bot.cli` with two lines: ``cli_demo.add_parsers(sub)`` in the parser, and, in
-``main`` right after parsing (before the settings are loaded: the demo makes its own),
-``if args.command in cli_demo.COMMANDS: return cli_demo.run(args)``.
+Wired into :mod:`bot.cli.main` with two lines: ``demo.add_parsers(sub)`` in the parser, and,
+in ``main`` right after parsing (before the settings are loaded: the demo makes its own),
+``if args.command in demo.COMMANDS: return demo.run(args)``. The only command that imports
+:mod:`bot.sandbox`.
 """
 
 from __future__ import annotations

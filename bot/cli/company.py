@@ -1,8 +1,8 @@
 """``cla-bot company``: the community's administrators decide on corporate CLAs.
 
 A corporate signature covers nobody until it is approved here (or through the admin API with
-an ``admin`` token). Wired into :mod:`bot.cli` with two lines, like :mod:`bot.cli_admin`. The
-commands print names, states and domains — never the signatory's contact data — and exit 1
+an ``admin`` token). Wired into :mod:`bot.cli.main` with two lines, like :mod:`bot.cli.admin`.
+The commands print names, states and domains — never the signatory's contact data — and exit 1
 with one line when the company or the domain is unknown or the reason is missing.
 """
 
@@ -101,7 +101,7 @@ def _print_show(view: corporate.CompanyView) -> None:
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
     """Run ``company ACTION``; returns the exit code."""
-    from bot.web.app import build_runtime
+    from bot.runtime import build_runtime
 
     request_id = f"cli-company-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}"
     runtime = await build_runtime(settings, clients={})

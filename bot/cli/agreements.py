@@ -1,8 +1,8 @@
 """``cla-bot agreements list`` and ``cla-bot agreements replace AGREEMENT VERSION``.
 
-Wired into :mod:`bot.cli` with two lines: ``cli_agreements.add_parsers(sub)`` in the parser,
-and ``if args.command in cli_agreements.COMMANDS: return asyncio.run(cli_agreements.run(args,
-conf))`` in ``main``. These commands open the database without publishing app.yaml's agreements
+Wired into :mod:`bot.cli.main` with two lines: ``agreements.add_parsers(sub)`` in the parser,
+and ``if args.command in agreements.COMMANDS: return asyncio.run(agreements.run(args, conf))``
+in ``main``. These commands open the database without publishing app.yaml's agreements
 first (the other commands refuse to start while a published text differs from app.yaml's, and
 these are how an operator gets out of that).
 """
@@ -93,8 +93,8 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _with_session(settings: Settings, fn: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    from bot.runtime import check_schema
     from bot.storage.db import create_engine, session_factory
-    from bot.web.app import check_schema
 
     engine = create_engine(settings.database_url)
     try:

@@ -1,5 +1,5 @@
-"""cla-bot status / export / token / import-from: round trips through a real database, one line
-on errors, no secret printed but a new token once."""
+"""cla-bot status / export / token (and import-from, read back by status): round trips through a
+real database, one line on errors, no secret printed but a new token once."""
 
 from __future__ import annotations
 
@@ -16,13 +16,14 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot import cli_admin
+from bot.cli import admin as cli_admin
+from bot.cli import imports as cli_imports
 from bot.services import admin
 from bot.storage import repositories as store
 from bot.storage.db import create_engine, session_factory
 from bot.storage.models import ApiToken, AuditEvent
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "imports"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "imports"
 
 
 def parser() -> argparse.ArgumentParser:
@@ -30,11 +31,14 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     cli_admin.add_parsers(sub)
+    cli_imports.add_import_from_parser(sub)
     return p
 
 
 async def cli(settings: Any, *argv: str) -> int:
     args = parser().parse_args(list(argv))
+    if args.command in cli_imports.COMMANDS:
+        return await cli_imports.run(args, settings)
     assert args.command in cli_admin.COMMANDS
     return await cli_admin.run(args, settings)
 
@@ -75,7 +79,8 @@ async def settings(db_url: str, make_settings: Any, cipher: Any) -> Any:
 
 
 def test_commands_and_help(capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli_admin.COMMANDS == ("status", "export", "token", "import-from")
+    assert cli_admin.COMMANDS == ("status", "export", "token")
+    assert cli_imports.COMMANDS == ("import", "import-from")
     for argv in (
         ["status", "--help"],
         ["export", "--help"],

@@ -16,13 +16,14 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import cli, cli_agreements
+from bot.cli import agreements as cli_agreements
+from bot.cli import main as cli
 from bot.errors import SettingsError
 from bot.storage import repositories as store
 from bot.storage.db import create_engine, session_factory
 from bot.storage.models import AuditEvent, Company
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 STOCK = (ROOT / "templates" / "agreements" / "individual-1.0.md").read_text("utf-8")
 STOCK_SHA = hashlib.sha256(STOCK.encode()).hexdigest()
 CORPORATE_SHA = hashlib.sha256(
@@ -159,7 +160,7 @@ async def test_replace_publishes_the_new_text_of_an_unsigned_version_audited(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from bot.web.app import build_runtime
+    from bot.runtime import build_runtime
 
     await publish(db_url, make_settings(db_url))
     edited = make_settings(db_url, CLA_TEMPLATES_DIR=str(edited_templates(tmp_path)))
@@ -259,7 +260,7 @@ async def test_start_up_shows_the_lines_to_add_to_app_yaml(
     cipher: Any,
     tmp_path: Path,
 ) -> None:
-    from bot.web.app import build_runtime
+    from bot.runtime import build_runtime
 
     await publish(db_url, make_settings(db_url))
     if signed:

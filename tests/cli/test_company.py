@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot import cli, cli_company
+from bot.cli import company as cli_company
+from bot.cli import main as cli
 from bot.storage import repositories as store
 from bot.storage.db import create_engine, session_factory
 from bot.storage.models import AuditEvent, Company

@@ -10,14 +10,15 @@ import pytest
 from sqlalchemy import select
 
 from bot import settings as settings_mod
-from bot.cli import main as cli_main
-from bot.cli_ops import run
-from bot.services.importer import HEADER, run_import
+from bot.cli.imports import run_import
+from bot.cli.main import main as cli_main
+from bot.cli.ops import run
+from bot.services.importer import HEADER
 from bot.storage import repositories as store
 from bot.storage.crypto import FieldCipher, generate_env_keys, load_keyring
 from bot.storage.db import create_engine, session_factory
 from bot.storage.models import Job, JobStatus, utcnow
-from tests.services.test_importer import _dump
+from tests.cli.test_imports import _dump
 
 
 def args(command: str, **kw: Any) -> argparse.Namespace:
