@@ -213,6 +213,7 @@ class InstantForge:
 
     platform = Platform.GITHUB
     supports_status = True
+    check_runs = None  # statuses only: the benchmark counts the status path
 
     def __init__(self) -> None:
         self.prs: dict[int, tuple[PullRequest, list[Commit]]] = {}

@@ -447,7 +447,9 @@ def render_missing_permission(
     ``permissions`` (``(name, level)`` pairs): status and comment say which, and that an owner
     of the account must accept them."""
     names = permission_names(permissions)
-    body = f"{MARKER}\n{templates.render('comment_missing_permission', permissions=names).strip()}\n"
+    body = (
+        f"{MARKER}\n{templates.render('comment_missing_permission', permissions=names).strip()}\n"
+    )
     return Report(
         description=_fit(templates.render("status_missing_permission", permissions=names)),
         body=body,

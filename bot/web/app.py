@@ -84,6 +84,8 @@ class Runtime:
                 await self._check(job)
             elif job.kind == JobKind.COMMAND:
                 await self.commands.handle_job(job)
+            elif job.kind == JobKind.MERGE_GROUP:
+                await self.checks.handle_merge_group(job)
         except RateLimited:
             self.metrics.inc(
                 "cla_rate_limit_waits_total",
