@@ -4,6 +4,8 @@ again like ``/cla check``, and a re-check that changes nothing writes nothing.""
 
 from __future__ import annotations
 
+import json
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +20,7 @@ from bot.storage.models import Job, PrCheck
 from bot.web.app import RUNTIME, create_app
 from tests.e2e.conftest import Bot
 from tests.fakes.github import FakeGitHub, FakePR, manifest_permissions
+from tests.helpers import sign as sign_body
 
 REPO = "acme/widgets"
 INSTALLATION = 31
@@ -191,7 +194,7 @@ async def test_other_check_run_deliveries_store_nothing(
     before = await jobs(bot)
     event = gh.check_run_event(run, action=action, identifier=identifier, app_id=app_id)
     resp = await bot.client.post(
-        "/webhooks/github", data=_body(event), headers=_headers("check_run", event)
+        "/webhooks/github", data=body_of(event), headers=headers_for("check_run", event)
     )
     assert resp.status == 200 and (await resp.json())["message"] == "ignored"
     suite = gh.check_suite_event(REPO, pr.head_sha, action="requested")
@@ -199,21 +202,16 @@ async def test_other_check_run_deliveries_store_nothing(
     assert await jobs(bot) == before
 
 
-def _body(payload: dict[str, Any]) -> bytes:
-    import json
-
+def body_of(payload: dict[str, Any]) -> bytes:
     return json.dumps(payload).encode()
 
 
-def _headers(event: str, payload: dict[str, Any]) -> dict[str, str]:
-    import uuid
-
-    from tests.helpers import sign as sign_body
-
+def headers_for(event: str, payload: dict[str, Any]) -> dict[str, str]:
+    """A delivery's headers, signed like GitHub's, for tests that read the answer's body."""
     return {
         "X-GitHub-Event": event,
         "X-GitHub-Delivery": str(uuid.uuid4()),
-        "X-Hub-Signature-256": sign_body(_body(payload)),
+        "X-Hub-Signature-256": sign_body(body_of(payload)),
         "Content-Type": "application/json",
     }
 
