@@ -75,6 +75,18 @@ class ReportSettings:
     label_covered: str = "cla/yes"
     label_missing: str = "cla/no"
     comment_when_covered: str = "edit-only"
+    github: str = "both"  # status | check | both: commit status, check run, or both
+    check_failure_conclusion: str = "action_required"  # or failure
+
+    @property
+    def statuses(self) -> bool:
+        """GitHub gets a commit status (branch protection rules name it)."""
+        return self.github in ("status", "both")
+
+    @property
+    def check_runs(self) -> bool:
+        """GitHub gets a check run (needs the App permission ``checks: write``)."""
+        return self.github in ("check", "both")
 
 
 @dataclass(frozen=True, slots=True)
@@ -464,7 +476,17 @@ def _policy(cla: Mapping[str, Any], templates_dir: Path) -> Policy:
         label_covered=_get(rep, "label_covered", "cla.report", str, "cla/yes"),
         label_missing=_get(rep, "label_missing", "cla.report", str, "cla/no"),
         comment_when_covered=_get(rep, "comment_when_covered", "cla.report", str, "edit-only"),
+        github=_get(rep, "github", "cla.report", str, "both"),
+        check_failure_conclusion=_get(
+            rep, "check_failure_conclusion", "cla.report", str, "action_required"
+        ),
     )
+    if report.github not in ("status", "check", "both"):
+        raise SettingsError("app.yaml cla.report.github", "must be status, check or both")
+    if report.check_failure_conclusion not in ("action_required", "failure"):
+        raise SettingsError(
+            "app.yaml cla.report.check_failure_conclusion", "must be action_required or failure"
+        )
     if report.comment_when_covered not in ("edit-only", "always"):
         raise SettingsError(
             "app.yaml cla.report.comment_when_covered", "must be edit-only or always"

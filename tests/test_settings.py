@@ -30,6 +30,8 @@ def test_defaults(tmp_path: Path) -> None:
     assert s.policy.co_authors == "require"
     assert s.policy.ai_agents == "allow"
     assert s.policy.allowlist.default_bots is True
+    assert s.policy.report.github == "both"
+    assert s.policy.report.check_failure_conclusion == "action_required"
 
 
 @pytest.mark.parametrize(
@@ -82,6 +84,14 @@ def test_github_secret_shorter_than_16_bytes_is_refused(tmp_path: Path) -> None:
             "cla: {ai_agents: [allow], agreements: [{id: a, title: A, versions: [{version: '1', text: agreements/individual-1.0.md}]}]}",
             "app.yaml cla.ai_agents",
         ),
+        (
+            "cla: {report: {github: checks}, agreements: [{id: a, title: A, versions: [{version: '1', text: agreements/individual-1.0.md}]}]}",
+            "app.yaml cla.report.github",
+        ),
+        (
+            "cla: {report: {check_failure_conclusion: neutral}, agreements: [{id: a, title: A, versions: [{version: '1', text: agreements/individual-1.0.md}]}]}",
+            "app.yaml cla.report.check_failure_conclusion",
+        ),
         ("cla: {agreements: []}", "app.yaml cla.agreements"),
         (
             "cla: {agreements: [{id: a, title: A, versions: [{version: '1', text: ../../etc/passwd}]}]}",
@@ -120,9 +130,17 @@ def test_manifest_is_everything_but_the_policy(tmp_path: Path) -> None:
         "pull_requests",
         "issues",
         "statuses",
+        "checks",
+        "merge_queues",
         "email_addresses",
     }
-    assert set(s.manifest["default_events"]) == {"pull_request", "issue_comment"}
+    assert s.manifest["default_events"] == [
+        "pull_request",
+        "issue_comment",
+        "merge_group",
+        "check_run",
+        "check_suite",
+    ]
 
 
 def test_secrets_are_not_in_repr(tmp_path: Path) -> None:
@@ -188,3 +206,18 @@ def test_ai_agents(tmp_path: Path, value: str) -> None:
         "[{version: '1', text: agreements/individual-1.0.md}]}]}"
     )
     assert load(tmp_path, CLA_CONFIG=str(cfg)).policy.ai_agents == value
+
+
+@pytest.mark.parametrize(
+    ("value", "statuses", "check_runs"),
+    [("status", True, False), ("check", False, True), ("both", True, True)],
+)
+def test_report_github(tmp_path: Path, value: str, statuses: bool, check_runs: bool) -> None:
+    cfg = tmp_path / "app.yaml"
+    cfg.write_text(
+        f"cla: {{report: {{github: {value}, check_failure_conclusion: failure}}, agreements: "
+        "[{id: a, title: A, versions: [{version: '1', text: agreements/individual-1.0.md}]}]}"
+    )
+    report = load(tmp_path, CLA_CONFIG=str(cfg)).policy.report
+    assert (report.github, report.statuses, report.check_runs) == (value, statuses, check_runs)
+    assert report.check_failure_conclusion == "failure"

@@ -30,11 +30,19 @@ Rules of the plan:
 * The comment is created when someone blocks (or, with ``CommentPolicy.ALWAYS``, always);
   when everyone is covered, an existing comment is edited to say so and none is created. It is
   never rewritten with a body that differs only in whitespace.
+* Where check runs are written (``ReportConfig.write_check_run``), one check run named like the
+  status context shows the same result on the head sha: created the first time for that sha,
+  updated in place after, and not written at all when its content (:attr:`CheckRunWrite.digest`)
+  is already there. A run that does not pass carries a *Re-check* button (:data:`RECHECK`).
+* A merge queue entry (:func:`decide_merge_group`) gets one write on its head sha: success when
+  the PR it names is covered at its own head, failure naming the PR otherwise.
 """
 
 from __future__ import annotations
 
 import enum
+import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -42,19 +50,27 @@ from bot.core.coverage import Coverage
 from bot.core.model import CommentRef, StatusState
 
 __all__ = [
+    "RECHECK",
+    "CheckAction",
+    "CheckConclusion",
+    "CheckRunWrite",
     "CommentAction",
     "CommentPolicy",
     "CommentWrite",
+    "GroupPlan",
+    "LastCheckRun",
     "LastStatus",
     "Outcome",
     "Plan",
     "PrView",
     "Problem",
+    "QueuedPr",
     "Report",
     "ReportConfig",
     "StatusWrite",
     "decide",
     "decide_failure",
+    "decide_merge_group",
     "same_text",
 ]
 
@@ -84,6 +100,27 @@ class CommentAction(enum.StrEnum):
     EDIT = "edit"
 
 
+class CheckConclusion(enum.StrEnum):
+    """The conclusions of a completed check run the bot writes (GitHub's words)."""
+
+    SUCCESS = "success"
+    ACTION_REQUIRED = "action_required"  # someone must act: the details page says who and how
+    FAILURE = "failure"
+
+
+@dataclass(frozen=True, slots=True)
+class CheckAction:
+    """A button on a check run; clicking it sends ``check_run`` ``requested_action`` with
+    ``identifier``. GitHub's limits: label 20, description 40, identifier 20 characters."""
+
+    label: str
+    description: str
+    identifier: str
+
+
+RECHECK = CheckAction("Re-check", "Check the CLA of this pull request again", "recheck")
+
+
 @dataclass(frozen=True, slots=True)
 class ReportConfig:
     context: str = "cla"
@@ -91,6 +128,8 @@ class ReportConfig:
     label_no: str = "cla/no"
     comment_when_covered: CommentPolicy = CommentPolicy.EDIT_ONLY
     write_status: bool = True  # False where the forge has no commit statuses to use
+    write_check_run: bool = False  # True where check runs are configured and the forge has them
+    check_failure_conclusion: CheckConclusion = CheckConclusion.ACTION_REQUIRED
 
     def __post_init__(self) -> None:
         if not self.label_yes or not self.label_no:
@@ -109,6 +148,15 @@ class LastStatus:
 
 
 @dataclass(frozen=True, slots=True)
+class LastCheckRun:
+    """The bot's latest check run on some sha: its id, and the digest of what it shows."""
+
+    run_id: int
+    sha: str
+    digest: str
+
+
+@dataclass(frozen=True, slots=True)
 class PrView:
     """What the PR shows now. ``state`` is the forge's word (``open``, ``closed``, ``merged``)."""
 
@@ -117,6 +165,7 @@ class PrView:
     labels: tuple[str, ...] = ()
     comment: CommentRef | None = None  # the bot's existing comment
     last_status: LastStatus | None = None
+    last_check_run: LastCheckRun | None = None
 
     @property
     def is_open(self) -> bool:
@@ -129,6 +178,7 @@ class Report:
 
     description: str
     body: str = ""
+    summary: str = ""  # the comment's text without its marker, for a check run's details
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +188,34 @@ class StatusWrite:
     description: str
     context: str
     target_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CheckRunWrite:
+    """A completed check run to show on ``sha``: created when ``run_id`` is ``None``, else
+    that run updated in place."""
+
+    sha: str
+    name: str
+    conclusion: CheckConclusion
+    title: str
+    summary: str
+    details_url: str | None = None
+    actions: tuple[CheckAction, ...] = ()
+    run_id: int | None = None
+
+    @property
+    def digest(self) -> str:
+        """What the run shows, hashed: equal digests need no write."""
+        shown = [
+            self.name,
+            self.conclusion.value,
+            self.title,
+            self.summary,
+            self.details_url,
+            [[a.label, a.description, a.identifier] for a in self.actions],
+        ]
+        return hashlib.sha256(json.dumps(shown).encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +244,7 @@ class Plan:
     add_labels: tuple[str, ...] = field(default=())
     remove_labels: tuple[str, ...] = field(default=())
     comment: CommentWrite | None = None
+    check_run: CheckRunWrite | None = None
 
     @property
     def is_empty(self) -> bool:
@@ -174,6 +253,18 @@ class Plan:
             and not self.add_labels
             and not self.remove_labels
             and self.comment is None
+            and self.check_run is None
+        )
+
+    @property
+    def writes(self) -> int:
+        """How many forge writes applying the plan takes (labels are added in one)."""
+        return (
+            (self.status is not None)
+            + bool(self.add_labels)
+            + len(self.remove_labels)
+            + (self.comment is not None)
+            + (self.check_run is not None)
         )
 
 
@@ -201,6 +292,41 @@ def _status(
     ):
         return None
     return StatusWrite(pr.head_sha, state, description, config.context, target_url)
+
+
+def _check_run(
+    pr: PrView,
+    state: StatusState,
+    report: Report,
+    *,
+    config: ReportConfig,
+    target_url: str | None,
+) -> CheckRunWrite | None:
+    """The check run showing ``state`` on the head sha, or ``None`` when it shows it already
+    (or check runs are not written)."""
+    if not config.write_check_run:
+        return None
+    if state is StatusState.SUCCESS:
+        conclusion = CheckConclusion.SUCCESS
+    elif state is StatusState.FAILURE:
+        conclusion = config.check_failure_conclusion
+    else:  # the check could not run, or no CLA is configured
+        conclusion = CheckConclusion.FAILURE
+    last = pr.last_check_run
+    run_id = last.run_id if last is not None and last.sha == pr.head_sha else None
+    write = CheckRunWrite(
+        sha=pr.head_sha,
+        name=config.context,
+        conclusion=conclusion,
+        title=report.description,
+        summary=report.summary or report.description,
+        details_url=target_url,
+        actions=() if conclusion is CheckConclusion.SUCCESS else (RECHECK,),
+        run_id=run_id,
+    )
+    if run_id is not None and last is not None and last.digest == write.digest:
+        return None
+    return write
 
 
 def _present(labels: Sequence[str], name: str) -> str | None:
@@ -245,8 +371,9 @@ def decide(
         status = _status(
             pr, StatusState.ERROR, report.description, config=config, target_url=target_url
         )
+        run = _check_run(pr, StatusState.ERROR, report, config=config, target_url=target_url)
         _, remove = _labels(pr, want=None, drop=config.label_yes)
-        return Plan(Outcome.ERROR, status=status, remove_labels=remove)
+        return Plan(Outcome.ERROR, status=status, remove_labels=remove, check_run=run)
 
     if check.passes:
         outcome, state = Outcome.COVERED, StatusState.SUCCESS
@@ -263,6 +390,7 @@ def decide(
         add_labels=add,
         remove_labels=remove,
         comment=_comment(pr, report.body, create=create),
+        check_run=_check_run(pr, state, report, config=config, target_url=target_url),
     )
 
 
@@ -289,4 +417,58 @@ def decide_failure(
         status=status,
         remove_labels=remove,
         comment=_comment(pr, report.body, create=True),
+        check_run=_check_run(pr, StatusState.ERROR, report, config=config, target_url=target_url),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedPr:
+    """The PR a merge queue entry names, and whether the bot's check of its current head found
+    everyone covered."""
+
+    number: int
+    covered: bool
+
+
+@dataclass(frozen=True, slots=True)
+class GroupPlan:
+    """The one write for a merge queue entry's head sha: a status, or a check run where only
+    check runs are written."""
+
+    covered: bool
+    status: StatusWrite | None = None
+    check_run: CheckRunWrite | None = None
+
+
+def decide_merge_group(
+    head_sha: str,
+    queued: QueuedPr | None,
+    *,
+    report: Report,
+    config: ReportConfig | None = None,
+    target_url: str | None = None,
+) -> GroupPlan:
+    """What a merge queue entry's head commit shows: success when the PR it names is
+    ``queued`` covered, failure otherwise — also when the entry names no PR the bot could
+    match (``queued`` is ``None``): a queue never merges what was not checked. ``report``
+    holds the rendered texts (its description names the PR). Written as a status when statuses
+    are written, else as a check run: one write either way; the group's commits are never
+    looked at."""
+    config = config if config is not None else ReportConfig()
+    covered = queued is not None and queued.covered
+    state = StatusState.SUCCESS if covered else StatusState.FAILURE
+    if config.write_status:
+        return GroupPlan(
+            covered,
+            status=StatusWrite(head_sha, state, report.description, config.context, target_url),
+        )
+    if not config.write_check_run:
+        return GroupPlan(covered)
+    run = _check_run(
+        PrView(state="open", head_sha=head_sha), state, report, config=config, target_url=target_url
+    )
+    if run is not None and covered is False:
+        run = CheckRunWrite(  # the queue re-runs its own checks: no button on an entry
+            run.sha, run.name, CheckConclusion.FAILURE, run.title, run.summary, run.details_url
+        )
+    return GroupPlan(covered, check_run=run)

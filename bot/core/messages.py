@@ -55,6 +55,7 @@ __all__ = [
     "permission_names",
     "render_check_failed",
     "render_comment",
+    "render_merge_group",
     "render_missing_permission",
     "render_report",
     "render_status",
@@ -96,6 +97,9 @@ _SPEC: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "status_check_failed": (frozenset(), frozenset()),
     "comment_missing_permission": (frozenset({"permissions"}), frozenset()),
     "status_missing_permission": (frozenset(), frozenset({"permissions"})),
+    "status_queue_covered": (frozenset({"number"}), frozenset()),
+    "status_queue_blocked": (frozenset({"number"}), frozenset()),
+    "status_queue_unmatched": (frozenset(), frozenset()),
 }
 TEMPLATE_KEYS: tuple[str, ...] = tuple(_SPEC)
 
@@ -395,16 +399,35 @@ def render_report(
         if check is Problem.NO_AGREEMENT:
             return Report(_fit(templates.render("status_no_agreement")))
         return None
+    body = render_comment(
+        check,
+        templates=templates,
+        platform=platform,
+        links=links,
+        agreement_title=agreement_title,
+    )
     return Report(
         description=render_status(check, templates=templates),
-        body=render_comment(
-            check,
-            templates=templates,
-            platform=platform,
-            links=links,
-            agreement_title=agreement_title,
-        ),
+        body=body,
+        summary=_summary(body),
     )
+
+
+def _summary(body: str) -> str:
+    """A comment's text as a check run's summary: the same people and fixes, without the
+    marker that finds the comment again."""
+    return body.removeprefix(MARKER).strip() + "\n"
+
+
+def render_merge_group(*, templates: Templates, number: int | None, covered: bool) -> Report:
+    """The texts of a merge queue entry: the PR it names (``#N``) and whether everyone is
+    covered, or that the entry could not be matched to a PR (``number`` is ``None``)."""
+    if number is None:
+        text = templates.render("status_queue_unmatched")
+    else:
+        key = "status_queue_covered" if covered else "status_queue_blocked"
+        text = templates.render(key, number=str(number))
+    return Report(description=_fit(text))
 
 
 def permission_names(permissions: Sequence[tuple[str, str]]) -> str:
@@ -424,18 +447,22 @@ def render_missing_permission(
     ``permissions`` (``(name, level)`` pairs): status and comment say which, and that an owner
     of the account must accept them."""
     names = permission_names(permissions)
-    body = templates.render("comment_missing_permission", permissions=names)
+    body = (
+        f"{MARKER}\n{templates.render('comment_missing_permission', permissions=names).strip()}\n"
+    )
     return Report(
         description=_fit(templates.render("status_missing_permission", permissions=names)),
-        body=f"{MARKER}\n{body.strip()}\n",
+        body=body,
+        summary=_summary(body),
     )
 
 
 def render_check_failed(*, templates: Templates) -> Report:
     """The texts of a check that could not run (its job gave up): the short status description
     and the bot's comment, which says so and that ``/cla check`` runs it again."""
-    body = templates.render("comment_check_failed")
+    body = f"{MARKER}\n{templates.render('comment_check_failed').strip()}\n"
     return Report(
         description=_fit(templates.render("status_check_failed")),
-        body=f"{MARKER}\n{body.strip()}\n",
+        body=body,
+        summary=_summary(body),
     )

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
+from bot.core.decision import CheckRunWrite
 from bot.core.model import Account, CommentRef, Commit, Platform, PullRequest, RepoRef, StatusState
 
 
@@ -81,10 +82,27 @@ def account_from_api(platform: Platform, data: Any) -> Account | None:
     return Account(platform, str(user_id), login, is_bot=kind == "Bot")
 
 
+class CheckRuns(Protocol):
+    """A forge's check runs (GitHub's Checks API; an App with ``checks: write``)."""
+
+    async def create_check_run(self, repo: RepoRef, run: CheckRunWrite) -> int:
+        """Create ``run`` on ``run.sha`` as a completed run; its id."""
+        ...
+
+    async def update_check_run(self, repo: RepoRef, run_id: int, run: CheckRunWrite) -> None:
+        """Show ``run`` on the existing run ``run_id``."""
+        ...
+
+
 class ForgeClient(Protocol):
     """One authenticated view of a forge (a GitHub installation, or the Gitee bot account)."""
 
     platform: Platform
+
+    @property
+    def check_runs(self) -> CheckRuns | None:
+        """The forge's check runs, or ``None`` where it has none (Gitee)."""
+        ...
 
     async def get_pull(self, repo: RepoRef, number: int) -> PullRequest: ...
 

@@ -127,6 +127,7 @@ class Sandbox:
         )
         self.world = World(app_id=self.app_id, app_slug=self.app_slug)
         self.hook = _Hook()
+        self.check_runs: dict[int, dict[str, Any]] = {}  # id → the bot's latest body
         self.bot_url = ""
         self._tokens: dict[str, _Token] = {}
         self._user_tokens: dict[str, str] = {}  # token → login
@@ -232,6 +233,8 @@ class Sandbox:
             ("DELETE", "/repos/{owner}/{repo}/issues/{number}/labels/{name:.+}", self._unlabel),
             ("POST", "/repos/{owner}/{repo}/statuses/{sha}", self._create_status),
             ("GET", "/repos/{owner}/{repo}/commits/{ref}/statuses", self._list_statuses),
+            ("POST", "/repos/{owner}/{repo}/check-runs", self._create_check_run),
+            ("PATCH", "/repos/{owner}/{repo}/check-runs/{check_run_id}", self._update_check_run),
             (
                 "GET",
                 "/repos/{owner}/{repo}/collaborators/{username}/permission",
@@ -625,6 +628,38 @@ class Sandbox:
         )
         body = status_json(s, self.urls)
         return 201, body, {"Location": body["url"]}
+
+    async def _create_check_run(self, request: web.Request) -> JSONAnswer:
+        """The bot's check run, kept as its latest body (the demo's PR page shows the status;
+        the run is answered so that the bot works as against GitHub)."""
+        repo = self._repo(request)
+        data = await self._json_body(request)
+        sha = data.get("head_sha")
+        if not isinstance(sha, str) or not self.world.known_sha(repo, sha):
+            raise _APIError(422, f"No commit found for SHA: {sha}")
+        run_id = len(self.check_runs) + 1
+        self.check_runs[run_id] = {**data, "id": run_id}
+        return 201, self._check_run_json(repo, run_id), {}
+
+    async def _update_check_run(self, request: web.Request) -> JSONAnswer:
+        repo = self._repo(request)
+        run_id = int(request.match_info["check_run_id"])
+        if run_id not in self.check_runs:
+            raise _APIError(404, "Not Found")
+        self.check_runs[run_id].update(await self._json_body(request))
+        return 200, self._check_run_json(repo, run_id), {}
+
+    def _check_run_json(self, repo: Repo, run_id: int) -> dict[str, Any]:
+        run = self.check_runs[run_id]
+        return {
+            "id": run_id,
+            "head_sha": run.get("head_sha"),
+            "name": run.get("name"),
+            "status": run.get("status", "completed"),
+            "conclusion": run.get("conclusion"),
+            "details_url": run.get("details_url"),
+            "url": f"{self.urls.api}/repos/{repo.full_name}/check-runs/{run_id}",
+        }
 
     async def _list_statuses(self, request: web.Request) -> JSONAnswer:
         repo = self._repo(request)

@@ -87,7 +87,13 @@ def report_config(policy: Policy) -> decision.ReportConfig:
         comment_when_covered=decision.CommentPolicy.ALWAYS
         if policy.report.comment_when_covered == "always"
         else decision.CommentPolicy.EDIT_ONLY,
+        write_status=policy.report.statuses,
+        write_check_run=policy.report.check_runs,
+        check_failure_conclusion=decision.CheckConclusion(policy.report.check_failure_conclusion),
     )
+
+
+NO_CHECKS_TTL_S = 3600.0  # how long an installation that refused check runs is not asked again
 
 
 def _sha256(text: str) -> str:
@@ -243,6 +249,10 @@ class CheckService:
         self.config = report_config(policy)
         self.co_authors = CoAuthorPolicy(policy.co_authors)
         self.accounts = accounts or ConfirmedAccounts()
+        self.clock: Callable[[], float] = time.monotonic
+        # Installations that answered 403 on check runs (``checks: write`` not accepted yet),
+        # until when they get statuses only.
+        self._no_check_runs: dict[tuple[str, int | None], float] = {}
 
     async def evaluate(self, client: ForgeClient, pr: PullRequest) -> Evaluation:
         """Who contributed to ``pr`` and who covers them (reads the forge and the database,
@@ -284,6 +294,61 @@ class CheckService:
             )
         return Evaluation(tuple(people), check, agreement)
 
+    def config_for(self, client: ForgeClient, installation_id: int | None) -> decision.ReportConfig:
+        """The report configuration as this client can show it: no status where the forge has
+        none, no check run where it has none or the installation refused them lately — and then
+        the status, whatever ``cla.report.github`` says, so that the PR still shows a result."""
+        config = self.config
+        if not getattr(client, "supports_status", True):
+            config = dataclasses.replace(config, write_status=False)
+        if config.write_check_run and (
+            client.check_runs is None or self._refused_check_runs(client, installation_id)
+        ):
+            config = dataclasses.replace(
+                config,
+                write_check_run=False,
+                write_status=config.write_status or client.check_runs is not None,
+            )
+        return config
+
+    def _refused_check_runs(self, client: ForgeClient, installation_id: int | None) -> bool:
+        key = (client.platform.value, installation_id)
+        until = self._no_check_runs.get(key)
+        if until is None:
+            return False
+        if until <= self.clock():
+            del self._no_check_runs[key]
+            return False
+        return True
+
+    async def _write_check_run(
+        self,
+        client: ForgeClient,
+        repo: RepoRef,
+        run: decision.CheckRunWrite,
+        installation_id: int | None,
+    ) -> int | None:
+        """Create or update ``run``; its id, or ``None`` when the installation has not
+        accepted ``checks: write`` (remembered for a while; one log line, nothing personal)."""
+        runs = client.check_runs
+        if runs is None:
+            return None
+        try:
+            if run.run_id is None:
+                return await runs.create_check_run(repo, run)
+            await runs.update_check_run(repo, run.run_id, run)
+            return run.run_id
+        except MissingPermission:
+            self._no_check_runs[(client.platform.value, installation_id)] = (
+                self.clock() + NO_CHECKS_TTL_S
+            )
+            log.warning(
+                "installation %s has not accepted the App permission Checks: write: reporting "
+                "commit statuses only until it does",
+                installation_id,
+            )
+            return None
+
     def sign_url(self, platform: Platform, repo: RepoRef | None = None, number: int = 0) -> str:
         """The signing link; with the PR it is posted on (repository and number, nothing
         personal), so that the confirmation page can link back to it."""
@@ -293,8 +358,12 @@ class CheckService:
         return f"{self.public_url}/sign/{self.policy.required_agreement}?{urlencode(query)}"
 
     def handlers(self) -> dict[JobKind, JobHandler]:
-        """The worker's entry for checks: run one, and leave a trace on the PR of a dead one."""
-        return {JobKind.CHECK: JobHandler(run=self.run_job, on_dead=self.report_failure)}
+        """The worker's entries for checks: run one (and leave a trace on the PR of a dead one),
+        and answer a merge queue entry."""
+        return {
+            JobKind.CHECK: JobHandler(run=self.run_job, on_dead=self.report_failure),
+            JobKind.MERGE_GROUP: JobHandler(run=self.handle_merge_group),
+        }
 
     async def run_job(self, job: ClaimedJob) -> None:
         """A check from the job's PR snapshot; when the forge's commits have moved past it
@@ -330,12 +399,15 @@ class CheckService:
         number: int,
         installation_id: int | None,
         snapshot: Mapping[str, Any] | None = None,
+        pull: PullRequest | None = None,
     ) -> CheckResult:
         factory = self.clients.get(platform)
         if factory is None:
             raise LookupError(f"{platform.value} is not configured")
         client = factory(installation_id)
-        if snapshot is not None:
+        if pull is not None:
+            pr = pull
+        elif snapshot is not None:
             pr = pull_request_from_api(dict(snapshot), installation_id=installation_id)
         else:
             pr = await client.get_pull(repo, number)
@@ -364,12 +436,21 @@ class CheckService:
             agreement_title=agreement.title,
         )
         view = self._view(pr, record, report)
-        config = self.config
-        if not getattr(client, "supports_status", True):
-            config = dataclasses.replace(config, write_status=False)
+        config = self.config_for(client, installation_id)
         plan = decision.decide(check, view, report=report, config=config, target_url=links.sign_url)
         comment_id = record.comment_id if record else None
         writes = 0
+        run_id: int | None = None
+        if plan.check_run is not None:
+            run_id = await self._write_check_run(client, repo, plan.check_run, installation_id)
+            if run_id is None:  # refused: the status instead, where it was not written anyway
+                config = self.config_for(client, installation_id)
+                fallback = decision.decide(
+                    check, view, report=report, config=config, target_url=links.sign_url
+                )
+                plan = dataclasses.replace(plan, check_run=None, status=fallback.status)
+            else:
+                writes += 1
         if plan.status is not None:
             await client.set_status(
                 repo,
@@ -395,7 +476,7 @@ class CheckService:
                 for key in store.contributor_keys(self.cipher, r.contributor):
                     recorded[key] = recorded.get(key, False) or not r.covered
         async with self.sessions() as session, session.begin():
-            await self._save(session, pr, plan, report, comment_id, recorded)
+            await self._save(session, pr, plan, report, comment_id, recorded, run_id)
         self.metrics.check(platform.value, plan.outcome.value)
         log.info(
             "checked %s %s#%s at %s: %s, %s writes",
@@ -427,12 +508,23 @@ class CheckService:
             last = decision.LastStatus(
                 StatusState(record.status_state), record.status_description, record.status_sha
             )
+        run: decision.LastCheckRun | None = None
+        if (
+            record is not None
+            and record.check_run_id is not None
+            and record.check_run_sha is not None
+            and record.check_run_sha256 is not None
+        ):
+            run = decision.LastCheckRun(
+                record.check_run_id, record.check_run_sha, record.check_run_sha256
+            )
         return decision.PrView(
             state=pr.state,
             head_sha=pr.head_sha,
             labels=pr.labels,
             comment=comment,
             last_status=last,
+            last_check_run=run,
         )
 
     async def _write_comment(
@@ -473,6 +565,7 @@ class CheckService:
         report: decision.Report | None,
         comment_id: int | None,
         contributors: dict[str, bool],
+        run_id: int | None = None,
     ) -> None:
         record = await store.get_pr_check(
             session,
@@ -502,6 +595,7 @@ class CheckService:
             record.comment_id = comment_id
             if plan.comment is not None:
                 record.comment_sha256 = _sha256(plan.comment.body)
+        _record_check_run(record, plan, run_id)
         await session.flush()
         await store.replace_contributors(session, record, contributors)
 
@@ -552,13 +646,21 @@ class CheckService:
                 repo_full_name=pr.repo.full_name,
                 number=pr.number,
             )
-        config = self.config
-        if not getattr(client, "supports_status", True):
-            config = dataclasses.replace(config, write_status=False)
-        plan = decision.decide_failure(self._view(pr, record, report), report=report, config=config)
+        config = self.config_for(client, pr.installation_id)
+        view = self._view(pr, record, report)
+        plan = decision.decide_failure(view, report=report, config=config)
+        run_id: int | None = None
+        if plan.check_run is not None:
+            run_id = await self._write_check_run(
+                client, pr.repo, plan.check_run, pr.installation_id
+            )
+            if run_id is None:
+                config = self.config_for(client, pr.installation_id)
+                fallback = decision.decide_failure(view, report=report, config=config)
+                plan = dataclasses.replace(plan, check_run=None, status=fallback.status)
         comment_id = await self._apply_plan(client, pr, plan, record)
         async with self.sessions() as session, session.begin():
-            await self._save_failure(session, pr, plan, comment_id)
+            await self._save_failure(session, pr, plan, comment_id, run_id)
         self.metrics.check(pr.repo.platform.value, plan.outcome.value)
         return plan
 
@@ -572,12 +674,7 @@ class CheckService:
         wanted = missing.accepted[0] if missing.accepted else ()
         report = messages.render_missing_permission(templates=self.templates, permissions=wanted)
         plan = await self._write_failure(client, pr, report)
-        writes = (
-            (plan.status is not None)
-            + bool(plan.add_labels)
-            + len(plan.remove_labels)
-            + (plan.comment is not None)
-        )
+        writes = plan.writes
         log.warning(
             "cannot check %s %s#%s: installation %s lacks %s; an owner must accept the App's "
             "new permissions (%s writes)",
@@ -613,7 +710,12 @@ class CheckService:
         return comment_id
 
     async def _save_failure(
-        self, session: AsyncSession, pr: PullRequest, plan: decision.Plan, comment_id: int | None
+        self,
+        session: AsyncSession,
+        pr: PullRequest,
+        plan: decision.Plan,
+        comment_id: int | None,
+        run_id: int | None = None,
     ) -> None:
         record = await store.get_pr_check(
             session,
@@ -641,3 +743,109 @@ class CheckService:
             record.comment_id = comment_id
             if plan.comment is not None:
                 record.comment_sha256 = _sha256(plan.comment.body)
+        _record_check_run(record, plan, run_id)
+
+    # -- merge queues ---------------------------------------------------------------------------
+
+    async def handle_merge_group(self, job: ClaimedJob) -> decision.GroupPlan:
+        """Report on a merge queue entry's head commit whether the PR it names is covered at
+        its own head, from the bot's record of that PR — checking the PR first when the record
+        is missing or older than its head. The group's commits are never read: the PR's own
+        check is what counts. One write on the entry's head sha."""
+        platform = Platform(job.platform)
+        p = job.payload
+        factory = self.clients.get(platform)
+        if factory is None:
+            raise LookupError(f"{platform.value} is not configured")
+        client = factory(job.installation_id)
+        repo = RepoRef(platform, p["repo"]["owner"], p["repo"]["name"], p["repo"].get("id"))
+        head_sha = str(p["head_sha"])
+        number = p.get("number")
+        queued: decision.QueuedPr | None = None
+        if isinstance(number, int):
+            queued = decision.QueuedPr(number, await self._covered(client, repo, number))
+        report = messages.render_merge_group(
+            templates=self.templates,
+            number=queued.number if queued else None,
+            covered=bool(queued and queued.covered),
+        )
+        config = self.config_for(client, job.installation_id)
+        target = self.sign_url(platform, repo, queued.number) if queued else self.sign_url(platform)
+        plan = decision.decide_merge_group(
+            head_sha, queued, report=report, config=config, target_url=target
+        )
+        if plan.check_run is not None and (
+            await self._write_check_run(client, repo, plan.check_run, job.installation_id) is None
+        ):
+            config = self.config_for(client, job.installation_id)
+            plan = decision.decide_merge_group(
+                head_sha, queued, report=report, config=config, target_url=target
+            )
+        if plan.status is not None:
+            await client.set_status(
+                repo,
+                plan.status.sha,
+                state=plan.status.state,
+                description=plan.status.description,
+                context=plan.status.context,
+                target_url=plan.status.target_url,
+            )
+        log.info(
+            "merge queue entry of %s %s at %s (PR %s): %s",
+            platform.value,
+            repo.full_name,
+            head_sha[:7],
+            f"#{queued.number}" if queued else "not matched",
+            "covered" if plan.covered else "blocked",
+        )
+        return plan
+
+    async def _covered(self, client: ForgeClient, repo: RepoRef, number: int) -> bool:
+        """Whether PR ``number`` is covered at its current head, by the bot's record of it; the
+        PR is checked first (reported on as usual) when that record is missing or older."""
+        pr = await client.get_pull(repo, number)
+        record = await self._record(pr)
+        if not _current(record, pr):
+            await self.check(
+                platform=repo.platform,
+                repo=repo,
+                number=number,
+                installation_id=pr.installation_id,
+                pull=pr,
+            )
+            record = await self._record(pr)
+        return (
+            _current(record, pr)
+            and record is not None
+            and record.outcome == decision.Outcome.COVERED.value
+        )
+
+    async def _record(self, pr: PullRequest) -> PrCheck | None:
+        async with self.sessions() as session:
+            return await store.get_pr_check(
+                session,
+                platform=pr.repo.platform.value,
+                repo_full_name=pr.repo.full_name,
+                number=pr.number,
+            )
+
+
+def _current(record: PrCheck | None, pr: PullRequest) -> bool:
+    """The record holds a finished check of the PR's head as it is now."""
+    return (
+        record is not None
+        and pr.state == "open"
+        and record.head_sha == pr.head_sha
+        and record.checked_at is not None
+        and record.outcome in (decision.Outcome.COVERED.value, decision.Outcome.BLOCKED.value)
+    )
+
+
+def _record_check_run(record: PrCheck, plan: decision.Plan, run_id: int | None) -> None:
+    """Remember the check run the plan wrote (``run_id`` once the forge accepted it)."""
+    if plan.check_run is None or run_id is None:
+        return
+    record.check_run_id = run_id
+    record.check_run_sha = plan.check_run.sha
+    record.check_run_conclusion = plan.check_run.conclusion.value
+    record.check_run_sha256 = plan.check_run.digest

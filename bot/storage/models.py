@@ -95,6 +95,7 @@ class JobStatus(enum.StrEnum):
 
 class JobKind(enum.StrEnum):
     CHECK = "check"  # evaluate a PR and report it
+    MERGE_GROUP = "merge_group"  # report on a merge queue entry's head commit
     COMMAND = "command"  # comment commands other than a bare re-check
     INSTALLATION = "installation"  # bookkeeping, done at once
     BOOKKEEPING = "bookkeeping"  # e.g. a PR closed: done at once, kept for dedupe
@@ -282,6 +283,11 @@ class PrCheck(Base):
     status_sha: Mapped[str | None] = mapped_column(String(64))
     comment_id: Mapped[int | None] = mapped_column(BigInteger)
     comment_sha256: Mapped[str | None] = mapped_column(String(64))
+    # The bot's check run on ``check_run_sha`` and the digest of what it shows.
+    check_run_id: Mapped[int | None] = mapped_column(BigInteger)
+    check_run_sha: Mapped[str | None] = mapped_column(String(64))
+    check_run_conclusion: Mapped[str | None] = mapped_column(String(32))
+    check_run_sha256: Mapped[str | None] = mapped_column(String(64))
     checked_at: Mapped[datetime | None]
     created_at: Mapped[Timestamp] = mapped_column(default=utcnow)
     updated_at: Mapped[Timestamp] = mapped_column(default=utcnow, onupdate=utcnow)

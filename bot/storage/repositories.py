@@ -739,3 +739,24 @@ async def queue_stats(session: AsyncSession) -> QueueStats:
         oldest = oldest.replace(tzinfo=UTC)
     age = (utcnow() - oldest).total_seconds() if oldest is not None else 0.0
     return QueueStats(int(row[0] or 0), max(0.0, age), int(dead or 0))
+
+
+async def open_checks_at_sha(
+    session: AsyncSession, *, platform: str, repo_full_name: str, head_sha: str
+) -> list[PrCheck]:
+    """The open PRs of a repository whose head the bot last saw at ``head_sha`` (a fork PR's
+    check run names no PR: its head sha is what finds it again)."""
+    return list(
+        (
+            await session.scalars(
+                select(PrCheck)
+                .where(
+                    PrCheck.platform == platform,
+                    func.lower(PrCheck.repo_full_name) == repo_full_name.lower(),
+                    PrCheck.head_sha == head_sha,
+                    PrCheck.state == "open",
+                )
+                .order_by(PrCheck.number)
+            )
+        ).all()
+    )

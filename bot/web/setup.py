@@ -127,6 +127,26 @@ def build_manifest(settings: Settings, *, name: str | None = None) -> dict[str, 
     manifest["redirect_url"] = f"{public}/setup/github/callback"
     manifest["callback_urls"] = [f"{public}/sign/oauth/github/callback"]
     manifest.setdefault("url", public)
+    return _check_runs(manifest, wanted=settings.policy.report.check_runs)
+
+
+CHECK_EVENTS = ("check_run", "check_suite")
+
+
+def _check_runs(manifest: dict[str, Any], *, wanted: bool) -> dict[str, Any]:
+    """``checks: write`` and the check events (the Re-run button) exactly when check runs are
+    configured (``cla.report.github``): an App asks for no permission it does not use."""
+    permissions = manifest.get("default_permissions")
+    permissions = dict(permissions) if isinstance(permissions, dict) else {}
+    events = manifest.get("default_events")
+    listed = [e for e in events if e not in CHECK_EVENTS] if isinstance(events, list) else []
+    if wanted:
+        permissions["checks"] = "write"
+        listed += CHECK_EVENTS
+    else:
+        permissions.pop("checks", None)
+    manifest["default_permissions"] = permissions
+    manifest["default_events"] = listed
     return manifest
 
 

@@ -100,7 +100,9 @@ async def github_webhook(request: web.Request) -> web.Response:
         return _answer(415, "send deliveries as application/json (the App's content type setting)")
     try:
         payload = routing.decode(event, body)
-        decision = routing.route(event, payload)
+        decision = routing.route(
+            event, payload, app_id=int(gh.app_id) if gh.app_id.isdigit() else None
+        )
     except NotJson as exc:
         metrics.delivery("github", event, "malformed")
         return _answer(400, str(exc))
@@ -112,7 +114,17 @@ async def github_webhook(request: web.Request) -> web.Response:
         return _answer(200, "ignored", reason=decision.reason)
     action = payload.action
     try:
-        if isinstance(decision, routing.CheckJob | routing.CommentJobs):
+        if isinstance(decision, routing.RecheckJobs):
+            jobs = await recheck_jobs(request, delivery, event, action, decision)
+            if not jobs:
+                metrics.delivery("github", event, "ignored")
+                return _answer(200, "ignored", reason="no open pull request at that commit")
+            stored = await request.app[QUEUE].inbox.put(jobs)
+        elif isinstance(decision, routing.MergeGroupJob):
+            stored = await request.app[QUEUE].inbox.put(
+                [merge_group_job(delivery, event, action, decision)]
+            )
+        elif isinstance(decision, routing.CheckJob | routing.CommentJobs):
             # The common case goes through the queue's group commit (one transaction for every
             # delivery arriving meanwhile); answered after the commit like the others.
             jobs = new_jobs("github", delivery, event, action, decision)
@@ -213,6 +225,49 @@ def new_jobs(
                 installation_id=command.installation_id,
             )
         )
+    return jobs
+
+
+def merge_group_job(
+    delivery: str, event: str, action: str | None, group: routing.MergeGroupJob
+) -> NewJob:
+    """A merge queue entry's job, keyed by its PR (so it never runs beside that PR's check)."""
+    return NewJob(
+        platform="github",
+        delivery_key=delivery,
+        event=event,
+        action=action,
+        kind=JobKind.MERGE_GROUP,
+        payload=group.payload,
+        pr_key=group.pr_key,
+        installation_id=group.installation_id,
+    )
+
+
+async def recheck_jobs(
+    request: web.Request,
+    delivery: str,
+    event: str,
+    action: str | None,
+    recheck: routing.RecheckJobs,
+) -> list[NewJob]:
+    """The check jobs of a Re-run or Re-check: for the PRs GitHub named, else for the open PRs
+    whose head the bot last saw at the run's commit (fork PRs' runs name none). Each is keyed
+    by the delivery and its PR: a redelivery stores nothing."""
+    numbers: tuple[int, ...] | None = None
+    if not recheck.numbers:
+        async with request.app[SESSIONS]() as session:
+            records = await repo_store.open_checks_at_sha(
+                session,
+                platform="github",
+                repo_full_name=f"{recheck.repo['owner']}/{recheck.repo['name']}",
+                head_sha=recheck.head_sha,
+            )
+        numbers = tuple(r.number for r in records)
+    jobs = []
+    for check in recheck.jobs(numbers):
+        number = check.payload["number"]
+        jobs += new_jobs("github", f"{delivery}:{number}", event, action, check)
     return jobs
 
 

@@ -348,3 +348,89 @@ def test_docstring_has_the_mermaid_state_diagram() -> None:
     diagram = match.group(1)
     for state in ("Checking", "Blocked", "Covered", "Error"):
         assert f"--> {state}" in diagram
+
+
+# -- check runs ---------------------------------------------------------------------------------
+
+CHECKS = ReportConfig(write_check_run=True)
+URL = "https://cla.example/sign"
+NO_RUN = decision.CheckRunWrite(
+    SHA,
+    "cla",
+    decision.CheckConclusion.ACTION_REQUIRED,
+    NO.description,
+    NO.description,
+    URL,
+    (decision.RECHECK,),
+)
+
+
+def with_run(run: decision.LastCheckRun | None) -> PrView:
+    return PrView(state="open", head_sha=SHA, labels=("cla/no",), last_check_run=run)
+
+
+def test_a_check_run_is_created_on_the_head_then_updated_then_left_alone() -> None:
+    first = decide(BLOCKED, with_run(None), report=NO, config=CHECKS, target_url=URL)
+    assert first.check_run == NO_RUN and first.writes == 3  # status, run, comment
+    assert NO_RUN.actions == (
+        decision.CheckAction("Re-check", "Check the CLA of this pull request again", "recheck"),
+    )
+    same = with_run(decision.LastCheckRun(41, SHA, NO_RUN.digest))
+    assert decide(BLOCKED, same, report=NO, config=CHECKS, target_url=URL).check_run is None
+    covered = decide(COVERED, same, report=YES, config=CHECKS, target_url=URL).check_run
+    assert covered == decision.CheckRunWrite(
+        SHA, "cla", decision.CheckConclusion.SUCCESS, YES.description, YES.description, URL, (), 41
+    )
+    moved = with_run(decision.LastCheckRun(41, OLD, NO_RUN.digest))
+    run = decide(BLOCKED, moved, report=NO, config=CHECKS, target_url=URL).check_run
+    assert run == NO_RUN  # a new head: a new run
+
+
+def test_the_check_run_summary_and_failure_conclusion() -> None:
+    report = Report(NO.description, NO.body, "please sign\n")
+    config = ReportConfig(
+        write_check_run=True, check_failure_conclusion=decision.CheckConclusion.FAILURE
+    )
+    run = decide(BLOCKED, with_run(None), report=report, config=config).check_run
+    assert run is not None
+    assert (run.conclusion, run.summary) == (decision.CheckConclusion.FAILURE, "please sign\n")
+    error = decide(Problem.NO_AGREEMENT, with_run(None), report=MISCONFIGURED, config=CHECKS)
+    assert error.check_run is not None
+    assert error.check_run.conclusion is decision.CheckConclusion.FAILURE
+    assert decide(BLOCKED, with_run(None), report=NO).check_run is None  # not configured
+
+
+QUEUE_YES = Report("#5: every contributor is covered by the CLA")
+QUEUE_NO = Report("#5: the CLA is not signed by everyone")
+
+
+@pytest.mark.parametrize(
+    ("queued", "report", "state"),
+    [
+        (decision.QueuedPr(5, True), QUEUE_YES, OK),
+        (decision.QueuedPr(5, False), QUEUE_NO, FAIL),
+        (None, Report("This merge queue entry could not be matched to a pull request"), FAIL),
+    ],
+)
+def test_a_merge_group_gets_one_status(
+    queued: decision.QueuedPr | None, report: Report, state: StatusState
+) -> None:
+    plan = decision.decide_merge_group(
+        OLD, queued, report=report, config=ReportConfig(write_check_run=True), target_url=URL
+    )
+    assert plan == decision.GroupPlan(
+        state is OK, status=StatusWrite(OLD, state, report.description, "cla", URL)
+    )
+
+
+def test_a_merge_group_gets_a_check_run_where_only_check_runs_are_written() -> None:
+    config = ReportConfig(write_status=False, write_check_run=True)
+    plan = decision.decide_merge_group(
+        OLD, decision.QueuedPr(5, False), report=QUEUE_NO, config=config
+    )
+    assert plan == decision.GroupPlan(
+        False,
+        check_run=decision.CheckRunWrite(
+            OLD, "cla", decision.CheckConclusion.FAILURE, QUEUE_NO.description, QUEUE_NO.description
+        ),
+    )

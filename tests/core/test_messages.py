@@ -23,6 +23,7 @@ from bot.core.messages import (
     load_templates,
     permission_names,
     render_comment,
+    render_merge_group,
     render_missing_permission,
     render_report,
     render_status,
@@ -237,10 +238,14 @@ def test_render_report() -> None:
     report = render_report(
         coverage, templates=TEMPLATES, platform=GH, links=LINKS, agreement_title="CLA"
     )
+    body = comment(coverage).replace("Example Individual CLA", "CLA")
     assert report == Report(
         "1 contributor must sign the CLA",
-        comment(coverage).replace("Example Individual CLA", "CLA"),
+        body,
+        # the check run's summary: the same text, without the comment's marker
+        body.removeprefix("<!-- cla-bot -->\n"),
     )
+    assert "<!-- cla-bot -->" not in report.summary and "- @octo" in report.summary
     problem = render_report(
         Problem.NO_AGREEMENT, templates=TEMPLATES, platform=GH, links=LINKS, agreement_title="CLA"
     )
@@ -654,3 +659,15 @@ def test_agents_the_policy_requires_get_their_own_section() -> None:
     assert "Please sign" not in body and "could not be linked" not in body
     assert "Bots that are not on the allowlist" not in body
     assert "@stranger" not in body and "@Copilot" not in body
+
+
+def test_render_merge_group() -> None:
+    assert render_merge_group(templates=TEMPLATES, number=5, covered=True) == Report(
+        "#5: every contributor is covered by the CLA"
+    )
+    assert render_merge_group(templates=TEMPLATES, number=5, covered=False) == Report(
+        "#5: the CLA is not signed by everyone"
+    )
+    assert render_merge_group(templates=TEMPLATES, number=None, covered=False) == Report(
+        "This merge queue entry could not be matched to a pull request"
+    )

@@ -116,7 +116,7 @@ async def test_unsigned_then_imported_then_rechecked(bot: Bot, tmp_path: Path) -
         ]
 
 
-async def test_all_signed_pr_costs_three_requests_and_no_comment(bot: Bot, tmp_path: Path) -> None:
+async def test_all_signed_pr_costs_four_requests_and_no_comment(bot: Bot, tmp_path: Path) -> None:
     gh = bot.github
     gh.add_installation(INSTALLATION, account="acme", repos=[REPO])
     pr = gh.add_pr(REPO, number=9, author="bob", commits=2)
@@ -135,6 +135,7 @@ async def test_all_signed_pr_costs_three_requests_and_no_comment(bot: Bot, tmp_p
     made = [(r.method, r.route) for r in gh.requests[before:]]
     assert made == [
         ("GET", "/repos/{owner}/{repo}/pulls/{pull_number}/commits"),
+        ("POST", "/repos/{owner}/{repo}/check-runs"),
         ("POST", "/repos/{owner}/{repo}/statuses/{sha}"),
         ("POST", "/repos/{owner}/{repo}/issues/{issue_number}/labels"),
     ]

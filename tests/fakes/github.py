@@ -507,6 +507,40 @@ class FakeStatus:
 
 
 @dataclass
+class FakeCheckRun:
+    id: int
+    repo: FakeRepo
+    head_sha: str
+    name: str
+    status: str
+    conclusion: str | None
+    title: str | None
+    summary: str | None
+    details_url: str | None
+    actions: list[dict[str, str]]
+    started_at: str
+    completed_at: str | None
+    updates: int = 0  # PATCHes it received
+
+
+@dataclass
+class FakeMergeGroup:
+    """A merge queue entry: its temporary branch and the commit the queue waits on."""
+
+    repo: FakeRepo
+    pr: FakePR
+    head_sha: str
+    base_sha: str
+    base_ref: str
+
+    @property
+    def head_ref(self) -> str:
+        return (
+            f"refs/heads/gh-readonly-queue/{self.base_ref}/pr-{self.pr.number}-{self.pr.head_sha}"
+        )
+
+
+@dataclass
 class FakeReaction:
     id: int
     comment_id: int
@@ -668,6 +702,8 @@ class FakeGitHub:
         self.issues: dict[tuple[str, int], FakeIssue] = {}
         self.comments: dict[int, FakeComment] = {}
         self.statuses: dict[str, list[FakeStatus]] = {}  # sha → oldest first
+        self.check_runs: dict[int, FakeCheckRun] = {}
+        self.merge_groups: list[FakeMergeGroup] = []
         self.reactions: list[FakeReaction] = []
         self.permissions: dict[tuple[str, str], tuple[str, str]] = {}
         self.deliveries: list[FakeDelivery] = []
@@ -715,6 +751,9 @@ class FakeGitHub:
                 "POST",
                 "/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions",
             ): self._react,
+            ("POST", "/repos/{owner}/{repo}/check-runs"): self._create_check_run,
+            ("PATCH", "/repos/{owner}/{repo}/check-runs/{check_run_id}"): self._update_check_run,
+            ("GET", "/repos/{owner}/{repo}/commits/{ref}/check-runs"): self._list_check_runs,
         }
         self.app = web.Application()
         self.app.router.add_route("*", "/{tail:.*}", self._dispatch)
@@ -1272,6 +1311,141 @@ class FakeGitHub:
     def reactions_on(self, comment_id: int) -> list[FakeReaction]:
         return [r for r in self.reactions if r.comment_id == comment_id]
 
+    def check_runs_for(self, sha: str, name: str | None = None) -> list[FakeCheckRun]:
+        """The check runs on ``sha`` (of ``name``), oldest first."""
+        return [
+            r
+            for r in self.check_runs.values()
+            if r.head_sha == sha and (name is None or r.name == name)
+        ]
+
+    def check_run_for(self, sha: str, name: str) -> FakeCheckRun | None:
+        """The latest check run of ``name`` on ``sha``, as GitHub shows it on the PR."""
+        runs = self.check_runs_for(sha, name)
+        return runs[-1] if runs else None
+
+    # -- merge queues and check runs: the events GitHub sends -------------------------------------
+
+    def add_merge_group(self, pr: FakePR) -> FakeMergeGroup:
+        """Queue ``pr``: GitHub makes a merge commit on ``gh-readonly-queue/<base>/pr-<N>-<sha>``
+        and waits for the required checks on it."""
+        group = FakeMergeGroup(pr.repo, pr, _sha(), pr.base_sha, pr.base_ref)
+        self.merge_groups.append(group)
+        return group
+
+    def merge_group_event(
+        self,
+        group: FakeMergeGroup,
+        *,
+        action: str = "checks_requested",
+        head_ref: str | None = None,
+        installation_id: int | None = None,
+    ) -> dict[str, Any]:
+        """A ``merge_group`` delivery body for ``group``, shaped like the real example."""
+        payload = webhook_example("merge_group", "checks_requested")
+        api, web_base = "https://api.github.com", "https://github.com"
+        payload["action"] = action
+        mg = payload["merge_group"]
+        mg.update(
+            head_sha=group.head_sha,
+            head_ref=head_ref if head_ref is not None else group.head_ref,
+            base_sha=group.base_sha,
+            base_ref=f"refs/heads/{group.base_ref}",
+        )
+        mg["head_commit"]["id"] = group.head_sha
+        if action == "destroyed":
+            payload["reason"] = "dequeued"
+        payload["repository"] = self._repo_json(group.repo, api, web_base)
+        payload["sender"] = self._user_json(group.pr.user, api, web_base)
+        self._set_installation(payload, group.repo, installation_id)
+        return payload
+
+    def check_run_event(
+        self,
+        run: FakeCheckRun,
+        *,
+        action: str = "rerequested",
+        identifier: str | None = None,
+        sender: str = "alice",
+        app_id: int | None = None,
+        pull_requests: bool = True,
+        installation_id: int | None = None,
+    ) -> dict[str, Any]:
+        """A ``check_run`` delivery body for ``run``, as GitHub sends it when someone clicks
+        *Re-run* (``rerequested``) or a button of the run (``requested_action`` with its
+        ``identifier``). ``pull_requests=False`` is a fork PR's run: GitHub names no PR."""
+        kind = "requested_action" if action == "requested_action" else "rerequested"
+        payload = webhook_example("check_run", kind)
+        api, web_base = "https://api.github.com", "https://github.com"
+        payload["action"] = action
+        cr = payload["check_run"]
+        cr.update(
+            id=run.id,
+            head_sha=run.head_sha,
+            name=run.name,
+            status=run.status,
+            conclusion=run.conclusion,
+            url=f"{api}/repos/{run.repo.full_name}/check-runs/{run.id}",
+            html_url=f"{web_base}/{run.repo.full_name}/runs/{run.id}",
+            details_url=run.details_url,
+            pull_requests=self._check_pulls(run.repo, run.head_sha, api) if pull_requests else [],
+        )
+        cr["app"]["id"] = int(self.app_id) if app_id is None else app_id
+        cr["check_suite"]["head_sha"] = run.head_sha
+        cr["check_suite"]["app"]["id"] = cr["app"]["id"]
+        if action == "requested_action":
+            payload["requested_action"] = {"identifier": identifier or "recheck"}
+        else:
+            payload.pop("requested_action", None)
+        payload["repository"] = self._repo_json(run.repo, api, web_base)
+        payload["sender"] = self._user_json(self.user(sender), api, web_base)
+        self._set_installation(payload, run.repo, installation_id)
+        return payload
+
+    def check_suite_event(
+        self,
+        repo_name: str,
+        head_sha: str,
+        *,
+        action: str = "rerequested",
+        sender: str = "alice",
+        app_id: int | None = None,
+        installation_id: int | None = None,
+    ) -> dict[str, Any]:
+        """A ``check_suite`` delivery body (*Re-run all checks* is ``rerequested``)."""
+        payload = webhook_example("check_suite", action)
+        api, web_base = "https://api.github.com", "https://github.com"
+        repo = self.repo(repo_name)
+        payload["action"] = action
+        cs = payload["check_suite"]
+        cs.update(
+            head_sha=head_sha,
+            after=head_sha,
+            pull_requests=self._check_pulls(repo, head_sha, api),
+        )
+        cs["app"]["id"] = int(self.app_id) if app_id is None else app_id
+        payload["repository"] = self._repo_json(repo, api, web_base)
+        payload["sender"] = self._user_json(self.user(sender), api, web_base)
+        self._set_installation(payload, repo, installation_id)
+        return payload
+
+    def _check_pulls(self, repo: FakeRepo, sha: str, api: str) -> list[dict[str, Any]]:
+        """The ``pull_requests`` of a check run or suite: the open PRs whose head is ``sha``."""
+        out = []
+        for issue in self.issues.values():
+            if isinstance(issue, FakePR) and issue.repo is repo and issue.head_sha == sha:
+                ref = {"id": repo.id, "url": f"{api}/repos/{repo.full_name}", "name": repo.name}
+                out.append(
+                    {
+                        "url": f"{api}/repos/{repo.full_name}/pulls/{issue.number}",
+                        "id": issue.id,
+                        "number": issue.number,
+                        "head": {"ref": issue.head_ref, "sha": issue.head_sha, "repo": ref},
+                        "base": {"ref": issue.base_ref, "sha": issue.base_sha, "repo": ref},
+                    }
+                )
+        return out
+
     # -- webhook payloads consistent with the state ------------------------------------------------
 
     def pull_request_event(
@@ -1716,23 +1890,25 @@ class FakeGitHub:
     async def _get_app(self, ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
         """``GET /app``: the App the JWT authenticates (its ``slug`` makes its bot's login)."""
         self._check_jwt(ctx)
+        return 200, self._app_json(ctx.api, ctx.web), {}
+
+    def _app_json(self, api: str, web_base: str) -> dict[str, Any]:
         owner = FakeUser("octo-org", 1, "Organization")  # the App's owner: no account here
-        body = {
+        return {
             "id": int(self.app_id),
             "slug": self.app_slug,
             "node_id": f"MDM6QXBw{self.app_id}",
             "client_id": "Iv1.fakeclientid",
-            "owner": self._user_json(owner, ctx.api, ctx.web),
+            "owner": self._user_json(owner, api, web_base),
             "name": self.app_slug,
             "description": "Checks that every contributor of a pull request has signed the CLA.",
             "external_url": "https://cla.example.org",
-            "html_url": f"{ctx.web}/apps/{self.app_slug}",
+            "html_url": f"{web_base}/apps/{self.app_slug}",
             "created_at": "2024-01-01T00:00:00Z",
             "updated_at": "2024-01-01T00:00:00Z",
             "permissions": dict(manifest_permissions()),
             "events": ["issue_comment", "pull_request"],
         }
-        return 200, body, {}
 
     def _delivery_item(self, d: FakeDelivery) -> dict[str, Any]:
         return {
@@ -1977,6 +2153,8 @@ class FakeGitHub:
     # -- handlers: statuses and permissions ------------------------------------------------------
 
     def _known_sha(self, repo: FakeRepo, sha: str) -> bool:
+        if any(g.repo is repo and g.head_sha == sha for g in self.merge_groups):
+            return True
         return any(
             isinstance(issue, FakePR)
             and issue.repo is repo
@@ -2027,6 +2205,96 @@ class FakeGitHub:
         self.statuses.setdefault(sha, []).append(s)
         body = self._status_json(s, ctx.api, ctx.web)
         return 201, body, {"Location": body["url"]}
+
+    async def _create_check_run(self, ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
+        repo = self._repo(ctx)
+        self._require(ctx, "checks", "write")
+        sha = ctx.body["head_sha"]
+        if not self._known_sha(repo, sha):
+            raise _HTTPError(422, f"No commit found for SHA: {sha}")
+        now = _iso(self.clock())
+        run = FakeCheckRun(
+            id=self.next_id(),
+            repo=repo,
+            head_sha=sha,
+            name=ctx.body["name"],
+            status="queued",
+            conclusion=None,
+            title=None,
+            summary=None,
+            details_url=None,
+            actions=[],
+            started_at=now,
+            completed_at=None,
+        )
+        self._apply_check_run(run, ctx.body)
+        self.check_runs[run.id] = run
+        return 201, self._check_run_json(run, ctx.api, ctx.web), {}
+
+    async def _update_check_run(self, ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
+        repo = self._repo(ctx)
+        self._require(ctx, "checks", "write")
+        run = self.check_runs.get(int(ctx.params["check_run_id"]))
+        if run is None or run.repo is not repo:
+            raise _HTTPError(404, "Not Found")
+        self._apply_check_run(run, ctx.body)
+        run.updates += 1
+        return 200, self._check_run_json(run, ctx.api, ctx.web), {}
+
+    def _apply_check_run(self, run: FakeCheckRun, body: Mapping[str, Any]) -> None:
+        """GitHub's rules: a conclusion completes the run, a completed run needs one."""
+        status = body.get("status", "completed" if "conclusion" in body else run.status)
+        if status == "completed" and body.get("conclusion", run.conclusion) is None:
+            raise _HTTPError(422, "Validation Failed: conclusion is required when completed")
+        run.name = body.get("name", run.name)
+        run.status = status
+        run.conclusion = body.get("conclusion", run.conclusion)
+        if "output" in body:
+            run.title, run.summary = body["output"]["title"], body["output"]["summary"]
+        run.details_url = body.get("details_url", run.details_url)
+        if "actions" in body:
+            run.actions = [dict(a) for a in body["actions"]]
+        if run.status == "completed":
+            run.completed_at = _iso(self.clock())
+
+    async def _list_check_runs(self, ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
+        repo = self._repo(ctx)
+        self._require(ctx, "checks", "read")
+        name = ctx.query.get("check_name")
+        runs = [r for r in reversed(self.check_runs_for(ctx.params["ref"], name)) if r.repo is repo]
+        chunk, headers = self._page(ctx, runs)
+        body = {
+            "total_count": len(runs),
+            "check_runs": [self._check_run_json(r, ctx.api, ctx.web) for r in chunk],
+        }
+        return 200, body, headers
+
+    def _check_run_json(self, r: FakeCheckRun, api: str, web_base: str) -> dict[str, Any]:
+        url = f"{api}/repos/{r.repo.full_name}/check-runs/{r.id}"
+        return {
+            "id": r.id,
+            "node_id": f"MDg6Q2hlY2tSdW4{r.id}",
+            "head_sha": r.head_sha,
+            "external_id": "",
+            "name": r.name,
+            "url": url,
+            "html_url": f"{web_base}/{r.repo.full_name}/runs/{r.id}",
+            "details_url": r.details_url,
+            "status": r.status,
+            "conclusion": r.conclusion,
+            "started_at": r.started_at,
+            "completed_at": r.completed_at,
+            "output": {
+                "title": r.title,
+                "summary": r.summary,
+                "text": None,
+                "annotations_count": 0,
+                "annotations_url": f"{url}/annotations",
+            },
+            "check_suite": {"id": r.id + 1_000_000},
+            "app": self._app_json(api, web_base),
+            "pull_requests": [],
+        }
 
     async def _list_statuses(self, ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
         repo = self._repo(ctx)
@@ -2444,6 +2712,22 @@ def load_webhook_example(name: str) -> dict[str, Any]:
     """One of the plain example payloads in ``tests/fixtures/webhooks`` (e.g. ``ping``,
     ``pull_request.opened``, ``issue_comment.created.pr``)."""
     return _webhook_template(name)
+
+
+@functools.cache
+def _webhook_examples() -> dict[str, list[dict[str, Any]]]:
+    with gzip.open(WEBHOOK_FIXTURES / "examples.json.gz", "rt", encoding="utf-8") as fh:
+        data = json.load(fh)
+    return {e["name"]: e["examples"] for e in data["events"]}
+
+
+def webhook_example(event: str, action: str) -> dict[str, Any]:
+    """A copy of the first example of ``event``/``action`` in ``@octokit/webhooks-examples``
+    (``examples.json.gz``, see ``extract_examples.py``) that carries an ``installation``, as the
+    App receives it (``merge_group``, ``check_run``, ``check_suite``)."""
+    examples = [e for e in _webhook_examples()[event] if e.get("action") == action]
+    chosen = next((e for e in examples if "installation" in e), examples[0])
+    return copy.deepcopy(chosen)
 
 
 def load_all_webhook_examples() -> list[tuple[str, dict[str, Any]]]:

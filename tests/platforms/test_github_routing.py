@@ -10,7 +10,7 @@ import pytest
 
 from bot.platforms.github import routing
 from bot.platforms.github.events import pull_request_from_api
-from tests.fakes.github import load_webhook_example
+from tests.fakes.github import load_webhook_example, webhook_example
 
 
 @pytest.mark.parametrize("action", ["opened", "reopened", "synchronize", "ready_for_review"])
@@ -170,3 +170,102 @@ def test_wrong_types_and_ranges_are_malformed_with_their_path(
     node[last] = value
     with pytest.raises(routing.MalformedEvent, match=re.escape(where)):
         routing.route("pull_request", json.dumps(payload).encode())
+
+
+# -- merge queues and check runs (payloads from @octokit/webhooks-examples) --------------------
+
+
+def test_merge_group_checks_requested_is_a_job_for_the_pr_its_branch_names() -> None:
+    payload = webhook_example("merge_group", "checks_requested")
+    assert payload["merge_group"]["head_ref"].endswith(
+        "/pr-104-929f8209d40f77f4abc622a499c93a83babdbe64"
+    )
+    job = routing.route("merge_group", json.dumps(payload).encode())
+    assert job == routing.MergeGroupJob(
+        pr_key="github:octo-org/octo-repo#104",
+        installation_id=payload["installation"]["id"],
+        payload={
+            "repo": {"owner": "octo-org", "name": "octo-repo", "id": 17273051},
+            "number": 104,
+            "head_sha": payload["merge_group"]["head_sha"],
+        },
+    )
+
+
+@pytest.mark.parametrize(
+    "head_ref",
+    [
+        "refs/heads/gh-readonly-queue/main/pr-x-929f8209",
+        "refs/heads/gh-readonly-queue/main/104",
+        "refs/heads/main",
+        "refs/heads/gh-readonly-queue/main/pr-99999999999-929f8209",
+    ],
+)
+def test_a_merge_group_naming_no_pr_is_still_a_job(head_ref: str) -> None:
+    payload = webhook_example("merge_group", "checks_requested")
+    payload["merge_group"]["head_ref"] = head_ref
+    job = routing.route("merge_group", payload)
+    assert isinstance(job, routing.MergeGroupJob)
+    assert (job.pr_key, job.payload["number"]) == (None, None)
+
+
+def test_a_destroyed_merge_group_is_ignored() -> None:
+    payload = webhook_example("merge_group", "checks_requested")
+    payload["action"] = "destroyed"
+    assert routing.route("merge_group", payload) == routing.Ignore(
+        "merge_group destroyed: nothing to report"
+    )
+
+
+def test_a_rerun_of_our_check_run_rechecks_its_prs() -> None:
+    payload = webhook_example("check_run", "rerequested")
+    app_id = payload["check_run"]["app"]["id"]
+    payload["check_run"]["pull_requests"] = [{"number": 3}, {"number": 3}, {"number": 4}]
+    job = routing.route("check_run", payload, app_id=app_id)
+    assert isinstance(job, routing.RecheckJobs)
+    assert (job.numbers, job.head_sha, job.trigger) == (
+        (3, 4),
+        payload["check_run"]["head_sha"],
+        "check_run",
+    )
+    assert [j.pr_key for j in job.jobs()] == [
+        f"github:{payload['repository']['full_name'].lower()}#3",
+        f"github:{payload['repository']['full_name'].lower()}#4",
+    ]
+    # Another App's run, or no App id configured: not ours.
+    assert routing.route("check_run", payload, app_id=app_id + 1) == routing.Ignore(
+        "check_run of another App"
+    )
+    assert routing.route("check_run", payload) == routing.Ignore("check_run of another App")
+
+
+def test_the_recheck_button_and_a_suite_rerun_recheck() -> None:
+    payload = webhook_example("check_run", "requested_action")
+    app_id = payload["check_run"]["app"]["id"]
+    assert isinstance(routing.route("check_run", payload, app_id=app_id), routing.Ignore)
+    payload["requested_action"] = {"identifier": "recheck"}
+    job = routing.route("check_run", payload, app_id=app_id)
+    assert isinstance(job, routing.RecheckJobs)
+    assert job.numbers == tuple(p["number"] for p in payload["check_run"]["pull_requests"])
+    assert job.numbers == (26764,)
+    suite = webhook_example("check_suite", "rerequested")
+    job = routing.route("check_suite", suite, app_id=suite["check_suite"]["app"]["id"])
+    assert isinstance(job, routing.RecheckJobs)
+    assert job.numbers == tuple(p["number"] for p in suite["check_suite"]["pull_requests"])
+
+
+@pytest.mark.parametrize(
+    ("event", "action"),
+    [
+        ("check_run", "created"),
+        ("check_run", "completed"),
+        ("check_suite", "requested"),
+        ("check_suite", "completed"),
+    ],
+)
+def test_other_check_actions_are_ignored(event: str, action: str) -> None:
+    payload = webhook_example(event, action)
+    app_id = payload[event]["app"]["id"]
+    assert routing.route(event, payload, app_id=app_id) == routing.Ignore(
+        f"{event} action {action!r} needs no check"
+    )

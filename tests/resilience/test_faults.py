@@ -247,7 +247,14 @@ async def test_a_forge_that_keeps_failing_gives_a_dead_job_with_its_last_error(
         status = bot.github.status_for(pr.head_sha, "cla")
         assert status is not None and status.state == "error"
         assert status.description == "The CLA check could not run; comment /cla check to retry"
-        assert writes == [("POST", STATUSES), ("POST", comments_route)]
+        assert writes == [
+            ("POST", "/repos/{owner}/{repo}/check-runs"),
+            ("POST", STATUSES),
+            ("POST", comments_route),
+        ]
+        run = bot.github.check_run_for(pr.head_sha, "cla")
+        assert run is not None and run.conclusion == "failure"
+        assert run.title == status.description
     else:
         assert writes == [("POST", comments_route)]  # Gitee has no commit statuses
     assert await bot.drain() == 0

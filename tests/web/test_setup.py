@@ -130,7 +130,14 @@ async def test_the_manifest_is_app_yaml_with_the_public_urls(
     assert manifest["redirect_url"] == PUBLIC + "/setup/github/callback"
     assert manifest["callback_urls"] == [PUBLIC + "/sign/oauth/github/callback"]
     assert manifest["default_permissions"] == conf.manifest["default_permissions"]
-    assert manifest["default_events"] == ["pull_request", "issue_comment"]
+    assert manifest["default_events"] == [
+        "pull_request",
+        "issue_comment",
+        "merge_group",
+        "check_run",
+        "check_suite",
+    ]
+    assert manifest["default_permissions"]["checks"] == "write"
     assert "cla" not in manifest
     assert "{public_url}" not in raw
     # The page may post to GitHub, and only there.
@@ -515,3 +522,30 @@ async def test_gitee_page_answers_404_once_gitee_is_configured(
     index = await (await client.get("/setup")).text()
     assert "Gitee is connected." in index and 'href="/setup/gitee"' not in index
     assert gitee.count("GET", "/user") == 0  # no page asks Gitee anything
+
+
+@pytest.mark.parametrize(("mode", "checks"), [("status", False), ("check", True), ("both", True)])
+def test_the_manifest_asks_for_checks_only_for_check_runs(
+    setup_env: Callable[..., dict[str, str]], tmp_path: Path, mode: str, checks: bool
+) -> None:
+    app_yaml = (Path(__file__).resolve().parents[2] / "app.yaml").read_text(encoding="utf-8")
+    assert "    github: both\n" in app_yaml
+    config = tmp_path / "app.yaml"
+    config.write_text(app_yaml.replace("    github: both\n", f"    github: {mode}\n"))
+    conf = settings.load(setup_env(CLA_CONFIG=str(config)), cwd=tmp_path)
+    manifest = setup_pages.build_manifest(conf)
+    base = ["pull_request", "issue_comment", "merge_group"]
+    assert manifest["default_events"] == base + (["check_run", "check_suite"] if checks else [])
+    assert ("checks" in manifest["default_permissions"]) is checks
+    assert manifest["default_permissions"].get("checks") == ("write" if checks else None)
+    others = {k: v for k, v in manifest["default_permissions"].items() if k != "checks"}
+    assert others == {
+        "metadata": "read",
+        "contents": "read",
+        "pull_requests": "write",
+        "issues": "write",
+        "statuses": "write",
+        "merge_queues": "read",
+        "email_addresses": "read",
+    }
+

@@ -148,7 +148,13 @@ class GiteeClient:
 
     platform = Platform.GITEE
     supports_status = False
+
     installation_id: int | None = None
+
+    @property
+    def check_runs(self) -> None:
+        """Gitee has no check runs the bot writes: it reports by labels and its comment."""
+        return None
 
     def __init__(self, *, platform: GiteePlatform) -> None:
         self._p = platform

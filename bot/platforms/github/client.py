@@ -41,6 +41,7 @@ import gidgethub
 import gidgethub.aiohttp
 import gidgethub.sansio
 
+from bot.core.decision import CheckRunWrite
 from bot.core.identity import co_authors_to_link, normalise_email, parse_coauthors
 from bot.core.model import Account, CommentRef, Commit, Platform, PullRequest, RepoRef, StatusState
 from bot.platforms.base import (
@@ -258,6 +259,12 @@ class GitHubClient:
 
     def __repr__(self) -> str:
         return f"GitHubClient(installation_id={self.installation_id})"
+
+    @property
+    def check_runs(self) -> GitHubClient:
+        """GitHub has check runs (the installation may still lack ``checks: write``: then
+        every call raises ``MissingPermission``)."""
+        return self
 
     # -- plumbing ------------------------------------------------------------------------------
 
@@ -516,6 +523,43 @@ class GitHubClient:
         await self._call(
             f"set status on {repo.full_name}@{sha[:12]}",
             lambda gh: gh.post(url, _repo_vars(repo, sha=sha), data=data),
+        )
+
+    @staticmethod
+    def _check_run_body(run: CheckRunWrite) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "name": run.name,
+            "status": "completed",
+            "conclusion": str(run.conclusion),
+            "output": {"title": run.title, "summary": run.summary},
+            # Always sent: an update to success takes the Re-check button away.
+            "actions": [
+                {"label": a.label, "description": a.description, "identifier": a.identifier}
+                for a in run.actions
+            ],
+        }
+        if run.details_url is not None:
+            body["details_url"] = run.details_url
+        return body
+
+    async def create_check_run(self, repo: RepoRef, run: CheckRunWrite) -> int:
+        url = "/repos/{owner}/{repo}/check-runs"
+        body = {"head_sha": run.sha, **self._check_run_body(run)}
+        data = await self._call(
+            f"create check run on {repo.full_name}@{run.sha[:12]}",
+            lambda gh: gh.post(url, _repo_vars(repo), data=body),
+        )
+        run_id = data.get("id") if isinstance(data, Mapping) else None
+        if isinstance(run_id, bool) or not isinstance(run_id, int):
+            raise ForgeError("create check run: the answer has no id")
+        return run_id
+
+    async def update_check_run(self, repo: RepoRef, run_id: int, run: CheckRunWrite) -> None:
+        url = "/repos/{owner}/{repo}/check-runs/{check_run_id}"
+        body = self._check_run_body(run)
+        await self._call(
+            f"update check run {run_id} on {repo.full_name}",
+            lambda gh: gh.patch(url, _repo_vars(repo, check_run_id=run_id), data=body),
         )
 
     async def add_labels(self, repo: RepoRef, number: int, names: Sequence[str]) -> None:

@@ -9,6 +9,7 @@ a repository or organisation webhook, not the App: nothing the bot could act on,
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -20,6 +21,9 @@ from bot.platforms import payload as payload_mod
 from bot.platforms.payload import Count, Id, Name, Number, PayloadError, Sha, Skipped, Word
 
 CHECK_ACTIONS = frozenset({"opened", "reopened", "synchronize", "ready_for_review"})
+RECHECK_ACTION = "recheck"  # the identifier of the Re-check button on the bot's check runs
+# A merge queue entry's branch: ``refs/heads/gh-readonly-queue/<base>/pr-<N>-<sha of the PR>``.
+QUEUE_REF = re.compile(r"/gh-readonly-queue/.+/pr-([1-9][0-9]{0,9})-[0-9a-fA-F]+$")
 
 
 class MalformedEvent(PayloadError):
@@ -81,7 +85,44 @@ class InstallationChange:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
-Route = Ignore | CheckJob | CommentJobs | PrClosed | InstallationChange
+@dataclass(frozen=True, slots=True)
+class MergeGroupJob:
+    """Report on a merge queue entry's head commit: the PR it names (``number``; ``None`` when
+    the entry's branch names none, which fails closed)."""
+
+    pr_key: str | None
+    installation_id: int
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class RecheckJobs:
+    """Check these PRs again, as ``/cla check`` would (a Re-run or Re-check of the App's own
+    check run or suite). ``numbers`` is empty when the forge named no PR (a fork PR's run):
+    then the open PRs whose head is ``head_sha`` are meant."""
+
+    repo: dict[str, Any]
+    installation_id: int
+    numbers: tuple[int, ...]
+    head_sha: str
+    trigger: str
+
+    def jobs(self, numbers: tuple[int, ...] | None = None) -> list[CheckJob]:
+        """One check job per PR (``numbers`` when the head sha found them)."""
+        owner, name = self.repo["owner"], self.repo["name"]
+        return [
+            CheckJob(
+                pr_key=pr_key("github", owner, name, n),
+                installation_id=self.installation_id,
+                payload={"repo": self.repo, "number": n, "trigger": self.trigger},
+            )
+            for n in (self.numbers if numbers is None else numbers)
+        ]
+
+
+Route = (
+    Ignore | CheckJob | CommentJobs | PrClosed | InstallationChange | MergeGroupJob | RecheckJobs
+)
 
 
 def comment_jobs(
@@ -217,7 +258,48 @@ class InstallationEvent(_Event):
     repositories_removed: list[_Repository] | None = None
 
 
+class _App(msgspec.Struct):
+    id: Id
+
+
+class _PrRef(msgspec.Struct):
+    number: Number
+
+
+class _Checked(msgspec.Struct):
+    """A check run or suite: whose it is, its commit and the PRs GitHub names for it."""
+
+    head_sha: Sha
+    app: _App | None = None
+    pull_requests: list[_PrRef] | None = None
+
+
+class _RequestedAction(msgspec.Struct):
+    identifier: Word | None = None
+
+
+class CheckRunEvent(_Event):
+    check_run: _Checked | None = None
+    requested_action: _RequestedAction | None = None
+
+
+class CheckSuiteEvent(_Event):
+    check_suite: _Checked | None = None
+
+
+class _MergeGroup(msgspec.Struct):
+    head_sha: Sha
+    head_ref: Name
+
+
+class MergeGroupEvent(_Event):
+    merge_group: _MergeGroup | None = None
+
+
 EVENT_TYPES: dict[str, type[_Event]] = {
+    "check_run": CheckRunEvent,
+    "check_suite": CheckSuiteEvent,
+    "merge_group": MergeGroupEvent,
     "pull_request": PullRequestEvent,
     "issue_comment": IssueCommentEvent,
     "installation": InstallationEvent,
@@ -281,13 +363,76 @@ NO_INSTALLATION = Ignore(
 )
 
 
+def queued_pr(head_ref: str) -> int | None:
+    """The PR a merge queue entry's branch names, or ``None`` when it names none."""
+    match = QUEUE_REF.search(head_ref)
+    if match is None or int(match.group(1)) > payload_mod.INT32_MAX:
+        return None
+    return int(match.group(1))
+
+
+def _merge_group(data: MergeGroupEvent) -> Route:
+    if data.action == "destroyed":
+        return Ignore("merge_group destroyed: nothing to report")
+    if data.action != "checks_requested":
+        return Ignore(f"merge_group action {data.action!r} needs no check")
+    if data.installation is None:
+        return NO_INSTALLATION
+    repo = _repo(data)
+    group = need(data.merge_group, "object 'merge_group'")
+    number = queued_pr(group.head_ref)
+    return MergeGroupJob(
+        pr_key=None if number is None else pr_key("github", repo["owner"], repo["name"], number),
+        installation_id=data.installation.id,
+        payload={"repo": repo, "number": number, "head_sha": group.head_sha},
+    )
+
+
+def _recheck(event: str, data: CheckRunEvent | CheckSuiteEvent, *, app_id: int | None) -> Route:
+    """A Re-run (``rerequested``) or the Re-check button (``requested_action`` ``recheck``)
+    of this App's own run or suite: a check like ``/cla check``; anything else is ignored."""
+    action = data.action
+    if isinstance(data, CheckRunEvent):
+        wanted = action == "rerequested" or (
+            action == "requested_action"
+            and data.requested_action is not None
+            and data.requested_action.identifier == RECHECK_ACTION
+        )
+        checked = data.check_run
+    else:
+        wanted, checked = action == "rerequested", data.check_suite
+    if not wanted:
+        return Ignore(f"{event} action {action!r} needs no check")
+    if data.installation is None:
+        return NO_INSTALLATION
+    checked = need(checked, f"object {event!r}")
+    if app_id is None or checked.app is None or checked.app.id != app_id:
+        return Ignore(f"{event} of another App")
+    return RecheckJobs(
+        repo=_repo(data),
+        installation_id=data.installation.id,
+        numbers=tuple(dict.fromkeys(p.number for p in checked.pull_requests or ())),
+        head_sha=checked.head_sha,
+        trigger=event,
+    )
+
+
 def route(
-    event: str, payload: bytes | Mapping[str, Any] | _Event, *, bot_login: str | None = None
+    event: str,
+    payload: bytes | Mapping[str, Any] | _Event,
+    *,
+    bot_login: str | None = None,
+    app_id: int | None = None,
 ) -> Route:
     """What a verified delivery asks for; ``payload`` is the raw body (decoded here, once) or
-    an already parsed one."""
+    an already parsed one. ``app_id`` is the App's own id: only its check runs and suites are
+    re-checked."""
     data = payload if isinstance(payload, _Event) else decode(event, payload)
     action = data.action
+    if isinstance(data, MergeGroupEvent):
+        return _merge_group(data)
+    if isinstance(data, CheckRunEvent | CheckSuiteEvent):
+        return _recheck(event, data, app_id=app_id)
     if isinstance(data, PullRequestEvent):
         if action == "closed":
             repo = _repo(data)

@@ -26,11 +26,27 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
 from bot.core.model import Account, CommentRef, Commit, Platform, PullRequest, RepoRef, StatusState
-from bot.platforms.base import ForgeClient, ForgeNotFound, StaleCommitList
+from bot.platforms.base import (
+    CheckRuns,
+    CheckRunWrite,
+    ForgeClient,
+    ForgeNotFound,
+    StaleCommitList,
+)
 
 __all__ = ["WRITES", "Call", "FakeForgeClient", "Status"]
 
-WRITES = frozenset({"set_status", "add_labels", "remove_label", "create_comment", "edit_comment"})
+WRITES = frozenset(
+    {
+        "set_status",
+        "add_labels",
+        "remove_label",
+        "create_comment",
+        "edit_comment",
+        "create_check_run",
+        "update_check_run",
+    }
+)
 """The methods that change what the forge shows; every other call only reads."""
 
 
@@ -109,6 +125,8 @@ class FakeForgeClient:
 
     ``bot`` is the account the bot's comments are written by (``find_comment`` finds only
     its comments); ``supports_status`` is false for a forge without commit statuses;
+    ``has_check_runs`` makes it a forge with check runs (``check_runs`` is the fake itself,
+    and the runs it is given are kept by id);
     ``ids_by_login`` makes ``user_by_id`` confirm an id only through the login it is asked
     with, for a forge that can look accounts up by login only; ``default_permission`` is what
     ``get_permission`` answers for a login given none.
@@ -117,6 +135,7 @@ class FakeForgeClient:
     platform: Platform = Platform.GITHUB
     bot: Account | None = None
     supports_status: bool = True
+    has_check_runs: bool = False
     ids_by_login: bool = False
     default_permission: str = "none"
     calls: list[Call] = field(default_factory=list, init=False)
@@ -127,6 +146,9 @@ class FakeForgeClient:
     )
     _permissions: dict[tuple[str, str], str] = field(default_factory=dict, init=False, repr=False)
     _users: dict[str, Account] = field(default_factory=dict, init=False, repr=False)
+    _check_runs: dict[int, tuple[str, CheckRunWrite]] = field(
+        default_factory=dict, init=False, repr=False
+    )
     _failures: dict[str, list[BaseException]] = field(default_factory=dict, init=False, repr=False)
     _ids: itertools.count[int] = field(
         default_factory=lambda: itertools.count(1), init=False, repr=False
@@ -277,6 +299,27 @@ class FakeForgeClient:
         if c is None or c.repo != _key(repo):
             raise ForgeNotFound(f"no comment {comment_id} on {repo.full_name}", status=404)
         c.body = body
+
+    @property
+    def check_runs(self) -> CheckRuns | None:
+        return self if self.has_check_runs else None
+
+    @_recorded
+    async def create_check_run(self, repo: RepoRef, run: CheckRunWrite) -> int:
+        run_id = next(self._ids)
+        self._check_runs[run_id] = (_key(repo), run)
+        return run_id
+
+    @_recorded
+    async def update_check_run(self, repo: RepoRef, run_id: int, run: CheckRunWrite) -> None:
+        known = self._check_runs.get(run_id)
+        if known is None or known[0] != _key(repo):
+            raise ForgeNotFound(f"no check run {run_id} on {repo.full_name}", status=404)
+        self._check_runs[run_id] = (known[0], run)
+
+    def check_run(self, run_id: int) -> CheckRunWrite:
+        """What the check run ``run_id`` shows now (not recorded)."""
+        return self._check_runs[run_id][1]
 
     @_recorded
     async def get_permission(self, repo: RepoRef, login: str) -> str:

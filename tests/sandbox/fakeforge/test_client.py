@@ -3,13 +3,22 @@ writes that change it, and every call recorded with its arguments."""
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import inspect
 
 import pytest
 
+from bot.core.decision import CheckConclusion, CheckRunWrite
 from bot.core.model import Account, CommentRef, Commit, GitPerson, Platform, PullRequest, RepoRef
 from bot.core.model import StatusState as S
-from bot.platforms.base import ForgeClient, ForgeNotFound, RetryableForgeError, StaleCommitList
+from bot.platforms.base import (
+    CheckRuns,
+    ForgeClient,
+    ForgeNotFound,
+    RetryableForgeError,
+    StaleCommitList,
+)
 from bot.sandbox.fakeforge import WRITES, Call, FakeForgeClient, Status
 
 GH = Platform.GITHUB
@@ -35,7 +44,8 @@ def _seeded() -> tuple[FakeForgeClient, PullRequest]:
 def _protocol_methods() -> dict[str, inspect.Signature]:
     return {
         name: inspect.signature(member)
-        for name, member in vars(ForgeClient).items()
+        for protocol in (ForgeClient, CheckRuns)
+        for name, member in vars(protocol).items()
         if inspect.iscoroutinefunction(member)
     }
 
@@ -174,3 +184,21 @@ async def test_a_queued_failure_is_raised_once_after_the_call_is_recorded() -> N
     assert forge.calls == [Call("get_pull", (REPO, 1))] * 2
     with pytest.raises(AttributeError):
         forge.fail("get_pulls", RuntimeError())
+
+
+def test_check_runs_are_the_protocols_and_kept_by_id_when_the_forge_has_them() -> None:
+    assert FakeForgeClient(GH).check_runs is None  # a forge with statuses only
+    forge = FakeForgeClient(GH, has_check_runs=True)
+    assert forge.check_runs is forge
+    first = CheckRunWrite("a" * 40, "cla", CheckConclusion.ACTION_REQUIRED, "t", "s")
+    run_id = asyncio.run(forge.create_check_run(REPO, first))
+    second = dataclasses.replace(first, conclusion=CheckConclusion.SUCCESS, run_id=run_id)
+    asyncio.run(forge.update_check_run(REPO, run_id, second))
+    assert forge.check_run(run_id) == second
+    with pytest.raises(ForgeNotFound):
+        asyncio.run(forge.update_check_run(REPO, run_id + 1, second))
+    assert forge.writes() == [
+        Call("create_check_run", (REPO, first)),
+        Call("update_check_run", (REPO, run_id, second)),
+        Call("update_check_run", (REPO, run_id + 1, second)),
+    ]
