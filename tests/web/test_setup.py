@@ -548,4 +548,3 @@ def test_the_manifest_asks_for_checks_only_for_check_runs(
         "merge_queues": "read",
         "email_addresses": "read",
     }
-
