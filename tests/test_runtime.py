@@ -116,7 +116,7 @@ async def test_the_worker_dispatches_through_the_table_the_services_register(
     try:
         assert set(runtime.handlers) == {JobKind.CHECK, JobKind.COMMAND, JobKind.MERGE_GROUP}
         merge_group = runtime.handlers[JobKind.MERGE_GROUP]
-        assert merge_group.run == runtime.checks.handle_merge_group
+        assert merge_group.run == runtime.checks.run_merge_group
         assert merge_group.on_dead is None
         check, command = runtime.handlers[JobKind.CHECK], runtime.handlers[JobKind.COMMAND]
         assert check.run == runtime.checks.run_job

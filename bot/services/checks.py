@@ -362,7 +362,7 @@ class CheckService:
         and answer a merge queue entry."""
         return {
             JobKind.CHECK: JobHandler(run=self.run_job, on_dead=self.report_failure),
-            JobKind.MERGE_GROUP: JobHandler(run=self.handle_merge_group),
+            JobKind.MERGE_GROUP: JobHandler(run=self.run_merge_group),
         }
 
     async def run_job(self, job: ClaimedJob) -> None:
@@ -746,6 +746,10 @@ class CheckService:
         _record_check_run(record, plan, run_id)
 
     # -- merge queues ---------------------------------------------------------------------------
+
+    async def run_merge_group(self, job: ClaimedJob) -> None:
+        """The worker's entry for a merge queue entry (see :meth:`handle_merge_group`)."""
+        await self.handle_merge_group(job)
 
     async def handle_merge_group(self, job: ClaimedJob) -> decision.GroupPlan:
         """Report on a merge queue entry's head commit whether the PR it names is covered at

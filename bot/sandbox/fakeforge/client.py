@@ -25,10 +25,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
+from bot.core.decision import CheckRunWrite
 from bot.core.model import Account, CommentRef, Commit, Platform, PullRequest, RepoRef, StatusState
 from bot.platforms.base import (
     CheckRuns,
-    CheckRunWrite,
     ForgeClient,
     ForgeNotFound,
     StaleCommitList,
