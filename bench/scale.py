@@ -31,11 +31,11 @@ from bot.core.model import (
     CommentRef,
     Commit,
     GitPerson,
-    Platform,
     PullRequest,
     RepoRef,
     StatusState,
 )
+from bot.platforms.github.facts import GITHUB
 from bot.storage.crypto import FieldCipher, load_keyring
 from bot.storage.repositories import EMAIL_PURPOSE
 
@@ -178,13 +178,11 @@ def _generate(path: Path, n: int, version_id: int) -> None:
 def make_pr(n: int, number: int, seed: int = 8) -> tuple[PullRequest, list[Commit]]:
     rng = random.Random(seed)
     picks = rng.sample(range(1, n + 1), AUTHORS)
-    repo = RepoRef(Platform.GITHUB, "acme", "scale", 4242)
+    repo = RepoRef(GITHUB, "acme", "scale", 4242)
     commits = []
     for k, i in enumerate(picks):
         person = GitPerson(f"Signer {i}", email_of(i))
-        account = (
-            Account(Platform.GITHUB, str(ACCOUNT_BASE + i), f"user{i}") if k % 2 == 0 else None
-        )
+        account = Account(GITHUB, str(ACCOUNT_BASE + i), f"user{i}") if k % 2 == 0 else None
         commits.append(
             Commit(
                 sha=f"{k:040x}",
@@ -201,7 +199,7 @@ def make_pr(n: int, number: int, seed: int = 8) -> tuple[PullRequest, list[Commi
         head_sha=commits[-1].sha,
         base_ref="main",
         state="open",
-        author=Account(Platform.GITHUB, str(ACCOUNT_BASE + picks[0]), f"user{picks[0]}"),
+        author=Account(GITHUB, str(ACCOUNT_BASE + picks[0]), f"user{picks[0]}"),
         commit_count=AUTHORS,
         installation_id=1,
     )
@@ -211,7 +209,7 @@ def make_pr(n: int, number: int, seed: int = 8) -> tuple[PullRequest, list[Commi
 class InstantForge:
     """A ``ForgeClient`` in memory: every answer at once, every write dropped."""
 
-    platform = Platform.GITHUB
+    platform = GITHUB
     supports_status = True
 
     def __init__(self) -> None:
@@ -292,7 +290,7 @@ async def measure(n: int, rounds: int, *, analyze: bool = False) -> ScaleResult:
     url = f"sqlite+aiosqlite:///{path}"
     conf = settings_mod.load(bot_env(url, directory, {}, port=0), cwd=directory)
     forge = InstantForge()
-    runtime = await build_runtime(conf, clients={Platform.GITHUB: lambda _id: forge})
+    runtime = await build_runtime(conf, clients={GITHUB: lambda _id: forge})
     decide_s: list[float] = []
     check_s: list[float] = []
     outcome = ""
@@ -305,7 +303,7 @@ async def measure(n: int, rounds: int, *, analyze: bool = False) -> ScaleResult:
             decided = time.perf_counter() - started
             started = time.perf_counter()
             result = await runtime.checks.check(
-                platform=Platform.GITHUB, repo=pr.repo, number=pr.number, installation_id=1
+                platform=GITHUB, repo=pr.repo, number=pr.number, installation_id=1
             )
             checked = time.perf_counter() - started
             outcome = result.outcome.value

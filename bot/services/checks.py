@@ -37,6 +37,7 @@ from bot.core.model import (
     StatusState,
 )
 from bot.metrics import Metrics
+from bot.platforms import registry
 from bot.platforms.base import ForgeClient, ForgeError, MissingPermission, RateLimited
 from bot.platforms.bots import known_bots
 from bot.platforms.github.events import pull_request_from_api
@@ -157,9 +158,9 @@ class ConfirmedAccounts:
 
     async def _one(self, client: AccountLookup, claim: NoreplyAddress) -> Account | None:
         account_id = claim.account_id
-        if account_id is None or claim.platform is not client.platform:
+        if account_id is None or claim.platform != client.platform:
             return None
-        found = (client.platform.value, account_id)
+        found = (client.platform, account_id)
         missing = (*found, claim.login.lower())
         for key in (found, missing):
             known = self._recall(key)
@@ -177,7 +178,7 @@ class ConfirmedAccounts:
         except ForgeError as exc:
             log.warning(
                 "could not confirm %s account %s, named without a mention: %s",
-                client.platform.value,
+                client.platform,
                 account_id,
                 exc,
             )
@@ -191,7 +192,7 @@ class ConfirmedAccounts:
         missing: tuple[str, ...],
     ) -> Account | None:
         account = await client.user_by_id(str(claim.account_id), login=claim.login)
-        if account is not None and account.platform is client.platform:
+        if account is not None and account.platform == client.platform:
             self._remember(found, account)
             return account
         self._remember(missing, None)
@@ -246,12 +247,14 @@ class CheckService:
         claims = noreply_claims(
             commits,
             platform=platform,
+            forges=registry.FACTS,
             co_authors=self.co_authors,
             check_committers=check_committers,
         )
         people = find_contributors(
             commits,
             platform=platform,
+            forges=registry.FACTS,
             co_authors=self.co_authors,
             check_committers=check_committers,
             confirmed=await self.accounts.confirm(client, claims) if claims else {},
@@ -281,7 +284,7 @@ class CheckService:
     def sign_url(self, platform: Platform, repo: RepoRef | None = None, number: int = 0) -> str:
         """The signing link; with the PR it is posted on (repository and number, nothing
         personal), so that the confirmation page can link back to it."""
-        query = {"platform": platform.value}
+        query: dict[str, str] = {"platform": platform}
         if repo is not None and number:
             query |= {"repo": repo.full_name, "pr": str(number)}
         return f"{self.public_url}/sign/{self.policy.required_agreement}?{urlencode(query)}"
@@ -309,7 +312,7 @@ class CheckService:
     ) -> CheckResult:
         factory = self.clients.get(platform)
         if factory is None:
-            raise LookupError(f"{platform.value} is not configured")
+            raise LookupError(f"{platform} is not configured")
         client = factory(installation_id)
         if snapshot is not None:
             pr = pull_request_from_api(dict(snapshot), installation_id=installation_id)
@@ -325,7 +328,7 @@ class CheckService:
         check, agreement = found.check, found.agreement
         async with self.sessions() as session:
             record = await store.get_pr_check(
-                session, platform=platform.value, repo_full_name=repo.full_name, number=number
+                session, platform=platform, repo_full_name=repo.full_name, number=number
             )
         links = messages.Links(
             sign_url=self.sign_url(platform, repo, number),
@@ -335,7 +338,7 @@ class CheckService:
         report = messages.render_report(
             check,
             templates=self.templates,
-            platform=platform,
+            forge=registry.forge(platform).facts,
             links=links,
             agreement_title=agreement.title,
         )
@@ -372,10 +375,10 @@ class CheckService:
                     recorded[key] = recorded.get(key, False) or not r.covered
         async with self.sessions() as session, session.begin():
             await self._save(session, pr, plan, report, comment_id, recorded)
-        self.metrics.check(platform.value, plan.outcome.value)
+        self.metrics.check(platform, plan.outcome.value)
         log.info(
             "checked %s %s#%s at %s: %s, %s writes",
-            platform.value,
+            platform,
             repo.full_name,
             number,
             pr.head_sha[:7],
@@ -433,7 +436,7 @@ class CheckService:
         async with self.sessions() as session, session.begin():
             record = await store.get_pr_check(
                 session,
-                platform=pr.repo.platform.value,
+                platform=pr.repo.platform,
                 repo_full_name=pr.repo.full_name,
                 number=pr.number,
             )
@@ -452,13 +455,13 @@ class CheckService:
     ) -> None:
         record = await store.get_pr_check(
             session,
-            platform=pr.repo.platform.value,
+            platform=pr.repo.platform,
             repo_full_name=pr.repo.full_name,
             number=pr.number,
         )
         if record is None:
             record = PrCheck(
-                platform=pr.repo.platform.value,
+                platform=pr.repo.platform,
                 repo_full_name=pr.repo.full_name,
                 number=pr.number,
                 head_sha=pr.head_sha,
@@ -493,7 +496,7 @@ class CheckService:
             return decision.Outcome.SKIPPED
         factory = self.clients.get(platform)
         if factory is None:
-            raise LookupError(f"{platform.value} is not configured")
+            raise LookupError(f"{platform} is not configured")
         client = factory(job.installation_id)
         repo = RepoRef(platform, p["repo"]["owner"], p["repo"]["name"], p["repo"].get("id"))
         number = int(p["number"])
@@ -510,7 +513,7 @@ class CheckService:
         log.warning(
             "job %s: reported on %s %s#%s that its check could not run",
             job.id,
-            platform.value,
+            platform,
             repo.full_name,
             number,
         )
@@ -524,7 +527,7 @@ class CheckService:
         async with self.sessions() as session:
             record = await store.get_pr_check(
                 session,
-                platform=pr.repo.platform.value,
+                platform=pr.repo.platform,
                 repo_full_name=pr.repo.full_name,
                 number=pr.number,
             )
@@ -535,7 +538,7 @@ class CheckService:
         comment_id = await self._apply_plan(client, pr, plan, record)
         async with self.sessions() as session, session.begin():
             await self._save_failure(session, pr, plan, comment_id)
-        self.metrics.check(pr.repo.platform.value, plan.outcome.value)
+        self.metrics.check(pr.repo.platform, plan.outcome.value)
         return plan
 
     async def _report_missing_permission(
@@ -557,7 +560,7 @@ class CheckService:
         log.warning(
             "cannot check %s %s#%s: installation %s lacks %s; an owner must accept the App's "
             "new permissions (%s writes)",
-            pr.repo.platform.value,
+            pr.repo.platform,
             pr.repo.full_name,
             pr.number,
             pr.installation_id,
@@ -593,13 +596,13 @@ class CheckService:
     ) -> None:
         record = await store.get_pr_check(
             session,
-            platform=pr.repo.platform.value,
+            platform=pr.repo.platform,
             repo_full_name=pr.repo.full_name,
             number=pr.number,
         )
         if record is None:  # never checked: a record without a check time, so sweeps see it
             record = PrCheck(
-                platform=pr.repo.platform.value,
+                platform=pr.repo.platform,
                 repo_full_name=pr.repo.full_name,
                 number=pr.number,
                 head_sha=pr.head_sha,
