@@ -6,9 +6,10 @@ name, a linked GitHub account, a verified email (AES-256-GCM ciphertext bound to
 keyed blind index) and a signature — with bulk inserts, and cached under ``var/bench/`` (the keys
 in ``var/bench/keys.json`` stay with them). Each run works on a copy.
 
-The forge is an in-memory stub that answers at once, so the figures are the bot's own work:
-*decide* is reading the contributors and their signatures and evaluating coverage; *check* is
-the whole job (decide, render, plan, record the 250 contributors), with the forge writes free.
+The forge is the recording fake of :mod:`bot.sandbox.fakeforge`, in memory, answering at once,
+so the figures are the bot's own work: *decide* is reading the contributors and their
+signatures and evaluating coverage; *check* is the whole job (decide, render, plan, record the
+250 contributors), with the forge writes free.
 Half the authors are linked accounts (found by account id), half plain emails (found through the
 blind index, candidates decrypted and compared)."""
 
@@ -26,16 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import VAR, Table, bench_keys, bot_env, migrate, ms, ratio, run_dir
-from bot.core.model import (
-    Account,
-    CommentRef,
-    Commit,
-    GitPerson,
-    PullRequest,
-    RepoRef,
-    StatusState,
-)
+from bot.core.model import Account, Commit, GitPerson, PullRequest, RepoRef
 from bot.platforms.github.facts import GITHUB
+from bot.sandbox.fakeforge import FakeForgeClient
 from bot.storage.crypto import FieldCipher, load_keyring
 from bot.storage.repositories import EMAIL_PURPOSE
 
@@ -172,7 +166,7 @@ def _generate(path: Path, n: int, version_id: int) -> None:
         conn.close()
 
 
-# -- the PR and a forge that answers at once ---------------------------------------------------
+# -- the PR, on a forge in memory that answers at once ------------------------------------------
 
 
 def make_pr(n: int, number: int, seed: int = 8) -> tuple[PullRequest, list[Commit]]:
@@ -206,58 +200,6 @@ def make_pr(n: int, number: int, seed: int = 8) -> tuple[PullRequest, list[Commi
     return pr, commits
 
 
-class InstantForge:
-    """A ``ForgeClient`` in memory: every answer at once, every write dropped."""
-
-    platform = GITHUB
-    supports_status = True
-
-    def __init__(self) -> None:
-        self.prs: dict[int, tuple[PullRequest, list[Commit]]] = {}
-
-    async def get_pull(self, repo: RepoRef, number: int) -> PullRequest:
-        return self.prs[number][0]
-
-    async def list_commits(self, pr: PullRequest) -> Sequence[Commit]:
-        return self.prs[pr.number][1]
-
-    async def set_status(
-        self,
-        repo: RepoRef,
-        sha: str,
-        *,
-        state: StatusState,
-        description: str,
-        context: str,
-        target_url: str | None,
-    ) -> None:
-        return None
-
-    async def add_labels(self, repo: RepoRef, number: int, names: Sequence[str]) -> None:
-        return None
-
-    async def remove_label(self, repo: RepoRef, number: int, name: str) -> None:
-        return None
-
-    async def find_comment(self, repo: RepoRef, number: int, marker: str) -> CommentRef | None:
-        return None
-
-    async def get_comment(self, repo: RepoRef, comment_id: int) -> CommentRef | None:
-        return None
-
-    async def create_comment(self, repo: RepoRef, number: int, body: str) -> int:
-        return number
-
-    async def edit_comment(self, repo: RepoRef, comment_id: int, body: str) -> None:
-        return None
-
-    async def get_permission(self, repo: RepoRef, login: str) -> str:
-        return "read"
-
-    async def user_by_id(self, account_id: str, *, login: str | None = None) -> Account | None:
-        return None
-
-
 @dataclass
 class ScaleResult:
     signatures: int
@@ -289,15 +231,15 @@ async def measure(n: int, rounds: int, *, analyze: bool = False) -> ScaleResult:
             conn.execute("ANALYZE")
     url = f"sqlite+aiosqlite:///{path}"
     conf = settings_mod.load(bot_env(url, directory, {}, port=0), cwd=directory)
-    forge = InstantForge()
-    runtime = await build_runtime(conf, clients={GITHUB: lambda _id: forge})
+    forge = FakeForgeClient(GITHUB)
+    runtime = await build_runtime(conf, clients={GITHUB: forge.factory()})
     decide_s: list[float] = []
     check_s: list[float] = []
     outcome = ""
     try:
         for r in range(rounds + 1):  # the first round warms caches and is not counted
             pr, commits = make_pr(n, number=1000 + r, seed=r)
-            forge.prs[pr.number] = (pr, commits)
+            forge.add_pr(pr, commits)
             started = time.perf_counter()
             found = await runtime.checks.evaluate(forge, pr)
             decided = time.perf_counter() - started

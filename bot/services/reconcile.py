@@ -14,16 +14,15 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import gidgethub
 import gidgethub.aiohttp
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.core.model import RepoRef
+from bot.core.model import PullRequest, RepoRef
 from bot.metrics import Metrics
-from bot.platforms.gitee.client import GiteeClient
 from bot.platforms.gitee.facts import GITEE
 from bot.platforms.github.client import GitHubPlatform
 from bot.services.rechecks import enqueue_checks, enqueue_pr
@@ -148,13 +147,19 @@ async def sweep(
     return queued
 
 
+class OpenPulls(Protocol):
+    """The one call the Gitee sweep needs of a client (``GiteeClient.open_pulls``)."""
+
+    async def open_pulls(self, repo: RepoRef) -> list[PullRequest]: ...
+
+
 def since(hours: float) -> datetime:
     return datetime.now(UTC) - timedelta(hours=hours)
 
 
 async def sweep_gitee(
     sessions: async_sessionmaker[AsyncSession],
-    client: GiteeClient,
+    client: OpenPulls,
     *,
     metrics: Metrics | None = None,
 ) -> int:

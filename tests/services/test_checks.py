@@ -1,9 +1,11 @@
-"""What the forge confirms about noreply account ids: asked once, remembered for a while."""
+"""The check service: what the forge confirms about noreply account ids (asked once, remembered
+for a while), and the exact writes of a check."""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,12 +13,27 @@ import pytest
 
 from bot.core.coverage import allowlisted
 from bot.core.identity import Contributor, Identity, NoreplyAddress
-from bot.core.model import Account, AiAgentPolicy, Platform, Role
+from bot.core.model import Account, AiAgentPolicy, Platform, Role, StatusState
 from bot.platforms.base import ForgeNotFound, RateLimited, RetryableForgeError
 from bot.platforms.gitee.facts import GITEE
 from bot.platforms.github.facts import GITHUB
 from bot.services.checks import ConfirmedAccounts, build_allowlist
 from bot.settings import Policy, load_config_file
+from tests.services.conftest import (
+    AMY,
+    BEA,
+    COVERED,
+    PASSED,
+    REPO,
+    Bot,
+    add_labels,
+    blocked,
+    commit,
+    create_comment,
+    edit_comment,
+    remove_label,
+    set_status,
+)
 
 GH = GITHUB
 GE = GITEE
@@ -165,3 +182,67 @@ def test_without_default_bots_the_ai_agents_are_still_known() -> None:
     assert allowlist.recognise(DEPENDABOT) is None
     assert allowlist.ai_agents is AiAgentPolicy.REQUIRE
     assert getattr(allowlist.recognise(COPILOT), "name", None) == "GitHub Copilot coding agent"
+
+
+# -- the writes of a check, exactly (the services on the real database, a recording forge) ------
+
+SUCCESS, FAILURE = StatusState.SUCCESS, StatusState.FAILURE
+
+
+@pytest.mark.parametrize(
+    ("comment_when_covered", "comments"), [("edit-only", []), ("always", [COVERED])]
+)
+async def test_all_signed_is_one_success_status_and_the_yes_label(
+    make_bot: Callable[..., Bot], comment_when_covered: str, comments: list[str]
+) -> None:
+    bot = make_bot(comment_when_covered=comment_when_covered)
+    await bot.sign(AMY)
+    await bot.sign(BEA)
+    pr = bot.open_pr(1, AMY, commit(AMY), commit(BEA))
+    await bot.check(1)
+    assert bot.forge.writes() == [
+        set_status(1, pr.head_sha, SUCCESS, PASSED),
+        add_labels(1, "cla/yes"),
+        *(create_comment(1, body) for body in comments),
+    ]
+    assert [c.body for c in bot.forge.comments_on(pr.repo, 1)] == comments
+
+
+async def test_an_unsigned_author_fails_with_the_no_label_and_one_comment(bot: Bot) -> None:
+    await bot.sign(BEA)
+    pr = bot.open_pr(1, AMY, commit(AMY), commit(BEA))
+    await bot.check(1)
+    assert bot.forge.writes() == [
+        set_status(1, pr.head_sha, FAILURE, "1 contributor must sign the CLA"),
+        add_labels(1, "cla/no"),
+        create_comment(1, blocked(1, "amy")),
+    ]
+
+
+async def test_a_recheck_with_nothing_changed_writes_nothing(bot: Bot) -> None:
+    bot.open_pr(1, AMY)
+    await bot.check(1)
+    assert len(bot.forge.writes()) == 3
+    bot.forge.calls.clear()
+    await bot.check(1)
+    assert bot.forge.writes() == []
+
+
+async def test_a_new_commit_after_signing_edits_the_failing_comment_in_place(bot: Bot) -> None:
+    bot.open_pr(1, AMY)
+    await bot.check(1)
+    [first] = bot.forge.comments_on(REPO, 1)
+    assert first.body == blocked(1, "amy")
+    await bot.sign(AMY)
+    pushed = bot.forge.push(REPO, 1, commit(AMY, "Fix after review"))
+    bot.forge.calls.clear()
+    await bot.check(1)
+    assert bot.forge.writes() == [
+        set_status(1, pushed.head_sha, SUCCESS, PASSED),
+        add_labels(1, "cla/yes"),
+        remove_label(1, "cla/no"),
+        edit_comment(first.comment_id, COVERED),
+    ]
+    assert [(c.comment_id, c.body) for c in bot.forge.comments_on(REPO, 1)] == [
+        (first.comment_id, COVERED)
+    ]
