@@ -35,7 +35,7 @@ from bot.core.coverage import Verdict, counting_versions, evaluate
 from bot.core.identity import Contributor, Identity
 from bot.core.model import Agreement, CoAuthorPolicy, Platform, Role, SignatureFact
 from bot.platforms import registry
-from bot.platforms.github.routing import pr_key
+from bot.platforms.routing import pr_key
 from bot.services import audit
 from bot.services.checks import build_allowlist
 from bot.services.jobs import NewJob, enqueue
