@@ -348,7 +348,9 @@ def parse_subject(text: str) -> tuple[str, str]:
     """``github:123`` / ``github:octocat`` → (platform, account); raises :class:`Invalid`."""
     platform, colon, account = text.strip().partition(":")
     if not colon or platform.lower() not in PLATFORMS or not account:
-        raise Invalid("give an account as platform:id or platform:login, e.g. github:octocat")
+        raise Invalid(
+            f"give an account as platform:id or platform:login, e.g. {PLATFORMS[0]}:octocat"
+        )
     return platform.lower(), account
 
 

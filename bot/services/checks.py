@@ -343,9 +343,7 @@ class CheckService:
             agreement_title=agreement.title,
         )
         view = self._view(pr, record, report)
-        config = self.config
-        if not getattr(client, "supports_status", True):
-            config = dataclasses.replace(config, write_status=False)
+        config = self._config(pr)
         plan = decision.decide(check, view, report=report, config=config, target_url=links.sign_url)
         comment_id = record.comment_id if record else None
         writes = 0
@@ -386,6 +384,12 @@ class CheckService:
             writes,
         )
         return CheckResult(plan.outcome, writes)
+
+    def _config(self, pr: PullRequest) -> decision.ReportConfig:
+        """The report settings, without the commit status where the PR's forge has none."""
+        if registry.forge(pr.repo.platform).reports.statuses:
+            return self.config
+        return dataclasses.replace(self.config, write_status=False)
 
     def _view(
         self, pr: PullRequest, record: PrCheck | None, report: decision.Report | None
@@ -531,9 +535,7 @@ class CheckService:
                 repo_full_name=pr.repo.full_name,
                 number=pr.number,
             )
-        config = self.config
-        if not getattr(client, "supports_status", True):
-            config = dataclasses.replace(config, write_status=False)
+        config = self._config(pr)
         plan = decision.decide_failure(self._view(pr, record, report), report=report, config=config)
         comment_id = await self._apply_plan(client, pr, plan, record)
         async with self.sessions() as session, session.begin():

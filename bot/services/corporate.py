@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.identity import is_noreply_domain, normalise_email
 from bot.core.model import Account
+from bot.platforms import registry
 from bot.platforms.base import ForgeError
 from bot.platforms.registry import FACTS
 from bot.services import audit, company_domains
@@ -56,7 +57,7 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _LOGIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 SIGNATORY = ("name", "title", "address", "email", "phone", "fax")
 MAX_REASON = 500
-FORGE_NAMES = {"github": "GitHub", "gitee": "Gitee"}
+FORGE_NAMES: dict[str, str] = {f.name: f.display_name for f in registry.FORGES}
 
 
 class EntryError(ValueError):
