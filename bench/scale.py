@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import VAR, Table, bench_keys, bot_env, migrate, ms, ratio, run_dir
-from bot.core.model import Account, Commit, GitPerson, Platform, PullRequest, RepoRef
+from bot.core.model import Account, Commit, GitPerson, PullRequest, RepoRef
+from bot.platforms.github.facts import GITHUB
 from bot.sandbox.fakeforge import FakeForgeClient
 from bot.storage.crypto import FieldCipher, load_keyring
 from bot.storage.repositories import EMAIL_PURPOSE
@@ -171,13 +172,11 @@ def _generate(path: Path, n: int, version_id: int) -> None:
 def make_pr(n: int, number: int, seed: int = 8) -> tuple[PullRequest, list[Commit]]:
     rng = random.Random(seed)
     picks = rng.sample(range(1, n + 1), AUTHORS)
-    repo = RepoRef(Platform.GITHUB, "acme", "scale", 4242)
+    repo = RepoRef(GITHUB, "acme", "scale", 4242)
     commits = []
     for k, i in enumerate(picks):
         person = GitPerson(f"Signer {i}", email_of(i))
-        account = (
-            Account(Platform.GITHUB, str(ACCOUNT_BASE + i), f"user{i}") if k % 2 == 0 else None
-        )
+        account = Account(GITHUB, str(ACCOUNT_BASE + i), f"user{i}") if k % 2 == 0 else None
         commits.append(
             Commit(
                 sha=f"{k:040x}",
@@ -194,7 +193,7 @@ def make_pr(n: int, number: int, seed: int = 8) -> tuple[PullRequest, list[Commi
         head_sha=commits[-1].sha,
         base_ref="main",
         state="open",
-        author=Account(Platform.GITHUB, str(ACCOUNT_BASE + picks[0]), f"user{picks[0]}"),
+        author=Account(GITHUB, str(ACCOUNT_BASE + picks[0]), f"user{picks[0]}"),
         commit_count=AUTHORS,
         installation_id=1,
     )
@@ -232,8 +231,8 @@ async def measure(n: int, rounds: int, *, analyze: bool = False) -> ScaleResult:
             conn.execute("ANALYZE")
     url = f"sqlite+aiosqlite:///{path}"
     conf = settings_mod.load(bot_env(url, directory, {}, port=0), cwd=directory)
-    forge = FakeForgeClient(Platform.GITHUB)
-    runtime = await build_runtime(conf, clients={Platform.GITHUB: forge.factory()})
+    forge = FakeForgeClient(GITHUB)
+    runtime = await build_runtime(conf, clients={GITHUB: forge.factory()})
     decide_s: list[float] = []
     check_s: list[float] = []
     outcome = ""
@@ -246,7 +245,7 @@ async def measure(n: int, rounds: int, *, analyze: bool = False) -> ScaleResult:
             decided = time.perf_counter() - started
             started = time.perf_counter()
             result = await runtime.checks.check(
-                platform=Platform.GITHUB, repo=pr.repo, number=pr.number, installation_id=1
+                platform=GITHUB, repo=pr.repo, number=pr.number, installation_id=1
             )
             checked = time.perf_counter() - started
             outcome = result.outcome.value

@@ -28,6 +28,7 @@ from bot import logs
 from bot.core.model import Platform
 from bot.errors import SettingsError
 from bot.metrics import Metrics
+from bot.platforms import registry
 from bot.platforms.base import (
     ForgeAuthError,
     ForgeClient,
@@ -36,8 +37,10 @@ from bot.platforms.base import (
 )
 from bot.platforms.gitee.client import GiteePlatform
 from bot.platforms.gitee.client import GiteeSettings as GiteeClientSettings
+from bot.platforms.gitee.facts import GITEE
 from bot.platforms.github.client import GitHubPlatform
 from bot.platforms.github.client import GitHubSettings as GitHubClientSettings
+from bot.platforms.github.facts import GITHUB
 from bot.services import agreements, reconcile, retention
 from bot.services.checks import CheckService, ClientFactory, load_comment_templates
 from bot.services.commands import CommandService, load_reply_templates
@@ -354,9 +357,9 @@ async def build_runtime(
     if clients is None:
         found: dict[Platform, ClientFactory] = {}
         if github is not None:
-            found[Platform.GITHUB] = _github_clients(github)
+            found[GITHUB] = _github_clients(github)
         if gitee is not None:
-            found[Platform.GITEE] = lambda _installation_id: gitee.client()
+            found[GITEE] = lambda _installation_id: gitee.client()
         clients = found
     queue = JobQueue(
         sessions,
@@ -368,7 +371,7 @@ async def build_runtime(
         cipher=cipher,
         policy=settings.policy,
         public_url=settings.public_url,
-        web_urls={Platform.GITHUB: settings.github_web_url, Platform.GITEE: settings.gitee_web_url},
+        web_urls={f.name: f.web_url_of(settings) for f in registry.FORGES},
         clients=clients,
         templates=load_comment_templates(settings.templates_dir),
         metrics=metrics,

@@ -91,7 +91,7 @@ class Allowlist:
             pattern = pattern.strip()
             scope, colon, glob = pattern.partition(":")
             if colon:
-                if scope.lower() != platform.value:
+                if scope.lower() != platform:
                     continue
             else:
                 glob = pattern

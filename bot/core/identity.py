@@ -39,16 +39,13 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from bot.core.model import Account, CoAuthorPolicy, Commit, GitPerson, Platform, Role
+from bot.core.model import Account, CoAuthorPolicy, Commit, ForgeFacts, GitPerson, Platform, Role
 
 __all__ = [
-    "GITEE_WEB_COMMITTER_EMAIL",
-    "GITHUB_WEB_COMMITTER_EMAIL",
-    "GITHUB_WEB_COMMITTER_LOGIN",
     "BotKind",
     "Contributor",
     "Identity",
@@ -66,15 +63,6 @@ __all__ = [
     "parse_noreply",
     "recognise",
 ]
-
-GITHUB_WEB_COMMITTER_EMAIL = "noreply@github.com"
-GITHUB_WEB_COMMITTER_LOGIN = "web-flow"
-GITEE_WEB_COMMITTER_EMAIL = "noreply@gitee.com"
-
-_NOREPLY_DOMAINS: dict[Platform, str] = {
-    Platform.GITHUB: "users.noreply.github.com",
-    Platform.GITEE: "user.noreply.gitee.com",
-}
 
 # A login as both forges shape them (letters, digits, ``-``, ``_``, ``.``), optionally a GitHub
 # App's ``[bot]`` suffix. Lenient on purpose: legacy GitHub logins predate today's rules.
@@ -132,8 +120,11 @@ class NoreplyAddress:
     login: str
 
 
-def parse_noreply(raw: str, *, platform: Platform | None = None) -> NoreplyAddress | None:
-    """Parse a forge noreply address; ``None`` when ``raw`` is not one (of ``platform``, if given).
+def parse_noreply(
+    raw: str, forges: Iterable[ForgeFacts], *, platform: Platform | None = None
+) -> NoreplyAddress | None:
+    """Parse a noreply address of one of ``forges``; ``None`` when ``raw`` is not one (of
+    ``platform``, if given).
 
     GitHub: ``ID+login@users.noreply.github.com`` (accounts since 2017-07-18) and the legacy
     ``login@users.noreply.github.com``. Gitee: ``ID+login@user.noreply.gitee.com`` (and the same
@@ -143,24 +134,26 @@ def parse_noreply(raw: str, *, platform: Platform | None = None) -> NoreplyAddre
     if not at:
         return None
     domain = domain.lower()
-    for candidate, noreply_domain in _NOREPLY_DOMAINS.items():
-        if platform is not None and candidate is not platform:
+    for forge in forges:
+        if platform is not None and forge.name != platform:
             continue
-        if domain != noreply_domain:
+        if domain not in forge.noreply_domains:
             continue
         match = _NOREPLY_LOCAL.fullmatch(local)
         if match is None:
             return None
-        return NoreplyAddress(candidate, match.group("id"), match.group("login"))
+        return NoreplyAddress(forge.name, match.group("id"), match.group("login"))
     return None
 
 
-def is_noreply_domain(domain: str) -> bool:
-    """``True`` for a forge's noreply domain or a name below one: its addresses stand for
-    forge accounts, so no company can own them."""
+def is_noreply_domain(domain: str, forges: Iterable[ForgeFacts]) -> bool:
+    """``True`` for a noreply domain of one of ``forges`` or a name below one: its addresses
+    stand for forge accounts, so no company can own them."""
     domain = domain.strip().lower().rstrip(".")
     return any(
-        domain == noreply or domain.endswith("." + noreply) for noreply in _NOREPLY_DOMAINS.values()
+        domain == noreply or domain.endswith("." + noreply)
+        for forge in forges
+        for noreply in forge.noreply_domains
     )
 
 
@@ -230,14 +223,16 @@ class KnownBot:
         account_ids: Iterable[str] = (),
         logins: Iterable[str] = (),
         emails: Iterable[str] = (),
+        forges: Sequence[ForgeFacts] = (),
     ) -> KnownBot:
+        """``emails`` lose the noreply addresses of ``forges`` (they resolve to account ids)."""
         return cls(
             kind,
             name,
             platform,
             frozenset(account_ids),
             tuple(logins),
-            frozenset(normalise_email(e) for e in emails if parse_noreply(e) is None),
+            frozenset(normalise_email(e) for e in emails if parse_noreply(e, forges) is None),
         )
 
     def matches_login(self, platform: Platform, login: str) -> bool:
@@ -248,7 +243,7 @@ class KnownBot:
         entry without account ids: a user account can be renamed and its login taken by someone
         else, an id cannot.
         """
-        if platform is not self.platform:
+        if platform != self.platform:
             return False
         wanted = login.lower()
         return any(
@@ -262,7 +257,7 @@ class KnownBot:
         have added AI tools' addresses to their own accounts, and the forge then credits them
         with every commit that tool makes)."""
         identity = contributor.identity
-        if identity.platform is not None and identity.platform is self.platform:
+        if identity.platform is not None and identity.platform == self.platform:
             if identity.account_id in self.account_ids:
                 return True
             if identity.login is not None and self.matches_login(identity.platform, identity.login):
@@ -278,21 +273,27 @@ def recognise(contributor: Contributor, known: Iterable[KnownBot]) -> KnownBot |
     return next((entry for entry in known if entry.matches(contributor)), None)
 
 
-def is_web_committer(platform: Platform, person: GitPerson, account: Account | None) -> bool:
+def is_web_committer(
+    platform: Platform, person: GitPerson, account: Account | None, forges: Iterable[ForgeFacts]
+) -> bool:
     """The committer a forge writes into commits made in its web editor (never a contributor).
 
-    GitHub: email ``noreply@github.com`` or the account ``web-flow``. Gitee: email
-    ``noreply@gitee.com``. No Gitee login is exempted: the web-edit committer's login is not
-    documented, and exempting a login that a person could register would open a hole.
+    Any of ``forges``' web-committer emails (``ForgeFacts.web_committer_emails``), or, on
+    ``platform``, an account of ``platform`` with one of its web-committer logins. A forge
+    whose web-edit committer's login is not documented lists none: exempting a login that a
+    person could register would open a hole.
     """
     email = normalise_email(person.email)
-    if email in (GITHUB_WEB_COMMITTER_EMAIL, GITEE_WEB_COMMITTER_EMAIL):
+    forges = tuple(forges)
+    if any(email in forge.web_committer_emails for forge in forges):
         return True
     return (
-        platform is Platform.GITHUB
-        and account is not None
-        and account.platform is Platform.GITHUB
-        and account.login.lower() == GITHUB_WEB_COMMITTER_LOGIN
+        account is not None
+        and account.platform == platform
+        and any(
+            forge.name == platform and account.login.lower() in forge.web_committer_logins
+            for forge in forges
+        )
     )
 
 
@@ -339,7 +340,7 @@ class Identity:
         An email key holds the email: the shell blind-indexes it before storing; never print it.
         """
         if self.platform is not None and self.account_id is not None:
-            return f"{self.platform.value}:{self.account_id}"
+            return f"{self.platform}:{self.account_id}"
         return f"email:{self.email}"
 
 
@@ -395,6 +396,7 @@ def _gather(
     commits: Iterable[Commit],
     *,
     platform: Platform,
+    forges: Sequence[ForgeFacts],
     co_authors: CoAuthorPolicy,
     check_committers: bool,
 ) -> _Persons:
@@ -402,7 +404,7 @@ def _gather(
     for commit in commits:
         persons.append((commit.sha, Role.AUTHOR, commit.author, commit.author_account))
         if check_committers and not is_web_committer(
-            platform, commit.committer, commit.committer_account
+            platform, commit.committer, commit.committer_account, forges
         ):
             persons.append((commit.sha, Role.COMMITTER, commit.committer, commit.committer_account))
         if co_authors is not CoAuthorPolicy.IGNORE:
@@ -416,18 +418,23 @@ def _gather(
     for _sha, _role, person, account in persons:
         if account is not None:
             by_email.setdefault(normalise_email(person.email), account)
-            if account.platform is platform:
+            if account.platform == platform:
                 by_id.setdefault(account.account_id, account)
     return _Persons(tuple(persons), by_email, by_id)
 
 
 def _claim(
-    person: GitPerson, account: Account | None, *, platform: Platform, found: _Persons
+    person: GitPerson,
+    account: Account | None,
+    *,
+    platform: Platform,
+    forges: Sequence[ForgeFacts],
+    found: _Persons,
 ) -> NoreplyAddress | None:
     """The noreply address (with an id) a person resolves through, if the forge linked none."""
     if account is not None or normalise_email(person.email) in found.by_email:
         return None
-    noreply = parse_noreply(person.email, platform=platform)
+    noreply = parse_noreply(person.email, forges, platform=platform)
     if noreply is None or noreply.account_id is None:
         return None
     return noreply
@@ -437,6 +444,7 @@ def noreply_claims(
     commits: Iterable[Commit],
     *,
     platform: Platform,
+    forges: Sequence[ForgeFacts],
     co_authors: CoAuthorPolicy,
     check_committers: bool,
 ) -> tuple[NoreplyAddress, ...]:
@@ -445,14 +453,19 @@ def noreply_claims(
     One per account id (the first address written for it, whose login is only a hint: Gitee can
     look an account up by login alone), in first-seen order, counting the people
     :func:`contributors` counts with the same arguments. An id the forge linked anywhere in the
-    PR, and an address the forge linked in another commit, need no question.
+    PR, and an address the forge linked in another commit, need no question. ``forges`` are
+    the facts of every forge the bot knows (their web-edit committers and noreply domains).
     """
     found = _gather(
-        commits, platform=platform, co_authors=co_authors, check_committers=check_committers
+        commits,
+        platform=platform,
+        forges=forges,
+        co_authors=co_authors,
+        check_committers=check_committers,
     )
     claims: dict[str, NoreplyAddress] = {}
     for _sha, _role, person, account in found.persons:
-        claim = _claim(person, account, platform=platform, found=found)
+        claim = _claim(person, account, platform=platform, forges=forges, found=found)
         if claim is not None and claim.account_id and claim.account_id not in found.by_id:
             claims.setdefault(claim.account_id, claim)
     return tuple(claims.values())
@@ -463,6 +476,7 @@ def _resolve(
     account: Account | None,
     *,
     platform: Platform,
+    forges: Sequence[ForgeFacts],
     found: _Persons,
     confirmed: Mapping[str, Account],
 ) -> tuple[Identity, bool, bool]:
@@ -471,12 +485,12 @@ def _resolve(
         account = found.by_email.get(normalise_email(person.email))
     if account is not None:
         return Identity.of_account(account), True, account.is_bot or is_bot_login(account.login)
-    claim = _claim(person, None, platform=platform, found=found)
+    claim = _claim(person, None, platform=platform, forges=forges, found=found)
     if claim is not None and claim.account_id is not None:
         account = found.by_id.get(claim.account_id) or confirmed.get(claim.account_id)
         if (
             account is not None
-            and account.platform is platform
+            and account.platform == platform
             and account.account_id == claim.account_id
         ):
             bot = account.is_bot or is_bot_login(account.login)
@@ -489,6 +503,7 @@ def contributors(
     commits: Iterable[Commit],
     *,
     platform: Platform,
+    forges: Sequence[ForgeFacts],
     co_authors: CoAuthorPolicy,
     check_committers: bool,
     confirmed: Mapping[str, Account] = _NOTHING_CONFIRMED,
@@ -504,12 +519,16 @@ def contributors(
     identity takes its login and bot flag from there only, and has none otherwise.
     """
     found = _gather(
-        commits, platform=platform, co_authors=co_authors, check_committers=check_committers
+        commits,
+        platform=platform,
+        forges=forges,
+        co_authors=co_authors,
+        check_committers=check_committers,
     )
     builders: dict[str, _Builder] = {}
     for sha, role, person, account in found.persons:
         identity, linked, bot = _resolve(
-            person, account, platform=platform, found=found, confirmed=confirmed
+            person, account, platform=platform, forges=forges, found=found, confirmed=confirmed
         )
         builder = builders.get(identity.key)
         if builder is None:
@@ -537,11 +556,11 @@ def contributors(
     )
 
 
-def co_authors_to_link(commits: Iterable[Commit], *, platform: Platform) -> bool:
+def co_authors_to_link(commits: Iterable[Commit], *, forge: ForgeFacts) -> bool:
     """Whether some ``Co-authored-by:`` email of ``commits`` is one only the forge's link of
     co-authors could resolve to an account: linked to none in these commits (as an author's or
     committer's email, or a co-author's already), and not a noreply address with an account
-    id of ``platform`` (those are confirmed by id, see :func:`noreply_claims`).
+    id of ``forge`` (those are confirmed by id, see :func:`noreply_claims`).
 
     False for a PR without trailers, so that the common case costs no extra request.
     """
@@ -558,7 +577,7 @@ def co_authors_to_link(commits: Iterable[Commit], *, platform: Platform) -> bool
             email = normalise_email(person.email)
             if email in linked:
                 continue
-            noreply = parse_noreply(email, platform=platform)
+            noreply = parse_noreply(email, (forge,))
             if noreply is None or noreply.account_id is None:
                 return True
     return False

@@ -36,7 +36,7 @@ from types import MappingProxyType
 from bot.core.coverage import ContributorResult, Coverage, Verdict
 from bot.core.decision import Problem, Report
 from bot.core.identity import Contributor, mask_email
-from bot.core.model import Platform, Role
+from bot.core.model import ForgeFacts, Role
 
 __all__ = [
     "MARKER",
@@ -103,8 +103,6 @@ _SPEC: dict[str, tuple[frozenset[str], frozenset[str]]] = {
 }
 TEMPLATE_KEYS: tuple[str, ...] = tuple(_SPEC)
 
-_PLATFORM_NAMES = {Platform.GITHUB: "GitHub", Platform.GITEE: "Gitee"}
-_EMAILS_PATHS = {Platform.GITHUB: "/settings/emails", Platform.GITEE: "/profile/emails"}
 _SAFE_LOGIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*(?:\[bot\])?")
 
 
@@ -156,9 +154,9 @@ class Links:
     me_url: str
 
 
-def emails_settings_url(platform: Platform, web_url: str) -> str:
+def emails_settings_url(forge: ForgeFacts, web_url: str) -> str:
     """The forge page where a user adds an email to their account."""
-    return web_url.rstrip("/") + _EMAILS_PATHS[platform]
+    return web_url.rstrip("/") + forge.emails_path
 
 
 def display_name(contributor: Contributor) -> str:
@@ -264,7 +262,7 @@ def render_comment(
     coverage: Coverage,
     *,
     templates: Templates,
-    platform: Platform,
+    forge: ForgeFacts,
     links: Links,
     agreement_title: str,
 ) -> str:
@@ -274,8 +272,8 @@ def render_comment(
     named = _People(templates)
     sections: list[str] = []
     emails = {
-        "emails_url": emails_settings_url(platform, links.web_url),
-        "platform_name": _PLATFORM_NAMES[platform],
+        "emails_url": emails_settings_url(forge, links.web_url),
+        "platform_name": forge.display_name,
     }
     if people := _pick(blocking, Verdict.UNSIGNED, bot=False, co_author=False):
         sections.append(templates.render("section_sign", people=named.names(people), **common))
@@ -389,7 +387,7 @@ def render_report(
     check: Coverage | Problem,
     *,
     templates: Templates,
-    platform: Platform,
+    forge: ForgeFacts,
     links: Links,
     agreement_title: str,
 ) -> Report | None:
@@ -402,7 +400,7 @@ def render_report(
     body = render_comment(
         check,
         templates=templates,
-        platform=platform,
+        forge=forge,
         links=links,
         agreement_title=agreement_title,
     )

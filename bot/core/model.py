@@ -9,11 +9,31 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NewType
+
+Platform = NewType("Platform", str)
+"""A forge's name (``bot.platforms.registry`` lists them): a plain string, so that adding a
+forge touches no core type."""
 
 
-class Platform(enum.StrEnum):
-    GITHUB = "github"
-    GITEE = "gitee"
+@dataclass(frozen=True, slots=True)
+class ForgeFacts:
+    """What the core may know about one forge, handed to it as data by the forge's adapter.
+
+    ``noreply_domains``: the domains of the forge's private commit addresses
+    (``ID+login@<domain>``), whose account id only the forge can confirm.
+    ``web_committer_emails`` / ``web_committer_logins``: the committer the forge writes into
+    commits made in its web editor (never a contributor); logins count only on this forge.
+    ``emails_path``: the path, below the forge's web base, of the page where a user adds an
+    email to their account.
+    """
+
+    name: Platform
+    display_name: str
+    noreply_domains: tuple[str, ...] = ()
+    web_committer_emails: frozenset[str] = frozenset()
+    web_committer_logins: frozenset[str] = frozenset()
+    emails_path: str = ""
 
 
 class Role(enum.StrEnum):

@@ -213,7 +213,7 @@ class Standing:
     version: str | None = None
     since: str | None = None  # a date, YYYY-MM-DD
     company: str | None = None  # set when a company's corporate agreement covers them
-    platform_name: str = "GitHub"
+    platform_name: str = ""  # the forge's display name, from its adapter
 
 
 def describe(standing: Standing) -> str:

@@ -1,4 +1,5 @@
-"""The protocol every forge client implements, and the errors it raises.
+"""The protocol every forge client implements, the errors it raises, and the adapter object
+(:class:`Forge`) that carries everything the rest of the bot may know about one forge.
 
 Exception tree::
 
@@ -12,12 +13,23 @@ Exception tree::
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
 from bot.core.decision import CheckRunWrite
-from bot.core.model import Account, CommentRef, Commit, Platform, PullRequest, RepoRef, StatusState
+from bot.core.model import (
+    Account,
+    CommentRef,
+    Commit,
+    ForgeFacts,
+    Platform,
+    PullRequest,
+    RepoRef,
+    StatusState,
+)
+from bot.settings import Settings
 
 
 class ForgeError(Exception):
@@ -153,3 +165,61 @@ class ForgeClient(Protocol):
         by login (Gitee), when ``login`` is missing or names another account. Failures raise
         ``ForgeError`` as every call does."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class Reports:
+    """How a forge can show a check's result: commit statuses, check runs, labels."""
+
+    statuses: bool
+    check_runs: bool
+    labels: bool
+
+
+class ForgeSettings(Protocol):
+    """What every forge's settings hold (each forge adds its own credentials)."""
+
+    @property
+    def webhook_secret(self) -> str: ...
+
+    @property
+    def client_id(self) -> str | None: ...
+
+    @property
+    def client_secret(self) -> str | None: ...
+
+    @property
+    def api_url(self) -> str: ...
+
+    @property
+    def web_url(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Forge:
+    """One forge's adapter: everything the rest of the bot may know about it.
+
+    ``bot.platforms.registry`` lists one per forge; nothing outside ``bot/platforms/`` names a
+    forge, it asks the registry's objects. ``body_is_signed`` is ``False`` where the webhook's
+    signature does not cover the body (Gitee): a job then carries only coordinates, and the
+    worker acts on what the API says (the PR, the comment), never on the delivery's copy.
+    """
+
+    facts: ForgeFacts
+    reports: Reports
+    body_is_signed: bool
+    # ``{web}/{owner}/{name}/{pull_path}/{number}`` is a pull request's page.
+    pull_path: str
+    # True where the bot acts through App installations (a repository needs one).
+    installations: bool
+    # The forge's settings when it is configured (else None), and its web base either way.
+    settings_of: Callable[[Settings], ForgeSettings | None]
+    web_url_of: Callable[[Settings], str]
+
+    @property
+    def name(self) -> Platform:
+        return self.facts.name
+
+    @property
+    def display_name(self) -> str:
+        return self.facts.display_name

@@ -17,6 +17,7 @@ from typing import Any
 
 from bot.core.identity import BotKind, KnownBot
 from bot.core.model import Platform
+from bot.platforms import registry
 
 __all__ = ["BOTS_FILE", "BotTableError", "known_bots", "parse_bots"]
 
@@ -66,10 +67,9 @@ def _entry(raw: Any, where: str) -> KnownBot:
         raise BotTableError(f"{where}.sources: every entry says where its facts come from")
     platform: Platform | None = None
     if "platform" in raw:
-        try:
-            platform = Platform(raw["platform"])
-        except ValueError:
-            raise BotTableError(f"{where}.platform: not a forge the bot knows") from None
+        platform = registry.known(str(raw["platform"]))
+        if platform is None:
+            raise BotTableError(f"{where}.platform: not a forge the bot knows")
     if (ids or logins) and platform is None:
         raise BotTableError(f"{where}.platform: account ids and logins need their forge")
     if not (ids or logins or emails):
@@ -81,6 +81,7 @@ def _entry(raw: Any, where: str) -> KnownBot:
         account_ids=(str(i) for i in ids),
         logins=logins,
         emails=emails,
+        forges=registry.FACTS,
     )
 
 

@@ -21,6 +21,9 @@ from urllib.parse import urlencode
 import aiohttp
 
 from bot.core.model import Account, Platform
+from bot.platforms.gitee.facts import GITEE
+from bot.platforms.github.facts import GITHUB
+from bot.settings import Settings
 
 
 class OAuthError(Exception):
@@ -39,16 +42,16 @@ class OAuthProvider:
 
     @property
     def pkce(self) -> bool:
-        return self.platform is Platform.GITHUB
+        return self.platform == GITHUB
 
     @property
     def authorize_url(self) -> str:
-        path = "/login/oauth/authorize" if self.platform is Platform.GITHUB else "/oauth/authorize"
+        path = "/login/oauth/authorize" if self.platform == GITHUB else "/oauth/authorize"
         return self.web_url.rstrip("/") + path
 
     @property
     def token_url(self) -> str:
-        path = "/login/oauth/access_token" if self.platform is Platform.GITHUB else "/oauth/token"
+        path = "/login/oauth/access_token" if self.platform == GITHUB else "/oauth/token"
         return self.web_url.rstrip("/") + path
 
 
@@ -76,7 +79,7 @@ def authorize_redirect(
     provider: OAuthProvider, *, redirect_uri: str, state: str, verifier: str | None
 ) -> str:
     params = {"client_id": provider.client_id, "redirect_uri": redirect_uri, "state": state}
-    if provider.platform is Platform.GITHUB:
+    if provider.platform == GITHUB:
         params["allow_signup"] = "true"
         if verifier is not None:
             params["code_challenge"] = code_challenge(verifier)
@@ -111,7 +114,7 @@ async def exchange_code(
         "code": code,
         "redirect_uri": redirect_uri,
     }
-    if provider.platform is Platform.GITEE:
+    if provider.platform == GITEE:
         form["grant_type"] = "authorization_code"
     if verifier is not None and provider.pkce:
         form["code_verifier"] = verifier
@@ -136,7 +139,7 @@ async def fetch_identity(
 ) -> OAuthIdentity:
     timeout = aiohttp.ClientTimeout(total=provider.timeout_s)
     api = provider.api_url.rstrip("/")
-    if provider.platform is Platform.GITHUB:
+    if provider.platform == GITHUB:
         headers = {
             "Authorization": f"Bearer {token}",
             "Accept": "application/vnd.github+json",
@@ -151,7 +154,7 @@ async def fetch_identity(
     try:
         async with http.get(f"{api}/user", headers=headers, params=params, timeout=timeout) as r:
             user = await _json(r, "the user endpoint")
-        paging = {"per_page": "100"} if provider.platform is Platform.GITHUB else {}
+        paging = {"per_page": "100"} if provider.platform == GITHUB else {}
         async with http.get(
             f"{api}{emails_path}", headers=headers, params={**params, **paging}, timeout=timeout
         ) as r:
@@ -176,7 +179,7 @@ def _verified(platform: Platform, items: Any) -> tuple[str, ...]:
     for item in items:
         if not isinstance(item, dict) or not isinstance(item.get("email"), str):
             continue
-        if platform is Platform.GITHUB:
+        if platform == GITHUB:
             ok = item.get("verified") is True
             primary = item.get("primary") is True
         else:
@@ -192,3 +195,17 @@ def _verified(platform: Platform, items: Any) -> tuple[str, ...]:
             seen.add(email.lower())
             out.append(email)
     return tuple(out)
+
+
+def providers_from(settings: Settings) -> dict[Platform, OAuthProvider]:
+    """The OAuth provider of every configured forge that has an OAuth client."""
+    from bot.platforms.registry import FORGES  # the registry's forges import this module
+
+    found: dict[Platform, OAuthProvider] = {}
+    for forge in FORGES:
+        conf = forge.settings_of(settings)
+        if conf and conf.client_id and conf.client_secret:
+            found[forge.name] = OAuthProvider(
+                forge.name, conf.client_id, conf.client_secret, conf.web_url, conf.api_url
+            )
+    return found

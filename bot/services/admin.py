@@ -34,7 +34,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.coverage import Verdict, counting_versions, evaluate
 from bot.core.identity import Contributor, Identity
 from bot.core.model import Agreement, CoAuthorPolicy, Platform, Role, SignatureFact
-from bot.platforms.github.routing import pr_key
+from bot.platforms import registry
+from bot.platforms.routing import pr_key
 from bot.services import audit
 from bot.services.checks import build_allowlist
 from bot.services.jobs import NewJob, enqueue
@@ -57,7 +58,7 @@ from bot.storage.models import (
     utcnow,
 )
 
-PLATFORMS = tuple(p.value for p in Platform)
+PLATFORMS: tuple[str, ...] = registry.NAMES
 SCOPES = ("read", "export", "admin")
 _SCOPE_RANK = {s: i for i, s in enumerate(SCOPES)}
 TOKEN_PREFIX = "cla_"  # noqa: S105 - not a secret: the public prefix of every token
@@ -347,7 +348,9 @@ def parse_subject(text: str) -> tuple[str, str]:
     """``github:123`` / ``github:octocat`` → (platform, account); raises :class:`Invalid`."""
     platform, colon, account = text.strip().partition(":")
     if not colon or platform.lower() not in PLATFORMS or not account:
-        raise Invalid("give an account as platform:id or platform:login, e.g. github:octocat")
+        raise Invalid(
+            f"give an account as platform:id or platform:login, e.g. {PLATFORMS[0]}:octocat"
+        )
     return platform.lower(), account
 
 
@@ -592,7 +595,7 @@ async def recheck_pr(
     repo_id = (repo_row.forge_repo_id if repo_row is not None else None) or (
         other.repo_id if other is not None else None
     )
-    if platform == Platform.GITHUB.value and installation_id is None:
+    if registry.forge(platform).installations and installation_id is None:
         raise NotFound("the bot is not installed on this repository (no installation on record)")
     if repo_row is not None:
         owner, _, repo = repo_row.full_name.partition("/")

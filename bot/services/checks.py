@@ -37,6 +37,7 @@ from bot.core.model import (
     StatusState,
 )
 from bot.metrics import Metrics
+from bot.platforms import registry
 from bot.platforms.base import (
     ForgeClient,
     ForgeError,
@@ -169,9 +170,9 @@ class ConfirmedAccounts:
 
     async def _one(self, client: AccountLookup, claim: NoreplyAddress) -> Account | None:
         account_id = claim.account_id
-        if account_id is None or claim.platform is not client.platform:
+        if account_id is None or claim.platform != client.platform:
             return None
-        found = (client.platform.value, account_id)
+        found = (client.platform, account_id)
         missing = (*found, claim.login.lower())
         for key in (found, missing):
             known = self._recall(key)
@@ -189,7 +190,7 @@ class ConfirmedAccounts:
         except ForgeError as exc:
             log.warning(
                 "could not confirm %s account %s, named without a mention: %s",
-                client.platform.value,
+                client.platform,
                 account_id,
                 exc,
             )
@@ -203,7 +204,7 @@ class ConfirmedAccounts:
         missing: tuple[str, ...],
     ) -> Account | None:
         account = await client.user_by_id(str(claim.account_id), login=claim.login)
-        if account is not None and account.platform is client.platform:
+        if account is not None and account.platform == client.platform:
             self._remember(found, account)
             return account
         self._remember(missing, None)
@@ -262,12 +263,14 @@ class CheckService:
         claims = noreply_claims(
             commits,
             platform=platform,
+            forges=registry.FACTS,
             co_authors=self.co_authors,
             check_committers=check_committers,
         )
         people = find_contributors(
             commits,
             platform=platform,
+            forges=registry.FACTS,
             co_authors=self.co_authors,
             check_committers=check_committers,
             confirmed=await self.accounts.confirm(client, claims) if claims else {},
@@ -299,7 +302,7 @@ class CheckService:
         none, no check run where it has none or the installation refused them lately — and then
         the status, whatever ``cla.report.github`` says, so that the PR still shows a result."""
         config = self.config
-        if not getattr(client, "supports_status", True):
+        if not registry.forge(client.platform).reports.statuses:
             config = dataclasses.replace(config, write_status=False)
         if config.write_check_run and (
             client.check_runs is None or self._refused_check_runs(client, installation_id)
@@ -312,7 +315,7 @@ class CheckService:
         return config
 
     def _refused_check_runs(self, client: ForgeClient, installation_id: int | None) -> bool:
-        key = (client.platform.value, installation_id)
+        key = (client.platform, installation_id)
         until = self._no_check_runs.get(key)
         if until is None:
             return False
@@ -339,9 +342,7 @@ class CheckService:
             await runs.update_check_run(repo, run.run_id, run)
             return run.run_id
         except MissingPermission:
-            self._no_check_runs[(client.platform.value, installation_id)] = (
-                self.clock() + NO_CHECKS_TTL_S
-            )
+            self._no_check_runs[(client.platform, installation_id)] = self.clock() + NO_CHECKS_TTL_S
             log.warning(
                 "installation %s has not accepted the App permission Checks: write: reporting "
                 "commit statuses only until it does",
@@ -352,7 +353,7 @@ class CheckService:
     def sign_url(self, platform: Platform, repo: RepoRef | None = None, number: int = 0) -> str:
         """The signing link; with the PR it is posted on (repository and number, nothing
         personal), so that the confirmation page can link back to it."""
-        query = {"platform": platform.value}
+        query: dict[str, str] = {"platform": platform}
         if repo is not None and number:
             query |= {"repo": repo.full_name, "pr": str(number)}
         return f"{self.public_url}/sign/{self.policy.required_agreement}?{urlencode(query)}"
@@ -403,7 +404,7 @@ class CheckService:
     ) -> CheckResult:
         factory = self.clients.get(platform)
         if factory is None:
-            raise LookupError(f"{platform.value} is not configured")
+            raise LookupError(f"{platform} is not configured")
         client = factory(installation_id)
         if pull is not None:
             pr = pull
@@ -421,7 +422,7 @@ class CheckService:
         check, agreement = found.check, found.agreement
         async with self.sessions() as session:
             record = await store.get_pr_check(
-                session, platform=platform.value, repo_full_name=repo.full_name, number=number
+                session, platform=platform, repo_full_name=repo.full_name, number=number
             )
         links = messages.Links(
             sign_url=self.sign_url(platform, repo, number),
@@ -431,7 +432,7 @@ class CheckService:
         report = messages.render_report(
             check,
             templates=self.templates,
-            platform=platform,
+            forge=registry.forge(platform).facts,
             links=links,
             agreement_title=agreement.title,
         )
@@ -477,10 +478,10 @@ class CheckService:
                     recorded[key] = recorded.get(key, False) or not r.covered
         async with self.sessions() as session, session.begin():
             await self._save(session, pr, plan, report, comment_id, recorded, run_id)
-        self.metrics.check(platform.value, plan.outcome.value)
+        self.metrics.check(platform, plan.outcome.value)
         log.info(
             "checked %s %s#%s at %s: %s, %s writes",
-            platform.value,
+            platform,
             repo.full_name,
             number,
             pr.head_sha[:7],
@@ -549,7 +550,7 @@ class CheckService:
         async with self.sessions() as session, session.begin():
             record = await store.get_pr_check(
                 session,
-                platform=pr.repo.platform.value,
+                platform=pr.repo.platform,
                 repo_full_name=pr.repo.full_name,
                 number=pr.number,
             )
@@ -569,13 +570,13 @@ class CheckService:
     ) -> None:
         record = await store.get_pr_check(
             session,
-            platform=pr.repo.platform.value,
+            platform=pr.repo.platform,
             repo_full_name=pr.repo.full_name,
             number=pr.number,
         )
         if record is None:
             record = PrCheck(
-                platform=pr.repo.platform.value,
+                platform=pr.repo.platform,
                 repo_full_name=pr.repo.full_name,
                 number=pr.number,
                 head_sha=pr.head_sha,
@@ -611,7 +612,7 @@ class CheckService:
             return decision.Outcome.SKIPPED
         factory = self.clients.get(platform)
         if factory is None:
-            raise LookupError(f"{platform.value} is not configured")
+            raise LookupError(f"{platform} is not configured")
         client = factory(job.installation_id)
         repo = RepoRef(platform, p["repo"]["owner"], p["repo"]["name"], p["repo"].get("id"))
         number = int(p["number"])
@@ -628,7 +629,7 @@ class CheckService:
         log.warning(
             "job %s: reported on %s %s#%s that its check could not run",
             job.id,
-            platform.value,
+            platform,
             repo.full_name,
             number,
         )
@@ -642,7 +643,7 @@ class CheckService:
         async with self.sessions() as session:
             record = await store.get_pr_check(
                 session,
-                platform=pr.repo.platform.value,
+                platform=pr.repo.platform,
                 repo_full_name=pr.repo.full_name,
                 number=pr.number,
             )
@@ -661,7 +662,7 @@ class CheckService:
         comment_id = await self._apply_plan(client, pr, plan, record)
         async with self.sessions() as session, session.begin():
             await self._save_failure(session, pr, plan, comment_id, run_id)
-        self.metrics.check(pr.repo.platform.value, plan.outcome.value)
+        self.metrics.check(pr.repo.platform, plan.outcome.value)
         return plan
 
     async def _report_missing_permission(
@@ -678,7 +679,7 @@ class CheckService:
         log.warning(
             "cannot check %s %s#%s: installation %s lacks %s; an owner must accept the App's "
             "new permissions (%s writes)",
-            pr.repo.platform.value,
+            pr.repo.platform,
             pr.repo.full_name,
             pr.number,
             pr.installation_id,
@@ -719,13 +720,13 @@ class CheckService:
     ) -> None:
         record = await store.get_pr_check(
             session,
-            platform=pr.repo.platform.value,
+            platform=pr.repo.platform,
             repo_full_name=pr.repo.full_name,
             number=pr.number,
         )
         if record is None:  # never checked: a record without a check time, so sweeps see it
             record = PrCheck(
-                platform=pr.repo.platform.value,
+                platform=pr.repo.platform,
                 repo_full_name=pr.repo.full_name,
                 number=pr.number,
                 head_sha=pr.head_sha,
@@ -760,7 +761,7 @@ class CheckService:
         p = job.payload
         factory = self.clients.get(platform)
         if factory is None:
-            raise LookupError(f"{platform.value} is not configured")
+            raise LookupError(f"{platform} is not configured")
         client = factory(job.installation_id)
         repo = RepoRef(platform, p["repo"]["owner"], p["repo"]["name"], p["repo"].get("id"))
         head_sha = str(p["head_sha"])
@@ -796,7 +797,7 @@ class CheckService:
             )
         log.info(
             "merge queue entry of %s %s at %s (PR %s): %s",
-            platform.value,
+            platform,
             repo.full_name,
             head_sha[:7],
             f"#{queued.number}" if queued else "not matched",
@@ -828,7 +829,7 @@ class CheckService:
         async with self.sessions() as session:
             return await store.get_pr_check(
                 session,
-                platform=pr.repo.platform.value,
+                platform=pr.repo.platform,
                 repo_full_name=pr.repo.full_name,
                 number=pr.number,
             )

@@ -28,6 +28,7 @@ from bot.core.commands import CONFIRM, CommandKind, parse_commands
 from bot.core.decision import Problem
 from bot.core.model import Platform, RepoRef
 from bot.metrics import Metrics
+from bot.platforms import registry
 from bot.platforms.base import ForgeClient
 from bot.services import rights, signing
 from bot.services.checks import CheckService, ClientFactory
@@ -50,13 +51,13 @@ async def status_of_login(
     """Where the account with this login stands (the latest account record with that login:
     logins can be renamed, account ids cannot)."""
     agreement = await store.load_agreement(session, checks.policy.required_agreement)
-    account = await store.account_by_login(session, platform=platform.value, login=login)
+    account = await store.account_by_login(session, platform=platform, login=login)
     found = None
     if account is not None:
         found = await signing.standing(
             session,
             cipher,
-            platform=platform.value,
+            platform=platform,
             account_id=account.account_id,
             emails=(),
             agreement=agreement,
@@ -69,7 +70,7 @@ async def status_of_login(
         version=sig.version if sig else None,
         since=sig.signed_at.date().isoformat() if sig else None,
         company=sig.company if sig else None,
-        platform_name="GitHub" if platform is Platform.GITHUB else "Gitee",
+        platform_name=registry.forge(platform).display_name,
     )
 
 
@@ -118,14 +119,14 @@ class CommandService:
             return  # cancelled by an erasure
         factory = self.clients.get(platform)
         if factory is None:
-            raise LookupError(f"{platform.value} is not configured")
+            raise LookupError(f"{platform} is not configured")
         client = factory(job.installation_id)
         repo = RepoRef(platform, p["repo"]["owner"], p["repo"]["name"], p["repo"].get("id"))
         number = int(p["number"])
         comment_id = int(p["comment_id"])
         author: dict[str, Any] = dict(p.get("author") or {})
         commands = [(CommandKind(k), a) for k, a in p.get("commands", [])]
-        if platform is Platform.GITEE:
+        if not registry.forge(platform).body_is_signed:
             # The delivery's body is not signed: act only on what the API says the comment is.
             live = await client.get_comment(repo, comment_id)
             if live is None:
@@ -164,7 +165,7 @@ class CommandService:
             self.metrics.inc(
                 "cla_commands_total",
                 "Comment commands acted on.",
-                platform=platform.value,
+                platform=platform,
                 command=kind.value,
             )
         if erased:
@@ -196,7 +197,7 @@ class CommandService:
                 )
             else:
                 step = self._confirm if confirm else self._ask
-                person = rights.Person(platform.value, account_id, login)
+                person = rights.Person(platform, account_id, login)
                 body, erased = await step(session, person, marker, job)
             job.payload = {
                 **job.payload,
@@ -208,7 +209,7 @@ class CommandService:
             await flush_erased(self.sessions.kw["bind"])
             log.info(
                 "erased personal data at the request of %s account %s (job %s)",
-                platform.value,
+                platform,
                 account_id,
                 job.id,
             )

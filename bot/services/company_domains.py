@@ -24,6 +24,7 @@ from importlib import resources
 from publicsuffixlist import PublicSuffixList
 
 from bot.core.identity import is_noreply_domain
+from bot.platforms.registry import FACTS
 
 # LDH labels, at least two, ASCII only (an IDN is listed in its xn-- form).
 _SYNTAX = re.compile(r"(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}")
@@ -64,7 +65,7 @@ def problem(domain: str) -> str | None:
             f"{domain} is a public suffix: names under it belong to many different owners; "
             "list your company's own domain"
         )
-    if is_noreply_domain(domain):
+    if is_noreply_domain(domain, FACTS):
         return f"{domain} is a forge's noreply domain: its addresses stand for accounts"
     labels = domain.split(".")
     free = free_mail_domains()

@@ -35,7 +35,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.identity import is_noreply_domain, normalise_email
 from bot.core.model import Account
+from bot.platforms import registry
 from bot.platforms.base import ForgeError
+from bot.platforms.registry import FACTS
 from bot.services import audit, company_domains
 from bot.services.admin import Invalid, NotFound, iso
 from bot.services.rechecks import enqueue_checks
@@ -55,7 +57,7 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _LOGIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 SIGNATORY = ("name", "title", "address", "email", "phone", "fax")
 MAX_REASON = 500
-FORGE_NAMES = {"github": "GitHub", "gitee": "Gitee"}
+FORGE_NAMES: dict[str, str] = {f.name: f.display_name for f in registry.FORGES}
 
 
 class EntryError(ValueError):
@@ -279,7 +281,7 @@ async def prepare_entry(
     if kind == "email":
         if not _EMAIL.fullmatch(value):
             raise EntryError("not an email address")
-        if is_noreply_domain(value.rpartition("@")[2]):
+        if is_noreply_domain(value.rpartition("@")[2], FACTS):
             raise EntryError("a noreply address stands for a forge account: list the account")
         return NewEntry("email", store.email_bidx(cipher, value), email=normalise_email(value))
     logins = parse_logins(value)

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.platforms import registry
 from bot.services import audit
 from bot.services.rechecks import enqueue_rechecks
 from bot.settings import Policy
@@ -23,7 +24,7 @@ from bot.storage import repositories as store
 from bot.storage.crypto import FieldCipher
 
 HEADER = ("platform", "login", "account_id", "email", "name", "agreement", "version", "signed_at")
-PLATFORMS = ("github", "gitee")
+PLATFORMS: tuple[str, ...] = registry.NAMES
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _LOGIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}(\[bot\])?")
 
@@ -80,7 +81,7 @@ def parse_csv(text: str, policy: Policy) -> ParseResult:
         problems: list[str] = []
         platform = platform.lower()
         if platform and platform not in PLATFORMS:
-            problems.append("platform must be github, gitee or empty")
+            problems.append(f"platform must be {', '.join(PLATFORMS)} or empty")
         if account_id and not account_id.isdigit():
             problems.append("account_id must be the numeric account id")
         if account_id and not platform:

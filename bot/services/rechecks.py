@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.platforms.github.routing import pr_key
+from bot.platforms.routing import pr_key
 from bot.services.jobs import NewJob, enqueue
 from bot.storage import repositories as store
 from bot.storage.models import JobKind, PrCheck

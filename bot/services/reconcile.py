@@ -21,8 +21,9 @@ import gidgethub.aiohttp
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.core.model import Platform, PullRequest, RepoRef
+from bot.core.model import PullRequest, RepoRef
 from bot.metrics import Metrics
+from bot.platforms.gitee.facts import GITEE
 from bot.platforms.github.client import GitHubPlatform
 from bot.services.rechecks import enqueue_checks, enqueue_pr
 from bot.storage import repositories as store
@@ -178,7 +179,7 @@ async def sweep_gitee(
     queued = 0
     for full_name in repos:
         owner, _, name = full_name.partition("/")
-        pulls = await client.open_pulls(RepoRef(Platform.GITEE, owner, name))
+        pulls = await client.open_pulls(RepoRef(GITEE, owner, name))
         async with sessions() as session, session.begin():
             for pr in pulls:
                 record = await store.get_pr_check(

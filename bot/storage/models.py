@@ -26,8 +26,11 @@ from sqlalchemy import (
     UniqueConstraint,
     true,
 )
+from sqlalchemy import Enum as SAEnum
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from bot.core.model import Platform
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -99,6 +102,19 @@ class JobKind(enum.StrEnum):
     COMMAND = "command"  # comment commands other than a bare re-check
     INSTALLATION = "installation"  # bookkeeping, done at once
     BOOKKEEPING = "bookkeeping"  # e.g. a PR closed: done at once, kept for dedupe
+
+
+def _str_enum(kind: type[enum.StrEnum]) -> SAEnum:
+    """A column of ``kind``'s values stored as the VARCHAR(16) it always was (no native enum,
+    no CHECK constraint): existing rows stay valid and the DDL does not change; rows read back
+    as members of ``kind``."""
+    return SAEnum(
+        kind,
+        native_enum=False,
+        create_constraint=False,
+        length=16,
+        values_callable=lambda members: [m.value for m in members],
+    )
 
 
 # --- forge side -----------------------------------------------------------------------------
@@ -242,15 +258,15 @@ class Job(Base):
     )
 
     id: Mapped[BigIntPK]
-    platform: Mapped[str] = mapped_column(String(16))
+    platform: Mapped[Platform] = mapped_column(String(16))
     delivery_key: Mapped[str] = mapped_column(String(128))
     event: Mapped[str] = mapped_column(String(64))
     action: Mapped[str | None] = mapped_column(String(64))
-    kind: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[JobKind] = mapped_column(_str_enum(JobKind))
     pr_key: Mapped[str | None] = mapped_column(String(300))
     installation_id: Mapped[int | None] = mapped_column(BigInteger)
     payload: Mapped[dict[str, Any]]
-    status: Mapped[str] = mapped_column(String(16), default=JobStatus.QUEUED)
+    status: Mapped[JobStatus] = mapped_column(_str_enum(JobStatus), default=JobStatus.QUEUED)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     run_after: Mapped[Timestamp] = mapped_column(default=utcnow)
     lease_until: Mapped[datetime | None]

@@ -7,6 +7,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.core.model import Platform
+from bot.platforms import registry
 from bot.services import corporate
 from bot.storage import repositories as store
 from bot.storage.models import Company
@@ -31,7 +32,7 @@ async def _page(
 ) -> web.Response:
     ctx = request.app[SIGNING]
     session = await ctx.store.load(request)
-    providers = [{"platform": p.value, "name": PLATFORM_NAMES[p]} for p in ctx.providers]
+    providers = [{"platform": p, "name": PLATFORM_NAMES[p]} for p in ctx.providers]
     if session is None:
         return ctx.pages.render(
             request, "company.html", personal=True, who=None, providers=providers, company=None
@@ -85,7 +86,7 @@ async def _accounts(request: web.Request, platform: str) -> corporate.AccountLoo
         return None
     async with request.app[SESSIONS]() as s:
         installation = await store.lookup_installation(s, platform)
-    if installation is None and platform == Platform.GITHUB:
+    if installation is None and registry.forge(platform).installations:
         return None
     return factory(installation)
 

@@ -97,7 +97,7 @@ async def me_page(request: web.Request) -> web.Response:
     ctx = request.app[SIGNING]
     session = await ctx.store.load(request)
     if session is None:
-        providers = [{"platform": p.value, "name": PLATFORM_NAMES[p]} for p in ctx.providers]
+        providers = [{"platform": p, "name": PLATFORM_NAMES[p]} for p in ctx.providers]
         return ctx.pages.render(request, "me.html", personal=True, who=None, providers=providers)
     return await _render_me(request, session)
 

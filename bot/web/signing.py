@@ -19,7 +19,7 @@ import aiohttp
 from aiohttp import web
 
 from bot.core.model import Platform
-from bot.platforms import oauth
+from bot.platforms import oauth, registry
 from bot.services import corporate, signing
 from bot.settings import SIGNING_FIELDS, AgreementSettings, Settings
 from bot.storage import repositories as store
@@ -32,7 +32,7 @@ from bot.web.sessions import PRELOGIN_COOKIE, Session, SessionData, SessionStore
 
 log = logging.getLogger("bot.signing")
 
-PLATFORM_NAMES = {Platform.GITHUB: "GitHub", Platform.GITEE: "Gitee"}
+PLATFORM_NAMES = {f.name: f.display_name for f in registry.FORGES}
 _PHONE = re.compile(r"[0-9 +()\-.]{5,32}")
 MAX_LEN = {
     "company": 200,
@@ -63,7 +63,6 @@ def field_error(name: str, value: str) -> str | None:
 
 _REPO_PART = re.compile(r"(?!\.+$)[A-Za-z0-9_.-]{1,100}")
 _PR_NUMBER = re.compile(r"[1-9][0-9]{0,9}")
-_PR_PATHS = {Platform.GITHUB: "pull", Platform.GITEE: "pulls"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +78,7 @@ class PrLink:
 
     @property
     def query(self) -> str:
-        return urlencode({"platform": self.platform.value, "repo": self.repo, "pr": self.number})
+        return urlencode({"platform": self.platform, "repo": self.repo, "pr": self.number})
 
     @property
     def name(self) -> str:
@@ -91,23 +90,18 @@ def pr_link(settings: Settings, values: Mapping[str, Any]) -> PrLink | None:
     pull request on a forge this bot is connected to; else None."""
     platform = _platform(str(values.get("platform", "")))
     repo, number = str(values.get("repo", "")), str(values.get("pr", ""))
-    web_url = (
-        {
-            Platform.GITHUB: settings.github_web_url if settings.github else None,
-            Platform.GITEE: settings.gitee_web_url if settings.gitee else None,
-        }.get(platform)
-        if platform
-        else None
-    )
+    forge = registry.BY_NAME.get(platform) if platform else None
+    web_url = forge.web_url_of(settings) if forge and forge.settings_of(settings) else None
     owner, _, name = repo.partition("/")
     if (
         platform is None
+        or forge is None
         or web_url is None
         or not (_REPO_PART.fullmatch(owner) and _REPO_PART.fullmatch(name))
         or not _PR_NUMBER.fullmatch(number)
     ):
         return None
-    url = f"{web_url.rstrip('/')}/{owner}/{name}/{_PR_PATHS[platform]}/{number}"
+    url = f"{web_url.rstrip('/')}/{owner}/{name}/{forge.pull_path}/{number}"
     return PrLink(platform, repo, int(number), url)
 
 
@@ -126,18 +120,7 @@ class SigningContext:
 SIGNING: web.AppKey[SigningContext] = web.AppKey("signing")
 
 
-def providers_from(settings: Settings) -> dict[Platform, oauth.OAuthProvider]:
-    found: dict[Platform, oauth.OAuthProvider] = {}
-    gh, ge = settings.github, settings.gitee
-    if gh and gh.client_id and gh.client_secret:
-        found[Platform.GITHUB] = oauth.OAuthProvider(
-            Platform.GITHUB, gh.client_id, gh.client_secret, gh.web_url, gh.api_url
-        )
-    if ge and ge.client_id and ge.client_secret:
-        found[Platform.GITEE] = oauth.OAuthProvider(
-            Platform.GITEE, ge.client_id, ge.client_secret, ge.web_url, ge.api_url
-        )
-    return found
+providers_from = oauth.providers_from
 
 
 def _funnel(request: web.Request, step: str) -> None:
@@ -156,14 +139,11 @@ def _agreement(ctx: SigningContext, request: web.Request) -> AgreementSettings |
 
 
 def _platform(value: str) -> Platform | None:
-    try:
-        return Platform(value)
-    except ValueError:
-        return None
+    return registry.known(value)
 
 
 def _callback_url(ctx: SigningContext, platform: Platform) -> str:
-    return f"{ctx.settings.public_url}/sign/oauth/{platform.value}/callback"
+    return f"{ctx.settings.public_url}/sign/oauth/{platform}/callback"
 
 
 async def _standing(
@@ -220,7 +200,7 @@ def _render_sign(
         text_html=ctx.pages.markdown_html(text or version.text),
         translated=text is not None,
         providers=[
-            {"platform": p.value, "name": PLATFORM_NAMES[p], "preferred": p == preferred}
+            {"platform": p, "name": PLATFORM_NAMES[p], "preferred": p == preferred}
             for p in ctx.providers
         ],
         who=f"{platform_name} @{session.data.login}" if session else None,
@@ -460,7 +440,7 @@ async def login_start(request: web.Request) -> web.StreamResponse:
     await ctx.store.remember_state(
         state=state,
         prelogin=prelogin,
-        platform=platform.value,
+        platform=platform,
         verifier=verifier,
         next_path=next_path,
     )
@@ -480,7 +460,7 @@ async def login_callback(request: web.Request) -> web.StreamResponse:
     attempt = await ctx.store.consume_state(
         state=request.query.get("state", ""),
         prelogin=request.cookies.get(PRELOGIN_COOKIE),
-        platform=platform.value,
+        platform=platform,
     )
     if attempt is None:
         return ctx.pages.error(request, "bad_login", again=again)
@@ -496,7 +476,7 @@ async def login_callback(request: web.Request) -> web.StreamResponse:
         )
         identity = await oauth.fetch_identity(ctx.http, provider, token)
     except oauth.OAuthError as exc:
-        log.warning("%s login failed: %s", platform.value, exc)
+        log.warning("%s login failed: %s", platform, exc)
         return ctx.pages.error(
             request,
             "login_failed",
@@ -512,7 +492,7 @@ async def login_callback(request: web.Request) -> web.StreamResponse:
         request,
         response,
         SessionData(
-            platform=platform.value,
+            platform=platform,
             account_id=identity.account.account_id,
             login=identity.account.login,
             emails=list(identity.verified_emails),

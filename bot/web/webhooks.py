@@ -26,11 +26,10 @@ from aiohttp import web
 from bot.platforms.gitee import routing as gitee_routing
 from bot.platforms.gitee import sansio as gitee_sansio
 from bot.platforms.github import routing
+from bot.platforms.github.facts import GITHUB
 from bot.platforms.payload import NotJson
-from bot.services import retention
-from bot.services.jobs import NewJob, Unstorable, database_unavailable, enqueue
-from bot.storage import repositories as repo_store
-from bot.storage.models import JobKind, JobStatus
+from bot.services.deliveries import merge_group_job, new_jobs, recheck_jobs, store_bookkeeping
+from bot.services.jobs import Unstorable, database_unavailable
 from bot.web.keys import METRICS, QUEUE, SESSIONS, SETTINGS
 
 log = logging.getLogger("bot.webhooks")
@@ -115,14 +114,14 @@ async def github_webhook(request: web.Request) -> web.Response:
     action = payload.action
     try:
         if isinstance(decision, routing.RecheckJobs):
-            jobs = await recheck_jobs(request, delivery, event, action, decision)
+            jobs = await recheck_jobs(request.app[SESSIONS], delivery, event, action, decision)
             if not jobs:
                 metrics.delivery("github", event, "ignored")
                 return _answer(200, "ignored", reason="no open pull request at that commit")
             stored = await request.app[QUEUE].inbox.put(jobs)
         elif isinstance(decision, routing.MergeGroupJob):
             stored = await request.app[QUEUE].inbox.put(
-                [merge_group_job(delivery, event, action, decision)]
+                [merge_group_job(GITHUB, delivery, event, action, decision)]
             )
         elif isinstance(decision, routing.CheckJob | routing.CommentJobs):
             # The common case goes through the queue's group commit (one transaction for every
@@ -130,7 +129,14 @@ async def github_webhook(request: web.Request) -> web.Response:
             jobs = new_jobs("github", delivery, event, action, decision)
             stored = await request.app[QUEUE].inbox.put(jobs)
         else:
-            stored = await _store_other(request, delivery, event, action, decision)
+            stored = await store_bookkeeping(
+                request.app[SESSIONS],
+                platform=GITHUB,
+                delivery=delivery,
+                event=event,
+                action=action,
+                decision=decision,
+            )
     except Exception as exc:
         return _not_stored("github", event, exc, metrics)
     if not stored:
@@ -154,196 +160,6 @@ def _not_stored(platform: str, event: str, exc: Exception, metrics: Any) -> web.
         log.error("cannot store a %s delivery: %s", platform, type(exc).__name__, exc_info=exc)
     metrics.delivery(platform, event, "unavailable")
     return _answer(503, "cannot store the delivery now; retry later", retry_after_s=30)
-
-
-async def _store_other(
-    request: web.Request,
-    delivery: str,
-    event: str,
-    action: str | None,
-    decision: routing.PrClosed | routing.InstallationChange,
-) -> bool:
-    async with request.app[SESSIONS]() as session, session.begin():
-        if isinstance(decision, routing.PrClosed):
-            return await apply_pr_closed(session, delivery, event, action, decision)
-        stored = await enqueue(
-            session,
-            NewJob(
-                platform="github",
-                delivery_key=delivery,
-                event=event,
-                action=action,
-                kind=JobKind.INSTALLATION,
-                payload={
-                    "installation_id": decision.installation_id,
-                    "action": decision.action,
-                },
-                installation_id=decision.installation_id,
-            ),
-            status=JobStatus.DONE,
-        )
-        if stored:
-            await apply_installation_change(session, decision)
-        return stored
-
-
-def new_jobs(
-    platform: str,
-    delivery: str,
-    event: str,
-    action: str | None,
-    decision: routing.CheckJob | routing.CommentJobs,
-) -> list[NewJob]:
-    """The jobs of one delivery. Commands are keyed by comment id: acted on once however often
-    delivered."""
-    check = decision if isinstance(decision, routing.CheckJob) else decision.check
-    command = decision.command if isinstance(decision, routing.CommentJobs) else None
-    jobs: list[NewJob] = []
-    if check is not None:
-        jobs.append(
-            NewJob(
-                platform=platform,
-                delivery_key=delivery,
-                event=event,
-                action=action,
-                kind=JobKind.CHECK,
-                payload=check.payload,
-                pr_key=check.pr_key,
-                installation_id=check.installation_id,
-            )
-        )
-    if command is not None:
-        jobs.append(
-            NewJob(
-                platform=platform,
-                delivery_key=command.comment_key,
-                event=event,
-                action=action,
-                kind=JobKind.COMMAND,
-                payload=command.payload,
-                pr_key=command.pr_key,
-                installation_id=command.installation_id,
-            )
-        )
-    return jobs
-
-
-def merge_group_job(
-    delivery: str, event: str, action: str | None, group: routing.MergeGroupJob
-) -> NewJob:
-    """A merge queue entry's job, keyed by its PR (so it never runs beside that PR's check)."""
-    return NewJob(
-        platform="github",
-        delivery_key=delivery,
-        event=event,
-        action=action,
-        kind=JobKind.MERGE_GROUP,
-        payload=group.payload,
-        pr_key=group.pr_key,
-        installation_id=group.installation_id,
-    )
-
-
-async def recheck_jobs(
-    request: web.Request,
-    delivery: str,
-    event: str,
-    action: str | None,
-    recheck: routing.RecheckJobs,
-) -> list[NewJob]:
-    """The check jobs of a Re-run or Re-check: for the PRs GitHub named, else for the open PRs
-    whose head the bot last saw at the run's commit (fork PRs' runs name none). Each is keyed
-    by the delivery and its PR: a redelivery stores nothing."""
-    numbers: tuple[int, ...] | None = None
-    if not recheck.numbers:
-        async with request.app[SESSIONS]() as session:
-            records = await repo_store.open_checks_at_sha(
-                session,
-                platform="github",
-                repo_full_name=f"{recheck.repo['owner']}/{recheck.repo['name']}",
-                head_sha=recheck.head_sha,
-            )
-        numbers = tuple(r.number for r in records)
-    jobs = []
-    for check in recheck.jobs(numbers):
-        number = check.payload["number"]
-        jobs += new_jobs("github", f"{delivery}:{number}", event, action, check)
-    return jobs
-
-
-async def store_jobs(
-    session: Any,
-    platform: str,
-    delivery: str,
-    event: str,
-    action: str | None,
-    decision: routing.CheckJob | routing.CommentJobs,
-) -> bool:
-    """Store the jobs of one delivery in ``session``; False when the delivery (or, for commands,
-    the comment) was seen before. Webhooks use the queue's inbox instead (group commit)."""
-    stored = False
-    for job in new_jobs(platform, delivery, event, action, decision):
-        stored |= await enqueue(session, job)
-    return stored
-
-
-async def apply_pr_closed(
-    session: Any, delivery: str, event: str, action: str | None, closed: routing.PrClosed
-) -> bool:
-    """Recorded as a finished job (for dedupe); the PR's contributor records are dropped."""
-    stored = await enqueue(
-        session,
-        NewJob(
-            platform=closed.platform,
-            delivery_key=delivery,
-            event=event,
-            action=action,
-            kind=JobKind.BOOKKEEPING,
-            payload={},
-        ),
-        status=JobStatus.DONE,
-    )
-    if stored:
-        await retention.close_pr(
-            session,
-            platform=closed.platform,
-            repo_full_name=closed.repo_full_name,
-            number=closed.number,
-        )
-    return stored
-
-
-async def apply_installation_change(session: Any, change: routing.InstallationChange) -> None:
-    platform = "github"
-    if change.action == "deleted":
-        await repo_store.set_installation_state(
-            session, platform=platform, installation_id=change.installation_id, deleted=True
-        )
-        return
-    await repo_store.upsert_installation(
-        session,
-        platform=platform,
-        installation_id=change.installation_id,
-        account_login=change.account_login,
-    )
-    if change.action == "suspend":
-        await repo_store.set_installation_state(
-            session, platform=platform, installation_id=change.installation_id, suspended=True
-        )
-    elif change.action == "unsuspend":
-        await repo_store.set_installation_state(
-            session, platform=platform, installation_id=change.installation_id, suspended=False
-        )
-    for full_name, repo_id in change.repos_added:
-        await repo_store.upsert_repository(
-            session,
-            platform=platform,
-            full_name=full_name,
-            forge_repo_id=repo_id,
-            installation_id=change.installation_id,
-        )
-    for full_name in change.repos_removed:
-        await repo_store.remove_repository(session, platform=platform, full_name=full_name)
 
 
 class ReplayCache:

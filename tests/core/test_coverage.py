@@ -25,9 +25,12 @@ from bot.core.model import (
     Role,
     SignatureFact,
 )
+from bot.platforms.gitee.facts import GITEE
+from bot.platforms.github.facts import GITHUB
+from bot.platforms.registry import FACTS as FORGES
 
-GH = Platform.GITHUB
-GE = Platform.GITEE
+GH = GITHUB
+GE = GITEE
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 T1 = datetime(2024, 6, 1, tzinfo=UTC)
 
@@ -46,7 +49,7 @@ COPILOT = KnownBot.of(
     account_ids=["198982749"],
     logins=["Copilot"],
 )
-CLAUDE = KnownBot.of(BotKind.AI_AGENT, "Claude", emails=["noreply@anthropic.com"])
+CLAUDE = KnownBot.of(BotKind.AI_AGENT, "Claude", emails=["noreply@anthropic.com"], forges=FORGES)
 KNOWN = (COPILOT, CLAUDE, DEPENDABOT, RENOVATE, SNYK, IMGBOT)
 BOTS = Allowlist(known=KNOWN)
 

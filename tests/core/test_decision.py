@@ -22,7 +22,8 @@ from bot.core.decision import (
     same_text,
 )
 from bot.core.identity import Contributor, Identity
-from bot.core.model import CommentRef, Platform, Role, StatusState
+from bot.core.model import CommentRef, Role, StatusState
+from bot.platforms.github.facts import GITHUB
 
 SHA = "c0ffee" * 6 + "abcd"
 OLD = "deadbeef" * 5
@@ -31,7 +32,7 @@ FAIL = StatusState.FAILURE
 ERR = StatusState.ERROR
 
 PERSON = Contributor(
-    Identity(platform=Platform.GITHUB, account_id="1", login="octo"),
+    Identity(platform=GITHUB, account_id="1", login="octo"),
     frozenset({Role.AUTHOR}),
     ("a1",),
     ("octo@x.org",),

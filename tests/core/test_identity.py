@@ -24,9 +24,13 @@ from bot.core.identity import (
     recognise,
 )
 from bot.core.model import Account, CoAuthorPolicy, Commit, GitPerson, Platform, Role
+from bot.platforms.gitee.facts import GITEE
+from bot.platforms.github.facts import GITHUB
+from bot.platforms.registry import FACTS as FORGES
+from bot.platforms.registry import forge
 
-GH = Platform.GITHUB
-GE = Platform.GITEE
+GH = GITHUB
+GE = GITEE
 
 
 @pytest.mark.parametrize(
@@ -115,7 +119,7 @@ def test_mask_email_total_on_any_text(text: str) -> None:
 def test_parse_noreply(
     raw: str, platform: Platform | None, expected: NoreplyAddress | None
 ) -> None:
-    assert parse_noreply(raw, platform=platform) == expected
+    assert parse_noreply(raw, FORGES, platform=platform) == expected
 
 
 @pytest.mark.parametrize(
@@ -230,11 +234,16 @@ def run(
 ) -> tuple[Contributor, ...]:
     if confirmed is None:
         return contributors(
-            commits, platform=platform, co_authors=co_authors, check_committers=check_committers
+            commits,
+            platform=platform,
+            forges=FORGES,
+            co_authors=co_authors,
+            check_committers=check_committers,
         )
     return contributors(
         commits,
         platform=platform,
+        forges=FORGES,
         co_authors=co_authors,
         check_committers=check_committers,
         confirmed=confirmed,
@@ -358,7 +367,7 @@ def test_co_authors_to_link(
         author_account=OCTO,
         co_author_accounts=linked,
     )
-    assert co_authors_to_link([the_commit], platform=GH) is expected
+    assert co_authors_to_link([the_commit], forge=forge(GH).facts) is expected
 
 
 def test_a_noreply_id_the_forge_linked_elsewhere_in_the_pr_is_confirmed() -> None:
@@ -473,7 +482,11 @@ def test_noreply_claims(
     expected: list[tuple[str, str]],
 ) -> None:
     claims = noreply_claims(
-        commits, platform=platform, co_authors=co_authors, check_committers=check_committers
+        commits,
+        platform=platform,
+        forges=FORGES,
+        co_authors=co_authors,
+        check_committers=check_committers,
     )
     assert [(c.account_id, c.login) for c in claims] == expected
     assert all(c.platform is platform for c in claims)
@@ -525,7 +538,7 @@ def test_committer_same_as_author_adds_a_role() -> None:
 def test_is_web_committer(
     platform: Platform, email: str, account: Account | None, expected: bool
 ) -> None:
-    assert is_web_committer(platform, person(email), account) is expected
+    assert is_web_committer(platform, person(email), account, FORGES) is expected
 
 
 TRAILERS = "Change\n\nCo-authored-by: Ann <ann@x.org>\nCo-authored-by: O <OCTO@x.org>"
@@ -634,7 +647,7 @@ def test_no_commits() -> None:
     ],
 )
 def test_is_noreply_domain(domain: str, expected: bool) -> None:
-    assert is_noreply_domain(domain) is expected
+    assert is_noreply_domain(domain, FORGES) is expected
 
 
 # --- well-known bots and AI agents -----------------------------------------------------------
@@ -646,6 +659,7 @@ CODING_AGENT = KnownBot.of(
     account_ids=["198982749"],
     logins=["Copilot"],
     emails=["198982749+Copilot@users.noreply.github.com"],
+    forges=FORGES,
 )
 COPILOT = KnownBot.of(
     BotKind.AI_AGENT,
@@ -654,9 +668,13 @@ COPILOT = KnownBot.of(
     account_ids=["175728472"],
     logins=["copilot[bot]"],
     emails=["copilot@github.com", "175728472+Copilot@users.noreply.github.com"],
+    forges=FORGES,
 )
 CLAUDE = KnownBot.of(
-    BotKind.AI_AGENT, "Claude", emails=["noreply@anthropic.com", "Claude-Code@Anthropic.com"]
+    BotKind.AI_AGENT,
+    "Claude",
+    emails=["noreply@anthropic.com", "Claude-Code@Anthropic.com"],
+    forges=FORGES,
 )
 SWEEP = KnownBot.of(BotKind.AI_AGENT, "Sweep", platform=GH, logins=["sweep-ai[bot]"])
 TABLE = (CODING_AGENT, COPILOT, CLAUDE, SWEEP)

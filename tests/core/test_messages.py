@@ -38,9 +38,13 @@ from bot.core.model import (
     Platform,
     Role,
 )
+from bot.platforms.gitee.facts import GITEE
+from bot.platforms.github.facts import GITHUB
+from bot.platforms.registry import FACTS as FORGES
+from bot.platforms.registry import forge
 
-GH = Platform.GITHUB
-GE = Platform.GITEE
+GH = GITHUB
+GE = GITEE
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates" / "comments"
 SHIPPED = {path.stem: path.read_text(encoding="utf-8") for path in TEMPLATE_DIR.glob("*.md")}
 TEMPLATES = load_templates(SHIPPED)
@@ -82,7 +86,7 @@ def comment(
     return render_comment(
         coverage,
         templates=templates,
-        platform=platform,
+        forge=forge(platform).facts,
         links=links,
         agreement_title="Example Individual CLA",
     )
@@ -202,7 +206,7 @@ def test_display_name(contributor: Contributor, expected: str) -> None:
     ],
 )
 def test_emails_settings_url(platform: Platform, base: str, expected: str) -> None:
-    assert emails_settings_url(platform, base) == expected
+    assert emails_settings_url(forge(platform).facts, base) == expected
 
 
 @pytest.mark.parametrize(
@@ -236,7 +240,7 @@ def test_status_is_cut_to_140_characters() -> None:
 def test_render_report() -> None:
     coverage = Coverage((result(acct("octo"), Verdict.UNSIGNED),))
     report = render_report(
-        coverage, templates=TEMPLATES, platform=GH, links=LINKS, agreement_title="CLA"
+        coverage, templates=TEMPLATES, forge=forge(GH).facts, links=LINKS, agreement_title="CLA"
     )
     body = comment(coverage).replace("Example Individual CLA", "CLA")
     assert report == Report(
@@ -247,13 +251,21 @@ def test_render_report() -> None:
     )
     assert "<!-- cla-bot -->" not in report.summary and "- @octo" in report.summary
     problem = render_report(
-        Problem.NO_AGREEMENT, templates=TEMPLATES, platform=GH, links=LINKS, agreement_title="CLA"
+        Problem.NO_AGREEMENT,
+        templates=TEMPLATES,
+        forge=forge(GH).facts,
+        links=LINKS,
+        agreement_title="CLA",
     )
     assert problem == Report("No CLA is configured for this repository", "")
     for skipped in (Problem.PR_CLOSED, Problem.STALE_HEAD):
         assert (
             render_report(
-                skipped, templates=TEMPLATES, platform=GH, links=LINKS, agreement_title="CLA"
+                skipped,
+                templates=TEMPLATES,
+                forge=forge(GH).facts,
+                links=LINKS,
+                agreement_title="CLA",
             )
             is None
         )
@@ -318,7 +330,11 @@ def test_names_from_commits_never_reach_the_comment() -> None:
         ),
     ]
     found = contributors(
-        commits, platform=GH, co_authors=CoAuthorPolicy.WARN, check_committers=True
+        commits,
+        platform=GH,
+        forges=FORGES,
+        co_authors=CoAuthorPolicy.WARN,
+        check_committers=True,
     )
     agreement = Agreement("icla", "CLA", (AgreementVersion("icla", "1", "0" * 64),))
     coverage = evaluate(
@@ -355,7 +371,11 @@ def coauthored_commit(trailer: str, *linked: tuple[str, Account]) -> Commit:
 
 def coauthor_comment(commit: Commit) -> str:
     found = contributors(
-        [commit], platform=GH, co_authors=CoAuthorPolicy.REQUIRE, check_committers=False
+        [commit],
+        platform=GH,
+        forges=FORGES,
+        co_authors=CoAuthorPolicy.REQUIRE,
+        check_committers=False,
     )
     agreement = Agreement("icla", "CLA", (AgreementVersion("icla", "1", "0" * 64),))
     coverage = evaluate(
@@ -404,6 +424,7 @@ def test_co_author_names_are_plain_text(trailer: str, expected: str) -> None:
         for c in contributors(
             [coauthored_commit(trailer)],
             platform=GH,
+            forges=FORGES,
             co_authors=CoAuthorPolicy.REQUIRE,
             check_committers=False,
         )
@@ -510,7 +531,11 @@ def test_an_unconfirmed_noreply_identity_is_named_without_a_mention(
         message = f"Change\n\nCo-authored-by: X <{email}>"
         commits = [Commit("a" * 40, me, me, message, author_account=Account(platform, "5", "me"))]
     found = contributors(
-        commits, platform=platform, co_authors=CoAuthorPolicy.REQUIRE, check_committers=False
+        commits,
+        platform=platform,
+        forges=FORGES,
+        co_authors=CoAuthorPolicy.REQUIRE,
+        check_committers=False,
     )
     agreement = Agreement("icla", "CLA", (AgreementVersion("icla", "1", "0" * 64),))
     coverage = evaluate(

@@ -11,8 +11,9 @@ import pytest
 from bot.core import replies
 from bot.core.coverage import ContributorResult, Coverage, Verdict
 from bot.core.identity import Contributor, Identity
-from bot.core.model import Platform, Role
+from bot.core.model import Role
 from bot.core.replies import ErasureSummary, Tombstone
+from bot.platforms.github.facts import GITHUB
 
 ROOT = Path(__file__).resolve().parents[2]
 TEXTS = {
@@ -134,7 +135,7 @@ def test_a_confirm_that_cannot_be_acted_on_says_nothing_changed(
 
 
 def person(i: int, login: str | None) -> ContributorResult:
-    identity = Identity(platform=Platform.GITHUB, account_id=str(i), login=login)
+    identity = Identity(platform=GITHUB, account_id=str(i), login=login)
     contributor = Contributor(identity, frozenset({Role.AUTHOR}), ("a" * 40,), ())
     return ContributorResult(contributor, Verdict.UNSIGNED, None, True)
 

@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 import pytest
 
+from bot.platforms.gitee.facts import GITEE
 from tests.e2e.conftest import PUBLIC, Bot, authorize, csrf_of
 
 REPO = "acme/widgets"
@@ -145,7 +146,6 @@ async def test_only_a_pull_request_on_the_configured_forge_is_linked(
 
 
 def test_a_gitee_pull_request_links_to_its_pulls_page(make_settings: Any, sqlite_url: str) -> None:
-    from bot.core.model import Platform
     from bot.web.signing import PrLink, pr_link
 
     conf = make_settings(
@@ -155,6 +155,6 @@ def test_a_gitee_pull_request_links_to_its_pulls_page(make_settings: Any, sqlite
         CLA_GITEE_URL="https://gitee.example/",
     )
     assert pr_link(conf, {"platform": "gitee", "repo": "mind/spore", "pr": "7"}) == PrLink(
-        Platform.GITEE, "mind/spore", 7, "https://gitee.example/mind/spore/pulls/7"
+        GITEE, "mind/spore", 7, "https://gitee.example/mind/spore/pulls/7"
     )
     assert pr_link(conf, {"platform": "github", "repo": "mind/spore", "pr": "7"}) is None

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from bot.core.identity import BotKind, KnownBot
-from bot.core.model import Platform
 from bot.platforms.bots import BotTableError, known_bots, parse_bots
+from bot.platforms.github.facts import GITHUB
 
-GH = Platform.GITHUB
+GH = GITHUB
 
 
 def by_name() -> dict[str, KnownBot]:

@@ -14,11 +14,12 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.core.model import Platform, RepoRef
+from bot.core.model import RepoRef
 from bot.platforms.base import ForgeError, RetryableForgeError
 from bot.platforms.github.auth import make_app_jwt
 from bot.platforms.github.client import GitHubPlatform, GitHubSettings
 from bot.platforms.github.events import comment_from_payload, pull_request_from_payload
+from bot.platforms.github.facts import GITHUB
 from tests.fakes.github import (
     FIXTURES,
     OPENAPI_SUBSET,
@@ -29,7 +30,7 @@ from tests.fakes.github import (
 )
 
 APP_ID = "4242"
-REPO = RepoRef(Platform.GITHUB, "octo", "hello")
+REPO = RepoRef(GITHUB, "octo", "hello")
 WEBHOOKS = FIXTURES / "webhooks"
 
 

@@ -8,12 +8,13 @@ from dataclasses import replace
 import aiohttp
 import pytest
 
-from bot.core.model import Account, CommentRef, GitPerson, Platform, RepoRef, StatusState
+from bot.core.model import Account, CommentRef, GitPerson, RepoRef, StatusState
 from bot.platforms.base import ForgeClient, ForgeNotFound, StaleCommitList
 from bot.platforms.gitee.client import GiteeClient, GiteePlatform, GiteeSettings, TooManyCommits
+from bot.platforms.gitee.facts import GITEE
 from tests.fakes.gitee import FakeGitee
 
-REPO = RepoRef(Platform.GITEE, "open-cla", "cla-demo")
+REPO = RepoRef(GITEE, "open-cla", "cla-demo")
 MARKER = "<!-- cla-bot:status -->"
 LABELS = "/repos/{owner}/{repo}/pulls/{number}/labels"
 LABEL = "/repos/{owner}/{repo}/pulls/{number}/labels/{name}"
@@ -42,7 +43,7 @@ def client(platform: GiteePlatform) -> GiteeClient:
 
 def test_it_is_a_forge_client_without_statuses(client: GiteeClient) -> None:
     forge: ForgeClient = client
-    assert forge.platform is Platform.GITEE
+    assert forge.platform is GITEE
     assert client.supports_status is False
     assert client.installation_id is None
     assert "token" not in repr(client).lower()
@@ -59,7 +60,7 @@ async def test_get_pull(fake: FakeGitee, client: GiteeClient) -> None:
     assert got.number == 3
     assert got.head_sha == pr.head_sha and got.base_sha == pr.base_sha
     assert got.state == "open" and got.base_ref == "master"
-    assert got.author == Account(Platform.GITEE, str(fake.user("li-na").id), "li-na")
+    assert got.author == Account(GITEE, str(fake.user("li-na").id), "li-na")
     assert got.labels == ("cla/no",)
 
 
@@ -78,7 +79,7 @@ async def test_list_commits(fake: FakeGitee, client: GiteeClient) -> None:
     pr = await client.get_pull(REPO, 1)
     commits = await client.list_commits(pr)
     assert [c.sha for c in commits] == [linked.sha, unlinked.sha]
-    assert commits[0].author_account == Account(Platform.GITEE, str(fake.user("li-na").id), "li-na")
+    assert commits[0].author_account == Account(GITEE, str(fake.user("li-na").id), "li-na")
     assert commits[1].author == GitPerson("Wang Fang", "wang.fang@example.org")
     assert commits[1].author_account is None and commits[1].committer_account is None
     (rec,) = fake.matching("GET", "/repos/{owner}/{repo}/pulls/{number}/commits")
@@ -252,7 +253,7 @@ async def test_user_by_id_asks_by_login_and_compares_the_id(
     feng = fake.user("feng")
     other = fake.user("li-na")
     assert await client.user_by_id(str(feng.id), login="Feng") == Account(
-        Platform.GITEE, str(feng.id), "feng"
+        GITEE, str(feng.id), "feng"
     )
     assert await client.user_by_id(str(feng.id), login="li-na") is None  # another account's id
     assert await client.user_by_id(str(other.id), login="nobody-here") is None  # 404
@@ -273,8 +274,6 @@ async def test_the_platform_gives_the_same_account_for_any_installation(
 
 async def test_user_by_login_gives_the_account_id(fake: FakeGitee, client: GiteeClient) -> None:
     fake.user("Zhang-San", user_id=8_123_456)
-    assert await client.user_by_login("zhang-san") == Account(
-        Platform.GITEE, "8123456", "Zhang-San"
-    )
+    assert await client.user_by_login("zhang-san") == Account(GITEE, "8123456", "Zhang-San")
     assert await client.user_by_login("nobody-at-all") is None
     assert [r.status for r in fake.requests if r.route == "/users/{username}"] == [200, 404]

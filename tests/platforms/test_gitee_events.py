@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from bot.core.model import Account, CommentRef, GitPerson, Platform, RepoRef
+from bot.core.model import Account, CommentRef, GitPerson, RepoRef
 from bot.platforms.gitee.events import (
     PayloadError,
     account_from_user,
@@ -14,10 +14,12 @@ from bot.platforms.gitee.events import (
     commit_from_api,
     pull_request_from_api,
 )
+from bot.platforms.gitee.facts import GITEE
 from bot.platforms.github.events import PayloadError as GitHubPayloadError
+from bot.platforms.github.facts import GITHUB
 from tests.fakes.gitee import load_fixture
 
-REPO = RepoRef(Platform.GITEE, "open-cla", "cla-demo", 30400100)
+REPO = RepoRef(GITEE, "open-cla", "cla-demo", 30400100)
 
 
 def test_the_payload_error_is_shared_with_github() -> None:
@@ -33,7 +35,7 @@ def test_pull_request_from_the_api() -> None:
     assert pr.base_sha == "0a1b2c3d4e5f60718293a4b5c6d7e8f901234567"
     assert pr.base_ref == "master"
     assert pr.state == "open"
-    assert pr.author == Account(Platform.GITEE, "8120001", "zhang-wei")
+    assert pr.author == Account(GITEE, "8120001", "zhang-wei")
     assert pr.labels == ("cla/no",)
     assert pr.installation_id is None
     assert pr.commit_count is None  # the API's PR object has no count
@@ -50,9 +52,9 @@ def test_pull_request_state_and_count() -> None:
 
 
 def test_the_repo_is_always_a_gitee_repo() -> None:
-    github_ref = RepoRef(Platform.GITHUB, "open-cla", "cla-demo")
+    github_ref = RepoRef(GITHUB, "open-cla", "cla-demo")
     pr = pull_request_from_api(load_fixture("api_pull"), github_ref)
-    assert pr.repo.platform is Platform.GITEE
+    assert pr.repo.platform is GITEE
 
 
 def test_commits_from_the_api() -> None:
@@ -60,7 +62,7 @@ def test_commits_from_the_api() -> None:
     assert first.sha == "9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d"
     assert first.author == GitPerson("Zhang Wei", "zhang.wei@example.com")
     assert first.committer == GitPerson("Zhang Wei", "zhang.wei@example.com")
-    assert first.author_account == Account(Platform.GITEE, "8120001", "zhang-wei")
+    assert first.author_account == Account(GITEE, "8120001", "zhang-wei")
     assert first.committer_account == first.author_account
     assert first.message.startswith("Fix a typo")
     # the web-edited commit: Gitee linked no account to either email
@@ -79,9 +81,7 @@ def test_no_linked_account(user: Any) -> None:
 
 
 def test_a_string_id_is_accepted() -> None:
-    assert account_from_user({"id": "42", "login": "li-na"}) == Account(
-        Platform.GITEE, "42", "li-na"
-    )
+    assert account_from_user({"id": "42", "login": "li-na"}) == Account(GITEE, "42", "li-na")
 
 
 def test_a_comment_from_the_api() -> None:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import aiohttp
 import pytest
 
-from bot.core.model import Account, Platform, PullRequest, RepoRef, StatusState
+from bot.core.model import Account, PullRequest, RepoRef, StatusState
 from bot.platforms.base import (
     ForgeAuthError,
     ForgeError,
@@ -27,11 +27,12 @@ from bot.platforms.github.client import (
     GitHubSettings,
     accepted_permissions,
 )
+from bot.platforms.github.facts import GITHUB
 from tests.fakes.github import AppKeyPair, FakeGitHub, FakePR, manifest_permissions
 
 APP_ID = "4242"
 INSTALLATION = 7
-REPO = RepoRef(Platform.GITHUB, "octo", "hello")
+REPO = RepoRef(GITHUB, "octo", "hello")
 MARKER = "<!-- cla-bot -->"
 PULL = "/repos/{owner}/{repo}/pulls/{pull_number}"
 PULL_COMMITS = "/repos/{owner}/{repo}/pulls/{pull_number}/commits"
@@ -369,7 +370,7 @@ async def test_plain_403_and_404(client: GitHubClient, fake_github: FakeGitHub) 
     with pytest.raises(ForgeNotFound):
         await client.get_pull(REPO, 999)
     with pytest.raises(ForgeNotFound):  # a repository the installation cannot see
-        await client.get_pull(RepoRef(Platform.GITHUB, "octo", "secret"), 1)
+        await client.get_pull(RepoRef(GITHUB, "octo", "secret"), 1)
 
 
 async def test_timeout(make_client: MakeClient, fake_github: FakeGitHub) -> None:
@@ -569,9 +570,9 @@ async def test_user_by_id(client: GitHubClient, fake_github: FakeGitHub) -> None
     bot = fake_github.user("dependabot[bot]", type="Bot", user_id=49699333)
     org = fake_github.user("acme-org", type="Organization")
     found = await client.user_by_id(str(octo.id), login="someone-else")
-    assert found == Account(Platform.GITHUB, str(octo.id), "octocat")
+    assert found == Account(GITHUB, str(octo.id), "octocat")
     assert await client.user_by_id("49699333") == Account(
-        Platform.GITHUB, str(bot.id), "dependabot[bot]", is_bot=True
+        GITHUB, str(bot.id), "dependabot[bot]", is_bot=True
     )
     assert await client.user_by_id("999999999") is None  # no such account: 404
     assert await client.user_by_id(str(org.id)) is None  # organisations author no commits
@@ -593,7 +594,7 @@ async def test_user_by_login_gives_the_account_id(
     alice = fake_github.user("Alice", user_id=583231)
     fake_github.user("acme-inc", type="Organization")
     fake_github.user("helper[bot]", type="Bot")
-    assert await client.user_by_login("alice") == Account(Platform.GITHUB, "583231", "Alice")
+    assert await client.user_by_login("alice") == Account(GITHUB, "583231", "Alice")
     assert alice.login == "Alice"
     assert await client.user_by_login("ghost-of-nobody") is None
     assert await client.user_by_login("acme-inc") is None  # an organisation authors nothing
@@ -659,7 +660,7 @@ async def test_co_author_linked_by_graphql(client: GitHubClient, fake_github: Fa
     commits = await client.list_commits(await pull(client, pr))
     assert commits[0].co_author_accounts == ()
     assert commits[1].co_author_accounts == (
-        ("kat@example.com", Account(Platform.GITHUB, str(kat.id), "katherine")),
+        ("kat@example.com", Account(GITHUB, str(kat.id), "katherine")),
     )
     assert fake_github.count("POST", GRAPHQL) == 1
     (request,) = [r for r in fake_github.requests if r.route == GRAPHQL]

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from bot.core.model import Platform
 from bot.platforms.github.events import (
     PayloadError,
     account_from_user,
@@ -20,6 +19,7 @@ from bot.platforms.github.events import (
     pull_request_from_payload,
     repo_from_payload,
 )
+from bot.platforms.github.facts import GITHUB
 from tests.fakes.github import load_all_webhook_examples, load_webhook_example
 
 ALL = load_all_webhook_examples()
@@ -36,7 +36,7 @@ def test_every_pull_request_example(payload: dict[str, Any]) -> None:
     assert pr.repo.owner == payload["repository"]["owner"]["login"]
     assert pr.repo.name == payload["repository"]["name"]
     assert pr.repo.repo_id == payload["repository"]["id"]
-    assert pr.repo.platform is Platform.GITHUB
+    assert pr.repo.platform is GITHUB
     assert pr.number == payload["number"] == raw["number"]
     assert pr.head_sha == raw["head"]["sha"]
     assert (pr.base_ref, pr.base_sha) == (raw["base"]["ref"], raw["base"]["sha"])

@@ -24,9 +24,10 @@ import pytest
 from sqlalchemy import select
 
 from bot import settings as settings_mod
-from bot.core.model import Platform
 from bot.platforms.gitee.client import GiteePlatform, GiteeSettings
+from bot.platforms.gitee.facts import GITEE
 from bot.platforms.github.client import GitHubPlatform, GitHubSettings
+from bot.platforms.github.facts import GITHUB
 from bot.services.jobs import JobQueue
 from bot.storage import repositories as store
 from bot.storage.models import Job
@@ -159,8 +160,8 @@ async def fault_bot(
         conf,
         run_worker=False,
         clients={
-            Platform.GITHUB: lambda inst: gh_platform.client(int(inst or 0)),
-            Platform.GITEE: lambda _inst: ge_platform.client(),
+            GITHUB: lambda inst: gh_platform.client(int(inst or 0)),
+            GITEE: lambda _inst: ge_platform.client(),
         },
     )
     client = await aiohttp_client(app)

@@ -22,10 +22,11 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from bot.cli.demo import add_parsers
-from bot.core.model import Platform, RepoRef, StatusState
+from bot.core.model import RepoRef, StatusState
 from bot.platforms.github import routing
 from bot.platforms.github.auth import make_app_jwt
 from bot.platforms.github.client import GitHubPlatform, GitHubSettings
+from bot.platforms.github.facts import GITHUB
 from bot.platforms.oauth import code_challenge
 from bot.sandbox import Sandbox
 from bot.sandbox.demo import Demo, demo_env, run_demo, start_demo
@@ -33,7 +34,7 @@ from bot.sandbox.ui import Renderer
 from bot.sandbox.world import SCENARIOS
 from bot.web.webhooks import verify_github_signature
 
-WIDGETS = RepoRef(Platform.GITHUB, "sandbox-org", "widgets")
+WIDGETS = RepoRef(GITHUB, "sandbox-org", "widgets")
 
 
 @pytest.fixture

@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.core.model import Account, Commit, GitPerson, Platform, PullRequest, RepoRef, StatusState
+from bot.core.model import Account, Commit, GitPerson, PullRequest, RepoRef, StatusState
 from bot.metrics import Metrics
+from bot.platforms.github.facts import GITHUB
 from bot.platforms.github.routing import CommentJobs, comment_jobs, pr_key
 from bot.sandbox.fakeforge import Call, FakeForgeClient
 from bot.services import signing
@@ -26,7 +27,7 @@ from bot.storage.crypto import FieldCipher
 from bot.storage.db import create_engine, session_factory
 from bot.storage.models import JobKind
 
-GH = Platform.GITHUB
+GH = GITHUB
 REPO = RepoRef(GH, "acme", "widgets", 77)
 INSTALLATION = 5
 
@@ -152,7 +153,7 @@ class Bot:
         commands parsed by the core, as the webhook routes them) are run; the comment's id."""
         comment_id = self.forge.add_comment(REPO, number, body, author=author)
         route = comment_jobs(
-            platform=GH.value,
+            platform=GH,
             repo={"owner": REPO.owner, "name": REPO.name, "id": REPO.repo_id},
             number=number,
             installation_id=INSTALLATION,
@@ -179,7 +180,7 @@ class Bot:
             stored = await enqueue(
                 session,
                 NewJob(
-                    platform=GH.value,
+                    platform=GH,
                     delivery_key=key,
                     event="test",
                     action=None,
@@ -189,7 +190,7 @@ class Bot:
                         "number": number,
                         **payload,
                     },
-                    pr_key=pr_key(GH.value, REPO.owner, REPO.name, number),
+                    pr_key=pr_key(GH, REPO.owner, REPO.name, number),
                     installation_id=INSTALLATION,
                 ),
             )
@@ -212,7 +213,7 @@ class Bot:
             await signing.sign(
                 session,
                 self.cipher,
-                platform=who.platform.value,
+                platform=who.platform,
                 account_id=who.account_id,
                 login=who.login,
                 verified_emails=[f"{who.login}@example.com"],

@@ -15,6 +15,8 @@ from bot.core.coverage import allowlisted
 from bot.core.identity import Contributor, Identity, NoreplyAddress
 from bot.core.model import Account, AiAgentPolicy, Platform, Role, StatusState
 from bot.platforms.base import ForgeNotFound, RateLimited, RetryableForgeError
+from bot.platforms.gitee.facts import GITEE
+from bot.platforms.github.facts import GITHUB
 from bot.services.checks import ConfirmedAccounts, build_allowlist
 from bot.settings import Policy, load_config_file
 from tests.services.conftest import (
@@ -33,8 +35,8 @@ from tests.services.conftest import (
     set_status,
 )
 
-GH = Platform.GITHUB
-GE = Platform.GITEE
+GH = GITHUB
+GE = GITEE
 
 
 class Clock:
@@ -159,7 +161,7 @@ def _stock_policy(*, default_bots: bool = True, ai_agents: str = "allow") -> Pol
 
 
 def _contributor(account_id: str, login: str) -> Contributor:
-    identity = Identity(platform=Platform.GITHUB, account_id=account_id, login=login)
+    identity = Identity(platform=GITHUB, account_id=account_id, login=login)
     return Contributor(identity, frozenset({Role.AUTHOR}), ("a" * 40,), ())
 
 

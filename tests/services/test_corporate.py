@@ -14,8 +14,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.identity import Contributor, Identity
-from bot.core.model import Account, Platform, Role, SignatureFact
+from bot.core.model import Account, Role, SignatureFact
 from bot.platforms.base import RetryableForgeError
+from bot.platforms.github.facts import GITHUB
 from bot.services import company_domains, corporate
 from bot.services.admin import Invalid, NotFound
 from bot.storage import repositories as store
@@ -66,7 +67,7 @@ def person_with_email(email: str) -> Contributor:
 
 
 def person_with_account(account_id: str, login: str, email: str) -> Contributor:
-    ident = Identity(platform=Platform.GITHUB, account_id=account_id, login=login)
+    ident = Identity(platform=GITHUB, account_id=account_id, login=login)
     return Contributor(ident, frozenset({Role.AUTHOR}), ("b" * 40,), (email,))
 
 
@@ -147,7 +148,7 @@ ALICE = person_with_account("42", "alice", "alice@home.example.net")
 async def test_a_signature_covers_nobody_until_approved_and_nobody_after_a_rejection(
     db: Sessions, cipher: FieldCipher
 ) -> None:
-    accounts = Accounts({"alice": Account(Platform.GITHUB, "42", "Alice")})
+    accounts = Accounts({"alice": Account(GITHUB, "42", "Alice")})
     company = await sign(db, cipher, domains=("example.com",))
     assert company.status == "pending"
     assert await add(db, cipher, company, "email", "Listed@Elsewhere.org") == 0
@@ -322,7 +323,7 @@ async def test_emails_and_accounts_added_to_an_approved_company_count_at_once(
         await corporate.approve(s, cipher, company.id, **ADMIN)
     await seed_pr(db, cipher, 1, LISTED)
     await seed_pr(db, cipher, 2, ALICE)
-    accounts = Accounts({"alice": Account(Platform.GITHUB, "42", "Alice")})
+    accounts = Accounts({"alice": Account(GITHUB, "42", "Alice")})
     assert await add(db, cipher, company, "email", "listed@elsewhere.org") == 1
     assert await add(db, cipher, company, "login", "alice", accounts) == 1
     assert await add(db, cipher, company, "login", "ALICE", accounts) == 0  # listed already
@@ -336,7 +337,7 @@ async def test_emails_and_accounts_added_to_an_approved_company_count_at_once(
 async def test_an_account_entry_matches_the_confirmed_account_id_only(
     db: Sessions, cipher: FieldCipher
 ) -> None:
-    accounts = Accounts({"alice": Account(Platform.GITHUB, "42", "Alice")})
+    accounts = Accounts({"alice": Account(GITHUB, "42", "Alice")})
     company = await sign(db, cipher)
     await add(db, cipher, company, "login", "alice", accounts)
     async with db() as s, s.begin():
@@ -351,7 +352,7 @@ async def test_an_account_entry_matches_the_confirmed_account_id_only(
     renamed = person_with_account("42", "alice-renamed", "a@x.example.net")
     # whoever writes ``666+alice@users.noreply.github.com`` into a commit claims the login
     impostor = Contributor(
-        Identity(platform=Platform.GITHUB, account_id="666", login="alice"),
+        Identity(platform=GITHUB, account_id="666", login="alice"),
         frozenset({Role.AUTHOR}),
         ("c" * 40,),
         ("666+alice@users.noreply.github.com",),
@@ -400,7 +401,7 @@ async def test_an_unconfirmed_login_matches_nobody_and_adding_it_again_replaces_
     assert [(e.shown, e.status, e.login) for e in listed] == [
         ("github:alice", "unconfirmed", "alice")
     ]
-    accounts = Accounts({"alice": Account(Platform.GITHUB, "42", "alice")})
+    accounts = Accounts({"alice": Account(GITHUB, "42", "alice")})
     await add(db, cipher, company, "login", "alice", accounts)
     async with db() as s:
         rows = (await s.scalars(select(CompanyEntry))).all()
@@ -481,7 +482,7 @@ async def test_bad_decisions_are_refused_and_write_nothing(
 async def test_every_change_and_decision_is_audited_without_values(
     db: Sessions, cipher: FieldCipher
 ) -> None:
-    accounts = Accounts({"alice": Account(Platform.GITHUB, "42", "alice")})
+    accounts = Accounts({"alice": Account(GITHUB, "42", "alice")})
     company = await sign(db, cipher, domains=("example.com",))
     await add(db, cipher, company, "email", "listed@elsewhere.org")
     await add(db, cipher, company, "login", "alice", accounts)

@@ -8,7 +8,8 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from bot.core.model import Platform, PullRequest, RepoRef, StatusState
+from bot.core.model import PullRequest, RepoRef, StatusState
+from bot.platforms.gitee.facts import GITEE
 from bot.sandbox.fakeforge import Call, FakeForgeClient, Status
 from bot.services import reconcile
 from bot.storage.models import Job, PrCheck, utcnow
@@ -113,11 +114,11 @@ async def test_a_pr_closed_while_its_delivery_was_lost_gets_no_write(bot: Bot) -
     assert await _sweep(bot) == 0  # recorded closed: never swept again
 
 
-GITEE_REPO = RepoRef(Platform.GITEE, "open-cla", "demo", 9)
+GITEE_REPO = RepoRef(GITEE, "open-cla", "demo", 9)
 
 
 async def test_the_gitee_sweep_queues_the_prs_it_has_no_current_record_of(bot: Bot) -> None:
-    forge = FakeForgeClient(Platform.GITEE, supports_status=False)
+    forge = FakeForgeClient(GITEE, supports_status=False)
     shas = {}
     for number in (1, 2, 3, 4):
         pr = PullRequest(GITEE_REPO, number, f"{number:040x}", "master", "open", None)
@@ -142,7 +143,7 @@ async def test_the_gitee_sweep_queues_the_prs_it_has_no_current_record_of(bot: B
             )
     queued = await reconcile.sweep_gitee(bot.sessions, forge)
     assert queued == 2
-    assert forge.calls == [Call("open_pulls", (RepoRef(Platform.GITEE, "open-cla", "demo"),))]
+    assert forge.calls == [Call("open_pulls", (RepoRef(GITEE, "open-cla", "demo"),))]
     async with bot.sessions() as s:
         jobs = (await s.scalars(select(Job).order_by(Job.id))).all()
     assert [(j.platform, j.kind, j.pr_key, j.payload["trigger"]) for j in jobs] == [

@@ -14,7 +14,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core import replies
-from bot.core.model import Account, Platform
+from bot.core.model import Account
+from bot.platforms.github.facts import GITHUB
 from bot.services import corporate, rights, signing
 from bot.services.jobs import NewJob, enqueue
 from bot.storage import repositories as store
@@ -76,12 +77,12 @@ async def _sign_individual(
 class _Accounts:
     """The forge's answer about account names (a company's account entries are confirmed)."""
 
-    platform = Platform.GITHUB
+    platform = GITHUB
     ids: ClassVar[dict[str, str]] = {"someone-else": "777", "olive-canary": "501"}
 
     async def user_by_login(self, login: str) -> Account | None:
         account_id = self.ids.get(login.lower())
-        return Account(Platform.GITHUB, account_id, login) if account_id else None
+        return Account(GITHUB, account_id, login) if account_id else None
 
 
 _ACCOUNTS = _Accounts()

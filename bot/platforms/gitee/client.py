@@ -37,7 +37,7 @@ from typing import Any, Final, TypeVar
 
 import aiohttp
 
-from bot.core.model import Account, CommentRef, Commit, Platform, PullRequest, RepoRef, StatusState
+from bot.core.model import Account, CommentRef, Commit, PullRequest, RepoRef, StatusState
 from bot.platforms.base import ForgeError, ForgeNotFound, StaleCommitList, account_from_api
 from bot.platforms.gitee.api import DEFAULT_API_URL, MAX_PER_PAGE, GiteeAPI
 from bot.platforms.gitee.events import (
@@ -46,6 +46,7 @@ from bot.platforms.gitee.events import (
     commit_from_api,
     pull_request_from_api,
 )
+from bot.platforms.gitee.facts import GITEE
 
 __all__ = [
     "MAX_PR_COMMITS",
@@ -93,7 +94,7 @@ class GiteeSettings:
 class GiteePlatform:
     """Process-wide Gitee state: the API client of the bot account and its login."""
 
-    platform = Platform.GITEE
+    platform = GITEE
 
     def __init__(
         self,
@@ -146,7 +147,7 @@ def _repo_vars(repo: RepoRef, **more: Any) -> dict[str, Any]:
 class GiteeClient:
     """``ForgeClient`` for the Gitee bot account."""
 
-    platform = Platform.GITEE
+    platform = GITEE
     supports_status = False
 
     installation_id: int | None = None
@@ -325,7 +326,7 @@ class GiteeClient:
             data = await self.api.getitem("/users/{username}", {"username": login})
         except ForgeNotFound:
             return None
-        return account_from_api(Platform.GITEE, data)
+        return account_from_api(GITEE, data)
 
     async def user_by_id(self, account_id: str, *, login: str | None = None) -> Account | None:
         """The account ``login`` names (``GET /users/{username}``) when its id is ``account_id``;

@@ -22,7 +22,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bot.core.model import Account, CommentRef, Commit, GitPerson, Platform, PullRequest, RepoRef
+from bot.core.model import Account, CommentRef, Commit, GitPerson, PullRequest, RepoRef
+from bot.platforms.gitee.facts import GITEE
 from bot.platforms.payload import PayloadError, integer, obj, opt_integer, root, string
 
 __all__ = [
@@ -32,8 +33,6 @@ __all__ = [
     "commit_from_api",
     "pull_request_from_api",
 ]
-
-GITEE = Platform.GITEE
 
 
 _root = root
@@ -88,7 +87,7 @@ def pull_request_from_api(data: object, repo: RepoRef) -> PullRequest:
     if pr.get("merged") is True:
         state = "merged"
     base_sha = base.get("sha")
-    if repo.platform is not GITEE:
+    if repo.platform != GITEE:
         repo = RepoRef(GITEE, repo.owner, repo.name, repo.repo_id)
     return PullRequest(
         repo=repo,

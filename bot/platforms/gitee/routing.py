@@ -1,9 +1,9 @@
 """What a verified Gitee delivery asks of the bot: a check job, or nothing.
 
-Pure, like ``bot.platforms.github.routing`` (whose ``Ignore`` / ``CheckJob`` / ``MalformedEvent``
-/ ``pr_key`` are reused). Gitee's signature does not cover the body, so a job keeps only the PR
-coordinates — **no PR snapshot** — and the worker re-reads the pull request, its commits and, for
-a command, the comment from the API before acting.
+Pure, like every forge's routing (its results are :mod:`bot.platforms.routing`'s). Gitee's
+signature does not cover the body, so a job keeps only the PR coordinates — **no PR
+snapshot** — and the worker re-reads the pull request, its commits and, for a command, the
+comment from the API before acting.
 
 Triggers (opensourceways robot-gitee-cla handles ``open`` and ``update`` +
 ``source_branch_changed``; ``reopen`` and ``target_branch_changed`` also change what must be
@@ -31,7 +31,8 @@ from typing import Any
 import msgspec
 
 from bot.platforms import payload as payload_mod
-from bot.platforms.github.routing import (
+from bot.platforms.payload import Id, Name, Number, Word
+from bot.platforms.routing import (
     CheckJob,
     CommentJobs,
     Ignore,
@@ -40,7 +41,6 @@ from bot.platforms.github.routing import (
     need,
     pr_key,
 )
-from bot.platforms.payload import Id, Name, Number, Word
 
 __all__ = [
     "CHECK_ACTIONS",

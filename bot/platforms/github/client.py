@@ -43,7 +43,7 @@ import gidgethub.sansio
 
 from bot.core.decision import CheckRunWrite
 from bot.core.identity import co_authors_to_link, normalise_email, parse_coauthors
-from bot.core.model import Account, CommentRef, Commit, Platform, PullRequest, RepoRef, StatusState
+from bot.core.model import Account, CommentRef, Commit, PullRequest, RepoRef, StatusState
 from bot.platforms.base import (
     ForgeAuthError,
     ForgeError,
@@ -67,6 +67,7 @@ from bot.platforms.github.events import (
     commit_from_api,
     pull_request_from_api,
 )
+from bot.platforms.github.facts import FACTS, GITHUB
 
 __all__ = [
     "CO_AUTHORS_QUERY",
@@ -194,7 +195,7 @@ class GitHubPlatform:
     """Process-wide GitHub state: session, token cache, per-installation request slots and
     secondary-limit streaks, and the App's own bot login (asked once)."""
 
-    platform = Platform.GITHUB
+    platform = GITHUB
 
     def __init__(
         self,
@@ -250,7 +251,7 @@ def _repo_vars(repo: RepoRef, **more: Any) -> dict[str, Any]:
 class GitHubClient:
     """``ForgeClient`` for one GitHub App installation."""
 
-    platform = Platform.GITHUB
+    platform = GITHUB
 
     def __init__(self, *, platform: GitHubPlatform, installation_id: int) -> None:
         self._p = platform
@@ -369,7 +370,7 @@ class GitHubClient:
         if not commits or commits[-1].sha != pr.head_sha:
             last = commits[-1].sha[:12] if commits else "nothing"
             raise StaleCommitList(f"{what}: list ends at {last}, head is {pr.head_sha[:12]}")
-        if co_authors_to_link(commits, platform=Platform.GITHUB):
+        if co_authors_to_link(commits, forge=FACTS):
             commits = await self._link_co_authors(pr, commits)
         return commits
 
@@ -662,7 +663,7 @@ class GitHubClient:
             )
         except ForgeNotFound:
             return None
-        return account_from_api(Platform.GITHUB, data)
+        return account_from_api(GITHUB, data)
 
     async def user_by_id(self, account_id: str, *, login: str | None = None) -> Account | None:
         """``GET /user/{account_id}`` ("Get a user using their ID": the durable id, not the login,

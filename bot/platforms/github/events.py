@@ -16,6 +16,7 @@ from typing import Any
 
 from bot.core.identity import normalise_email
 from bot.core.model import Account, Commit, GitPerson, Platform, PullRequest, RepoRef
+from bot.platforms.github.facts import GITHUB
 from bot.platforms.payload import PayloadError, integer, obj, opt_integer, root, string
 
 __all__ = [
@@ -33,8 +34,6 @@ __all__ = [
     "repo_from_api",
     "repo_from_payload",
 ]
-
-GITHUB = Platform.GITHUB
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,7 +195,7 @@ def commit_from_api(item: object, platform: Platform = GITHUB) -> Commit:
     message = inner.get("message")
     author = account_from_user(data.get("author"), where="commit.author")
     committer = account_from_user(data.get("committer"), where="commit.committer")
-    if platform is not GITHUB:
+    if platform != GITHUB:
         author = _replatform(author, platform)
         committer = _replatform(committer, platform)
     return Commit(

@@ -1,6 +1,7 @@
 """What a verified GitHub delivery asks of the bot: a job, bookkeeping, or nothing.
 
-Pure translation of the payload into small JSON-able dicts (only the fields a job needs); raw
+Pure translation of the payload (into the routing results of :mod:`bot.platforms.routing`,
+shared by every forge) with small JSON-able dicts (only the fields a job needs); raw
 bodies are never stored. The body is decoded into typed structs that declare only the fields
 read here (:func:`decode`); a missing or mistyped field in an event we act on raises
 :class:`MalformedEvent`. A pull request or comment delivery without ``installation`` comes from
@@ -11,163 +12,51 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 import msgspec
 
-from bot.core.commands import CommandKind, parse_commands
 from bot.platforms import payload as payload_mod
-from bot.platforms.payload import Count, Id, Name, Number, PayloadError, Sha, Skipped, Word
+from bot.platforms.payload import Count, Id, Name, Number, Sha, Skipped, Word
+from bot.platforms.routing import (
+    CheckJob,
+    CommandJob,
+    CommentJobs,
+    Ignore,
+    InstallationChange,
+    MalformedEvent,
+    MergeGroupJob,
+    PrClosed,
+    RecheckJobs,
+    Route,
+    comment_jobs,
+    need,
+    pr_key,
+)
+
+__all__ = [
+    "CHECK_ACTIONS",
+    "NO_INSTALLATION",
+    "CheckJob",
+    "CommandJob",
+    "CommentJobs",
+    "Ignore",
+    "InstallationChange",
+    "MalformedEvent",
+    "MergeGroupJob",
+    "PrClosed",
+    "RecheckJobs",
+    "Route",
+    "decode",
+    "pr_key",
+    "pull_snapshot",
+    "route",
+]
 
 CHECK_ACTIONS = frozenset({"opened", "reopened", "synchronize", "ready_for_review"})
 RECHECK_ACTION = "recheck"  # the identifier of the Re-check button on the bot's check runs
 # A merge queue entry's branch: ``refs/heads/gh-readonly-queue/<base>/pr-<N>-<sha of the PR>``.
 QUEUE_REF = re.compile(r"/gh-readonly-queue/.+/pr-([1-9][0-9]{0,9})-[0-9a-fA-F]+$")
-
-
-class MalformedEvent(PayloadError):
-    """A verified delivery lacks a field the bot needs, or has one of the wrong type or range:
-    answered 400."""
-
-
-_T = TypeVar("_T")
-
-
-@dataclass(frozen=True, slots=True)
-class Ignore:
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class CheckJob:
-    """Evaluate and report one PR."""
-
-    pr_key: str
-    installation_id: int | None
-    payload: dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class CommandJob:
-    """Comment commands other than a re-check, acted on once per comment."""
-
-    comment_key: str  # ``platform:comment id``: the job's idempotency key
-    pr_key: str
-    installation_id: int | None
-    payload: dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class CommentJobs:
-    """What one comment asks for: a re-check, other commands, or both."""
-
-    check: CheckJob | None
-    command: CommandJob | None
-
-
-@dataclass(frozen=True, slots=True)
-class PrClosed:
-    """A PR closed or merged: bookkeeping only (forget who contributed to it)."""
-
-    platform: str
-    repo_full_name: str
-    number: int
-
-
-@dataclass(frozen=True, slots=True)
-class InstallationChange:
-    installation_id: int
-    account_login: str
-    action: str  # created / deleted / suspend / unsuspend / added / removed / ...
-    repos_added: tuple[tuple[str, int | None], ...] = ()
-    repos_removed: tuple[str, ...] = ()
-    extra: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class MergeGroupJob:
-    """Report on a merge queue entry's head commit: the PR it names (``number``; ``None`` when
-    the entry's branch names none, which fails closed)."""
-
-    pr_key: str | None
-    installation_id: int
-    payload: dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class RecheckJobs:
-    """Check these PRs again, as ``/cla check`` would (a Re-run or Re-check of the App's own
-    check run or suite). ``numbers`` is empty when the forge named no PR (a fork PR's run):
-    then the open PRs whose head is ``head_sha`` are meant."""
-
-    repo: dict[str, Any]
-    installation_id: int
-    numbers: tuple[int, ...]
-    head_sha: str
-    trigger: str
-
-    def jobs(self, numbers: tuple[int, ...] | None = None) -> list[CheckJob]:
-        """One check job per PR (``numbers`` when the head sha found them)."""
-        owner, name = self.repo["owner"], self.repo["name"]
-        return [
-            CheckJob(
-                pr_key=pr_key("github", owner, name, n),
-                installation_id=self.installation_id,
-                payload={"repo": self.repo, "number": n, "trigger": self.trigger},
-            )
-            for n in (self.numbers if numbers is None else numbers)
-        ]
-
-
-Route = (
-    Ignore | CheckJob | CommentJobs | PrClosed | InstallationChange | MergeGroupJob | RecheckJobs
-)
-
-
-def comment_jobs(
-    *,
-    platform: str,
-    repo: dict[str, Any],
-    number: int,
-    installation_id: int | None,
-    comment_id: Any,
-    author: dict[str, Any],
-    body: str,
-) -> CommentJobs | Ignore:
-    """The jobs a PR comment asks for, from its commands (parsed by the pure core)."""
-    commands = parse_commands(body)
-    if not commands:
-        return Ignore("no command")
-    key = pr_key(platform, repo["owner"], repo["name"], number)
-    check = None
-    if any(c.kind == CommandKind.CHECK for c in commands):
-        check = CheckJob(
-            pr_key=key,
-            installation_id=installation_id,
-            payload={
-                "repo": repo,
-                "number": number,
-                "trigger": "command",
-                "comment_id": comment_id,
-            },
-        )
-    others = [c for c in commands if c.kind != CommandKind.CHECK]
-    command = None
-    if others:
-        command = CommandJob(
-            comment_key=f"comment:{comment_id}",
-            pr_key=key,
-            installation_id=installation_id,
-            payload={
-                "repo": repo,
-                "number": number,
-                "comment_id": comment_id,
-                "author": author,
-                "commands": [[c.kind.value, c.argument] for c in others],
-            },
-        )
-    return CommentJobs(check=check, command=command)
 
 
 # -- the fields routing reads, typed (see ``bot.platforms.payload``) ---------------------------
@@ -313,12 +202,6 @@ def decode(event: str, payload: bytes | Mapping[str, Any]) -> _Event:
     return payload_mod.decode(payload, EVENT_TYPES.get(event, _Event), malformed=MalformedEvent)
 
 
-def need(value: _T | None, what: str) -> _T:
-    if value is None:
-        raise MalformedEvent(f"missing {what}")
-    return value
-
-
 def _user(u: _User | None) -> dict[str, Any] | None:
     if u is None:
         return None
@@ -331,10 +214,6 @@ def _repo(event: _Event) -> dict[str, Any]:
         raise MalformedEvent("repository.full_name is not owner/name")
     owner, name = repo.full_name.split("/")
     return {"owner": owner, "name": name, "id": repo.id}
-
-
-def pr_key(platform: str, owner: str, name: str, number: int) -> str:
-    return f"{platform}:{owner}/{name}#{number}".lower()
 
 
 def pull_snapshot(pr: _Pull, repo: Mapping[str, Any]) -> dict[str, Any]:
@@ -409,6 +288,7 @@ def _recheck(event: str, data: CheckRunEvent | CheckSuiteEvent, *, app_id: int |
     if app_id is None or checked.app is None or checked.app.id != app_id:
         return Ignore(f"{event} of another App")
     return RecheckJobs(
+        platform="github",
         repo=_repo(data),
         installation_id=data.installation.id,
         numbers=tuple(dict.fromkeys(p.number for p in checked.pull_requests or ())),

@@ -132,7 +132,7 @@ class FakeForgeClient:
     ``get_permission`` answers for a login given none.
     """
 
-    platform: Platform = Platform.GITHUB
+    platform: Platform = Platform("github")  # noqa: RUF009 - a str at run time
     bot: Account | None = None
     supports_status: bool = True
     has_check_runs: bool = False

@@ -10,7 +10,7 @@ import inspect
 import pytest
 
 from bot.core.decision import CheckConclusion, CheckRunWrite
-from bot.core.model import Account, CommentRef, Commit, GitPerson, Platform, PullRequest, RepoRef
+from bot.core.model import Account, CommentRef, Commit, GitPerson, PullRequest, RepoRef
 from bot.core.model import StatusState as S
 from bot.platforms.base import (
     CheckRuns,
@@ -19,9 +19,11 @@ from bot.platforms.base import (
     RetryableForgeError,
     StaleCommitList,
 )
+from bot.platforms.gitee.facts import GITEE
+from bot.platforms.github.facts import GITHUB
 from bot.sandbox.fakeforge import WRITES, Call, FakeForgeClient, Status
 
-GH = Platform.GITHUB
+GH = GITHUB
 REPO = RepoRef(GH, "acme", "widgets", 7)
 AMY = Account(GH, "11", "amy")
 BOT = Account(GH, "1000", "cla-bot[bot]", is_bot=True)
@@ -62,10 +64,10 @@ def test_every_protocol_method_is_there_with_the_protocols_signature() -> None:
 
 
 def test_the_factory_hands_out_the_fake_for_every_installation() -> None:
-    forge = FakeForgeClient(Platform.GITEE)
+    forge = FakeForgeClient(GITEE)
     factory = forge.factory()
     assert factory(None) is forge and factory(42) is forge
-    assert forge.bot == Account(Platform.GITEE, "1000", "cla-bot[bot]", is_bot=True)
+    assert forge.bot == Account(GITEE, "1000", "cla-bot[bot]", is_bot=True)
 
 
 async def test_reads_answer_from_the_seeded_state_and_are_recorded() -> None:
@@ -168,8 +170,8 @@ async def test_what_the_forge_does_not_have_is_not_found() -> None:
 
 
 async def test_an_id_is_confirmed_through_its_login_where_the_forge_needs_one() -> None:
-    forge = FakeForgeClient(Platform.GITEE, ids_by_login=True)
-    feng = forge.add_user(Account(Platform.GITEE, "88", "feng"))
+    forge = FakeForgeClient(GITEE, ids_by_login=True)
+    feng = forge.add_user(Account(GITEE, "88", "feng"))
     assert await forge.user_by_id("88") is None
     assert await forge.user_by_id("88", login="victim") is None
     assert await forge.user_by_id("88", login="Feng") == feng

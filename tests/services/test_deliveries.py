@@ -1,0 +1,111 @@
+"""A routed delivery in the database: the jobs it queues, the bookkeeping it does at once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot.core.model import Platform
+from bot.platforms.routing import CheckJob, CommandJob, CommentJobs, InstallationChange, PrClosed
+from bot.services.deliveries import new_jobs, store_bookkeeping
+from bot.services.jobs import NewJob
+from bot.storage.db import create_engine, session_factory
+from bot.storage.models import Installation, Job, JobKind, JobStatus, Repository
+
+FORGE = Platform("github")
+
+
+@pytest.fixture
+async def sessions(db_url: str) -> Any:
+    engine = create_engine(db_url)
+    yield session_factory(engine)
+    await engine.dispose()
+
+
+def test_a_comment_makes_a_check_keyed_by_delivery_and_commands_keyed_by_comment() -> None:
+    check = CheckJob(pr_key="github:o/r#5", installation_id=7, payload={"number": 5})
+    command = CommandJob(
+        comment_key="comment:12", pr_key="github:o/r#5", installation_id=7, payload={"n": 1}
+    )
+    jobs = new_jobs(FORGE, "d-1", "issue_comment", "created", CommentJobs(check, command))
+    assert jobs == [
+        NewJob(
+            platform=FORGE,
+            delivery_key="d-1",
+            event="issue_comment",
+            action="created",
+            kind=JobKind.CHECK,
+            payload={"number": 5},
+            pr_key="github:o/r#5",
+            installation_id=7,
+        ),
+        NewJob(
+            platform=FORGE,
+            delivery_key="comment:12",
+            event="issue_comment",
+            action="created",
+            kind=JobKind.COMMAND,
+            payload={"n": 1},
+            pr_key="github:o/r#5",
+            installation_id=7,
+        ),
+    ]
+    assert new_jobs(FORGE, "d-2", "issue_comment", "created", CommentJobs(None, None)) == []
+
+
+async def test_an_installation_change_is_done_once_and_recorded_as_a_finished_job(
+    sessions: Any,
+) -> None:
+    change = InstallationChange(
+        installation_id=9,
+        account_login="acme",
+        action="created",
+        repos_added=(("acme/widgets", 301),),
+    )
+    kwargs: dict[str, Any] = {
+        "platform": FORGE,
+        "delivery": "d-9",
+        "event": "installation",
+        "action": "created",
+    }
+    assert await store_bookkeeping(sessions, decision=change, **kwargs) is True
+    assert await store_bookkeeping(sessions, decision=change, **kwargs) is False
+    async with sessions() as s:
+        jobs = (await s.scalars(select(Job))).all()
+        assert [(j.platform, j.delivery_key, j.kind, j.status, j.payload) for j in jobs] == [
+            (
+                "github",
+                "d-9",
+                JobKind.INSTALLATION,
+                JobStatus.DONE,
+                {"installation_id": 9, "action": "created"},
+            )
+        ]
+        (inst,) = (await s.scalars(select(Installation))).all()
+        assert (inst.platform, inst.installation_id, inst.account_login) == ("github", 9, "acme")
+        (repo,) = (await s.scalars(select(Repository))).all()
+        assert (repo.platform, repo.full_name, repo.forge_repo_id, repo.installation_id) == (
+            "github",
+            "acme/widgets",
+            301,
+            9,
+        )
+
+
+async def test_a_closed_pr_is_a_finished_bookkeeping_job(sessions: Any) -> None:
+    closed = PrClosed("github", "acme/widgets", 4)
+    kwargs: dict[str, Any] = {
+        "platform": FORGE,
+        "delivery": "d-4",
+        "event": "pull_request",
+        "action": "closed",
+    }
+    assert await store_bookkeeping(sessions, decision=closed, **kwargs) is True
+    assert await store_bookkeeping(sessions, decision=closed, **kwargs) is False
+    async with sessions() as s:
+        jobs = (await s.scalars(select(Job))).all()
+        assert [(j.delivery_key, j.kind, j.status, j.payload) for j in jobs] == [
+            ("d-4", JobKind.BOOKKEEPING, JobStatus.DONE, {})
+        ]
