@@ -13,10 +13,10 @@ from bot import settings as settings_mod
 from bot.cli import main as cli_main
 from bot.cli_ops import run
 from bot.services.importer import HEADER, run_import
-from bot.storage import repositories as store
 from bot.storage.crypto import FieldCipher, generate_env_keys, load_keyring
 from bot.storage.db import create_engine, session_factory
 from bot.storage.models import Job, JobStatus, utcnow
+from bot.storage.signatures import find_signer
 from tests.services.test_importer import _dump
 
 
@@ -38,7 +38,7 @@ async def find(db_url: str, env: dict[str, str], tmp_path: Path, email: str) -> 
     engine = create_engine(db_url)
     try:
         async with session_factory(engine)() as s:
-            return await store.find_signer(
+            return await find_signer(
                 s, FieldCipher(keyring), platform=None, account_id=None, emails=[email]
             )
     finally:

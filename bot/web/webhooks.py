@@ -29,7 +29,12 @@ from bot.platforms.github import routing
 from bot.platforms.payload import NotJson
 from bot.services import retention
 from bot.services.jobs import NewJob, Unstorable, database_unavailable, enqueue
-from bot.storage import repositories as repo_store
+from bot.storage.installations import (
+    remove_repository,
+    set_installation_state,
+    upsert_installation,
+    upsert_repository,
+)
 from bot.storage.models import JobKind, JobStatus
 from bot.web.keys import METRICS, QUEUE, SESSIONS, SETTINGS
 
@@ -261,26 +266,26 @@ async def apply_pr_closed(
 async def apply_installation_change(session: Any, change: routing.InstallationChange) -> None:
     platform = "github"
     if change.action == "deleted":
-        await repo_store.set_installation_state(
+        await set_installation_state(
             session, platform=platform, installation_id=change.installation_id, deleted=True
         )
         return
-    await repo_store.upsert_installation(
+    await upsert_installation(
         session,
         platform=platform,
         installation_id=change.installation_id,
         account_login=change.account_login,
     )
     if change.action == "suspend":
-        await repo_store.set_installation_state(
+        await set_installation_state(
             session, platform=platform, installation_id=change.installation_id, suspended=True
         )
     elif change.action == "unsuspend":
-        await repo_store.set_installation_state(
+        await set_installation_state(
             session, platform=platform, installation_id=change.installation_id, suspended=False
         )
     for full_name, repo_id in change.repos_added:
-        await repo_store.upsert_repository(
+        await upsert_repository(
             session,
             platform=platform,
             full_name=full_name,
@@ -288,7 +293,7 @@ async def apply_installation_change(session: Any, change: routing.InstallationCh
             installation_id=change.installation_id,
         )
     for full_name in change.repos_removed:
-        await repo_store.remove_repository(session, platform=platform, full_name=full_name)
+        await remove_repository(session, platform=platform, full_name=full_name)
 
 
 class ReplayCache:

@@ -28,7 +28,7 @@ from bot.core.model import Platform
 from bot.platforms.gitee.client import GiteePlatform, GiteeSettings
 from bot.platforms.github.client import GitHubPlatform, GitHubSettings
 from bot.services.jobs import JobQueue
-from bot.storage import repositories as store
+from bot.storage.installations import installation_paused_until, upsert_installation
 from bot.storage.models import Job
 from bot.web.app import RUNTIME, create_app
 from tests.fakes.gitee import FakeGitee
@@ -106,7 +106,7 @@ class FaultBot:
 
     async def paused_until(self, installation_id: int) -> datetime | None:
         async with self.runtime.sessions() as s:
-            return await store.installation_paused_until(
+            return await installation_paused_until(
                 s, platform="github", installation_id=installation_id
             )
 
@@ -175,7 +175,7 @@ async def fault_bot(
 async def add_installation(bot: FaultBot, installation_id: int, repo: str) -> None:
     bot.github.add_installation(installation_id, account="acme", repos=[repo])
     async with bot.runtime.sessions() as s, s.begin():
-        await store.upsert_installation(
+        await upsert_installation(
             s, platform="github", installation_id=installation_id, account_login="acme"
         )
 

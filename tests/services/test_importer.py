@@ -15,9 +15,9 @@ from sqlalchemy.engine import make_url
 
 from bot.cli import main as cli_main
 from bot.services.importer import HEADER, parse_csv, run_import
-from bot.storage import repositories as store
 from bot.storage.db import create_engine, session_factory
 from bot.storage.models import Signature, Signer, SignerEmail
+from bot.storage.signatures import find_signer
 
 HEAD = ",".join(HEADER)
 CANARY = {
@@ -130,7 +130,7 @@ async def test_dump_of_the_database_holds_no_canary(
     engine = create_engine(db_url)
     try:
         async with session_factory(engine)() as s:
-            signer = await store.find_signer(
+            signer = await find_signer(
                 s, cipher, platform=None, account_id=None, emails=["zebulon.canary@example.org"]
             )
             assert signer is not None and signer.name_ct is not None

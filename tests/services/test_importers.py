@@ -14,9 +14,9 @@ from sqlalchemy import func, select
 
 from bot.services import importers
 from bot.services.importers import Options, parse, run_foreign_import
-from bot.storage import repositories as store
 from bot.storage.db import create_engine, session_factory
 from bot.storage.models import AuditEvent, Signature, Signer, SignerAccount, SignerEmail
+from bot.storage.signatures import find_signer
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "imports"
 OPTS = Options(agreement="individual", version="1.0")
@@ -223,7 +223,7 @@ async def test_json_then_lite_link_the_same_person(
     engine = create_engine(db_url)
     try:
         async with session_factory(engine)() as s:
-            signer = await store.find_signer(
+            signer = await find_signer(
                 s, cipher, platform=None, account_id=None, emails=["INGRID.VH@example.org"]
             )
             assert signer is not None and signer.name_ct is not None
