@@ -521,14 +521,14 @@ class InProcessBot:
         """Record a signature the way an import does (every personal field encrypted)."""
         from datetime import UTC, datetime
 
-        from bot.storage import repositories as store
+        from bot.storage.signatures import NewSignature, record_signature
 
         rt = self.runtime
         async with rt.sessions() as session, session.begin():
-            await store.record_signature(
+            await record_signature(
                 session,
                 rt.cipher,
-                store.NewSignature(
+                NewSignature(
                     platform=platform,
                     account_id=account_id,
                     login=login,

@@ -31,7 +31,7 @@ from bot.core.model import Account, Commit, GitPerson, PullRequest, RepoRef
 from bot.platforms.github.facts import GITHUB
 from bot.sandbox.fakeforge import FakeForgeClient
 from bot.storage.crypto import FieldCipher, load_keyring
-from bot.storage.repositories import EMAIL_PURPOSE
+from bot.storage.identity_keys import EMAIL_PURPOSE
 
 AUTHORS = 250
 ACCOUNT_BASE = 10_000_000
@@ -77,15 +77,15 @@ def _count(path: Path) -> int:
 async def _publish_agreements(url: str, directory: Path) -> int:
     """The agreements of app.yaml, as ``cla-bot serve`` publishes them at start-up."""
     from bot import settings as settings_mod
-    from bot.storage import repositories as store
+    from bot.storage.agreements import sync_agreements, version_row
     from bot.storage.db import create_engine, session_factory
 
     conf = settings_mod.load(bot_env(url, directory, {}, port=0), cwd=directory)
     engine = create_engine(url)
     try:
         async with session_factory(engine)() as session, session.begin():
-            await store.sync_agreements(session, conf.policy.agreements)
-            row = await store.version_row(
+            await sync_agreements(session, conf.policy.agreements)
+            row = await version_row(
                 session,
                 conf.policy.required_agreement,
                 _latest_version(conf),

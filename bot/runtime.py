@@ -46,7 +46,7 @@ from bot.services.checks import CheckService, ClientFactory, load_comment_templa
 from bot.services.commands import CommandService, load_reply_templates
 from bot.services.jobs import ClaimedJob, JobHandler, JobQueue, Worker
 from bot.settings import Settings, is_loopback_url
-from bot.storage import repositories as store
+from bot.storage.agreements import AgreementTextChanged, sync_agreements
 from bot.storage.crypto import FieldCipher, KeyConfigError, load_keyring
 from bot.storage.db import alembic_config, create_engine, flush_erased, session_factory
 from bot.storage.models import JobKind
@@ -331,8 +331,8 @@ async def build_runtime(
         sessions = session_factory(engine)
         try:
             async with sessions() as session, session.begin():
-                await store.sync_agreements(session, settings.policy.agreements)
-        except store.AgreementTextChanged as exc:
+                await sync_agreements(session, settings.policy.agreements)
+        except AgreementTextChanged as exc:
             async with sessions() as session:
                 error = await agreements.changed_text_settings_error(
                     session,

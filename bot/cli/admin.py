@@ -185,17 +185,12 @@ async def _export(args: argparse.Namespace, settings: Settings) -> int:
     request_id = f"cli-export-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}"
 
     async def export(session: AsyncSession, cipher: FieldCipher) -> admin.Page:
-        page = await admin.all_signatures(
+        return await admin.all_signatures(
             session,
             cipher,
             agreement_id=args.agreement,
             version=args.version,
-            include_contact=args.contact,
-        )
-        if args.contact:
-            await admin.audit_contact_read(
-                session,
-                page.signer_ids,
+            contact=admin.ContactReader(
                 actor="operator",
                 via="cli",
                 request_id=request_id,
@@ -206,7 +201,9 @@ async def _export(args: argparse.Namespace, settings: Settings) -> int:
                     "format": args.format,
                 },
             )
-        return page
+            if args.contact
+            else None,
+        )
 
     page = await _with_session(settings, export)
     if args.format == "csv":

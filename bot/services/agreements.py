@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.errors import BotError, SettingsError
 from bot.services import audit
 from bot.settings import AgreementSettings, VersionSettings
-from bot.storage import repositories as store
+from bot.storage.agreements import version_row
 from bot.storage.models import AgreementRow, AgreementVersionRow, Company, Signature
 
 SAME, CHANGED, UNPUBLISHED, GONE = "same text", "changed", "not published yet", "not in app.yaml"
@@ -151,21 +151,19 @@ async def list_versions(
     rows.sort(key=lambda r: (order.get(r[1].id, len(order)), r[1].id, r[0].position))
     found: list[VersionInfo] = []
     published: set[tuple[str, str]] = set()
-    for version_row, agreement_row in rows:
-        published.add((agreement_row.id, version_row.version))
+    for vrow, agreement_row in rows:
+        published.add((agreement_row.id, vrow.version))
         conf = configured.get(agreement_row.id)
         conf_version = (
-            next((v for v in conf.versions if v.version == version_row.version), None)
-            if conf
-            else None
+            next((v for v in conf.versions if v.version == vrow.version), None) if conf else None
         )
-        signatures, companies = await signed_counts(session, version_row.id)
+        signatures, companies = await signed_counts(session, vrow.id)
         found.append(
             VersionInfo(
                 agreement_id=agreement_row.id,
                 kind=agreement_row.kind,
-                version=version_row.version,
-                published_sha256=version_row.text_sha256,
+                version=vrow.version,
+                published_sha256=vrow.text_sha256,
                 config_sha256=text_sha256(conf_version) if conf_version else None,
                 signatures=signatures,
                 companies=companies,
@@ -215,7 +213,7 @@ async def replace_text(
 ) -> Replaced:
     """Publish app.yaml's current text under an existing version that nobody has signed."""
     configured = _configured(agreements, agreement_id, version)
-    row = await store.version_row(session, agreement_id, version)
+    row = await version_row(session, agreement_id, version)
     if row is None:
         raise NotPublished(agreement_id, version)
     new = text_sha256(configured)
@@ -322,7 +320,7 @@ async def changed_text_settings_error(
     """:func:`changed_text_error`, with the version's signatures counted."""
     configured = _configured(agreements, agreement_id, version)
     agreement = next(a for a in agreements if a.agreement_id == agreement_id)
-    row = await store.version_row(session, agreement_id, version)
+    row = await version_row(session, agreement_id, version)
     signatures, companies = await signed_counts(session, row.id) if row else (0, 0)
     return changed_text_error(
         agreement,

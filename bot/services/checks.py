@@ -49,9 +49,12 @@ from bot.platforms.bots import known_bots
 from bot.platforms.github.events import pull_request_from_api
 from bot.services.jobs import ClaimedJob, JobHandler, now_utc
 from bot.settings import Policy
-from bot.storage import repositories as store
+from bot.storage.agreements import load_agreement
 from bot.storage.crypto import FieldCipher
+from bot.storage.identity_keys import contributor_keys
 from bot.storage.models import JobKind, PrCheck
+from bot.storage.pr_checks import get_pr_check, replace_contributors
+from bot.storage.signatures import signature_facts
 
 log = logging.getLogger("bot.checks")
 
@@ -276,10 +279,10 @@ class CheckService:
             confirmed=await self.accounts.confirm(client, claims) if claims else {},
         )
         async with self.sessions() as session:
-            facts = await store.signature_facts(session, self.cipher, people)
-            agreement = await store.load_agreement(session, self.policy.required_agreement)
+            facts = await signature_facts(session, self.cipher, people)
+            agreement = await load_agreement(session, self.policy.required_agreement)
             corporate = [
-                await store.load_agreement(session, a.agreement_id)
+                await load_agreement(session, a.agreement_id)
                 for a in self.policy.agreements
                 if a.kind == "corporate"
             ]
@@ -421,7 +424,7 @@ class CheckService:
             return await self._report_missing_permission(client, pr, exc)
         check, agreement = found.check, found.agreement
         async with self.sessions() as session:
-            record = await store.get_pr_check(
+            record = await get_pr_check(
                 session, platform=platform, repo_full_name=repo.full_name, number=number
             )
         links = messages.Links(
@@ -474,7 +477,7 @@ class CheckService:
         recorded: dict[str, bool] = {}
         if not isinstance(check, decision.Problem):
             for r in check.results:
-                for key in store.contributor_keys(self.cipher, r.contributor):
+                for key in contributor_keys(self.cipher, r.contributor):
                     recorded[key] = recorded.get(key, False) or not r.covered
         async with self.sessions() as session, session.begin():
             await self._save(session, pr, plan, report, comment_id, recorded, run_id)
@@ -548,7 +551,7 @@ class CheckService:
 
     async def _record_closed(self, pr: PullRequest) -> None:
         async with self.sessions() as session, session.begin():
-            record = await store.get_pr_check(
+            record = await get_pr_check(
                 session,
                 platform=pr.repo.platform,
                 repo_full_name=pr.repo.full_name,
@@ -556,7 +559,7 @@ class CheckService:
             )
             if record is not None:
                 record.state = pr.state
-                await store.replace_contributors(session, record, {})
+                await replace_contributors(session, record, {})
 
     async def _save(
         self,
@@ -568,7 +571,7 @@ class CheckService:
         contributors: dict[str, bool],
         run_id: int | None = None,
     ) -> None:
-        record = await store.get_pr_check(
+        record = await get_pr_check(
             session,
             platform=pr.repo.platform,
             repo_full_name=pr.repo.full_name,
@@ -598,7 +601,7 @@ class CheckService:
                 record.comment_sha256 = _sha256(plan.comment.body)
         _record_check_run(record, plan, run_id)
         await session.flush()
-        await store.replace_contributors(session, record, contributors)
+        await replace_contributors(session, record, contributors)
 
     async def report_failure(self, job: ClaimedJob) -> decision.Outcome:
         """Tell the PR of a dead check job that its check could not run: status ``error``, no
@@ -641,7 +644,7 @@ class CheckService:
         """Show ``report`` on the PR as a check that could not run (status ``error``, no
         ``label_yes``, the bot's comment), writing only what differs, and record it."""
         async with self.sessions() as session:
-            record = await store.get_pr_check(
+            record = await get_pr_check(
                 session,
                 platform=pr.repo.platform,
                 repo_full_name=pr.repo.full_name,
@@ -718,7 +721,7 @@ class CheckService:
         comment_id: int | None,
         run_id: int | None = None,
     ) -> None:
-        record = await store.get_pr_check(
+        record = await get_pr_check(
             session,
             platform=pr.repo.platform,
             repo_full_name=pr.repo.full_name,
@@ -827,7 +830,7 @@ class CheckService:
 
     async def _record(self, pr: PullRequest) -> PrCheck | None:
         async with self.sessions() as session:
-            return await store.get_pr_check(
+            return await get_pr_check(
                 session,
                 platform=pr.repo.platform,
                 repo_full_name=pr.repo.full_name,

@@ -33,10 +33,11 @@ from bot.platforms.base import ForgeClient
 from bot.services import rights, signing
 from bot.services.checks import CheckService, ClientFactory
 from bot.services.jobs import ClaimedJob, JobHandler
-from bot.storage import repositories as store
+from bot.storage.agreements import load_agreement
 from bot.storage.crypto import FieldCipher
 from bot.storage.db import flush_erased
 from bot.storage.models import Job, JobKind
+from bot.storage.signatures import account_by_login
 
 log = logging.getLogger("bot.commands")
 
@@ -50,8 +51,8 @@ async def status_of_login(
 ) -> replies.Standing:
     """Where the account with this login stands (the latest account record with that login:
     logins can be renamed, account ids cannot)."""
-    agreement = await store.load_agreement(session, checks.policy.required_agreement)
-    account = await store.account_by_login(session, platform=platform, login=login)
+    agreement = await load_agreement(session, checks.policy.required_agreement)
+    account = await account_by_login(session, platform=platform, login=login)
     found = None
     if account is not None:
         found = await signing.standing(

@@ -39,10 +39,11 @@ from bot.platforms import registry
 from bot.platforms.base import ForgeError
 from bot.platforms.registry import FACTS
 from bot.services import audit, company_domains
-from bot.services.admin import Invalid, NotFound, iso
+from bot.services.admin.common import Invalid, NotFound, iso
 from bot.services.rechecks import enqueue_checks
-from bot.storage import repositories as store
+from bot.storage.agreements import version_row
 from bot.storage.crypto import FieldCipher
+from bot.storage.identity_keys import company_entry_key, email_bidx
 from bot.storage.models import (
     AgreementVersionRow,
     Company,
@@ -51,6 +52,7 @@ from bot.storage.models import (
     CompanyStatus,
     EntryStatus,
 )
+from bot.storage.pr_checks import checks_blocked_by, checks_with_contributor
 
 KINDS = ("domain", "email", "login")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -112,7 +114,7 @@ async def sign(
 ) -> Company:
     """Record a corporate signature, pending an administrator's decision, with the managers
     and the domains (checked by :func:`parse_domains`) named on the form."""
-    row = await store.version_row(session, agreement_id, version)
+    row = await version_row(session, agreement_id, version)
     if row is None:
         raise ValueError(f"unknown agreement version {agreement_id} {version}")
     company = Company(
@@ -283,7 +285,7 @@ async def prepare_entry(
             raise EntryError("not an email address")
         if is_noreply_domain(value.rpartition("@")[2], FACTS):
             raise EntryError("a noreply address stands for a forge account: list the account")
-        return NewEntry("email", store.email_bidx(cipher, value), email=normalise_email(value))
+        return NewEntry("email", email_bidx(cipher, value), email=normalise_email(value))
     logins = parse_logins(value)
     if len(logins) != 1:
         raise EntryError("one account name at a time")
@@ -358,8 +360,8 @@ async def add_entry(
     )
     if not _counts(company, entry):
         return 0
-    key = store.company_entry_key(cipher, entry)
-    return await enqueue_checks(session, await store.checks_blocked_by(session, [key]), "company")
+    key = company_entry_key(cipher, entry)
+    return await enqueue_checks(session, await checks_blocked_by(session, [key]), "company")
 
 
 async def remove_entry(
@@ -380,7 +382,7 @@ async def remove_entry(
     ).first()
     if row is None:
         return 0
-    counted, key = _counts(company, row), store.company_entry_key(cipher, row)
+    counted, key = _counts(company, row), company_entry_key(cipher, row)
     await session.execute(delete(CompanyEntry).where(CompanyEntry.id == row.id))
     await audit.record(
         session,
@@ -392,9 +394,7 @@ async def remove_entry(
     )
     if not counted:
         return 0
-    return await enqueue_checks(
-        session, await store.checks_with_contributor(session, [key]), "company"
-    )
+    return await enqueue_checks(session, await checks_with_contributor(session, [key]), "company")
 
 
 # --- administrators -------------------------------------------------------------------------
@@ -599,10 +599,8 @@ async def approve(
         request_id=request_id,
         details={"company": company.uid, "domains": approved, "refused": len(refused)},
     )
-    keys = [store.company_entry_key(cipher, e) for e in rows if _counts(company, e)]
-    rechecks = await enqueue_checks(
-        session, await store.checks_blocked_by(session, keys), "company"
-    )
+    keys = [company_entry_key(cipher, e) for e in rows if _counts(company, e)]
+    rechecks = await enqueue_checks(session, await checks_blocked_by(session, keys), "company")
     await session.flush()
     return Decision(await show_company(session, company_id), True, rechecks, tuple(refused))
 
@@ -650,9 +648,9 @@ async def reject(
         request_id=request_id,
         details=details,
     )
-    keys = [store.company_entry_key(cipher, e) for e in before]
+    keys = [company_entry_key(cipher, e) for e in before]
     rechecks = await enqueue_checks(
-        session, await store.checks_with_contributor(session, keys), "company"
+        session, await checks_with_contributor(session, keys), "company"
     )
     await session.flush()
     return Decision(await show_company(session, company_id), True, rechecks)

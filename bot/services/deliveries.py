@@ -22,8 +22,14 @@ from bot.platforms.routing import (
 )
 from bot.services import retention
 from bot.services.jobs import NewJob, enqueue
-from bot.storage import repositories as repo_store
+from bot.storage.installations import (
+    remove_repository,
+    set_installation_state,
+    upsert_installation,
+    upsert_repository,
+)
 from bot.storage.models import JobKind, JobStatus
+from bot.storage.pr_checks import open_checks_at_sha
 
 
 def new_jobs(
@@ -96,7 +102,7 @@ async def recheck_jobs(
     numbers: tuple[int, ...] | None = None
     if not recheck.numbers:
         async with sessions() as session:
-            records = await repo_store.open_checks_at_sha(
+            records = await open_checks_at_sha(
                 session,
                 platform=recheck.platform,
                 repo_full_name=f"{recheck.repo['owner']}/{recheck.repo['name']}",
@@ -176,26 +182,26 @@ async def apply_installation_change(
 ) -> None:
     """The installation and its repositories as the forge now says they are."""
     if change.action == "deleted":
-        await repo_store.set_installation_state(
+        await set_installation_state(
             session, platform=platform, installation_id=change.installation_id, deleted=True
         )
         return
-    await repo_store.upsert_installation(
+    await upsert_installation(
         session,
         platform=platform,
         installation_id=change.installation_id,
         account_login=change.account_login,
     )
     if change.action == "suspend":
-        await repo_store.set_installation_state(
+        await set_installation_state(
             session, platform=platform, installation_id=change.installation_id, suspended=True
         )
     elif change.action == "unsuspend":
-        await repo_store.set_installation_state(
+        await set_installation_state(
             session, platform=platform, installation_id=change.installation_id, suspended=False
         )
     for full_name, repo_id in change.repos_added:
-        await repo_store.upsert_repository(
+        await upsert_repository(
             session,
             platform=platform,
             full_name=full_name,
@@ -203,4 +209,4 @@ async def apply_installation_change(
             installation_id=change.installation_id,
         )
     for full_name in change.repos_removed:
-        await repo_store.remove_repository(session, platform=platform, full_name=full_name)
+        await remove_repository(session, platform=platform, full_name=full_name)

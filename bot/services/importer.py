@@ -20,8 +20,8 @@ from bot.platforms import registry
 from bot.services import audit
 from bot.services.rechecks import enqueue_rechecks
 from bot.settings import Policy
-from bot.storage import repositories as store
 from bot.storage.crypto import FieldCipher
+from bot.storage.signatures import NewSignature, record_signature
 
 HEADER = ("platform", "login", "account_id", "email", "name", "agreement", "version", "signed_at")
 PLATFORMS: tuple[str, ...] = registry.NAMES
@@ -40,7 +40,7 @@ class RowError:
 
 @dataclass(frozen=True, slots=True)
 class ParseResult:
-    rows: list[store.NewSignature]
+    rows: list[NewSignature]
     errors: list[RowError]
 
 
@@ -55,7 +55,7 @@ def _parse_time(value: str) -> datetime | None:
 def parse_csv(text: str, policy: Policy) -> ParseResult:
     reader = csv.reader(io.StringIO(text))
     errors: list[RowError] = []
-    rows: list[store.NewSignature] = []
+    rows: list[NewSignature] = []
     try:
         header = next(reader)
     except StopIteration:
@@ -112,7 +112,7 @@ def parse_csv(text: str, policy: Policy) -> ParseResult:
         seen[key] = line
         assert when is not None
         rows.append(
-            store.NewSignature(
+            NewSignature(
                 platform=platform or None,
                 account_id=account_id or None,
                 login=login or None,
@@ -128,12 +128,12 @@ def parse_csv(text: str, policy: Policy) -> ParseResult:
 
 
 async def import_rows(
-    session: AsyncSession, cipher: FieldCipher, rows: list[store.NewSignature]
+    session: AsyncSession, cipher: FieldCipher, rows: list[NewSignature]
 ) -> tuple[int, int]:
     """Record every row; returns (signatures imported, PR re-checks queued)."""
     signer_ids: set[int] = set()
     for row in rows:
-        signer, _ = await store.record_signature(session, cipher, row)
+        signer, _ = await record_signature(session, cipher, row)
         signer_ids.add(signer.id)
     await audit.record(
         session,

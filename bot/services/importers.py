@@ -38,9 +38,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.settings import Policy
-from bot.storage import repositories as store
+from bot.storage.agreements import version_row
 from bot.storage.crypto import FieldCipher
 from bot.storage.models import Signature
+from bot.storage.signatures import NewSignature, find_signer
 
 FORMATS = ("cla-assistant", "cla-assistant-lite")
 PLATFORM = "github"
@@ -97,7 +98,7 @@ class Problem:
 
 @dataclass
 class ForeignImport:
-    rows: list[store.NewSignature] = field(default_factory=list)
+    rows: list[NewSignature] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     fatal: str | None = None  # the file as a whole is unreadable
     total: int = 0  # rows (entries) read
@@ -191,9 +192,9 @@ def _custom_fields(raw: Any, dropped: Counter[str]) -> tuple[str | None, str | N
     return name, email, False
 
 
-def _latest(rows: Iterable[tuple[str, store.NewSignature]], result: ForeignImport) -> None:
+def _latest(rows: Iterable[tuple[str, NewSignature]], result: ForeignImport) -> None:
     """One signature per person (account id, else email): the latest signing time."""
-    best: dict[str, store.NewSignature] = {}
+    best: dict[str, NewSignature] = {}
     order: list[str] = []
     for key, row in rows:
         old = best.get(key)
@@ -209,8 +210,8 @@ def _latest(rows: Iterable[tuple[str, store.NewSignature]], result: ForeignImpor
     result.rows.extend(best[k] for k in order)
 
 
-def _merge(keep: store.NewSignature, other: store.NewSignature) -> store.NewSignature:
-    return store.NewSignature(
+def _merge(keep: NewSignature, other: NewSignature) -> NewSignature:
+    return NewSignature(
         platform=keep.platform,
         account_id=keep.account_id,
         login=keep.login or other.login,
@@ -308,7 +309,7 @@ def parse_cla_assistant(text: str, policy: Policy, options: Options) -> ForeignI
     now = datetime.now(UTC)
     gist_urls: set[str] = set()
     gist_versions: set[str] = set()
-    mapped: list[tuple[str, store.NewSignature]] = []
+    mapped: list[tuple[str, NewSignature]] = []
     for where, rec in records:
         result.total += 1
         if isinstance(rec, str):  # a CSV row of the wrong width
@@ -372,7 +373,7 @@ def parse_cla_assistant(text: str, policy: Policy, options: Options) -> ForeignI
             result.notes["logins of rows matched by email only, not kept"] += 1
         if rec.get("owner") or rec.get("repo"):
             result.notes["repository or organisation signed for, not kept"] += 1
-        row = store.NewSignature(
+        row = NewSignature(
             platform=PLATFORM if account_id else None,
             account_id=account_id,
             login=login if account_id else None,
@@ -410,7 +411,7 @@ def parse_cla_assistant_lite(text: str, policy: Policy, options: Options) -> For
         result.fatal = 'expected {"signedContributors": [...]} (the action\'s cla.json)'
         return result
     now = datetime.now(UTC)
-    mapped: list[tuple[str, store.NewSignature]] = []
+    mapped: list[tuple[str, NewSignature]] = []
     evidence = 0
     for i, entry in enumerate(entries, start=1):
         where = f"entry {i}"
@@ -446,7 +447,7 @@ def parse_cla_assistant_lite(text: str, policy: Policy, options: Options) -> For
         mapped.append(
             (
                 f"id:{account_id}",
-                store.NewSignature(
+                NewSignature(
                     platform=PLATFORM,
                     account_id=account_id,
                     login=login if isinstance(login, str) else None,
@@ -489,21 +490,21 @@ def parse(fmt: str, text: str, policy: Policy, options: Options) -> ForeignImpor
 
 
 async def already_recorded(
-    session: AsyncSession, cipher: FieldCipher, rows: list[store.NewSignature]
-) -> tuple[list[store.NewSignature], int]:
+    session: AsyncSession, cipher: FieldCipher, rows: list[NewSignature]
+) -> tuple[list[NewSignature], int]:
     """Rows whose person already holds a valid signature of that version are left out, so
     that importing the same file twice changes nothing."""
-    fresh: list[store.NewSignature] = []
+    fresh: list[NewSignature] = []
     seen = 0
     for row in rows:
-        signer = await store.find_signer(
+        signer = await find_signer(
             session,
             cipher,
             platform=row.platform,
             account_id=row.account_id,
             emails=[row.email] if row.email else [],
         )
-        version = await store.version_row(session, row.agreement_id, row.version)
+        version = await version_row(session, row.agreement_id, row.version)
         if signer is not None and version is not None:
             existing = (
                 await session.scalars(

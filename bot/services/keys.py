@@ -19,8 +19,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.rechecks import enqueue_checks
-from bot.storage import repositories as store
 from bot.storage.crypto import FieldCipher
+from bot.storage.identity_keys import email_bidx
 from bot.storage.models import (
     Base,
     Company,
@@ -115,7 +115,7 @@ async def reindex(session: AsyncSession, cipher: FieldCipher) -> tuple[int, int]
         email = cipher.decrypt(
             email_row.email_ct, table="signer_emails", column="email", row=email_row.uid
         )
-        email_row.email_bidx = store.email_bidx(cipher, email)
+        email_row.email_bidx = email_bidx(cipher, email)
         n += 1
     for entry in (
         await session.scalars(select(CompanyEntry).where(CompanyEntry.kind == "email"))
@@ -124,7 +124,7 @@ async def reindex(session: AsyncSession, cipher: FieldCipher) -> tuple[int, int]
             email = cipher.decrypt(
                 entry.value_ct, table="company_entries", column="value", row=entry.uid
             )
-            entry.value = store.email_bidx(cipher, email)
+            entry.value = email_bidx(cipher, email)
             n += 1
     open_checks = list(
         (await session.scalars(select(PrCheck).where(PrCheck.state == "open"))).all()

@@ -13,16 +13,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.platforms.routing import pr_key
 from bot.services.jobs import NewJob, enqueue
-from bot.storage import repositories as store
 from bot.storage.models import JobKind, PrCheck
+from bot.storage.pr_checks import checks_blocked_by
+from bot.storage.signatures import signer_identity_keys
 
 
 async def enqueue_rechecks(session: AsyncSession, signer_ids: Iterable[int]) -> int:
     """Queue a check of each open PR blocked by these signers; returns how many were queued."""
     keys: list[str] = []
     for signer_id in set(signer_ids):
-        keys.extend(await store.signer_identity_keys(session, signer_id))
-    return await enqueue_checks(session, await store.checks_blocked_by(session, keys), "signature")
+        keys.extend(await signer_identity_keys(session, signer_id))
+    return await enqueue_checks(session, await checks_blocked_by(session, keys), "signature")
 
 
 async def enqueue_checks(session: AsyncSession, checks: Iterable[PrCheck], trigger: str) -> int:

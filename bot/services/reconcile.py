@@ -26,8 +26,8 @@ from bot.metrics import Metrics
 from bot.platforms.gitee.facts import GITEE
 from bot.platforms.github.client import GitHubPlatform
 from bot.services.rechecks import enqueue_checks, enqueue_pr
-from bot.storage import repositories as store
 from bot.storage.models import Job, PrCheck, utcnow
+from bot.storage.pr_checks import get_pr_check
 
 log = logging.getLogger("bot.reconcile")
 
@@ -182,7 +182,7 @@ async def sweep_gitee(
         pulls = await client.open_pulls(RepoRef(GITEE, owner, name))
         async with sessions() as session, session.begin():
             for pr in pulls:
-                record = await store.get_pr_check(
+                record = await get_pr_check(
                     session, platform="gitee", repo_full_name=full_name, number=pr.number
                 )
                 if (

@@ -30,8 +30,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core import replies
 from bot.services import audit
 from bot.services.rechecks import enqueue_checks
-from bot.storage import repositories as store
 from bot.storage.crypto import FieldCipher
+from bot.storage.identity_keys import email_bidx
 from bot.storage.models import (
     AgreementRow,
     AgreementVersionRow,
@@ -51,6 +51,8 @@ from bot.storage.models import (
     SignerEmail,
     WebSession,
 )
+from bot.storage.pr_checks import checks_blocked_by, checks_with_contributor
+from bot.storage.signatures import find_signer, set_contact, signer_identity_keys
 
 EXPORT_FORMAT = "cla-bot/personal-data/v1"
 CONTACT_FIELDS = ("name", "address", "phone", "fax")
@@ -98,8 +100,8 @@ async def export(session: AsyncSession, cipher: FieldCipher, signer: Signer) -> 
             .order_by(Signature.signed_at)
         )
     ).all()
-    keys = await store.signer_identity_keys(session, signer.id)
-    waiting = await store.checks_blocked_by(session, keys)
+    keys = await signer_identity_keys(session, signer.id)
+    waiting = await checks_blocked_by(session, keys)
     trail = (
         await session.scalars(
             select(AuditEvent).where(AuditEvent.signer_id == signer.id).order_by(AuditEvent.id)
@@ -178,7 +180,7 @@ async def correct(
             getattr(signer, f"{column}_ct"), table="signers", column=column, row=signer.uid
         )
         if (old or "") != new:
-            store.set_contact(cipher, signer, **{column: new})
+            set_contact(cipher, signer, **{column: new})
             changed.append(column)
     if changed:
         await audit.record(
@@ -206,10 +208,8 @@ async def restrict(session: AsyncSession, signer: Signer, *, restricted: bool, a
         request_id=actor.request_id,
         signer_id=signer.id,
     )
-    keys = await store.signer_identity_keys(session, signer.id)
-    return await enqueue_checks(
-        session, await store.checks_with_contributor(session, keys), "rights"
-    )
+    keys = await signer_identity_keys(session, signer.id)
+    return await enqueue_checks(session, await checks_with_contributor(session, keys), "rights")
 
 
 # --- erasure ----------------------------------------------------------------------------------
@@ -305,7 +305,7 @@ def _account_keys(accounts: list[tuple[str, str]]) -> list[str]:
 async def _holdings(
     session: AsyncSession, cipher: FieldCipher, person: Person, *, skip_job: int | None
 ) -> _Holdings:
-    signer = await store.find_signer(
+    signer = await find_signer(
         session,
         cipher,
         platform=person.platform,
@@ -314,7 +314,7 @@ async def _holdings(
     )
     accounts = [(person.platform, person.account_id)]
     logins = {(person.platform, person.login.lower())} if person.login else set()
-    bidxs = {store.email_bidx(cipher, e) for e in person.emails}
+    bidxs = {email_bidx(cipher, e) for e in person.emails}
     signatures: list[tuple[Signature, AgreementVersionRow]] = []
     emails: list[SignerEmail] = []
     linked: list[tuple[str, str]] = []
@@ -416,7 +416,7 @@ async def _corporate(
             company.email_ct, table="companies", column="email", row=company.uid
         )
         if email:
-            bidxs.add(store.email_bidx(cipher, email))
+            bidxs.add(email_bidx(cipher, email))
     managers = list(
         (
             await session.scalars(
@@ -564,7 +564,7 @@ async def erase(
     now = datetime.now(UTC)
     found = await _holdings(session, cipher, person, skip_job=skip_job)
     summary = found.summary(now.date().isoformat())
-    prs = await store.checks_with_contributor(session, found.identity_keys)
+    prs = await checks_with_contributor(session, found.identity_keys)
     # The account a tombstone stands for when a signature does not name one (an import by
     # email): the signer's first linked account, else the one asking.
     first_platform, first_account = (found.linked or found.accounts)[0]

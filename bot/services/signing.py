@@ -16,9 +16,15 @@ from bot.core.coverage import counting_versions
 from bot.core.model import Agreement, SignatureFact
 from bot.services import audit
 from bot.services.rechecks import enqueue_rechecks
-from bot.storage import repositories as store
 from bot.storage.crypto import FieldCipher
 from bot.storage.models import AgreementRow, AgreementVersionRow, Signature, Signer
+from bot.storage.signatures import (
+    NewSignature,
+    add_signer_email,
+    find_signer,
+    record_signature,
+    signer_emails,
+)
 
 CONTACT_FIELDS = ("name", "address", "phone", "fax")
 
@@ -42,7 +48,7 @@ async def standing(
     emails: Sequence[str],
     agreement: Agreement,
 ) -> Standing:
-    signer = await store.find_signer(
+    signer = await find_signer(
         session, cipher, platform=platform, account_id=account_id, emails=emails
     )
     if signer is None:
@@ -98,10 +104,10 @@ async def sign(
     """Store the signature (every personal field encrypted), link the account and all its
     verified emails to one signer, and queue a re-check of every PR that person blocked."""
     contact_email = fields.get("email") or (verified_emails[0] if verified_emails else None)
-    signer, sig = await store.record_signature(
+    signer, sig = await record_signature(
         session,
         cipher,
-        store.NewSignature(
+        NewSignature(
             platform=platform,
             account_id=account_id,
             login=login,
@@ -120,7 +126,7 @@ async def sign(
     sig.signed_account_id = account_id
     # Every verified address recognises this person's commits, through the blind index.
     for email in verified_emails:
-        await store.add_signer_email(session, cipher, signer, email, verified=True)
+        await add_signer_email(session, cipher, signer, email, verified=True)
     await session.flush()
     await audit.record(
         session,
@@ -156,7 +162,7 @@ async def receipt(
         recorded[column] = cipher.decrypt_optional(
             getattr(signer, f"{column}_ct"), table="signers", column=column, row=signer.uid
         )
-    emails = await store.signer_emails(session, cipher, signer.id)
+    emails = await signer_emails(session, cipher, signer.id)
     recorded["email"] = emails[0] if emails else None
     return {
         "receipt_format": 1,

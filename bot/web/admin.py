@@ -273,17 +273,15 @@ async def list_signatures(request: web.Request, token: TokenInfo) -> web.StreamR
             version=version,
             limit=limit,
             cursor=cursor,
-            include_contact=include_contact,
-        )
-        if include_contact:
-            await admin.audit_contact_read(
-                session,
-                page.signer_ids,
+            contact=admin.ContactReader(
                 actor=f"token:{token.prefix}",
                 via="api",
                 request_id=request_id(request),
                 details={"operation": "listSignatures", "agreement": agreement, "version": version},
             )
+            if include_contact
+            else None,
+        )
     return _answer({"items": page.items, "next_cursor": page.next_cursor})
 
 
@@ -297,12 +295,7 @@ async def signatures_csv(request: web.Request, token: TokenInfo) -> web.StreamRe
             request.app[CIPHER],
             agreement_id=agreement,
             version=version,
-            include_contact=include_contact,
-        )
-        if include_contact:
-            await admin.audit_contact_read(
-                session,
-                page.signer_ids,
+            contact=admin.ContactReader(
                 actor=f"token:{token.prefix}",
                 via="api",
                 request_id=request_id(request),
@@ -312,6 +305,9 @@ async def signatures_csv(request: web.Request, token: TokenInfo) -> web.StreamRe
                     "version": version,
                 },
             )
+            if include_contact
+            else None,
+        )
     text = admin.to_csv(page.items, include_contact=include_contact)
     name = f"signatures-{agreement}.csv" if agreement else "signatures.csv"
     return web.Response(

@@ -9,7 +9,7 @@ from aiohttp import web
 from bot.core.model import Platform
 from bot.platforms import registry
 from bot.services import corporate
-from bot.storage import repositories as store
+from bot.storage.installations import lookup_installation
 from bot.storage.models import Company
 from bot.web.keys import CIPHER, QUEUE, RUNTIME, SESSIONS
 from bot.web.middlewares import request_id
@@ -85,7 +85,7 @@ async def _accounts(request: web.Request, platform: str) -> corporate.AccountLoo
     if factory is None:
         return None
     async with request.app[SESSIONS]() as s:
-        installation = await store.lookup_installation(s, platform)
+        installation = await lookup_installation(s, platform)
     if installation is None and registry.forge(platform).installations:
         return None
     return factory(installation)

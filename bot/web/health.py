@@ -7,7 +7,7 @@ import logging
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.storage import repositories as store
+from bot.services.queue_stats import queue_stats
 from bot.storage.db import ping
 from bot.web.keys import ENGINE, METRICS, SESSIONS
 
@@ -31,7 +31,7 @@ async def metrics(request: web.Request) -> web.Response:
     gauges: list[tuple[str, str, float]] = []
     try:
         async with request.app[SESSIONS]() as session:
-            stats = await store.queue_stats(session)
+            stats = await queue_stats(session)
         gauges += [
             ("cla_queue_depth", "Jobs queued or running.", float(stats.depth)),
             ("cla_queue_oldest_age_seconds", "Age of the oldest queued job.", stats.oldest_age_s),

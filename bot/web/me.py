@@ -16,9 +16,9 @@ from aiohttp import web
 from bot.core.model import Platform
 from bot.services import audit, rights
 from bot.services.signing import CONTACT_FIELDS
-from bot.storage import repositories as store
 from bot.storage.db import flush_erased
 from bot.storage.models import Signer
+from bot.storage.signatures import find_signer
 from bot.web.keys import CIPHER, ENGINE, QUEUE, SESSIONS
 from bot.web.middlewares import request_id
 from bot.web.pages import NO_STORE
@@ -44,7 +44,7 @@ def _person(session: Session) -> rights.Person:
 
 
 async def _signer(request: web.Request, s: Any, session: Session) -> Signer | None:
-    return await store.find_signer(
+    return await find_signer(
         s,
         request.app[CIPHER],
         platform=session.data.platform,

@@ -22,7 +22,7 @@ from bot.core.model import Platform
 from bot.platforms import oauth, registry
 from bot.services import corporate, signing
 from bot.settings import SIGNING_FIELDS, AgreementSettings, Settings
-from bot.storage import repositories as store
+from bot.storage.agreements import load_agreement
 from bot.web.clientip import client_key
 from bot.web.keys import CIPHER, METRICS, QUEUE, SESSIONS
 from bot.web.middlewares import request_id
@@ -150,7 +150,7 @@ async def _standing(
     request: web.Request, agreement: AgreementSettings, session: Session
 ) -> signing.Standing:
     async with request.app[SESSIONS]() as s:
-        core_agreement = await store.load_agreement(s, agreement.agreement_id)
+        core_agreement = await load_agreement(s, agreement.agreement_id)
         return await signing.standing(
             s,
             request.app[CIPHER],

@@ -18,10 +18,11 @@ from sqlalchemy import select
 
 from bot.cli import admin as cli_admin
 from bot.cli import imports as cli_imports
-from bot.services import admin
-from bot.storage import repositories as store
+from bot.services.admin import tokens
+from bot.storage.agreements import sync_agreements
 from bot.storage.db import create_engine, session_factory
 from bot.storage.models import ApiToken, AuditEvent
+from bot.storage.signatures import NewSignature, record_signature
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "imports"
 
@@ -47,15 +48,15 @@ async def seed(db_url: str, settings: Any, cipher: Any) -> None:
     engine = create_engine(db_url)
     try:
         async with session_factory(engine)() as s, s.begin():
-            await store.sync_agreements(s, settings.policy.agreements)
+            await sync_agreements(s, settings.policy.agreements)
             for account_id, login, email, name in (
                 ("583231", "octocat", "mona@example.com", "Mona Octocat"),
                 ("77", "hubot", "hu@example.com", "-2+3 Hubot"),
             ):
-                await store.record_signature(
+                await record_signature(
                     s,
                     cipher,
-                    store.NewSignature(
+                    NewSignature(
                         platform="github",
                         account_id=account_id,
                         login=login,
@@ -157,23 +158,23 @@ async def test_token_create_list_revoke_round_trip(
     assert await cli(settings, "token", "create", "--name", "ci", "--scope", "export") == 0
     captured = capsys.readouterr()
     token = captured.out.strip()
-    assert admin.TOKEN_RE.fullmatch(token)
+    assert tokens.TOKEN_RE.fullmatch(token)
     assert token not in captured.err and token[:12] in captured.err
     assert await cli(settings, "token", "list") == 0
     listing = capsys.readouterr().out
     assert token[:12] in listing and "export" in listing and token not in listing
     assert await cli(settings, "token", "list", "--json") == 0
     listing = capsys.readouterr().out
-    assert token not in listing and admin.token_hash(token) not in listing
+    assert token not in listing and tokens.token_hash(token) not in listing
     assert json.loads(listing)[0]["revoked_at"] is None
     engine = create_engine(db_url)
     try:
         async with session_factory(engine)() as s, s.begin():
-            assert await admin.authenticate(s, token) is not None
+            assert await tokens.authenticate(s, token) is not None
         assert await cli(settings, "token", "revoke", token[:12]) == 0
         assert "is revoked" in capsys.readouterr().out
         async with session_factory(engine)() as s, s.begin():
-            assert await admin.authenticate(s, token) is None
+            assert await tokens.authenticate(s, token) is None
             row = (await s.scalars(select(ApiToken))).one()
             assert row.revoked_at is not None and row.last_used_at is not None
     finally:

@@ -19,9 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.cli import agreements as cli_agreements
 from bot.cli import main as cli
 from bot.errors import SettingsError
-from bot.storage import repositories as store
+from bot.storage.agreements import AgreementTextChanged, sync_agreements, version_row
 from bot.storage.db import create_engine, session_factory
 from bot.storage.models import AuditEvent, Company
+from bot.storage.signatures import NewSignature, record_signature
 
 ROOT = Path(__file__).resolve().parents[2]
 STOCK = (ROOT / "templates" / "agreements" / "individual-1.0.md").read_text("utf-8")
@@ -54,7 +55,7 @@ async def database(db_url: str) -> AsyncIterator[AsyncSession]:
 async def publish(db_url: str, settings: Any) -> None:
     """What the first `cla-bot serve` does: publish app.yaml's agreements."""
     async with database(db_url) as s:
-        await store.sync_agreements(s, settings.policy.agreements)
+        await sync_agreements(s, settings.policy.agreements)
 
 
 def edited_templates(tmp_path: Path) -> Path:
@@ -67,10 +68,10 @@ def edited_templates(tmp_path: Path) -> Path:
 
 async def sign_individual(db_url: str, cipher: Any) -> None:
     async with database(db_url) as s:
-        await store.record_signature(
+        await record_signature(
             s,
             cipher,
-            store.NewSignature(
+            NewSignature(
                 platform="github",
                 account_id="583231",
                 login="octocat",
@@ -86,7 +87,7 @@ async def sign_individual(db_url: str, cipher: Any) -> None:
 
 async def sign_company(db_url: str, agreement_id: str) -> None:
     async with database(db_url) as s:
-        version = await store.version_row(s, agreement_id, "1.0")
+        version = await version_row(s, agreement_id, "1.0")
         assert version is not None
         s.add(
             Company(
@@ -101,7 +102,7 @@ async def sign_company(db_url: str, agreement_id: str) -> None:
 
 async def published_sha(db_url: str, agreement_id: str, version: str) -> str:
     async with database(db_url) as s:
-        row = await store.version_row(s, agreement_id, version)
+        row = await version_row(s, agreement_id, version)
         assert row is not None
         return row.text_sha256
 
@@ -245,9 +246,9 @@ async def test_sync_agreements_says_which_text_changed_in_fields(
 ) -> None:
     await publish(db_url, make_settings(db_url))
     edited = make_settings(db_url, CLA_TEMPLATES_DIR=str(edited_templates(tmp_path)))
-    with pytest.raises(store.AgreementTextChanged) as exc:
+    with pytest.raises(AgreementTextChanged) as exc:
         async with database(db_url) as s:
-            await store.sync_agreements(s, edited.policy.agreements)
+            await sync_agreements(s, edited.policy.agreements)
     assert (exc.value.agreement_id, exc.value.version) == ("individual", "1.0")
     assert (exc.value.old_sha256, exc.value.new_sha256) == (STOCK_SHA, EDITED_SHA)
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from bot.cli import company as cli_company
 from bot.cli import main as cli
-from bot.storage import repositories as store
+from bot.storage.agreements import sync_agreements
 from bot.storage.db import create_engine, session_factory
 from bot.storage.models import AuditEvent, Company
 from tests.helpers import sign_company
@@ -40,7 +40,7 @@ async def seed(db_url: str, settings: Any, cipher: Any) -> None:
     engine = create_engine(db_url)
     try:
         async with session_factory(engine)() as s, s.begin():
-            await store.sync_agreements(s, settings.policy.agreements)
+            await sync_agreements(s, settings.policy.agreements)
             for name, domains in (("Example Corp", ["example.com"]), ("Other Ltd", [])):
                 company = await sign_company(
                     s,

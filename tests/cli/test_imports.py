@@ -19,9 +19,9 @@ from bot.cli.imports import run_foreign_import, run_import
 from bot.cli.main import main as cli_main
 from bot.services.importer import HEADER
 from bot.services.importers import Options
-from bot.storage import repositories as store
 from bot.storage.db import create_engine, session_factory
 from bot.storage.models import AuditEvent, Signature, Signer, SignerAccount, SignerEmail
+from bot.storage.signatures import find_signer
 
 HEAD = ",".join(HEADER)
 CANARY = {
@@ -125,7 +125,7 @@ async def test_dump_of_the_database_holds_no_canary(
     engine = create_engine(db_url)
     try:
         async with session_factory(engine)() as s:
-            signer = await store.find_signer(
+            signer = await find_signer(
                 s, cipher, platform=None, account_id=None, emails=["zebulon.canary@example.org"]
             )
             assert signer is not None and signer.name_ct is not None
@@ -241,7 +241,7 @@ async def test_json_then_lite_link_the_same_person(
     engine = create_engine(db_url)
     try:
         async with session_factory(engine)() as s:
-            signer = await store.find_signer(
+            signer = await find_signer(
                 s, cipher, platform=None, account_id=None, emails=["INGRID.VH@example.org"]
             )
             assert signer is not None and signer.name_ct is not None

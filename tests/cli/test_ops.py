@@ -14,10 +14,10 @@ from bot.cli.imports import run_import
 from bot.cli.main import main as cli_main
 from bot.cli.ops import run
 from bot.services.importer import HEADER
-from bot.storage import repositories as store
 from bot.storage.crypto import FieldCipher, generate_env_keys, load_keyring
 from bot.storage.db import create_engine, session_factory
 from bot.storage.models import Job, JobStatus, utcnow
+from bot.storage.signatures import find_signer
 from tests.cli.test_imports import _dump
 
 
@@ -39,7 +39,7 @@ async def find(db_url: str, env: dict[str, str], tmp_path: Path, email: str) -> 
     engine = create_engine(db_url)
     try:
         async with session_factory(engine)() as s:
-            return await store.find_signer(
+            return await find_signer(
                 s, FieldCipher(keyring), platform=None, account_id=None, emails=[email]
             )
     finally:

@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bot import settings
-from bot.storage import repositories as store
 from bot.storage.models import Job, PrCheck
+from bot.storage.signatures import NewSignature, record_signature
 from bot.web.app import RUNTIME, create_app
 from tests.e2e.conftest import Bot
 from tests.fakes.github import FakeGitHub, FakePR, manifest_permissions
@@ -41,10 +41,10 @@ async def sign(bot: Bot, login: str) -> None:
     """A signature stored directly, without the re-check that signing on the web queues."""
     user = bot.github.user(login)
     async with bot.runtime.sessions() as session, session.begin():
-        await store.record_signature(
+        await record_signature(
             session,
             bot.runtime.cipher,
-            store.NewSignature(
+            NewSignature(
                 platform="github",
                 account_id=str(user.id),
                 login=login,

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
+from bot.storage.identity_keys import email_bidx
 from bot.storage.models import (
     AuditEvent,
     Company,
@@ -21,7 +22,6 @@ from bot.storage.models import (
     Signer,
     SignerEmail,
 )
-from bot.storage.repositories import email_bidx
 from tests.cli.test_imports import _dump
 from tests.e2e.conftest import PUBLIC, Bot, GiteeBot, authorize, csrf_of, oauth_login
 

@@ -29,7 +29,7 @@ from bot.platforms.gitee.facts import GITEE
 from bot.platforms.github.client import GitHubPlatform, GitHubSettings
 from bot.platforms.github.facts import GITHUB
 from bot.services.jobs import JobQueue
-from bot.storage import repositories as store
+from bot.storage.installations import installation_paused_until, upsert_installation
 from bot.storage.models import Job
 from bot.web.app import RUNTIME, create_app
 from tests.fakes.gitee import FakeGitee
@@ -107,7 +107,7 @@ class FaultBot:
 
     async def paused_until(self, installation_id: int) -> datetime | None:
         async with self.runtime.sessions() as s:
-            return await store.installation_paused_until(
+            return await installation_paused_until(
                 s, platform="github", installation_id=installation_id
             )
 
@@ -176,7 +176,7 @@ async def fault_bot(
 async def add_installation(bot: FaultBot, installation_id: int, repo: str) -> None:
     bot.github.add_installation(installation_id, account="acme", repos=[repo])
     async with bot.runtime.sessions() as s, s.begin():
-        await store.upsert_installation(
+        await upsert_installation(
             s, platform="github", installation_id=installation_id, account_login="acme"
         )
 

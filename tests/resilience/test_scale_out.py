@@ -20,10 +20,10 @@ import aiohttp
 import pytest
 from sqlalchemy import func, select
 
-from bot.storage import repositories as store
 from bot.storage.crypto import FieldCipher
 from bot.storage.db import create_engine, session_factory
 from bot.storage.models import Job
+from bot.storage.signatures import NewSignature, record_signature
 from tests.conftest import PG_URL, _truncate
 from tests.fakes.github import FakeGitHub, FakePR
 from tests.helpers import sign
@@ -74,10 +74,10 @@ async def sign_up(url: str, cipher: FieldCipher, github: FakeGitHub, logins: lis
     try:
         async with session_factory(engine)() as s, s.begin():
             for login in logins:
-                await store.record_signature(
+                await record_signature(
                     s,
                     cipher,
-                    store.NewSignature(
+                    NewSignature(
                         platform="github",
                         account_id=str(github.user(login).id),
                         login=login,

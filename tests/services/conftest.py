@@ -22,7 +22,7 @@ from bot.services.checks import CheckService, load_comment_templates
 from bot.services.commands import CommandService, load_reply_templates
 from bot.services.jobs import ClaimedJob, JobQueue, NewJob, Worker, enqueue
 from bot.settings import Settings
-from bot.storage import repositories as store
+from bot.storage.agreements import sync_agreements
 from bot.storage.crypto import FieldCipher
 from bot.storage.db import create_engine, session_factory
 from bot.storage.models import JobKind
@@ -232,7 +232,7 @@ async def make_bot(
     engine = create_engine(db_url)
     sessions = session_factory(engine)
     async with sessions() as s, s.begin():
-        await store.sync_agreements(s, settings.policy.agreements)
+        await sync_agreements(s, settings.policy.agreements)
 
     def make(**report: Any) -> Bot:
         policy = dataclasses.replace(

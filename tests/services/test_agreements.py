@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from bot.services import agreements
-from bot.storage import repositories as store
+from bot.storage.agreements import sync_agreements
 from bot.storage.db import create_engine, session_factory
 
 
@@ -37,7 +37,7 @@ async def test_list_reports_unpublished_and_dropped_versions(
     engine = create_engine(db_url)
     try:
         async with session_factory(engine)() as s, s.begin():
-            await store.sync_agreements(s, [individual])
+            await sync_agreements(s, [individual])
             two = dataclasses.replace(individual.versions[0], version="2.0")
             later = dataclasses.replace(individual, versions=(*individual.versions, two))
             found = await agreements.list_versions(s, [later, corporate])

@@ -18,11 +18,14 @@ from bot.core.model import Account, Role, SignatureFact
 from bot.platforms.base import RetryableForgeError
 from bot.platforms.github.facts import GITHUB
 from bot.services import company_domains, corporate
-from bot.services.admin import Invalid, NotFound
-from bot.storage import repositories as store
+from bot.services.admin.common import Invalid, NotFound
+from bot.storage.agreements import sync_agreements
 from bot.storage.crypto import FieldCipher
 from bot.storage.db import create_engine, session_factory
+from bot.storage.identity_keys import contributor_keys
 from bot.storage.models import AuditEvent, Company, CompanyEntry, Job, PrCheck
+from bot.storage.pr_checks import replace_contributors
+from bot.storage.signatures import signature_facts
 from tests.helpers import sign_company
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -42,7 +45,7 @@ async def db(db_url: str, make_settings: Any) -> AsyncIterator[Sessions]:
     engine = create_engine(db_url)
     sessions = session_factory(engine)
     async with sessions() as s, s.begin():
-        await store.sync_agreements(s, settings.policy.agreements)
+        await sync_agreements(s, settings.policy.agreements)
     yield sessions
     await engine.dispose()
 
@@ -103,7 +106,7 @@ async def covered(
 ) -> dict[str, list[str]]:
     """Identity key → the companies covering that person (empty lists left out)."""
     async with db() as s:
-        facts = await store.signature_facts(s, cipher, people)
+        facts = await signature_facts(s, cipher, people)
     return {k: [_company(f) for f in v] for k, v in facts.items() if v}
 
 
@@ -124,9 +127,7 @@ async def seed_pr(db: Sessions, cipher: FieldCipher, number: int, who: Contribut
         )
         s.add(check)
         await s.flush()
-        await store.replace_contributors(
-            s, check, dict.fromkeys(store.contributor_keys(cipher, who), True)
-        )
+        await replace_contributors(s, check, dict.fromkeys(contributor_keys(cipher, who), True))
 
 
 async def jobs(db: Sessions) -> int:

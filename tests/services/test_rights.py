@@ -18,9 +18,10 @@ from bot.core.model import Account
 from bot.platforms.github.facts import GITHUB
 from bot.services import corporate, rights, signing
 from bot.services.jobs import NewJob, enqueue
-from bot.storage import repositories as store
+from bot.storage.agreements import sync_agreements
 from bot.storage.crypto import FieldCipher
 from bot.storage.db import create_engine, session_factory
+from bot.storage.identity_keys import email_bidx, email_identity_key
 from bot.storage.models import (
     AuditEvent,
     Base,
@@ -40,6 +41,8 @@ from bot.storage.models import (
     SignerEmail,
     WebSession,
 )
+from bot.storage.pr_checks import replace_contributors
+from bot.storage.signatures import find_signer, link_account
 from bot.web.sessions import SessionData, SessionStore
 
 OLIVE = rights.Person("github", "501", "Olive-Canary", ("olive@canary.example",))
@@ -53,7 +56,7 @@ async def sessions(
     engine = create_engine(db_url)
     factory = session_factory(engine)
     async with factory() as s, s.begin():
-        await store.sync_agreements(s, make_settings(db_url).policy.agreements)
+        await sync_agreements(s, make_settings(db_url).policy.agreements)
     yield factory
     await engine.dispose()
 
@@ -158,9 +161,9 @@ async def _world(sessions: async_sessionmaker[AsyncSession], cipher: FieldCipher
         await _sign_individual(
             s, cipher, "501", "Olive-Canary", ["olive@canary.example", "o2@canary.example"]
         )
-        olive = await store.find_signer(s, cipher, platform="github", account_id="501")
+        olive = await find_signer(s, cipher, platform="github", account_id="501")
         assert olive is not None
-        await store.link_account(s, olive, platform="gitee", account_id="77", login="olive-gitee")
+        await link_account(s, olive, platform="gitee", account_id="77", login="olive-gitee")
         await _sign_individual(s, cipher, "600", "bert", ["bert@b.example"])
         mine = await _sign_company(
             s,
@@ -191,7 +194,7 @@ async def _world(sessions: async_sessionmaker[AsyncSession], cipher: FieldCipher
                 [
                     "github:501",
                     "login:github:olive-canary",
-                    store.email_identity_key(cipher, "o2@canary.example"),
+                    email_identity_key(cipher, "o2@canary.example"),
                     "github:600",
                 ],
             ),
@@ -207,7 +210,7 @@ async def _world(sessions: async_sessionmaker[AsyncSession], cipher: FieldCipher
             )
             s.add(check)
             await s.flush()
-            await store.replace_contributors(s, check, {k: True for k in keys})
+            await replace_contributors(s, check, {k: True for k in keys})
         for ago, used in ((timedelta(0), True), (timedelta(0), False), (timedelta(hours=1), False)):
             s.add(
                 OAuthState(
@@ -404,7 +407,7 @@ async def test_erase_leaves_exactly_the_tombstones_and_other_people(
             [
                 (kept.id, "domain", "canarywidgets.com", "erased:" + olive_hash),
                 (kept.id, "login", "github:777", "erased:" + olive_hash),
-                (other.id, "email", store.email_bidx(cipher, "bert@b.example"), "github:600"),
+                (other.id, "email", email_bidx(cipher, "bert@b.example"), "github:600"),
             ]
         )
 

@@ -15,9 +15,11 @@ import pytest
 from aiohttp import web
 from sqlalchemy import select
 
-from bot.services import admin
-from bot.storage import repositories as store
+from bot.services.admin import tokens
+from bot.storage.identity_keys import domain_key, email_identity_key
 from bot.storage.models import ApiToken, AuditEvent, Job, PrBlocker, PrCheck, Repository, Signer
+from bot.storage.pr_checks import replace_contributors
+from bot.storage.signatures import NewSignature, record_signature
 from bot.web import admin as admin_api
 from bot.web import openapi
 from bot.web.app import create_app
@@ -65,10 +67,10 @@ async def api(aiohttp_client: Any, db_url: str, make_settings: Any) -> Any:
             ("583231", "octocat", "Mona@Example.com", "Mona Lisa Octocat"),
             ("1001", "evil", "evil@example.net", EVIL_NAME),
         ):
-            await store.record_signature(
+            await record_signature(
                 s,
                 cipher,
-                store.NewSignature(
+                NewSignature(
                     platform="github",
                     account_id=account_id,
                     login=login,
@@ -91,12 +93,12 @@ async def api(aiohttp_client: Any, db_url: str, make_settings: Any) -> Any:
         s.add(check)
         s.add(Repository(platform="github", full_name="acme/widgets", installation_id=3))
         await s.flush()
-        await store.replace_contributors(
+        await replace_contributors(
             s,
             check,
             {
                 "github:583231": False,
-                store.email_identity_key(cipher, "x@y.org"): True,
+                email_identity_key(cipher, "x@y.org"): True,
             },
         )
         await sign_company(
@@ -104,11 +106,11 @@ async def api(aiohttp_client: Any, db_url: str, make_settings: Any) -> Any:
         )
     client.tokens = {}
     async with app[SESSIONS]() as s, s.begin():
-        for scope in admin.SCOPES:
-            value, _ = await admin.create_token(s, name=f"{scope} token", scope=scope)
+        for scope in tokens.SCOPES:
+            value, _ = await tokens.create_token(s, name=f"{scope} token", scope=scope)
             client.tokens[scope] = value
-        revoked, info = await admin.create_token(s, name="old", scope="admin")
-        await admin.revoke_token(s, info.prefix)
+        revoked, info = await tokens.create_token(s, name="old", scope="admin")
+        await tokens.revoke_token(s, info.prefix)
         client.tokens["revoked"] = revoked
     return client
 
@@ -141,11 +143,11 @@ async def test_every_operation_needs_a_live_token_of_enough_scope(
         assert resp.headers["WWW-Authenticate"].startswith("Bearer")
         assert "message" in await resp.json()
         assert resp.headers["Cache-Control"] == "no-store"
-    for lower in admin.SCOPES[: admin.SCOPES.index(scope)]:
+    for lower in tokens.SCOPES[: tokens.SCOPES.index(scope)]:
         resp = await call(api, method, path, body, bearer(api.tokens[lower]))
         assert resp.status == 403, (path, lower)
         assert "insufficient_scope" in resp.headers["WWW-Authenticate"]
-    for enough in admin.SCOPES[admin.SCOPES.index(scope) :]:
+    for enough in tokens.SCOPES[tokens.SCOPES.index(scope) :]:
         resp = await call(api, method, path, body, bearer(api.tokens[enough]))
         assert resp.status in (200, 202), (path, enough, await resp.text())
         assert resp.headers["Cache-Control"] == "no-store"
@@ -260,10 +262,10 @@ async def test_pagination_with_cursor_returns_everything_once(api: Any) -> None:
     app = api.server.app
     async with app[SESSIONS]() as s, s.begin():
         for i in range(9):
-            await store.record_signature(
+            await record_signature(
                 s,
                 app[CIPHER],
-                store.NewSignature(
+                NewSignature(
                     platform="gitee",
                     account_id=str(500 + i),
                     login=f"g{i}",
@@ -337,7 +339,7 @@ async def test_last_used_at_moves(api: Any) -> None:
         async with app[SESSIONS]() as s:
             row = (
                 await s.scalars(
-                    select(ApiToken).where(ApiToken.token_hash == admin.token_hash(token))
+                    select(ApiToken).where(ApiToken.token_hash == tokens.token_hash(token))
                 )
             ).one()
             return row.last_used_at
@@ -348,7 +350,7 @@ async def test_last_used_at_moves(api: Any) -> None:
     assert first is not None
     async with app[SESSIONS]() as s, s.begin():
         row = (
-            await s.scalars(select(ApiToken).where(ApiToken.token_hash == admin.token_hash(token)))
+            await s.scalars(select(ApiToken).where(ApiToken.token_hash == tokens.token_hash(token)))
         ).one()
         row.last_used_at = first - timedelta(minutes=5)
     assert (await api.get("/api/v1/agreements", headers=bearer(token))).status == 200
@@ -406,7 +408,7 @@ async def test_administrators_decide_on_corporate_clas(api: Any) -> None:
         assert check is not None
         s.add(
             PrBlocker(
-                pr_check_id=check.id, identity_key=store.domain_key(api.server.app[CIPHER], "y.org")
+                pr_check_id=check.id, identity_key=domain_key(api.server.app[CIPHER], "y.org")
             )
         )
     resp = await api.post("/api/v1/companies/1/approve", headers=adm)

@@ -29,10 +29,11 @@ from schemathesis.checks import (  # noqa: E402
 )
 from sqlalchemy import text  # noqa: E402
 
-from bot.services import admin  # noqa: E402
-from bot.storage import repositories as store  # noqa: E402
+from bot.services.admin import tokens  # noqa: E402
 from bot.storage.db import create_engine  # noqa: E402
 from bot.storage.models import Base, PrCheck, Repository  # noqa: E402
+from bot.storage.pr_checks import replace_contributors  # noqa: E402
+from bot.storage.signatures import NewSignature, record_signature  # noqa: E402
 from bot.web import admin as admin_api  # noqa: E402
 from bot.web.app import create_app  # noqa: E402
 from bot.web.keys import CIPHER, SESSIONS  # noqa: E402
@@ -89,10 +90,10 @@ class LiveServer:
         await site.start()
         port = self.runner.addresses[0][1]
         async with app[SESSIONS]() as s, s.begin():
-            await store.record_signature(
+            await record_signature(
                 s,
                 app[CIPHER],
-                store.NewSignature(
+                NewSignature(
                     platform="github",
                     account_id="583231",
                     login="octocat",
@@ -114,9 +115,9 @@ class LiveServer:
             s.add(check)
             s.add(Repository(platform="github", full_name="acme/widgets", installation_id=1))
             await s.flush()
-            await store.replace_contributors(s, check, {"github:583231": True})
+            await replace_contributors(s, check, {"github:583231": True})
             await sign_company(s, app[CIPHER], domains=["example.com"])
-            token, _ = await admin.create_token(s, name="schemathesis", scope="admin")
+            token, _ = await tokens.create_token(s, name="schemathesis", scope="admin")
         return f"http://127.0.0.1:{port}", token
 
     async def _stop(self) -> None:
