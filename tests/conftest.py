@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import logging
 import os
 import shutil
 import uuid
@@ -137,3 +138,15 @@ def cipher(keys_env: dict[str, str], tmp_path: Path) -> FieldCipher:
 
 def pytest_report_header(config: Any) -> str:
     return "database backends: " + ", ".join(BACKENDS)
+
+
+@pytest.fixture(autouse=True)
+def _root_logger_restored() -> Iterator[None]:
+    """A command run in a test (``main([...])``) sets up logging for the process — the root
+    logger's handlers and level (``CLA_LOG_LEVEL``). Put them back, so that a later test's
+    ``caplog`` sees every record it expects whatever ran before it."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
