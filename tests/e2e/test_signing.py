@@ -151,7 +151,7 @@ async def test_expired_state_is_refused(web_bot: Bot) -> None:
 async def test_pkce_and_state_are_sent(web_bot: Bot) -> None:
     start = await web_bot.client.get("/sign/login/github", allow_redirects=False)
     q = parse_qs(urlsplit(start.headers["Location"]).query)
-    assert len(q["state"][0]) >= 32  # ≥ 128 bits
+    assert len(q["state"][0]) == 43  # 256 bits, URL-safe base64
     assert q["code_challenge_method"] == ["S256"] and len(q["code_challenge"][0]) == 43
     assert q["redirect_uri"] == [PUBLIC + "/sign/oauth/github/callback"]
     prelogin = next(c for c in start.headers.getall("Set-Cookie") if c.startswith("cla_prelogin="))

@@ -122,7 +122,7 @@ async def test_the_manifest_is_app_yaml_with_the_public_urls(
     action, raw = _form(page)
     assert action.startswith(github.web_url + "/settings/apps/new?state=")
     state = parse_qs(urlsplit(action).query)["state"][0]
-    assert len(state) >= 43  # 256 bits, URL-safe base64
+    assert len(state) == 43  # 256 bits, URL-safe base64
     manifest = json.loads(raw)
     conf = client.server.app[setup_pages.SETUP].settings
     assert manifest["name"] == "acme-cla"

@@ -26,7 +26,7 @@ def all_examples() -> list[tuple[str, dict[str, Any]]]:
 def test_the_fixture_is_the_whole_example_set() -> None:
     examples = all_examples()
     names = {name for name, _ in examples}
-    assert len(examples) > 300
+    assert len(examples) == 329
     assert {
         "pull_request",
         "issue_comment",
