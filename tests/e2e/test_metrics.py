@@ -47,8 +47,9 @@ async def test_counters_move(bot: Bot) -> None:
     assert value(after, "cla_queue_depth") == 0
     assert value(after, "cla_jobs_total", kind="check", outcome="done") == 1
     assert value(after, "cla_checks_total", platform="github", outcome="blocked") == 1
+    # POSTs answered 201: the installation token, the status, the check run, the comment.
     assert (
-        value(after, "cla_forge_requests_total", forge="github", method="POST", status="201") == 3
+        value(after, "cla_forge_requests_total", forge="github", method="POST", status="201") == 4
     )
     assert value(after, "cla_forge_requests_total", forge="github", method="GET", status="200") == 3
     await bot.client.get("/sign/individual")
