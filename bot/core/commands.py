@@ -30,6 +30,8 @@ import enum
 import re
 from dataclasses import dataclass
 
+from bot.core.identity import LOGIN_PATTERN
+
 __all__ = ["CONFIRM", "Command", "CommandKind", "parse_commands"]
 
 CONFIRM = "confirm"
@@ -54,7 +56,7 @@ class Command:
     argument: str | None = None
 
 
-_LOGIN = re.compile(r"@?(?P<login>[A-Za-z0-9][A-Za-z0-9_.-]{0,99}(?:\[bot\])?)")
+_LOGIN = re.compile(rf"@?(?P<login>{LOGIN_PATTERN})")
 _WORD = re.compile(r"[a-z0-9_-]{1,40}")
 _FENCE = re.compile(r"(?P<fence>`{3,}|~{3,})(?P<info>.*)")
 _CHECK_ALIASES = frozenset({"/check-cla", "/recheck"})

@@ -46,6 +46,9 @@ from types import MappingProxyType
 from bot.core.model import Account, CoAuthorPolicy, Commit, ForgeFacts, GitPerson, Platform, Role
 
 __all__ = [
+    "EMAIL",
+    "LOGIN",
+    "LOGIN_PATTERN",
     "BotKind",
     "Contributor",
     "Identity",
@@ -64,10 +67,22 @@ __all__ = [
     "recognise",
 ]
 
-# A login as both forges shape them (letters, digits, ``-``, ``_``, ``.``), optionally a GitHub
-# App's ``[bot]`` suffix. Lenient on purpose: legacy GitHub logins predate today's rules.
-_LOGIN = r"[A-Za-z0-9][A-Za-z0-9_.-]*(?:\[bot\])?"
-_NOREPLY_LOCAL = re.compile(rf"(?:(?P<id>[0-9]+)\+)?(?P<login>{_LOGIN})")
+# A login, as every forge the bot serves shapes one: a letter or digit, then up to 99 letters,
+# digits, ``-``, ``_`` or ``.``, optionally a GitHub App's ``[bot]`` suffix. The one rule for
+# every login the bot reads, looks up or is given (commands, admin API, imports, company lists,
+# the bot table, mentions). Lenient on purpose, so that it holds every account the forges
+# confirm: GitHub's sign-up rule today (1-39 letters, digits and single hyphens, no hyphen at
+# either end) admits a subset, but accounts made before it keep trailing and double hyphens,
+# and Enterprise Managed Users carry an ``_shortcode`` suffix; Gitee's personal paths also
+# allow ``_`` and ``.``. Nothing outside the class reaches a comment (``@login`` stays plain).
+LOGIN_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}(?:\[bot\])?"
+LOGIN = re.compile(LOGIN_PATTERN)
+# An email address as the bot accepts one typed or imported: one ``@``, a dotted domain, no
+# whitespace and no angle brackets (a pasted ``<jane@example.com>`` is a mistake, not an
+# address), and each part bounded (local part 200, domain 253 plus a label of 63: the host
+# name limits of RFC 1035) so that no unbounded value reaches the database.
+EMAIL = re.compile(r"[^@\s<>]{1,200}@[^@\s<>]{1,253}\.[^@\s<>]{1,63}")
+_NOREPLY_LOCAL = re.compile(rf"(?:(?P<id>[0-9]+)\+)?(?P<login>{LOGIN_PATTERN})")
 
 _COAUTHOR = re.compile(
     r"^co-authored-by:[ \t]*(?P<name>[^<>\n]*?)[ \t]*<(?P<email>[^<>\s@]+@[^<>\s@]+)>[ \t]*$",

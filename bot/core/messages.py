@@ -27,7 +27,6 @@ across all its sections in order; the others are counted by the ``people_more`` 
 
 from __future__ import annotations
 
-import re
 import string
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -35,7 +34,7 @@ from types import MappingProxyType
 
 from bot.core.coverage import ContributorResult, Coverage, Verdict
 from bot.core.decision import Problem, Report
-from bot.core.identity import Contributor, mask_email
+from bot.core.identity import LOGIN, Contributor, mask_email
 from bot.core.model import ForgeFacts, Role
 
 __all__ = [
@@ -103,8 +102,6 @@ _SPEC: dict[str, tuple[frozenset[str], frozenset[str]]] = {
 }
 TEMPLATE_KEYS: tuple[str, ...] = tuple(_SPEC)
 
-_SAFE_LOGIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*(?:\[bot\])?")
-
 
 class TemplateError(ValueError):
     """A template set is incomplete or a template is malformed."""
@@ -164,7 +161,7 @@ def display_name(contributor: Contributor) -> str:
     other accounts, a masked email in backticks for email-only contributors."""
     identity = contributor.identity
     if identity.is_account:
-        if identity.login is not None and _SAFE_LOGIN.fullmatch(identity.login):
+        if identity.login is not None and LOGIN.fullmatch(identity.login):
             return f"@{identity.login}"
         return f"`{identity.key}`"
     return f"`{mask_email(identity.email or '')}`"

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from bot.core.identity import BotKind, KnownBot
+from bot.core.identity import EMAIL, LOGIN, BotKind, KnownBot
 from bot.core.model import Platform
 from bot.platforms import registry
 
@@ -25,8 +25,6 @@ BOTS_FILE = Path(__file__).with_name("bots.toml")
 
 _KEYS = {"kind", "name", "platform", "account_ids", "logins", "emails", "sources"}
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 .()'-]{0,59}")
-_LOGIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*(?:\[bot\])?")
-_EMAIL = re.compile(r"[^@\s<>]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 
 
 class BotTableError(ValueError):
@@ -58,10 +56,10 @@ def _entry(raw: Any, where: str) -> KnownBot:
     ):
         raise BotTableError(f"{where}.account_ids: must be a list of positive integers")
     logins = _strings(raw, "logins", where)
-    if bad := [login for login in logins if _LOGIN.fullmatch(login) is None]:
+    if bad := [login for login in logins if LOGIN.fullmatch(login) is None]:
         raise BotTableError(f"{where}.logins: not a login: {bad[0]!r}")
     emails = _strings(raw, "emails", where)
-    if bad := [email for email in emails if _EMAIL.fullmatch(email) is None]:
+    if bad := [email for email in emails if EMAIL.fullmatch(email) is None]:
         raise BotTableError(f"{where}.emails: not an address: {bad[0]!r}")
     if not _strings(raw, "sources", where):
         raise BotTableError(f"{where}.sources: every entry says where its facts come from")

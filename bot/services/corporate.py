@@ -33,7 +33,7 @@ from typing import Any, Protocol
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.identity import is_noreply_domain, normalise_email
+from bot.core.identity import EMAIL, LOGIN, is_bot_login, is_noreply_domain, normalise_email
 from bot.core.model import Account
 from bot.platforms import registry
 from bot.platforms.base import ForgeError
@@ -55,8 +55,6 @@ from bot.storage.models import (
 from bot.storage.pr_checks import checks_blocked_by, checks_with_contributor
 
 KINDS = ("domain", "email", "login")
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-_LOGIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 SIGNATORY = ("name", "title", "address", "email", "phone", "fax")
 MAX_REASON = 500
 FORGE_NAMES: dict[str, str] = {f.name: f.display_name for f in registry.FORGES}
@@ -74,7 +72,7 @@ class AccountLookup(Protocol):
 
 def parse_logins(text: str) -> list[str]:
     logins = [x.strip().lstrip("@").lower() for x in re.split(r"[\s,;]+", text) if x.strip()]
-    bad = [x for x in logins if not _LOGIN.fullmatch(x)]
+    bad = [x for x in logins if not LOGIN.fullmatch(x) or is_bot_login(x)]  # people only
     if bad:
         raise EntryError("not a valid account name: " + ", ".join(bad[:3]))
     return list(dict.fromkeys(logins))
@@ -281,7 +279,7 @@ async def prepare_entry(
     if kind == "domain":
         return NewEntry("domain", check_domain(value))
     if kind == "email":
-        if not _EMAIL.fullmatch(value):
+        if not EMAIL.fullmatch(value):
             raise EntryError("not an email address")
         if is_noreply_domain(value.rpartition("@")[2], FACTS):
             raise EntryError("a noreply address stands for a forge account: list the account")

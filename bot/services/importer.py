@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.identity import EMAIL, LOGIN
 from bot.platforms import registry
 from bot.services import audit
 from bot.services.rechecks import enqueue_rechecks
@@ -25,8 +25,6 @@ from bot.storage.signatures import NewSignature, record_signature
 
 HEADER = ("platform", "login", "account_id", "email", "name", "agreement", "version", "signed_at")
 PLATFORMS: tuple[str, ...] = registry.NAMES
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-_LOGIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}(\[bot\])?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,13 +84,13 @@ def parse_csv(text: str, policy: Policy) -> ParseResult:
             problems.append("account_id must be the numeric account id")
         if account_id and not platform:
             problems.append("account_id needs a platform")
-        if login and not _LOGIN.fullmatch(login):
+        if login and not LOGIN.fullmatch(login):
             problems.append("login is not a valid account name")
         if login and not account_id:
             problems.append(
                 "a login alone cannot be matched safely (logins change); add account_id"
             )
-        if email and not _EMAIL.fullmatch(email):
+        if email and not EMAIL.fullmatch(email):
             problems.append("email is not an email address")
         if not account_id and not email:
             problems.append("each row needs an account_id or an email")

@@ -37,6 +37,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.identity import EMAIL, LOGIN
 from bot.settings import Policy
 from bot.storage.agreements import version_row
 from bot.storage.crypto import FieldCipher
@@ -45,8 +46,6 @@ from bot.storage.signatures import NewSignature, find_signer
 
 FORMATS = ("cla-assistant", "cla-assistant-lite")
 PLATFORM = "github"
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")  # as the CSV import checks them
-_LOGIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}(\[bot\])?")
 
 # Custom field keys (compared lower-cased, without spaces, dashes and underscores).
 NAME_KEYS = frozenset({"name", "fullname", "yourname", "legalname", "realname", "signername"})
@@ -342,13 +341,13 @@ def parse_cla_assistant(text: str, policy: Policy, options: Options) -> ForeignI
         if rec.get("userId") not in (None, "") and account_id is None:
             problems.append("userId is not a numeric GitHub account id")
         login = str(rec.get("user") or "").strip() or None
-        if login is not None and not _LOGIN.fullmatch(login):
+        if login is not None and not LOGIN.fullmatch(login):
             problems.append("user is not a valid GitHub login")
         dropped: Counter[str] = Counter()
         name, email, bad_custom = _custom_fields(rec.get("custom_fields"), dropped)
         if bad_custom:
             problems.append("custom_fields is not a JSON object")
-        if email is not None and not _EMAIL.fullmatch(email):
+        if email is not None and not EMAIL.fullmatch(email):
             result.notes["emails in custom fields that are not addresses, dropped"] += 1
             email = None
         if email is not None and not options.use_emails:
@@ -424,7 +423,7 @@ def parse_cla_assistant_lite(text: str, policy: Policy, options: Options) -> For
         if account_id is None:
             problems.append("no numeric GitHub account id (id)")
         login = entry.get("name")
-        if login is not None and (not isinstance(login, str) or not _LOGIN.fullmatch(login)):
+        if login is not None and (not isinstance(login, str) or not LOGIN.fullmatch(login)):
             problems.append("name is not a valid GitHub login")
         when = _parse_time(entry.get("created_at"))
         if when is None:
@@ -432,7 +431,7 @@ def parse_cla_assistant_lite(text: str, policy: Policy, options: Options) -> For
         elif when > now:
             problems.append("created_at is in the future")
         email = entry.get("email")
-        if email is not None and (not isinstance(email, str) or not _EMAIL.fullmatch(email)):
+        if email is not None and (not isinstance(email, str) or not EMAIL.fullmatch(email)):
             result.notes["emails that are not addresses, dropped"] += 1
             email = None
         if email is not None and not options.use_emails:

@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from bot import __version__
+from bot.core.identity import LOGIN_PATTERN
 
-ACCOUNT_PATTERN = r"^([0-9]{1,20}|[A-Za-z0-9][A-Za-z0-9_.-]{0,99}(\[bot\])?)$"
+ACCOUNT_PATTERN = rf"^([0-9]{{1,20}}|{LOGIN_PATTERN})$"
 # owner/repository names: at least one character that is not a dot ("." and ".." are not names)
 NAME_PATTERN = r"^[A-Za-z0-9_.-]*[A-Za-z0-9_-][A-Za-z0-9_.-]*$"
 AGREEMENT_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"

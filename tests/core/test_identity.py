@@ -7,6 +7,8 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from bot.core.identity import (
+    EMAIL,
+    LOGIN,
     BotKind,
     Contributor,
     Identity,
@@ -31,6 +33,84 @@ from bot.platforms.registry import forge
 
 GH = GITHUB
 GE = GITEE
+
+LONGEST = "a" * 100
+
+
+# One login rule for every place that reads a login. Sources of the accepted shapes:
+#  * GitHub's sign-up form today: 1-39 letters, digits and single hyphens, no hyphen at either
+#    end ("octocat", "mona-lisa", 39 characters);
+#  * GitHub accounts from before that rule keep trailing and double hyphens ("a-", "a--b"),
+#    and Enterprise Managed Users have an ``_shortcode`` suffix ("mona_acme");
+#  * GitHub Apps act as ``slug[bot]``;
+#  * Gitee's personal paths take letters, digits, "_", "-" and "." ("open.euler_bot-1").
+# Rejected: what no forge hands out, and anything that could break out of an ``@mention``.
+@pytest.mark.parametrize(
+    ("login", "accepted"),
+    [
+        ("octocat", True),
+        ("mona-lisa", True),
+        ("a", True),
+        ("9", True),
+        ("a" * 39, True),
+        ("a-", True),  # legacy GitHub
+        ("a--b", True),  # legacy GitHub
+        ("mona_acme", True),  # GitHub Enterprise Managed User
+        ("renovate[bot]", True),
+        ("open.euler_bot-1", True),  # Gitee
+        (LONGEST, True),
+        (LONGEST + "[bot]", True),
+        # before one rule, the bot table, mentions and noreply parsing took any length:
+        (LONGEST + "a", False),
+        ("", False),
+        ("-mona", False),
+        (".mona", False),
+        ("_mona", False),
+        ("[bot]", False),
+        ("mona[bot]x", False),
+        ("mona lisa", False),
+        ("@mona", False),
+        ("mona](http://x)", False),
+        ("mona<b>", False),
+        ("mona/lisa", False),
+        ("mona\n", False),
+        ("möna", False),
+    ],
+)
+def test_one_login_rule(login: str, accepted: bool) -> None:
+    assert (LOGIN.fullmatch(login) is not None) is accepted
+
+
+# One email rule for every address typed or imported (company lists, CSV and cla-assistant
+# imports, the admin API, the bot table).
+@pytest.mark.parametrize(
+    ("email", "accepted"),
+    [
+        ("jane@example.com", True),
+        ("Jane.Doe+cla@Example.CO.UK", True),
+        ("1+octocat@users.noreply.github.com", True),
+        ("jane@b\u00fccher.de", True),  # an internationalised domain, as typed
+        ("x@example.123", True),  # before one rule, the bot table wanted a letters-only label
+        ("a" * 200 + "@example.com", True),
+        ("jane@" + "d" * 253 + ".com", True),
+        # before one rule, company lists and imports took these:
+        ("<jane@example.com>", False),
+        ("jane<@example.com", False),
+        ("a" * 201 + "@example.com", False),
+        ("jane@example." + "c" * 64, False),
+        # refused everywhere before and after:
+        ("jane", False),
+        ("jane@example", False),
+        ("@example.com", False),
+        ("jane@@example.com", False),
+        ("jane@exa@mple.com", False),
+        ("jane doe@example.com", False),
+        ("jane@example.com\n", False),
+        ("", False),
+    ],
+)
+def test_one_email_rule(email: str, accepted: bool) -> None:
+    assert (EMAIL.fullmatch(email) is not None) is accepted
 
 
 @pytest.mark.parametrize(
@@ -114,6 +194,7 @@ def test_mask_email_total_on_any_text(text: str) -> None:
         ("12+@users.noreply.github.com", None, None),
         ("a b@users.noreply.github.com", None, None),
         ("users.noreply.github.com", None, None),
+        (f"1+{LONGEST}a@users.noreply.github.com", None, None),  # no forge has such a login
     ],
 )
 def test_parse_noreply(

@@ -189,6 +189,7 @@ def test_many_commits_are_cut() -> None:
         (acct("renovate[bot]"), "@renovate[bot]"),
         (acct("evil](http://x)", "9"), "`github:9`"),
         (acct("", "9"), "`github:9`"),
+        (acct("a" * 101, "9"), "`github:9`"),  # not a login any forge gives out
         (mail("John.Doe@Example.com"), "`jo***@example.com`"),
         (mail("not an email"), "`***`"),
     ],

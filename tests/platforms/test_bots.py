@@ -109,6 +109,7 @@ GOOD = 'kind = "bot"\nname = "X"\nplatform = "github"\naccount_ids = [1]\nsource
         (GOOD.replace('["s"]', "[]"), "entry 1.sources"),
         (GOOD.replace('sources = ["s"]\n', ""), "entry 1.sources"),
         (GOOD + 'logins = ["a b"]\n', "entry 1.logins: not a login: 'a b'"),
+        (GOOD + f'logins = ["{"a" * 101}"]\n', "entry 1.logins: not a login: 'aaa"),
         (GOOD + 'emails = ["nobody"]\n', "entry 1.emails: not an address: 'nobody'"),
         (GOOD + 'colour = "red"\n', "entry 1: unknown keys colour"),
         (

@@ -277,6 +277,26 @@ def test_the_free_mail_list_holds_the_providers_contributors_use() -> None:
     assert "example.com" not in free
 
 
+@pytest.mark.parametrize(
+    "raw", ["<jane@example.com>", "jane@example.com>", "a" * 201 + "@example.com"]
+)
+async def test_an_address_outside_the_email_rule_is_refused(raw: str, cipher: FieldCipher) -> None:
+    with pytest.raises(corporate.EntryError) as refused:
+        await corporate.prepare_entry(
+            cipher, kind="email", raw=raw, platform="github", accounts=None
+        )
+    assert str(refused.value) == "not an email address"
+
+
+@pytest.mark.parametrize("raw", ["renovate[bot]", "-mona", "a" * 101])
+async def test_an_account_entry_names_a_person_by_a_login(raw: str, cipher: FieldCipher) -> None:
+    with pytest.raises(corporate.EntryError) as refused:
+        await corporate.prepare_entry(
+            cipher, kind="login", raw=raw, platform="github", accounts=None
+        )
+    assert str(refused.value) == f"not a valid account name: {raw}"
+
+
 async def test_a_noreply_address_is_refused_as_an_email(cipher: FieldCipher) -> None:
     with pytest.raises(corporate.EntryError) as refused:
         await corporate.prepare_entry(

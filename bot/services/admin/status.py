@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.coverage import Verdict, counting_versions, evaluate
-from bot.core.identity import Contributor, Identity
+from bot.core.identity import EMAIL, LOGIN, Contributor, Identity
 from bot.core.model import Agreement, CoAuthorPolicy, Platform, Role, SignatureFact
 from bot.services.admin.common import (
     AGREEMENT_RE,
@@ -43,9 +43,7 @@ from bot.storage.models import (
 )
 from bot.storage.signatures import signature_facts
 
-LOGIN_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}(\[bot\])?")
 ACCOUNT_ID_RE = re.compile(r"[0-9]{1,20}")
-EMAIL_RE = re.compile(r"[^@\s]{1,200}@[^@\s]{1,253}\.[^@\s]{1,63}")
 
 LOGIN_NOTE = (
     "matched by login: the most recent account the bot recorded with this login; logins can be "
@@ -223,7 +221,7 @@ async def account_status(
             login=login,
             matched_by="account_id",
         )
-    if not LOGIN_RE.fullmatch(account):
+    if not LOGIN.fullmatch(account):
         raise Invalid("not a valid login")
     row = (
         await session.scalars(
@@ -280,7 +278,7 @@ async def email_status(
     """Status of an email (blind index, candidates decrypted and compared, any case). The answer
     never repeats the address."""
     email = email.strip()
-    if not EMAIL_RE.fullmatch(email):
+    if not EMAIL.fullmatch(email):
         raise Invalid("not an email address")
     contributor = Contributor(
         identity=Identity.of_email(email), roles=frozenset({Role.AUTHOR}), shas=(), emails=(email,)
