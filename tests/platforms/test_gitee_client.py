@@ -9,6 +9,7 @@ import aiohttp
 import pytest
 
 from bot.core.model import Account, CommentRef, GitPerson, RepoRef, StatusState
+from bot.platforms import registry
 from bot.platforms.base import ForgeClient, ForgeNotFound, StaleCommitList
 from bot.platforms.gitee.client import GiteeClient, GiteePlatform, GiteeSettings, TooManyCommits
 from bot.platforms.gitee.facts import GITEE
@@ -44,7 +45,7 @@ def client(platform: GiteePlatform) -> GiteeClient:
 def test_it_is_a_forge_client_without_statuses(client: GiteeClient) -> None:
     forge: ForgeClient = client
     assert forge.platform is GITEE
-    assert client.supports_status is False
+    assert registry.forge(GITEE).reports.statuses is False  # labels and the comment report
     assert client.installation_id is None
     assert "token" not in repr(client).lower()
 

@@ -118,7 +118,7 @@ GITEE_REPO = RepoRef(GITEE, "open-cla", "demo", 9)
 
 
 async def test_the_gitee_sweep_queues_the_prs_it_has_no_current_record_of(bot: Bot) -> None:
-    forge = FakeForgeClient(GITEE, supports_status=False)
+    forge = FakeForgeClient(GITEE)
     shas = {}
     for number in (1, 2, 3, 4):
         pr = PullRequest(GITEE_REPO, number, f"{number:040x}", "master", "open", None)

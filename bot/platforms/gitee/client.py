@@ -5,9 +5,9 @@ Gitee has no App installations: one bot account's token serves every repository,
 
 Differences from GitHub the callers must know:
 
-* **No commit statuses** on Gitee: ``set_status`` is a no-op and ``supports_status`` is
-  ``False`` (the labels and the comment are the report). Treat clients without the attribute
-  (GitHub) as ``True``.
+* **No commit statuses** on Gitee: ``set_status`` is a no-op (the labels and the comment are
+  the report); the forge's adapter says so (``FORGE.reports.statuses`` is ``False``), and the
+  check service asks the adapter, not the client.
 * **At most 250 commits**: ``GET …/pulls/{n}/commits`` lists no more and has no paging
   ("最多显示250条Commit", Gitee Open API). A PR known to have more (``commits`` > 250), or a
   list of 250 for a PR whose count is unknown (the API's PR object has none; only webhook
@@ -148,7 +148,6 @@ class GiteeClient:
     """``ForgeClient`` for the Gitee bot account."""
 
     platform = GITEE
-    supports_status = False
 
     installation_id: int | None = None
 
@@ -236,7 +235,7 @@ class GiteeClient:
         context: str,
         target_url: str | None,
     ) -> None:
-        """No-op: Gitee has no commit statuses (``supports_status`` is ``False``)."""
+        """No-op: Gitee has no commit statuses (see ``FORGE.reports``)."""
         return None
 
     async def add_labels(self, repo: RepoRef, number: int, names: Sequence[str]) -> None:

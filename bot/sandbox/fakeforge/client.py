@@ -124,7 +124,8 @@ class FakeForgeClient:
     """One forge account's view of a forge, in memory (see the module's docstring).
 
     ``bot`` is the account the bot's comments are written by (``find_comment`` finds only
-    its comments); ``supports_status`` is false for a forge without commit statuses;
+    its comments) — whether its forge has commit statuses is the forge adapter's word
+    (``Reports.statuses``), not the client's;
     ``has_check_runs`` makes it a forge with check runs (``check_runs`` is the fake itself,
     and the runs it is given are kept by id);
     ``ids_by_login`` makes ``user_by_id`` confirm an id only through the login it is asked
@@ -134,7 +135,6 @@ class FakeForgeClient:
 
     platform: Platform = Platform("github")  # noqa: RUF009 - a str at run time
     bot: Account | None = None
-    supports_status: bool = True
     has_check_runs: bool = False
     ids_by_login: bool = False
     default_permission: str = "none"
