@@ -1,20 +1,28 @@
-"""The bot's own exception tree.
+"""The bot's own exception tree: every exception the bot defines roots in :class:`BotError`
+(``tests/test_errors.py`` holds it so).
 
 ::
 
-    BotError
-    ├── SettingsError        bad configuration: start-up stops with one line naming the setting
-    ├── WebhookRejected      a delivery refused before anything is written (status: 4xx)
-    └── StorageUnavailable   the database cannot take a write now (answered 503)
-
-Forge errors live in ``bot.platforms.base``; crypto errors in ``bot.storage.crypto``.
+    BotError                        (bot.core.errors)
+    ├── SettingsError               bad configuration: start-up stops with one line naming it
+    ├── WebhookRejected             a delivery refused before anything is written (status: 4xx)
+    ├── TemplateError, ReplyTemplateError   a comment or reply template is invalid (core)
+    ├── ForgeError                  a forge call failed (the tree is in bot.platforms.base)
+    ├── OAuthError                  a sign-in with a forge failed
+    ├── PayloadError                a delivery's body is not what its forge sends
+    ├── BotTableError               the known-bots table is invalid
+    ├── CryptoError                 DecryptError, KeyConfigError (bot.storage.crypto)
+    ├── AgreementTextChanged        a published agreement text differs from app.yaml's
+    ├── Unstorable                  a delivery the database refuses to store (answered 400)
+    ├── AdminError, EntryError      a maintainer's request is invalid or names nothing
+    └── ApiError, SetupError        the web layer's refusals, with their HTTP status
 """
 
 from __future__ import annotations
 
+from bot.core.errors import BotError
 
-class BotError(Exception):
-    pass
+__all__ = ["BotError", "SettingsError", "WebhookRejected"]
 
 
 class SettingsError(BotError):
@@ -37,7 +45,3 @@ class WebhookRejected(BotError):
         super().__init__(reason)
         self.status = status
         self.reason = reason
-
-
-class StorageUnavailable(BotError):
-    pass

@@ -223,8 +223,7 @@ def _cipher(settings: Settings) -> FieldCipher:
     try:
         keyring, warning = load_keyring(settings.env, var_dir=settings.var_dir)
     except KeyConfigError as exc:
-        name, _, problem = str(exc).partition(": ")
-        raise SettingsError(name, problem or str(exc)) from None
+        raise SettingsError(exc.name, exc.problem) from None
     if warning:
         log.warning(warning)
     return FieldCipher(keyring)

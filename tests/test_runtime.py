@@ -153,3 +153,21 @@ async def test_a_job_without_a_handler_is_done_at_once(
         assert runtime.metrics.value("cla_jobs_total", kind=kind, outcome="done") == 1
     finally:
         await runtime.close()
+
+
+async def test_a_bad_key_file_stops_start_up_naming_the_file(tmp_path: Any) -> None:
+    from bot import settings as settings_module
+    from bot.errors import SettingsError
+    from bot.runtime import _cipher
+
+    var = tmp_path / "var: odd"
+    var.mkdir()
+    (var / "keys.json").write_text("not json", encoding="utf-8")
+    (var / "keys.json").chmod(0o600)
+    conf = settings_module.load({"CLA_VAR_DIR": str(var)}, cwd=tmp_path)
+    with pytest.raises(SettingsError) as info:
+        _cipher(conf)
+    assert (info.value.name, info.value.problem) == (
+        str(var / "keys.json"),
+        "key file is not valid JSON",
+    )

@@ -34,6 +34,7 @@ from types import MappingProxyType
 
 from bot.core.coverage import ContributorResult, Coverage, Verdict
 from bot.core.decision import Problem, Report
+from bot.core.errors import BotError
 from bot.core.identity import LOGIN, Contributor, mask_email
 from bot.core.model import ForgeFacts, Role
 
@@ -103,7 +104,7 @@ _SPEC: dict[str, tuple[frozenset[str], frozenset[str]]] = {
 TEMPLATE_KEYS: tuple[str, ...] = tuple(_SPEC)
 
 
-class TemplateError(ValueError):
+class TemplateError(BotError, ValueError):
     """A template set is incomplete or a template is malformed."""
 
 

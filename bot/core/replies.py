@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.core.coverage import Coverage, Verdict
+from bot.core.errors import BotError
 from bot.core.messages import company_name, display_name, listed
 
 # key → (required placeholders, optional ones)
@@ -38,7 +39,7 @@ REPLY_KEYS = tuple(_SPEC)
 HELP_MARKER = "<!-- cla-bot:help -->"
 
 
-class ReplyTemplateError(ValueError):
+class ReplyTemplateError(BotError, ValueError):
     """The reply texts cannot be used; the message names every problem."""
 
 

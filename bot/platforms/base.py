@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from bot.core.decision import CheckRunWrite
+from bot.core.errors import BotError
 from bot.core.model import (
     Account,
     CommentRef,
@@ -32,7 +33,7 @@ from bot.core.model import (
 from bot.settings import Settings
 
 
-class ForgeError(Exception):
+class ForgeError(BotError):
     def __init__(self, message: str, *, status: int | None = None) -> None:
         super().__init__(message)
         self.status = status

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from bot.core.errors import BotError
 from bot.core.identity import EMAIL, LOGIN, BotKind, KnownBot
 from bot.core.model import Platform
 from bot.platforms import registry
@@ -27,7 +28,7 @@ _KEYS = {"kind", "name", "platform", "account_ids", "logins", "emails", "sources
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 .()'-]{0,59}")
 
 
-class BotTableError(ValueError):
+class BotTableError(BotError, ValueError):
     """The table is malformed; the message names the entry and the field."""
 
 

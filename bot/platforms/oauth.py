@@ -20,13 +20,14 @@ from urllib.parse import urlencode
 
 import aiohttp
 
+from bot.core.errors import BotError
 from bot.core.model import Account, Platform
 from bot.platforms.gitee.facts import GITEE
 from bot.platforms.github.facts import GITHUB
 from bot.settings import Settings
 
 
-class OAuthError(Exception):
+class OAuthError(BotError):
     """The forge refused the code or answered something unusable; the message is safe to show
     (no token, no code)."""
 

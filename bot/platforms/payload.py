@@ -10,8 +10,10 @@ from typing import Annotated, Any, TypeVar, cast
 
 import msgspec
 
+from bot.core.errors import BotError
 
-class PayloadError(ValueError):
+
+class PayloadError(BotError, ValueError):
     """A forge payload or API answer lacks a field the bot needs, or has the wrong type."""
 
 

@@ -33,6 +33,7 @@ from typing import Any, Protocol
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.errors import BotError
 from bot.core.identity import EMAIL, LOGIN, is_bot_login, is_noreply_domain, normalise_email
 from bot.core.model import Account
 from bot.platforms import registry
@@ -60,7 +61,7 @@ MAX_REASON = 500
 FORGE_NAMES: dict[str, str] = {f.name: f.display_name for f in registry.FORGES}
 
 
-class EntryError(ValueError):
+class EntryError(BotError, ValueError):
     """A list entry that cannot be used; the message is safe to show to the manager."""
 
 

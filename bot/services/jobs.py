@@ -37,6 +37,7 @@ from sqlalchemy.exc import (
 )
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.core.errors import BotError
 from bot.platforms.base import (
     ForgeAuthError,
     ForgeNotFound,
@@ -96,7 +97,7 @@ async def enqueue(
     return True
 
 
-class Unstorable(ValueError):
+class Unstorable(BotError, ValueError):
     """The database refused this delivery's values (the client's fault, answered 4xx); the
     driver's error is the ``__cause__``."""
 

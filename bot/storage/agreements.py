@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.errors import BotError
 from bot.core.model import Agreement, AgreementVersion
 from bot.settings import AgreementSettings
 from bot.storage.models import AgreementRow, AgreementVersionRow
@@ -64,7 +65,7 @@ async def sync_agreements(session: AsyncSession, agreements: Sequence[AgreementS
     await session.flush()
 
 
-class AgreementTextChanged(Exception):
+class AgreementTextChanged(BotError):
     """A published version's text differs from app.yaml's: which one, and both digests (so that
     start-up can say exactly what to do, and ``cla-bot agreements replace`` can act on it)."""
 

@@ -42,6 +42,8 @@ from types import MappingProxyType
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from bot.core.errors import BotError
+
 __all__ = [
     "ENV_BLIND_INDEX_KEY",
     "ENV_ENCRYPTION_KEYS",
@@ -75,7 +77,7 @@ _MAC_DOMAIN = b"cla-bot/blind-index/v1"
 _ACCOUNT_PURPOSE = "account"
 
 
-class CryptoError(Exception):
+class CryptoError(BotError):
     """Base class for errors of this module."""
 
 
@@ -84,7 +86,13 @@ class DecryptError(CryptoError):
 
 
 class KeyConfigError(CryptoError):
-    """Key configuration is missing or invalid; the message names the variable or file."""
+    """Key configuration is missing or invalid: ``name`` is the variable or file, ``problem``
+    what is wrong with it (never the key itself); the message is ``name: problem``."""
+
+    def __init__(self, name: str | os.PathLike[str], problem: str) -> None:
+        super().__init__(f"{name}: {problem}")
+        self.name = str(name)
+        self.problem = problem
 
 
 # --------------------------------------------------------------------------- keyring
@@ -99,25 +107,25 @@ def _check_keys(
     index_name: str,
 ) -> None:
     if not data_keys:
-        raise KeyConfigError(f"{enc_name}: no encryption key given")
+        raise KeyConfigError(enc_name, "no encryption key given")
     for kid, key in data_keys.items():
         if not isinstance(kid, str) or not _KID_RE.fullmatch(kid):
             raise KeyConfigError(
-                f"{enc_name}: key id {_safe_id(kid)} is invalid, needs [a-z0-9_-]{{1,16}}"
+                enc_name, f"key id {_safe_id(kid)} is invalid, needs [a-z0-9_-]{{1,16}}"
             )
         if not isinstance(key, bytes):
-            raise KeyConfigError(f"{enc_name}: key {kid!r} is not bytes")
+            raise KeyConfigError(enc_name, f"key {kid!r} is not bytes")
         if len(key) != DATA_KEY_BYTES:
             raise KeyConfigError(
-                f"{enc_name}: key {kid!r} is {len(key)} bytes, needs {DATA_KEY_BYTES}"
+                enc_name, f"key {kid!r} is {len(key)} bytes, needs {DATA_KEY_BYTES}"
             )
     if primary not in data_keys:
-        raise KeyConfigError(f"{enc_name}: primary key id {_safe_id(primary)} is not in the ring")
+        raise KeyConfigError(enc_name, f"primary key id {_safe_id(primary)} is not in the ring")
     if not isinstance(index_key, bytes):
-        raise KeyConfigError(f"{index_name}: key is not bytes")
+        raise KeyConfigError(index_name, "key is not bytes")
     if len(index_key) < MIN_SECRET_BYTES:
         raise KeyConfigError(
-            f"{index_name}: key is {len(index_key)} bytes, needs at least {MIN_SECRET_BYTES}"
+            index_name, f"key is {len(index_key)} bytes, needs at least {MIN_SECRET_BYTES}"
         )
 
 
@@ -158,14 +166,14 @@ class KeyRing:
     __str__ = __repr__
 
 
-def _b64decode(text: str, *, name: str) -> bytes:
+def _b64decode(text: str, *, name: str, what: str = "value") -> bytes:
     """Decode standard or url-safe base64, padded or not; errors never echo the input."""
     cleaned = "".join(text.split()).replace("-", "+").replace("_", "/").rstrip("=")
     cleaned += "=" * (-len(cleaned) % 4)
     try:
         return base64.b64decode(cleaned.encode("ascii"), validate=True)
     except (binascii.Error, ValueError):
-        raise KeyConfigError(f"{name}: value is not valid base64") from None
+        raise KeyConfigError(name, f"{what} is not valid base64") from None
 
 
 def _b64encode(raw: bytes) -> str:
@@ -178,20 +186,20 @@ def _parse_encryption_keys(value: str, *, name: str) -> tuple[dict[str, bytes], 
     for position, item in enumerate(value.split(","), start=1):
         item = item.strip()
         if not item:
-            raise KeyConfigError(f"{name}: entry {position} is empty")
+            raise KeyConfigError(name, f"entry {position} is empty")
         kid, sep, encoded = item.partition(":")
         kid = kid.strip()
         if not sep:
-            raise KeyConfigError(f"{name}: entry {position} is not of the form kid:base64key")
+            raise KeyConfigError(name, f"entry {position} is not of the form kid:base64key")
         if not _KID_RE.fullmatch(kid):
             raise KeyConfigError(
-                f"{name}: entry {position} has an invalid key id, needs [a-z0-9_-]{{1,16}}"
+                name, f"entry {position} has an invalid key id, needs [a-z0-9_-]{{1,16}}"
             )
         if kid in keys:
-            raise KeyConfigError(f"{name}: key id {kid!r} appears twice")
-        key = _b64decode(encoded, name=f"{name}: key {kid!r}")
+            raise KeyConfigError(name, f"key id {kid!r} appears twice")
+        key = _b64decode(encoded, name=name, what=f"key {kid!r}")
         if len(key) != DATA_KEY_BYTES:
-            raise KeyConfigError(f"{name}: key {kid!r} is {len(key)} bytes, needs {DATA_KEY_BYTES}")
+            raise KeyConfigError(name, f"key {kid!r} is {len(key)} bytes, needs {DATA_KEY_BYTES}")
         keys[kid] = key
         if primary is None:
             primary = kid
@@ -199,22 +207,18 @@ def _parse_encryption_keys(value: str, *, name: str) -> tuple[dict[str, bytes], 
     return keys, primary
 
 
-def _keyring_from_values(values: Mapping[str, str], *, source: str) -> KeyRing:
-    """Build a ring from the variables' values; ``source`` prefixes error names."""
-
-    def label(var: str) -> str:
-        return f"{source}{var}"
-
+def _keyring_from_values(values: Mapping[str, str]) -> KeyRing:
+    """Build a ring from the variables' values."""
     data_keys, primary = _parse_encryption_keys(
-        values[ENV_ENCRYPTION_KEYS], name=label(ENV_ENCRYPTION_KEYS)
+        values[ENV_ENCRYPTION_KEYS], name=ENV_ENCRYPTION_KEYS
     )
-    index_key = _b64decode(values[ENV_BLIND_INDEX_KEY], name=label(ENV_BLIND_INDEX_KEY))
+    index_key = _b64decode(values[ENV_BLIND_INDEX_KEY], name=ENV_BLIND_INDEX_KEY)
     _check_keys(
         data_keys,
         primary,
         index_key,
-        enc_name=label(ENV_ENCRYPTION_KEYS),
-        index_name=label(ENV_BLIND_INDEX_KEY),
+        enc_name=ENV_ENCRYPTION_KEYS,
+        index_name=ENV_BLIND_INDEX_KEY,
     )
     return KeyRing(data_keys=data_keys, primary=primary, index_key=index_key)
 
@@ -238,30 +242,34 @@ def _read_key_file(path: pathlib.Path) -> KeyRing:
     try:
         fd = os.open(path, flags)
     except OSError as exc:
-        raise KeyConfigError(f"{path}: cannot open key file ({exc.strerror})") from None
+        raise KeyConfigError(path, f"cannot open key file ({exc.strerror})") from None
     with os.fdopen(fd, "rb") as fh:
         st = os.fstat(fh.fileno())
         if not stat.S_ISREG(st.st_mode):
-            raise KeyConfigError(f"{path}: key file is not a regular file")
+            raise KeyConfigError(path, "key file is not a regular file")
         if st.st_mode & 0o077:
             raise KeyConfigError(
-                f"{path}: key file permissions {stat.S_IMODE(st.st_mode):04o} are wider "
-                f"than 0600; run chmod 600 on it"
+                path,
+                f"key file permissions {stat.S_IMODE(st.st_mode):04o} are wider "
+                "than 0600; run chmod 600 on it",
             )
         raw = fh.read()
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
-        raise KeyConfigError(f"{path}: key file is not valid JSON") from None
+        raise KeyConfigError(path, "key file is not valid JSON") from None
     if not isinstance(data, dict):
-        raise KeyConfigError(f"{path}: key file must hold a JSON object")
+        raise KeyConfigError(path, "key file must hold a JSON object")
     values: dict[str, str] = {}
     for var in _ENV_VARS:
         value = data.get(var)
         if not isinstance(value, str) or not value.strip():
-            raise KeyConfigError(f"{path}: {var} is missing from the key file")
+            raise KeyConfigError(path, f"{var} is missing from the key file")
         values[var] = value
-    return _keyring_from_values(values, source=f"{path}: ")
+    try:
+        return _keyring_from_values(values)
+    except KeyConfigError as exc:  # the file is the setting at fault; the variable says where
+        raise KeyConfigError(path, f"{exc.name}: {exc.problem}") from None
 
 
 def _write_key_file(path: pathlib.Path) -> None:
@@ -286,7 +294,7 @@ def _write_key_file(path: pathlib.Path) -> None:
     except FileExistsError:
         raise
     except OSError as exc:
-        raise KeyConfigError(f"{path}: cannot write key file ({exc.strerror})") from None
+        raise KeyConfigError(path, f"cannot write key file ({exc.strerror})") from None
     _fsync_dir(path.parent)
 
 
@@ -328,17 +336,18 @@ def _load_keyring(env: Mapping[str, str], *, var_dir: pathlib.Path) -> tuple[Key
         missing = [var for var in _ENV_VARS if var not in present]
         if missing:
             raise KeyConfigError(
-                f"{missing[0]}: not set, but {', '.join(sorted(present))} is; "
-                f"set all of {', '.join(_ENV_VARS)} or none"
+                missing[0],
+                f"not set, but {', '.join(sorted(present))} is; "
+                f"set all of {', '.join(_ENV_VARS)} or none",
             )
-        return _keyring_from_values(present, source=""), None
+        return _keyring_from_values(present), None
 
     path = pathlib.Path(var_dir) / KEY_FILE_NAME
     if not path.exists() and not path.is_symlink():
         try:
             os.makedirs(var_dir, mode=0o700, exist_ok=True)
         except OSError as exc:
-            raise KeyConfigError(f"{var_dir}: cannot create directory ({exc.strerror})") from None
+            raise KeyConfigError(var_dir, f"cannot create directory ({exc.strerror})") from None
         try:
             _write_key_file(path)
         except FileExistsError:

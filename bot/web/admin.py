@@ -15,6 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.errors import BotError
 from bot.services import admin, corporate
 from bot.services.admin import AdminError, Invalid, TokenInfo
 from bot.web import openapi
@@ -29,7 +30,7 @@ Handler = Callable[[web.Request, TokenInfo], Awaitable[web.StreamResponse]]
 Route = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-class ApiError(Exception):
+class ApiError(BotError):
     def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status = status

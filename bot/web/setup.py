@@ -46,6 +46,7 @@ from urllib.parse import quote, urlencode, urlsplit
 import aiohttp
 from aiohttp import web
 
+from bot.errors import BotError
 from bot.settings import GITHUB_APP_ENV_FILE, MIN_WEBHOOK_SECRET_BYTES, Settings, is_loopback_url
 from bot.storage.models import OAuthState, utcnow
 from bot.web.keys import CIPHER, SESSIONS
@@ -95,7 +96,7 @@ class AppCredentials:
         return f"{self.html_url.rstrip('/')}/installations/new"
 
 
-class SetupError(Exception):
+class SetupError(BotError):
     """A step of the flow failed; the message says what to do and holds no secret."""
 
 

@@ -418,3 +418,17 @@ def test_other_row_property(text: str, row: str, other: str) -> None:
     token = _CIPHER.encrypt(text, table="t", column="c", row=row)
     with pytest.raises(DecryptError):
         _CIPHER.decrypt(token, table="t", column="c", row=other)
+
+
+def test_key_config_errors_carry_the_setting_and_the_problem_apart(tmp_path: Path) -> None:
+    odd = tmp_path / "keys: here"  # a directory whose name holds ": "
+    odd.mkdir()
+    (odd / "keys.json").write_text("[1, 2]", encoding="utf-8")
+    (odd / "keys.json").chmod(0o600)
+    with pytest.raises(KeyConfigError) as info:
+        load_keyring({}, var_dir=odd)
+    assert (info.value.name, info.value.problem) == (
+        str(odd / "keys.json"),
+        "key file must hold a JSON object",
+    )
+    assert str(info.value) == f"{odd / 'keys.json'}: key file must hold a JSON object"

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.errors import BotError
 from bot.platforms import registry
 from bot.storage.models import PrCheck
 
@@ -24,7 +25,7 @@ AGREEMENT_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 VERSION_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]{0,31}")
 
 
-class AdminError(Exception):
+class AdminError(BotError):
     """A request the admin API and CLI answer with a message (never personal data)."""
 
     status = 422
