@@ -177,10 +177,6 @@ class Settings:
     trusted_proxies: tuple[Network, ...] = ()  # whose forwarded-for header is believed
     forwarded_header: str = DEFAULT_FORWARDED_HEADER  # the one header those proxies set
 
-    @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
-
 
 def _project_root() -> Path:
     return Path(__file__).resolve().parent.parent

@@ -168,11 +168,6 @@ class Coverage:
     results: tuple[ContributorResult, ...]
 
     @property
-    def all_covered(self) -> bool:
-        """Every contributor is covered, co-authors under ``WARN`` included."""
-        return all(r.covered for r in self.results)
-
-    @property
     def blocking(self) -> tuple[ContributorResult, ...]:
         return tuple(r for r in self.results if r.blocking)
 

@@ -247,16 +247,6 @@ class Plan:
     check_run: CheckRunWrite | None = None
 
     @property
-    def is_empty(self) -> bool:
-        return (
-            self.status is None
-            and not self.add_labels
-            and not self.remove_labels
-            and self.comment is None
-            and self.check_run is None
-        )
-
-    @property
     def writes(self) -> int:
         """How many forge writes applying the plan takes (labels are added in one)."""
         return (

@@ -8,8 +8,7 @@ these: nothing (:class:`Ignore`), a check of one PR (:class:`CheckJob`), what a 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from bot.core.commands import CommandKind, parse_commands
@@ -71,7 +70,6 @@ class InstallationChange:
     action: str  # created / deleted / suspend / unsuspend / added / removed / ...
     repos_added: tuple[tuple[str, int | None], ...] = ()
     repos_removed: tuple[str, ...] = ()
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

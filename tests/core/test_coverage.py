@@ -338,7 +338,7 @@ def test_co_author_blocking(roles: frozenset[Role], policy: CoAuthorPolicy, bloc
     assert result.blocking is blocking
     assert coverage.passes is not blocking
     assert coverage.warnings == (() if blocking else (result,))
-    assert not coverage.all_covered
+    assert not all(r.covered for r in coverage.results)
 
 
 def test_coverage_summary() -> None:
@@ -363,7 +363,7 @@ def test_coverage_summary() -> None:
     assert [r.contributor for r in coverage.blocking] == [blocked]
     assert [r.contributor for r in coverage.warnings] == [warned]
     assert not coverage.passes
-    assert not coverage.all_covered
+    assert not all(r.covered for r in coverage.results)
 
 
 # A pull request of the Copilot coding agent: its commits are authored by the agent's account,
@@ -478,7 +478,7 @@ def test_no_signature_counts_for_an_ai_agent() -> None:
 
 def test_empty_coverage_passes() -> None:
     coverage = Coverage(())
-    assert coverage.passes and coverage.all_covered
+    assert coverage.passes and coverage.blocking == () and coverage.warnings == ()
     assert coverage.blocking == () and coverage.warnings == ()
 
 

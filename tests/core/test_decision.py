@@ -337,9 +337,9 @@ def test_same_text(a: str, b: str, same: bool) -> None:
     assert same_text(a, b) is same
 
 
-def test_plan_is_empty() -> None:
-    assert Plan(Outcome.SKIPPED).is_empty
-    assert not Plan(Outcome.BLOCKED, add_labels=("cla/no",)).is_empty
+def test_a_plan_counts_its_writes() -> None:
+    assert Plan(Outcome.SKIPPED).writes == 0
+    assert Plan(Outcome.BLOCKED, add_labels=("cla/no", "x")).writes == 1
 
 
 def test_docstring_has_the_mermaid_state_diagram() -> None:

@@ -73,7 +73,9 @@ class LiveServer:
         self.loop.close()
 
     async def _start(self) -> tuple[str, str]:
-        if not self.conf.is_sqlite:  # the session's PostgreSQL database: start empty
+        if not self.conf.database_url.startswith(
+            "sqlite"
+        ):  # the session's PostgreSQL database: start empty
             engine = create_engine(self.conf.database_url)
             async with engine.begin() as conn:
                 names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)

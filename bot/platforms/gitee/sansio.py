@@ -44,7 +44,6 @@ __all__ = [
     "GiteeAuthError",
     "delivery_key",
     "event_name",
-    "is_known_event",
     "is_ping",
     "sign",
     "verify",
@@ -64,7 +63,6 @@ EVENT_BY_HOOK_NAME = {
     "merge_request_hooks": "Merge Request Hook",
     "note_hooks": "Note Hook",
 }
-_KNOWN_EVENTS = frozenset(EVENT_BY_HOOK_NAME.values())
 _MAX_TIMESTAMP_DIGITS = 16  # ms since the epoch has 13 digits until the year 2286
 
 
@@ -178,7 +176,3 @@ def event_name(headers: Mapping[str, str], payload: Mapping[str, Any] | None = N
         if isinstance(hook_name, str) and hook_name in EVENT_BY_HOOK_NAME:
             return EVENT_BY_HOOK_NAME[hook_name]
     return None
-
-
-def is_known_event(name: str | None) -> bool:
-    return name in _KNOWN_EVENTS

@@ -239,10 +239,6 @@ class InstallationTokens:
         if tok is not None and tok.value == token:
             del self._cache[installation_id]
 
-    def forget(self, installation_id: int) -> None:
-        """Drop whatever is cached for the installation (e.g. it was deleted)."""
-        self._cache.pop(installation_id, None)
-
     async def app_request(
         self, method: str, path: str, what: str, *, installation_id: int | None = None
     ) -> tuple[int, Any, str]:

@@ -31,7 +31,6 @@ __all__ = [
     "installation_from_payload",
     "pull_request_from_api",
     "pull_request_from_payload",
-    "repo_from_api",
     "repo_from_payload",
 ]
 
@@ -101,11 +100,6 @@ def _repo(repo: Mapping[str, Any], where: str) -> RepoRef:
 def repo_from_payload(payload: object) -> RepoRef:
     """``repository.owner.login`` / ``repository.name`` / ``repository.id`` of a delivery."""
     return _repo(_obj(_root(payload), "repository", "payload"), "repository")
-
-
-def repo_from_api(repo: object) -> RepoRef:
-    """A REST repository object → ``RepoRef``."""
-    return _repo(_root(repo), "repository")
 
 
 def _installation_id(payload: Mapping[str, Any]) -> int | None:

@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.errors import BotError
 from bot.platforms import registry
@@ -54,13 +53,6 @@ def find_check_query(platform: str, owner: str, repo: str) -> Any:
         PrCheck.platform == platform,
         func.lower(PrCheck.repo_full_name) == f"{owner}/{repo}".lower(),
     )
-
-
-async def _find_check(
-    session: AsyncSession, platform: str, owner: str, repo: str, number: int
-) -> PrCheck | None:
-    q = find_check_query(platform, owner, repo).where(PrCheck.number == number)
-    return (await session.scalars(q)).first()
 
 
 def validate_repo(platform: str, owner: str, repo: str, number: int | None = None) -> None:
