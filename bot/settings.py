@@ -21,9 +21,10 @@ import re
 import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from email.headerregistry import Address, HeaderRegistry
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
+from typing import Any, Literal
+from urllib.parse import unquote, urlsplit
 
 import yaml
 
@@ -176,6 +177,7 @@ class Settings:
     log_level: str = "INFO"
     trusted_proxies: tuple[Network, ...] = ()  # whose forwarded-for header is believed
     forwarded_header: str = DEFAULT_FORWARDED_HEADER  # the one header those proxies set
+    mail: MailSettings | None = None  # outgoing mail; None: features needing it say so
 
 
 def _project_root() -> Path:
@@ -660,6 +662,7 @@ def load(env: Mapping[str, str] | None = None, *, cwd: Path | None = None) -> Se
         log_level=level,
         trusted_proxies=trusted_proxies(env),
         forwarded_header=forwarded_header(env),
+        mail=mail_settings(env),
     )
 
 
@@ -695,3 +698,87 @@ def forwarded_header(env: Mapping[str, str]) -> str:
     if value not in FORWARDED_HEADERS:
         raise SettingsError("CLA_FORWARDED_HEADER", "must be X-Forwarded-For or Forwarded")
     return value
+
+
+# --- outgoing mail ------------------------------------------------------------------------------
+
+SMTP_PORTS = {"smtp": 587, "smtps": 465}
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+Tls = Literal["implicit", "starttls", "when-offered"]
+
+
+@dataclass(frozen=True, slots=True)
+class MailSettings:
+    """The SMTP server mail goes through, and who it comes from.
+
+    ``tls``: ``implicit`` (``smtps://``: TLS from the first byte), ``starttls`` (``smtp://``:
+    the server must offer STARTTLS, else nothing is sent) or ``when-offered`` (``smtp://`` to a
+    relay on this machine, which may offer no TLS: nothing leaves the machine in the clear).
+    """
+
+    host: str
+    port: int
+    tls: Tls
+    username: str | None
+    password: str | None = field(repr=False)
+    sender: str  # the address mail comes from (CLA_MAIL_FROM)
+    sender_name: str = ""  # its display name, when CLA_MAIL_FROM gives one
+
+
+def mail_settings(env: Mapping[str, str]) -> MailSettings | None:
+    """``CLA_SMTP_URL`` (``smtp://user:password@host:587`` with STARTTLS, or
+    ``smtps://user:password@host:465``) and ``CLA_MAIL_FROM`` (``cla@example.org`` or
+    ``CLA bot <cla@example.org>``); ``None`` when no SMTP server is set."""
+    name = "CLA_SMTP_URL"
+    url = env.get(name, "").strip()
+    sender_raw = env.get("CLA_MAIL_FROM", "").strip()
+    if not url:
+        if sender_raw:
+            raise SettingsError("CLA_MAIL_FROM", "is set but CLA_SMTP_URL is not")
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in SMTP_PORTS:
+        raise SettingsError(
+            name,
+            "must look like smtp://user:password@host:587 (STARTTLS) or "
+            "smtps://user:password@host:465",
+        )
+    host = parts.hostname or ""
+    if not host:
+        raise SettingsError(name, "names no host")
+    try:
+        port = parts.port or SMTP_PORTS[parts.scheme]
+    except ValueError:
+        raise SettingsError(name, "has an invalid port") from None
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise SettingsError(name, "takes no path, query or fragment")
+    username = unquote(parts.username) if parts.username else None
+    password = unquote(parts.password) if parts.password is not None else None
+    if username and not password:
+        raise SettingsError(name, "has a user but no password")
+    tls: Tls = "implicit"
+    if parts.scheme == "smtp":
+        tls = "when-offered" if host.lower() in LOOPBACK_HOSTS else "starttls"
+    if not sender_raw:
+        raise SettingsError("CLA_MAIL_FROM", "is not set; mail needs a sender address")
+    sender = _one_address(sender_raw)
+    if sender is None:
+        raise SettingsError(
+            "CLA_MAIL_FROM", "is not an address like cla@example.org or 'CLA bot <cla@example.org>'"
+        )
+    return MailSettings(host, port, tls, username, password, sender[1], sender[0])
+
+
+def _one_address(text: str) -> tuple[str, str] | None:
+    """``(display name, address)`` when ``text`` is exactly one plain mailbox, read by the
+    standard library's RFC 5322 parser; ``None`` otherwise."""
+    if any(c in text for c in "\r\n"):
+        return None
+    header = HeaderRegistry()("From", text)
+    addresses: tuple[Address, ...] = tuple(getattr(header, "addresses", ()))
+    if header.defects or len(addresses) != 1:
+        return None
+    mailbox = addresses[0]
+    if not mailbox.username or "." not in mailbox.domain or not mailbox.domain.isascii():
+        return None
+    return mailbox.display_name, mailbox.addr_spec

@@ -97,6 +97,24 @@ async def enqueue(
     return True
 
 
+class RetryLater(BotError):
+    """A handler's word that its job could not be done now and may be tried again with
+    backoff (a mail server that cannot be reached); ``reason`` is safe for a log line."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class GiveUp(BotError):
+    """A handler's word that retrying its job cannot help (a mail server's 5xx): the job is
+    dead-lettered at once; ``reason`` is safe for a log line."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 class Unstorable(BotError, ValueError):
     """The database refused this delivery's values (the client's fault, answered 4xx); the
     driver's error is the ``__cause__``."""
@@ -578,6 +596,14 @@ class Worker:
             status = await self.queue.retry_later(job, error=error)
             log.warning("job %s: forge error (%s), %s", job.id, exc, status)
             await self._if_dead(job, status, error)
+        except RetryLater as exc:
+            status = await self.queue.retry_later(job, error=exc.reason)
+            log.warning("job %s: %s, %s", job.id, exc.reason, status)
+            await self._if_dead(job, status, exc.reason)
+        except GiveUp as exc:
+            log.warning("job %s: %s; not retried", job.id, exc.reason)
+            if await self.queue.dead(job, error=exc.reason):
+                await self._report_dead(job, exc.reason)
         except ForgeNotFound as exc:
             # The repository (or PR) is gone or the App no longer sees it: retrying cannot help.
             error = f"the forge answered 404 (not found): {type(exc).__name__}: {exc}"

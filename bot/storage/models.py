@@ -102,6 +102,7 @@ class JobKind(enum.StrEnum):
     COMMAND = "command"  # comment commands other than a bare re-check
     INSTALLATION = "installation"  # bookkeeping, done at once
     BOOKKEEPING = "bookkeeping"  # e.g. a PR closed: done at once, kept for dedupe
+    MAIL = "mail"  # one message to send (bot.services.mail)
 
 
 def _str_enum(kind: type[enum.StrEnum]) -> SAEnum:

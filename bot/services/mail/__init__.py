@@ -1,0 +1,1 @@
+"""Outgoing mail: messages rendered from ``templates/mail``, queued durably, sent over SMTP."""
