@@ -18,6 +18,7 @@ from bot.core.model import Account
 from bot.platforms.github.facts import GITHUB
 from bot.services import corporate, rights, signing
 from bot.services.jobs import NewJob, enqueue
+from bot.services.mail.outbox import queue_mail
 from bot.storage.agreements import sync_agreements
 from bot.storage.crypto import FieldCipher
 from bot.storage.db import create_engine, session_factory
@@ -295,6 +296,8 @@ async def _world(sessions: async_sessionmaker[AsyncSession], cipher: FieldCipher
             platform="gitee",
         )
         await _job(s, "done", JobKind.CHECK, {}, status=JobStatus.DONE)
+        for to in ("o2@canary.example", "bert@b.example"):  # a receipt each, not yet sent
+            await queue_mail(s, cipher, to=to, kind="test", lang="en", values={})
         await _job(
             s,
             "running",
@@ -338,7 +341,7 @@ EXPECTED = replies.ErasureSummary(
     entries_naming=2,
     pr_records=3,
     sessions=3,
-    job_payloads=5,
+    job_payloads=6,
     kept=(),  # filled in below: the dates depend on today
 )
 
@@ -363,6 +366,7 @@ async def test_erase_leaves_exactly_the_tombstones_and_other_people(
         result = await rights.erase(s, cipher, OLIVE, actor=ACTOR, skip_job=running)
     assert result.summary == expected
     assert result.rechecks == 1  # PR 1, where she contributed
+    bert_mail = email_bidx(cipher, "bert@b.example")
     olive_hash = cipher.account_hash("github", "501")
 
     async with sessions() as s:
@@ -424,7 +428,10 @@ async def test_erase_leaves_exactly_the_tombstones_and_other_people(
         requests = (await s.scalars(select(ErasureRequest.account_hash))).all()
         assert requests == [cipher.account_hash("github", "600")]
 
-        jobs = {j.delivery_key: j for j in (await s.scalars(select(Job))).all()}
+        every = (await s.scalars(select(Job).order_by(Job.id))).all()
+        mail = [(j.status, j.payload.get("to_bidx")) for j in every if j.kind == JobKind.MAIL]
+        assert mail == [(JobStatus.IGNORED, None), (JobStatus.QUEUED, bert_mail)]
+        jobs = {j.delivery_key: j for j in every if j.kind != JobKind.MAIL}
         assert {k: (j.status, j.payload) for k, j in jobs.items()} == {
             "check-olive": (
                 JobStatus.QUEUED,
@@ -479,7 +486,7 @@ async def test_erase_leaves_exactly_the_tombstones_and_other_people(
             "company_entries_pseudonymised": 2,
             "pr_records": 3,
             "sessions": 3,
-            "job_payloads": 5,
+            "job_payloads": 6,
         }
         assert all(e.signer_id in (None, signer.id) for e in trail)
 
@@ -590,9 +597,13 @@ BERT = {"login": "bert", "id": 600}
         (JobKind.COMMAND, {"author": BERT, "commands": [["status", None]]}, None),
         (JobKind.BOOKKEEPING, {"who": [USER]}, {}),
         (JobKind.BOOKKEEPING, {"who": [BERT]}, None),
+        (JobKind.MAIL, {"kind": "receipt", "to": "ct", "to_bidx": "b-olive"}, {}),
+        (JobKind.MAIL, {"kind": "receipt", "to": "ct", "to_bidx": "b-bert"}, None),
+        (JobKind.MAIL, {"sent_at": "2026-12-03T08:00:00+00:00"}, None),
     ],
 )
 def test_what_a_job_keeps_of_its_payload(
     kind: JobKind, payload: dict[str, Any], expected: dict[str, Any] | None
 ) -> None:
-    assert rights.without_person(kind, payload, {"501"}, {"olive"}) == expected
+    found = rights.without_person(kind, payload, {"501"}, {"olive"}, emails={"b-olive"})
+    assert found == expected

@@ -16,7 +16,7 @@ and :func:`request_erasure` records the request that a confirmation within
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -208,7 +208,7 @@ async def _holdings(
             await session.scalars(select(WebSession.id).where(WebSession.account_hash.in_(hashes)))
         ).all()
     )
-    jobs = await _jobs(session, accounts, logins, skip_job=skip_job)
+    jobs = await _jobs(session, accounts, logins, bidxs, skip_job=skip_job)
     return _Holdings(
         signer=signer,
         accounts=accounts,
@@ -315,6 +315,7 @@ async def _jobs(
     session: AsyncSession,
     accounts: list[tuple[str, str]],
     logins: set[tuple[str, str]],
+    bidxs: set[str],
     *,
     skip_job: int | None,
 ) -> list[tuple[Job, dict[str, Any]]]:
@@ -328,7 +329,7 @@ async def _jobs(
             continue
         ids = {a for p, a in accounts if p == job.platform}
         names = {lg for p, lg in logins if p == job.platform}
-        cleaned = without_person(job.kind, job.payload, ids, names)
+        cleaned = without_person(job.kind, job.payload, ids, names, emails=bidxs)
         if cleaned is not None:
             found.append((job, cleaned))
     return found
@@ -347,12 +348,20 @@ def _names(value: Any, ids: set[str], logins: set[str]) -> bool:
 
 
 def without_person(
-    kind: str, payload: Mapping[str, Any], ids: set[str], logins: set[str]
+    kind: str,
+    payload: Mapping[str, Any],
+    ids: set[str],
+    logins: set[str],
+    *,
+    emails: Set[str] = frozenset(),
 ) -> dict[str, Any] | None:
     """A job's payload with nothing left about the person (``{}`` cancels the job), or
     ``None`` when it held nothing about them. A check loses its PR snapshot and reads the PR
     again; a command of theirs is cancelled; a command about them (``/cla status @them``)
-    loses that command."""
+    loses that command; mail to one of their addresses (``emails``: blind indexes) is not
+    sent."""
+    if kind == JobKind.MAIL:
+        return {} if payload.get("to_bidx") in emails else None
     if kind == JobKind.CHECK:
         if not _names(payload, ids, logins):
             return None
