@@ -1,6 +1,6 @@
 """The ``cla-bot`` command line: the parser and :func:`main`; each family of commands is a
 module of this package (``serve``, ``imports``, ``maintenance``, ``admin``, ``agreements``,
-``company``, ``ops``, ``demo``) with its ``COMMANDS``, ``add_parsers`` and ``run``.
+``company``, ``ops``, ``mail``, ``demo``) with its ``COMMANDS``, ``add_parsers`` and ``run``.
 
 Every command answers ``--help``, exits 2 with one line naming the setting on bad
 configuration, and never prints a secret.
@@ -27,7 +27,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"cla-bot {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    from bot.cli import admin, agreements, company, demo, imports, maintenance, ops, serve
+    from bot.cli import admin, agreements, company, demo, imports, mail, maintenance, ops, serve
 
     serve.add_parsers(sub)
     imports.add_import_parser(sub)
@@ -37,6 +37,7 @@ def _parser() -> argparse.ArgumentParser:
     agreements.add_parsers(sub)
     company.add_parsers(sub)
     ops.add_parsers(sub)
+    mail.add_parsers(sub)
     demo.add_parsers(sub)
     return p
 
@@ -56,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     logs.setup(conf.log_level, json_lines=not sys.stderr.isatty())
     try:
-        from bot.cli import admin, agreements, company, imports, maintenance, ops, serve
+        from bot.cli import admin, agreements, company, imports, mail, maintenance, ops, serve
 
         if args.command in serve.COMMANDS:
             return serve.run(args, conf)
@@ -70,6 +71,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(company.run(args, conf))
         if args.command in ops.COMMANDS:
             return asyncio.run(ops.run(args, conf))
+        if args.command in mail.COMMANDS:
+            return asyncio.run(mail.run(args, conf))
         if args.command in maintenance.COMMANDS:
             return asyncio.run(maintenance.run(args, conf))
     except SettingsError as exc:

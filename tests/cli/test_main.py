@@ -30,6 +30,7 @@ COMMANDS = [
     "jobs",
     "reconcile",
     "rotate-keys",
+    "mail-test",
     "demo",
 ]
 
