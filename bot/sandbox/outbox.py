@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import email
+import logging
 from collections import deque
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -64,6 +65,9 @@ async def serve(
     """Serve ``handler`` (an :class:`Outbox`, or any aiosmtpd handler) on ``host:port`` in the
     running loop; the server and the port it listens on. ``auth`` offers clients a login
     (over plain text: this server is on loopback) and checks the one they give."""
+    # aiosmtpd logs every envelope (addresses included) and a deprecation notice on each login;
+    # neither belongs in the bot's log.
+    logging.getLogger("mail.log").setLevel(logging.ERROR)
     loop = asyncio.get_running_loop()
 
     def protocol() -> SMTP:

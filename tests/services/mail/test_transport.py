@@ -4,6 +4,7 @@ that refuses, one that times out, one that drops the connection mid-message."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
@@ -208,3 +209,14 @@ async def test_starttls_is_required_where_the_url_says_so(smtp: Serve) -> None:
 def test_the_mailer_shows_no_password() -> None:
     mail = settings(25, username="bot", password="hunter2")
     assert "hunter2" not in repr(SmtpMailer(mail))
+
+
+async def test_the_loopback_server_logs_no_address(
+    smtp: Serve, caplog: pytest.LogCaptureFixture
+) -> None:
+    outbox = Outbox(credentials=("bot", "pw-1"))
+    mail = settings(await smtp(outbox, auth=True), username="bot", password="pw-1")
+    with caplog.at_level(logging.DEBUG):
+        await SmtpMailer(mail).send(message(mail))
+    assert len(outbox.messages) == 1
+    assert [r for r in caplog.records if TO in r.getMessage() or r.name == "mail.log"] == []
