@@ -17,7 +17,13 @@ from bot.core.model import Agreement, SignatureFact
 from bot.services import audit
 from bot.services.rechecks import enqueue_rechecks
 from bot.storage.crypto import FieldCipher
-from bot.storage.models import AgreementRow, AgreementVersionRow, Signature, Signer
+from bot.storage.models import (
+    AgreementRow,
+    AgreementVersionRow,
+    EmailProvenBy,
+    Signature,
+    Signer,
+)
 from bot.storage.signatures import (
     NewSignature,
     add_signer_email,
@@ -126,7 +132,7 @@ async def sign(
     sig.signed_account_id = account_id
     # Every verified address recognises this person's commits, through the blind index.
     for email in verified_emails:
-        await add_signer_email(session, cipher, signer, email, verified=True)
+        await add_signer_email(session, cipher, signer, email, proven_by=EmailProvenBy.FORGE)
     await session.flush()
     await audit.record(
         session,

@@ -205,8 +205,17 @@ class SignerAccount(Base):
     created_at: Mapped[Timestamp] = mapped_column(default=utcnow)
 
 
+class EmailProvenBy(enum.StrEnum):
+    """How the bot knows a signer's address is theirs."""
+
+    FORGE = "forge"  # the forge said the signed-in account has verified it
+    CODE = "code"  # the signer typed the code the bot sent to it
+    IMPORT = "import"  # an operator's import said so (another CLA service's record)
+
+
 class SignerEmail(Base):
-    """A verified email of a signer: ciphertext plus keyed blind index for lookups."""
+    """A proven email of a signer: ciphertext plus keyed blind index for lookups, and how and
+    when it was proven."""
 
     __tablename__ = "signer_emails"
     __table_args__ = (UniqueConstraint("signer_id", "email_bidx"),)
@@ -218,6 +227,10 @@ class SignerEmail(Base):
     email_bidx: Mapped[str] = mapped_column(String(64), index=True)
     verified: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[Timestamp] = mapped_column(default=utcnow)
+    proven_by: Mapped[EmailProvenBy] = mapped_column(
+        _str_enum(EmailProvenBy), default=EmailProvenBy.FORGE
+    )
+    proven_at: Mapped[Timestamp] = mapped_column(default=utcnow)
 
 
 class Signature(Base):
@@ -357,6 +370,27 @@ class ErasureRequest(Base):
     account_hash: Mapped[str] = mapped_column(String(64), unique=True)
     requested_at: Mapped[Timestamp]
     expires_at: Mapped[Timestamp] = mapped_column(index=True)
+
+
+class EmailProof(Base):
+    """A code sent to prove an address for one purpose. Only a keyed hash of the code is kept,
+    bound to this row, the purpose, the person who asked and the address; the address itself is
+    encrypted, to be recorded once the code is given. ``uid`` names the proof in the page's
+    address (it says nothing about anyone)."""
+
+    __tablename__ = "email_proofs"
+
+    id: Mapped[IntPK]
+    uid: Mapped[str] = mapped_column(String(32), unique=True, default=new_uid)
+    purpose: Mapped[str] = mapped_column(String(16))
+    account_hash: Mapped[str] = mapped_column(String(64), index=True)
+    email_bidx: Mapped[str] = mapped_column(String(64), index=True)
+    email_ct: Mapped[str] = mapped_column(Text)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[Timestamp] = mapped_column(default=utcnow, index=True)
+    expires_at: Mapped[Timestamp]
+    used_at: Mapped[datetime | None]
 
 
 class OAuthState(Base):

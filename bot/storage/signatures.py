@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +24,7 @@ from bot.storage.models import (
     Company,
     CompanyEntry,
     CompanyStatus,
+    EmailProvenBy,
     EntryStatus,
     Signature,
     Signer,
@@ -108,8 +109,15 @@ async def _signers_by_email(
 
 
 async def add_signer_email(
-    session: AsyncSession, cipher: FieldCipher, signer: Signer, email: str, *, verified: bool
-) -> None:
+    session: AsyncSession,
+    cipher: FieldCipher,
+    signer: Signer,
+    email: str,
+    *,
+    proven_by: EmailProvenBy,
+    now: datetime | None = None,
+) -> SignerEmail:
+    """The signer's record of ``email``, added (proven by ``proven_by``) unless it is there."""
     bidx = email_bidx(cipher, email)
     existing = (
         await session.scalars(
@@ -119,11 +127,19 @@ async def add_signer_email(
         )
     ).first()
     if existing is not None:
-        return
-    row = SignerEmail(signer_id=signer.id, email_bidx=bidx, email_ct="", verified=verified)
+        return existing
+    row = SignerEmail(
+        signer_id=signer.id,
+        email_bidx=bidx,
+        email_ct="",
+        verified=True,
+        proven_by=proven_by,
+        proven_at=now or datetime.now(UTC),
+    )
     session.add(row)
     await session.flush()
     row.email_ct = cipher.encrypt(email.strip(), table="signer_emails", column="email", row=row.uid)
+    return row
 
 
 async def link_account(
@@ -187,7 +203,8 @@ async def record_signature(
             session, signer, platform=new.platform, account_id=new.account_id, login=new.login
         )
     if new.email:
-        await add_signer_email(session, cipher, signer, new.email, verified=True)
+        proven = EmailProvenBy.FORGE if new.source == "web" else EmailProvenBy.IMPORT
+        await add_signer_email(session, cipher, signer, new.email, proven_by=proven)
     sig = Signature(
         signer_id=signer.id,
         agreement_version_id=version.id,

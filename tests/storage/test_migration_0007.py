@@ -4,35 +4,15 @@ and the erasure requests are in place."""
 
 from __future__ import annotations
 
-import asyncio
-import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
-from sqlalchemy.engine import make_url
 
 from bot.storage.db import _upgrade, alembic_config, create_engine
-from tests.conftest import BACKENDS, PG_URL, _in_thread, _pg_admin
+from tests.conftest import _in_thread
 
 REVISION = "0007"
-
-
-@pytest.fixture(params=BACKENDS)
-async def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """A database of its own, not migrated yet (the shared ones are at the head)."""
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
-        return
-    name = f"cla_mig_{uuid.uuid4().hex[:10]}"
-    _in_thread(asyncio.run, _pg_admin(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        _in_thread(asyncio.run, _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 async def test_sessions_are_dropped_and_everything_else_kept(empty_db_url: str) -> None:

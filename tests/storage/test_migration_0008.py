@@ -3,36 +3,16 @@ with no check run yet, and a check run can be recorded on them."""
 
 from __future__ import annotations
 
-import asyncio
-import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 
-import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
-from sqlalchemy.engine import make_url
 
 from bot.storage.db import _upgrade, alembic_config, create_engine
-from tests.conftest import BACKENDS, PG_URL, _in_thread, _pg_admin
+from tests.conftest import _in_thread
 
 REVISION = "0008_check_runs"
 COLUMNS = ("check_run_id", "check_run_sha", "check_run_conclusion", "check_run_sha256")
-
-
-@pytest.fixture(params=BACKENDS)
-async def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """A database of its own, not migrated yet (the shared ones are at the head)."""
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
-        return
-    name = f"cla_mig_{uuid.uuid4().hex[:10]}"
-    _in_thread(asyncio.run, _pg_admin(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        _in_thread(asyncio.run, _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 async def test_pr_records_are_kept_without_a_check_run(empty_db_url: str) -> None:

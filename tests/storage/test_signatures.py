@@ -19,6 +19,7 @@ from bot.storage.models import (
     Company,
     CompanyEntry,
     CompanyStatus,
+    EmailProvenBy,
     EntryStatus,
     Signature,
     Signer,
@@ -40,6 +41,8 @@ from bot.storage.signatures import (
 from tests.storage.conftest import agreement, version
 
 T0 = datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+T = datetime(2026, 12, 3, 8, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -173,8 +176,13 @@ async def test_accounts_and_emails_are_added_once_and_never_taken_from_another_s
         await link_account(s, one, platform="github", account_id="1", login=None)
         with pytest.raises(ValueError, match="linked to another signer"):
             await link_account(s, two, platform="github", account_id="1", login="x")
-        await add_signer_email(s, cipher, one, "a@example.org", verified=False)
-        await add_signer_email(s, cipher, one, "A@example.org", verified=True)
+        first = await add_signer_email(
+            s, cipher, one, "a@example.org", proven_by=EmailProvenBy.CODE, now=T
+        )
+        again = await add_signer_email(
+            s, cipher, one, "A@example.org", proven_by=EmailProvenBy.FORGE
+        )
+        assert again is first
         await s.flush()
         accounts = (await s.scalars(select(SignerAccount).order_by(SignerAccount.id))).all()
         assert [(a.signer_id, a.account_id, a.login) for a in accounts] == [
@@ -182,7 +190,9 @@ async def test_accounts_and_emails_are_added_once_and_never_taken_from_another_s
             (two.id, "2", None),
         ]
         emails = (await s.scalars(select(SignerEmail))).all()
-        assert [(e.signer_id, e.verified) for e in emails] == [(one.id, False)]
+        assert [(e.signer_id, e.proven_by, e.proven_at) for e in emails] == [
+            (one.id, EmailProvenBy.CODE, T)
+        ]
 
 
 @pytest.mark.usefixtures("published")
