@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 from urllib.parse import urlencode
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -46,8 +46,8 @@ from bot.platforms.base import (
     StaleCommitList,
 )
 from bot.platforms.bots import known_bots
-from bot.platforms.github.events import pull_request_from_api
 from bot.services.jobs import ClaimedJob, JobHandler, now_utc
+from bot.services.requests import CheckRequest
 from bot.settings import Policy
 from bot.storage.agreements import load_agreement
 from bot.storage.crypto import FieldCipher
@@ -374,25 +374,36 @@ class CheckService:
         (a later push whose delivery is lost or not yet claimed, or a job recovered after a
         crash), the PR is read again at once instead of retrying a snapshot that can only stay
         stale."""
+        request = self.request(job)
         try:
-            await self.handle_job(job)
+            await self.check_request(request, installation_id=job.installation_id)
         except StaleCommitList:
-            if "pull" not in job.payload:
+            if request.pull is None:
                 raise  # the forge itself lags behind the head it reports: retry later
             log.info("job %s: the PR moved past the delivery's snapshot; reading it again", job.id)
-            job.payload = {k: v for k, v in job.payload.items() if k != "pull"}
-            await self.handle_job(job)
+            request = request.without_snapshot()
+            job.payload = request.to_json()
+            await self.check_request(request, installation_id=job.installation_id)
 
     async def handle_job(self, job: ClaimedJob) -> None:
-        platform = Platform(job.platform)
-        p = job.payload
-        repo = RepoRef(platform, p["repo"]["owner"], p["repo"]["name"], p["repo"].get("id"))
-        await self.check(
-            platform=platform,
-            repo=repo,
-            number=int(p["number"]),
-            installation_id=job.installation_id,
-            snapshot=p.get("pull"),
+        await self.check_request(self.request(job), installation_id=job.installation_id)
+
+    @staticmethod
+    def request(job: ClaimedJob) -> CheckRequest:
+        """The job's check (:class:`~bot.services.requests.BadRequest` when unreadable)."""
+        return CheckRequest.from_json(
+            job.platform, job.payload, installation_id=job.installation_id
+        )
+
+    async def check_request(
+        self, request: CheckRequest, *, installation_id: int | None
+    ) -> CheckResult:
+        return await self.check(
+            platform=request.repo.platform,
+            repo=request.repo,
+            number=request.number,
+            installation_id=installation_id,
+            pull=request.pull,
         )
 
     async def check(
@@ -402,19 +413,13 @@ class CheckService:
         repo: RepoRef,
         number: int,
         installation_id: int | None,
-        snapshot: Mapping[str, Any] | None = None,
         pull: PullRequest | None = None,
     ) -> CheckResult:
         factory = self.clients.get(platform)
         if factory is None:
             raise LookupError(f"{platform} is not configured")
         client = factory(installation_id)
-        if pull is not None:
-            pr = pull
-        elif snapshot is not None:
-            pr = pull_request_from_api(dict(snapshot), installation_id=installation_id)
-        else:
-            pr = await client.get_pull(repo, number)
+        pr = pull if pull is not None else await client.get_pull(repo, number)
         if pr.state != "open":
             await self._record_closed(pr)
             return CheckResult(decision.Outcome.SKIPPED, 0)
@@ -609,22 +614,20 @@ class CheckService:
         ``/cla check`` runs it again. The PR is read again when the forge answers (its head may
         have moved), else the job's snapshot serves; the record keeps who blocked the PR
         before, and its last check time, so signing and the sweep still re-check it."""
-        platform = Platform(job.platform)
-        p = job.payload
-        if not p:
+        if not job.payload:
             return decision.Outcome.SKIPPED
+        request = self.request(job)
+        platform, repo, number = request.repo.platform, request.repo, request.number
         factory = self.clients.get(platform)
         if factory is None:
             raise LookupError(f"{platform} is not configured")
         client = factory(job.installation_id)
-        repo = RepoRef(platform, p["repo"]["owner"], p["repo"]["name"], p["repo"].get("id"))
-        number = int(p["number"])
         try:
             pr = await client.get_pull(repo, number)
         except ForgeError:
-            if p.get("pull") is None:
+            if request.pull is None:
                 raise
-            pr = pull_request_from_api(dict(p["pull"]), installation_id=job.installation_id)
+            pr = request.pull
         if pr.state != "open":
             return decision.Outcome.SKIPPED
         report = messages.render_check_failed(templates=self.templates)

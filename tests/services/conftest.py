@@ -29,7 +29,22 @@ from bot.storage.models import JobKind
 
 GH = GITHUB
 REPO = RepoRef(GH, "acme", "widgets", 77)
+REPO_JSON = {"owner": REPO.owner, "name": REPO.name, "id": REPO.repo_id}
 INSTALLATION = 5
+
+# A PR snapshot in the forge's API shape, as routing writes it (``pull_snapshot``) and as
+# check jobs of earlier versions stored it: PR 4 of ``REPO`` by @amy (account 11).
+API_SNAPSHOT: dict[str, Any] = {
+    "number": 4,
+    "state": "open",
+    "merged": False,
+    "draft": False,
+    "head": {"sha": "a" * 40},
+    "base": {"ref": "main", "sha": "b" * 40, "repo": {**REPO_JSON, "owner": {"login": "acme"}}},
+    "user": {"login": "amy", "id": 11, "type": "User"},
+    "labels": [{"name": "cla/no"}],
+    "commits": 1,
+}
 
 
 def person(login: str) -> GitPerson:
