@@ -30,9 +30,8 @@ from bot.core.commands import CommandKind
 from bot.core.model import Account, Platform, PullRequest, RepoRef
 from bot.platforms.payload import PayloadError, integer, obj, opt_integer, root, string
 from bot.platforms.snapshots import pull_from_snapshot
+from bot.services.jobs import CHECK_SNAPSHOT as SNAPSHOT
 from bot.services.jobs import GiveUp
-
-SNAPSHOT = "pull"  # the check payload's key of the PR snapshot (an erasure drops it)
 
 
 class BadRequest(GiveUp):

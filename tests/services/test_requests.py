@@ -12,6 +12,7 @@ from bot.core.commands import CommandKind
 from bot.core.model import Account, Platform, PullRequest, RepoRef
 from bot.services.jobs import GiveUp
 from bot.services.requests import BadRequest, CheckRequest, CommandRequest
+from bot.services.rights.erasure import without_person
 from bot.storage.models import Job, JobKind, JobStatus
 from tests.services.conftest import AMY, API_SNAPSHOT, REPO_JSON, Bot
 
@@ -254,3 +255,17 @@ async def test_the_worker_dead_letters_an_unreadable_job_at_once(bot: Bot, kind:
         f"cannot read the {kind} job's payload: payload.number: expected an integer"
     )
     assert bot.forge.writes() == []
+
+
+def test_an_erasure_still_finds_the_person_in_a_typed_request() -> None:
+    """The PR author of a check's snapshot and a command's author stay user objects under the
+    keys an erasure scans queued jobs for: the check loses its snapshot, the command goes."""
+    check = CheckRequest(WIDGETS, 4, "pull_request", pull=PULL)
+    assert without_person(JobKind.CHECK, check.to_json(), {"11"}, set()) == (
+        check.without_snapshot().to_json()
+    )
+    assert without_person(JobKind.CHECK, check.to_json(), set(), {"amy"}) == (
+        check.without_snapshot().to_json()
+    )
+    assert without_person(JobKind.CHECK, check.to_json(), {"99"}, {"zoe"}) is None
+    assert without_person(JobKind.COMMAND, COMMAND.to_json(), {"12"}, set()) == {}
