@@ -239,13 +239,22 @@ class Bot:
 
 
 @pytest.fixture
+async def sessions(db_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """The test database's sessions, as the services are given them (one engine per test)."""
+    engine = create_engine(db_url)
+    yield session_factory(engine)
+    await engine.dispose()
+
+
+@pytest.fixture
 async def make_bot(
-    db_url: str, make_settings: Any, cipher: FieldCipher
+    db_url: str,
+    make_settings: Any,
+    cipher: FieldCipher,
+    sessions: async_sessionmaker[AsyncSession],
 ) -> AsyncIterator[Callable[..., Bot]]:
     """``make_bot(**report)``: the services with the policy's ``report`` fields replaced."""
     settings: Settings = make_settings(db_url)
-    engine = create_engine(db_url)
-    sessions = session_factory(engine)
     async with sessions() as s, s.begin():
         await sync_agreements(s, settings.policy.agreements)
 
@@ -279,7 +288,6 @@ async def make_bot(
         return Bot(settings, sessions, cipher, forge, checks, commands, queue)
 
     yield make
-    await engine.dispose()
 
 
 @pytest.fixture

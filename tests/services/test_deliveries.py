@@ -4,25 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from bot.core.model import Platform
 from bot.platforms.routing import CheckJob, CommandJob, CommentJobs, InstallationChange, PrClosed
 from bot.services.deliveries import new_jobs, store_bookkeeping
 from bot.services.jobs import NewJob
-from bot.storage.db import create_engine, session_factory
 from bot.storage.models import Installation, Job, JobKind, JobStatus, Repository
 from tests.services.conftest import API_SNAPSHOT, REPO_JSON
 
 FORGE = Platform("github")
-
-
-@pytest.fixture
-async def sessions(db_url: str) -> Any:
-    engine = create_engine(db_url)
-    yield session_factory(engine)
-    await engine.dispose()
 
 
 def test_a_comment_makes_a_check_keyed_by_delivery_and_commands_keyed_by_comment() -> None:

@@ -39,13 +39,6 @@ class Clock:
         self.now += timedelta(seconds=seconds)
 
 
-@pytest.fixture
-async def sessions(db_url: str) -> Any:
-    engine = create_engine(db_url)
-    yield session_factory(engine)
-    await engine.dispose()
-
-
 def job(
     n: int, pr: str | None = "github:a/b#1", kind: JobKind = JobKind.CHECK, inst: int | None = 1
 ) -> NewJob:
