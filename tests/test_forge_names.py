@@ -30,8 +30,6 @@ REMAINING: dict[str, str] = {
     "bot/services/reconcile.py": "GitHub's redelivery of failed deliveries and Gitee's sweep "
     "of open PRs (each adapter's reconciliation hook)",
     "bot/services/importers.py": "cla-assistant exports are GitHub's by nature",
-    "bot/services/checks.py": "reads a GitHub API pull snapshot from the job payload (until a "
-    "core PullRequest crosses the queue)",
 }
 
 

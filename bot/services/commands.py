@@ -18,7 +18,6 @@ import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -33,6 +32,7 @@ from bot.platforms.base import ForgeClient
 from bot.services import rights, signing
 from bot.services.checks import CheckService, ClientFactory
 from bot.services.jobs import ClaimedJob, JobHandler
+from bot.services.requests import CommandRequest
 from bot.storage.agreements import load_agreement
 from bot.storage.crypto import FieldCipher
 from bot.storage.db import flush_erased
@@ -114,44 +114,36 @@ class CommandService:
         return {JobKind.COMMAND: JobHandler(run=self.handle_job)}
 
     async def handle_job(self, job: ClaimedJob) -> None:
-        platform = Platform(job.platform)
-        p = job.payload
-        if not p:
+        if not job.payload:
             return  # cancelled by an erasure
+        request = CommandRequest.from_json(job.platform, job.payload)
+        repo, number, comment_id = request.repo, request.number, request.comment_id
+        platform = repo.platform
         factory = self.clients.get(platform)
         if factory is None:
             raise LookupError(f"{platform} is not configured")
         client = factory(job.installation_id)
-        repo = RepoRef(platform, p["repo"]["owner"], p["repo"]["name"], p["repo"].get("id"))
-        number = int(p["number"])
-        comment_id = int(p["comment_id"])
-        author: dict[str, Any] = dict(p.get("author") or {})
-        commands = [(CommandKind(k), a) for k, a in p.get("commands", [])]
+        login, account_id, commands = request.author_login, request.author_id, request.commands
         if not registry.forge(platform).body_is_signed:
             # The delivery's body is not signed: act only on what the API says the comment is.
             live = await client.get_comment(repo, comment_id)
             if live is None:
                 log.info("command comment %s is gone; nothing to do", comment_id)
                 return
-            author = {"login": live.author_login, "id": live.author_id}
-            commands = [
+            login, account_id = live.author_login, live.author_id
+            commands = tuple(
                 (c.kind, c.argument)
                 for c in parse_commands(live.body)
                 if c.kind != CommandKind.CHECK
-            ]
-        login = str(author.get("login") or "")
-        account_id = str(author.get("id")) if author.get("id") is not None else None
-        prepared: dict[str, str] = dict(p.get("replies") or {})
-        erased = bool(p.get("erased"))  # an earlier attempt erased: its payload must go too
+            )
         for kind, argument in commands:
             marker = replies.reply_marker(comment_id, kind.value)
-            if kind.value in prepared:  # acted on by an earlier attempt: only the reply is left
-                body = prepared[kind.value]
+            if kind.value in request.replies:  # acted on by an earlier attempt: post the reply
+                body = request.replies[kind.value]
             elif kind is CommandKind.DELETE_MY_DATA:
-                body, done = await self._delete(
-                    platform, login, account_id, marker, job, confirm=argument == CONFIRM
+                body, request = await self._delete(
+                    request, login, account_id, marker, job, confirm=argument == CONFIRM
                 )
-                erased = erased or done
             elif kind is CommandKind.EXPORT_MY_DATA:
                 body = replies.export_link(
                     self.texts, marker=marker, login=login, me_url=f"{self.public_url}/me"
@@ -169,7 +161,7 @@ class CommandService:
                 platform=platform,
                 command=kind.value,
             )
-        if erased:
+        if request.erased:  # by this attempt or an earlier one: its payload must go too
             # The reply is posted: nothing about the person needs to stay in this job. Clear
             # the payload before the checkpoint, so that no copy of it survives in the file.
             async with self.sessions() as session, session.begin():
@@ -178,18 +170,20 @@ class CommandService:
 
     async def _delete(
         self,
-        platform: Platform,
+        request: CommandRequest,
         login: str,
         account_id: str | None,
         marker: str,
         job: ClaimedJob,
         *,
         confirm: bool,
-    ) -> tuple[str, bool]:
+    ) -> tuple[str, CommandRequest]:
         """``/cla delete-my-data`` asks (:meth:`_ask`); ``/cla delete-my-data confirm``
-        erases (:meth:`_confirm`). Returns the reply and whether data was erased; the reply is
-        remembered in the job in the same transaction, so that a retry posts it rather than
-        acting again (a second request, or "nothing to erase" after the erasure)."""
+        erases (:meth:`_confirm`). Returns the reply and the request as it now stands (the
+        reply remembered, and whether data was erased); that is stored in the job in the same
+        transaction, so that a retry posts the reply rather than acting again (a second
+        request, or "nothing to erase" after the erasure)."""
+        platform = request.repo.platform
         async with self.sessions() as session, session.begin():
             if account_id is None:
                 body, erased = (
@@ -200,11 +194,8 @@ class CommandService:
                 step = self._confirm if confirm else self._ask
                 person = rights.Person(platform, account_id, login)
                 body, erased = await step(session, person, marker, job)
-            job.payload = {
-                **job.payload,
-                "replies": {**(job.payload.get("replies") or {}), "delete-my-data": body},
-                **({"erased": True} if erased else {}),
-            }
+            request = request.replied(CommandKind.DELETE_MY_DATA, body, erased=erased)
+            job.payload = request.to_json()
             await session.execute(update(Job).where(Job.id == job.id).values(payload=job.payload))
         if erased:
             await flush_erased(self.sessions.kw["bind"])
@@ -214,7 +205,7 @@ class CommandService:
                 account_id,
                 job.id,
             )
-        return body, erased
+        return body, request
 
     async def _ask(
         self, session: AsyncSession, person: rights.Person, marker: str, job: ClaimedJob

@@ -22,6 +22,7 @@ from bot.platforms.routing import (
 )
 from bot.services import retention
 from bot.services.jobs import NewJob, enqueue
+from bot.services.requests import CheckRequest, CommandRequest
 from bot.storage.installations import (
     remove_repository,
     set_installation_state,
@@ -39,8 +40,9 @@ def new_jobs(
     action: str | None,
     decision: CheckJob | CommentJobs,
 ) -> list[NewJob]:
-    """The jobs of one delivery. Commands are keyed by comment id: acted on once however often
-    delivered."""
+    """The jobs of one delivery, their payloads typed requests (:mod:`bot.services.requests`:
+    a PR snapshot is stored as a core ``PullRequest``). Commands are keyed by comment id: acted
+    on once however often delivered."""
     check = decision if isinstance(decision, CheckJob) else decision.check
     command = decision.command if isinstance(decision, CommentJobs) else None
     jobs: list[NewJob] = []
@@ -52,7 +54,9 @@ def new_jobs(
                 event=event,
                 action=action,
                 kind=JobKind.CHECK,
-                payload=check.payload,
+                payload=CheckRequest.from_json(
+                    platform, check.payload, installation_id=check.installation_id
+                ).to_json(),
                 pr_key=check.pr_key,
                 installation_id=check.installation_id,
             )
@@ -65,7 +69,7 @@ def new_jobs(
                 event=event,
                 action=action,
                 kind=JobKind.COMMAND,
-                payload=command.payload,
+                payload=CommandRequest.from_json(platform, command.payload).to_json(),
                 pr_key=command.pr_key,
                 installation_id=command.installation_id,
             )

@@ -11,8 +11,10 @@ from collections.abc import Iterable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.model import Platform, RepoRef
 from bot.platforms.routing import pr_key
 from bot.services.jobs import NewJob, enqueue
+from bot.services.requests import CheckRequest
 from bot.storage.models import JobKind, PrCheck
 from bot.storage.pr_checks import checks_blocked_by
 from bot.storage.signatures import signer_identity_keys
@@ -64,11 +66,9 @@ async def enqueue_pr(
             event="recheck",
             action=trigger,
             kind=JobKind.CHECK,
-            payload={
-                "repo": {"owner": owner, "name": name, "id": repo_id},
-                "number": number,
-                "trigger": trigger,
-            },
+            payload=CheckRequest(
+                RepoRef(Platform(platform), owner, name, repo_id), number, trigger
+            ).to_json(),
             pr_key=pr_key(platform, owner, name, number),
             installation_id=installation_id,
         ),

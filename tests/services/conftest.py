@@ -29,7 +29,22 @@ from bot.storage.models import JobKind
 
 GH = GITHUB
 REPO = RepoRef(GH, "acme", "widgets", 77)
+REPO_JSON = {"owner": REPO.owner, "name": REPO.name, "id": REPO.repo_id}
 INSTALLATION = 5
+
+# A PR snapshot in the forge's API shape, as routing writes it (``pull_snapshot``) and as
+# check jobs of earlier versions stored it: PR 4 of ``REPO`` by @amy (account 11).
+API_SNAPSHOT: dict[str, Any] = {
+    "number": 4,
+    "state": "open",
+    "merged": False,
+    "draft": False,
+    "head": {"sha": "a" * 40},
+    "base": {"ref": "main", "sha": "b" * 40, "repo": {**REPO_JSON, "owner": {"login": "acme"}}},
+    "user": {"login": "amy", "id": 11, "type": "User"},
+    "labels": [{"name": "cla/no"}],
+    "commits": 1,
+}
 
 
 def person(login: str) -> GitPerson:
@@ -224,13 +239,22 @@ class Bot:
 
 
 @pytest.fixture
+async def sessions(db_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """The test database's sessions, as the services are given them (one engine per test)."""
+    engine = create_engine(db_url)
+    yield session_factory(engine)
+    await engine.dispose()
+
+
+@pytest.fixture
 async def make_bot(
-    db_url: str, make_settings: Any, cipher: FieldCipher
+    db_url: str,
+    make_settings: Any,
+    cipher: FieldCipher,
+    sessions: async_sessionmaker[AsyncSession],
 ) -> AsyncIterator[Callable[..., Bot]]:
     """``make_bot(**report)``: the services with the policy's ``report`` fields replaced."""
     settings: Settings = make_settings(db_url)
-    engine = create_engine(db_url)
-    sessions = session_factory(engine)
     async with sessions() as s, s.begin():
         await sync_agreements(s, settings.policy.agreements)
 
@@ -264,7 +288,6 @@ async def make_bot(
         return Bot(settings, sessions, cipher, forge, checks, commands, queue)
 
     yield make
-    await engine.dispose()
 
 
 @pytest.fixture

@@ -4,30 +4,35 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from bot.core.model import Platform
 from bot.platforms.routing import CheckJob, CommandJob, CommentJobs, InstallationChange, PrClosed
 from bot.services.deliveries import new_jobs, store_bookkeeping
 from bot.services.jobs import NewJob
-from bot.storage.db import create_engine, session_factory
 from bot.storage.models import Installation, Job, JobKind, JobStatus, Repository
+from tests.services.conftest import API_SNAPSHOT, REPO_JSON
 
 FORGE = Platform("github")
 
 
-@pytest.fixture
-async def sessions(db_url: str) -> Any:
-    engine = create_engine(db_url)
-    yield session_factory(engine)
-    await engine.dispose()
-
-
 def test_a_comment_makes_a_check_keyed_by_delivery_and_commands_keyed_by_comment() -> None:
-    check = CheckJob(pr_key="github:o/r#5", installation_id=7, payload={"number": 5})
+    check = CheckJob(
+        pr_key="github:o/r#5",
+        installation_id=7,
+        payload={"repo": REPO_JSON, "number": 5, "trigger": "command", "comment_id": 12},
+    )
     command = CommandJob(
-        comment_key="comment:12", pr_key="github:o/r#5", installation_id=7, payload={"n": 1}
+        comment_key="comment:12",
+        pr_key="github:o/r#5",
+        installation_id=7,
+        payload={
+            "repo": REPO_JSON,
+            "number": 5,
+            "comment_id": 12,
+            "author": {"login": "amy", "id": 11},
+            "commands": [["status", None]],
+        },
     )
     jobs = new_jobs(FORGE, "d-1", "issue_comment", "created", CommentJobs(check, command))
     assert jobs == [
@@ -37,7 +42,7 @@ def test_a_comment_makes_a_check_keyed_by_delivery_and_commands_keyed_by_comment
             event="issue_comment",
             action="created",
             kind=JobKind.CHECK,
-            payload={"number": 5},
+            payload={"repo": REPO_JSON, "number": 5, "trigger": "command", "comment_id": 12},
             pr_key="github:o/r#5",
             installation_id=7,
         ),
@@ -47,12 +52,47 @@ def test_a_comment_makes_a_check_keyed_by_delivery_and_commands_keyed_by_comment
             event="issue_comment",
             action="created",
             kind=JobKind.COMMAND,
-            payload={"n": 1},
+            payload={
+                "repo": REPO_JSON,
+                "number": 5,
+                "comment_id": 12,
+                "author": {"login": "amy", "id": "11"},
+                "commands": [["status", None]],
+            },
             pr_key="github:o/r#5",
             installation_id=7,
         ),
     ]
     assert new_jobs(FORGE, "d-2", "issue_comment", "created", CommentJobs(None, None)) == []
+
+
+def test_a_delivery_s_pr_snapshot_is_stored_as_a_core_pull_request() -> None:
+    """The forge's API-shaped snapshot from routing becomes a core ``PullRequest`` before it is
+    queued (decoded by the platform layer), with the delivery's installation."""
+    check = CheckJob(
+        pr_key="github:acme/widgets#4",
+        installation_id=7,
+        payload={"repo": REPO_JSON, "number": 4, "pull": API_SNAPSHOT, "trigger": "pull_request"},
+    )
+    (job,) = new_jobs(FORGE, "d-3", "pull_request", "opened", check)
+    assert job.payload == {
+        "repo": REPO_JSON,
+        "number": 4,
+        "trigger": "pull_request",
+        "pull": {
+            "repo": REPO_JSON,
+            "number": 4,
+            "head_sha": "a" * 40,
+            "base_ref": "main",
+            "base_sha": "b" * 40,
+            "state": "open",
+            "draft": False,
+            "author": {"login": "amy", "id": "11", "bot": False},
+            "labels": ["cla/no"],
+            "commit_count": 1,
+            "installation_id": 7,
+        },
+    }
 
 
 async def test_an_installation_change_is_done_once_and_recorded_as_a_finished_job(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -11,9 +12,20 @@ import pytest
 from sqlalchemy import select
 
 from bot.platforms.base import ForgeNotFound, MissingPermission, RateLimited, RetryableForgeError
-from bot.services.jobs import ClaimedJob, JobQueue, NewJob, Worker, backoff_s, enqueue
+from bot.services.jobs import (
+    ClaimedJob,
+    GiveUp,
+    JobQueue,
+    NewJob,
+    RetryLater,
+    Worker,
+    backoff_s,
+    enqueue,
+)
+from bot.services.requests import CheckRequest
 from bot.storage.db import create_engine, session_factory
 from bot.storage.models import Installation, Job, JobKind, JobStatus
+from tests.services.conftest import API_SNAPSHOT, REPO_JSON
 
 
 class Clock:
@@ -25,13 +37,6 @@ class Clock:
 
     def advance(self, seconds: float) -> None:
         self.now += timedelta(seconds=seconds)
-
-
-@pytest.fixture
-async def sessions(db_url: str) -> Any:
-    engine = create_engine(db_url)
-    yield session_factory(engine)
-    await engine.dispose()
 
 
 def job(
@@ -294,3 +299,115 @@ async def test_coalescing_persists_the_newest_snapshot_with_the_claim(sessions: 
     again = await survivor.claim()
     assert again is not None and again.id == first.id and again.attempts == 2
     assert again.payload == {"n": 3, "pull": {"head": {"sha": f"{3:040d}"}}}
+
+
+async def test_retry_later_queues_the_job_again_with_backoff_until_it_is_dead(
+    sessions: Any,
+) -> None:
+    """A handler's ``RetryLater(reason)``: queued again after the backoff of its attempt, the
+    reason kept as its last error; dead (and reported once) when attempts run out."""
+    clock = Clock()
+    await put(sessions, job(1))
+    q = JobQueue(sessions, lease_s=30, max_attempts=2, clock=clock)
+    reported: list[tuple[int, str]] = []
+
+    async def unreachable(j: ClaimedJob) -> None:
+        raise RetryLater("the mail server cannot be reached")
+
+    async def on_dead(j: ClaimedJob, error: str) -> None:
+        reported.append((j.id, error))
+
+    w = Worker(q, unreachable, concurrency=1, poll_s=0.01, on_dead=on_dead)
+    assert await w.run_one()
+    async with sessions() as s:
+        row = (await s.scalars(select(Job))).one()
+    assert (row.status, row.attempts, row.lease_until) == (JobStatus.QUEUED, 1, None)
+    assert row.last_error == "the mail server cannot be reached"
+    waited = (row.run_after.replace(tzinfo=UTC) - clock.now).total_seconds()
+    assert 1.0 <= waited <= 2.0  # backoff_s(1): full jitter in [base/2, base]
+    assert not await w.run_one()  # not before its time
+    assert reported == []
+    clock.advance(3)
+    assert await w.run_one()
+    async with sessions() as s:
+        row = (await s.scalars(select(Job))).one()
+    assert (row.status, row.attempts) == (JobStatus.DEAD, 2)
+    assert row.last_error == "the mail server cannot be reached"
+    assert reported == [(row.id, "the mail server cannot be reached")]
+
+
+async def test_give_up_dead_letters_the_job_at_once_and_reports_it(sessions: Any) -> None:
+    """A handler's ``GiveUp(reason)``: dead on its first attempt whatever attempts are left,
+    its payload kept for operators, reported once with the reason, never run again."""
+    clock = Clock()
+    await put(sessions, job(1))
+    q = JobQueue(sessions, lease_s=30, max_attempts=8, clock=clock)
+    calls = 0
+    reported: list[tuple[int, str]] = []
+
+    async def refused(j: ClaimedJob) -> None:
+        nonlocal calls
+        calls += 1
+        raise GiveUp("the mail server refused the address (550)")
+
+    async def on_dead(j: ClaimedJob, error: str) -> None:
+        reported.append((j.id, error))
+
+    w = Worker(q, refused, concurrency=1, poll_s=0.01, on_dead=on_dead)
+    assert await w.run_one()
+    clock.advance(700)
+    assert not await w.run_one()
+    assert calls == 1
+    async with sessions() as s:
+        row = (await s.scalars(select(Job))).one()
+    assert (row.status, row.attempts, row.lease_until) == (JobStatus.DEAD, 1, None)
+    assert row.last_error == "the mail server refused the address (550)"
+    assert row.payload == job(1).payload
+    assert reported == [(row.id, "the mail server refused the address (550)")]
+
+
+async def test_give_up_after_the_lease_was_lost_leaves_the_new_owner_s_job_alone(
+    sessions: Any,
+) -> None:
+    """A worker that gives up on a job another worker has claimed since (its lease ran out)
+    neither kills nor reports that job."""
+    clock = Clock()
+    await put(sessions, job(1))
+    slow = JobQueue(sessions, lease_s=30, max_attempts=3, worker_id="slow", clock=clock)
+    other = JobQueue(sessions, lease_s=30, max_attempts=3, worker_id="other", clock=clock)
+    reported: list[str] = []
+
+    async def late(j: ClaimedJob) -> None:
+        clock.advance(31)
+        assert await other.claim() is not None  # taken over meanwhile
+        raise GiveUp("too late")
+
+    async def on_dead(j: ClaimedJob, error: str) -> None:
+        reported.append(error)
+
+    assert await Worker(slow, late, concurrency=1, poll_s=0.01, on_dead=on_dead).run_one()
+    async with sessions() as s:
+        row = (await s.scalars(select(Job))).one()
+    assert (row.status, row.locked_by, row.last_error) == (JobStatus.RUNNING, "other", None)
+    assert reported == []
+
+
+async def test_a_check_queued_before_an_upgrade_coalesces_with_a_typed_one(
+    sessions: Any,
+) -> None:
+    """An old check job (the forge's API snapshot) and a newer one stored as a typed request:
+    the claim carries the newer request, which reads as its own PR snapshot."""
+    old = {"repo": REPO_JSON, "number": 4, "pull": API_SNAPSHOT, "trigger": "pull_request"}
+    older = CheckRequest.from_json("github", old, installation_id=1)
+    assert older.pull is not None and older.pull.head_sha == "a" * 40
+    newer = dataclasses.replace(
+        older, pull=dataclasses.replace(older.pull, head_sha="c" * 40, labels=())
+    )
+    await put(
+        sessions,
+        dataclasses.replace(job(1, pr="github:acme/widgets#4"), payload=old),
+        dataclasses.replace(job(2, pr="github:acme/widgets#4"), payload=newer.to_json()),
+    )
+    claimed = await JobQueue(sessions, lease_s=30, max_attempts=3).claim()
+    assert claimed is not None and claimed.coalesced == [2]
+    assert CheckRequest.from_json("github", claimed.payload) == newer

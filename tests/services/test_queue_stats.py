@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,17 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.services import queue_stats as stats_mod
 from bot.services.queue_stats import QueueStats, queue_stats
-from bot.storage.db import create_engine, session_factory
 from bot.storage.models import Job, JobKind, JobStatus
 
 NOW = datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
-
-
-@pytest.fixture
-async def sessions(db_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    engine = create_engine(db_url)
-    yield session_factory(engine)
-    await engine.dispose()
 
 
 def job(n: int, status: JobStatus, age_s: float) -> Job:

@@ -68,7 +68,7 @@ async def test_valid_delivery_is_stored_and_accepted(
     assert job.status == "queued"
     stored = json.dumps(job.payload)
     assert "secret body text" not in stored  # only the fields the job needs
-    assert job.payload["pull"]["head"]["sha"] == "a" * 40
+    assert job.payload["pull"]["head_sha"] == "a" * 40
 
 
 async def test_redelivery_is_a_duplicate(client: Any, delivery: Callable[..., Any]) -> None:

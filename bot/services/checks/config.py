@@ -1,0 +1,54 @@
+"""What a check is configured with: the comment templates, the allowlist and the report
+configuration read from the policy, and how the service reaches a forge (:data:`ClientFactory`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from bot.core import decision, messages
+from bot.core.coverage import Allowlist
+from bot.core.identity import BotKind
+from bot.core.model import AiAgentPolicy
+from bot.platforms.base import ForgeClient
+from bot.platforms.bots import known_bots
+from bot.settings import Policy
+
+ClientFactory = Callable[[int | None], ForgeClient]
+"""A forge's client for one installation (``None`` where the forge has none)."""
+
+
+def load_comment_templates(templates_dir: Path) -> messages.Templates:
+    texts = {
+        p.stem: p.read_text(encoding="utf-8") for p in (templates_dir / "comments").glob("*.md")
+    }
+    return messages.load_templates(texts)
+
+
+def build_allowlist(policy: Policy) -> Allowlist:
+    """The policy's allowlist with the built-in table of bots and AI agents: its bots only
+    while ``default_bots`` is true, its AI agents always (``ai_agents`` decides about them)."""
+    known = tuple(
+        k for k in known_bots() if k.kind is BotKind.AI_AGENT or policy.allowlist.default_bots
+    )
+    return Allowlist(
+        logins=tuple(policy.allowlist.logins),
+        account_keys=frozenset(policy.allowlist.account_ids),
+        email_domains=tuple(policy.allowlist.email_domains),
+        known=known,
+        ai_agents=AiAgentPolicy(policy.ai_agents),
+    )
+
+
+def report_config(policy: Policy) -> decision.ReportConfig:
+    return decision.ReportConfig(
+        context=policy.report.status_context,
+        label_yes=policy.report.label_covered,
+        label_no=policy.report.label_missing,
+        comment_when_covered=decision.CommentPolicy.ALWAYS
+        if policy.report.comment_when_covered == "always"
+        else decision.CommentPolicy.EDIT_ONLY,
+        write_status=policy.report.statuses,
+        write_check_run=policy.report.check_runs,
+        check_failure_conclusion=decision.CheckConclusion(policy.report.check_failure_conclusion),
+    )

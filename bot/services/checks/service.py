@@ -1,0 +1,262 @@
+"""The check of one pull request: read the forge, decide in the core, write the difference.
+
+A check is two steps. **Plan** (:mod:`~bot.services.checks.plan`): read the PR's commits from
+the forge, then the signatures, agreements and the bot's record of the PR in one database
+session, and let the core decide the writes; nothing is written. **Apply**
+(:mod:`~bot.services.checks.apply`): make those writes on the forge, then record what was
+written (:mod:`~bot.services.checks.records`) in one transaction.
+
+Idempotent by construction: the plan only holds writes whose result is not already on the PR,
+the bot's comment is found again (stored id, else a search of every page) before one is
+created, and the record is committed after the forge writes — so a worker killed anywhere in
+between and run again converges on one comment and the right status.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.core import decision, messages
+from bot.core.model import Platform, PullRequest, RepoRef
+from bot.metrics import Metrics
+from bot.platforms.base import ForgeClient, MissingPermission, StaleCommitList
+from bot.services.checks import records
+from bot.services.checks.accounts import ConfirmedAccounts
+from bot.services.checks.apply import Reporter
+from bot.services.checks.config import ClientFactory, report_config
+from bot.services.checks.failure import Failures
+from bot.services.checks.merge_group import MergeGroups
+from bot.services.checks.plan import CheckPlan, Evaluation, Planner
+from bot.services.jobs import ClaimedJob, JobHandler
+from bot.services.requests import CheckRequest
+from bot.settings import Policy
+from bot.storage.crypto import FieldCipher
+from bot.storage.models import JobKind
+
+log = logging.getLogger("bot.checks")
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    outcome: decision.Outcome
+    writes: int
+
+
+class CheckService:
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        cipher: FieldCipher,
+        policy: Policy,
+        public_url: str,
+        web_urls: Mapping[Platform, str],
+        clients: Mapping[Platform, ClientFactory],
+        templates: messages.Templates,
+        metrics: Metrics,
+        accounts: ConfirmedAccounts | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.cipher = cipher
+        self.policy = policy
+        self.public_url = public_url.rstrip("/")
+        self.web_urls = web_urls
+        self.clients = clients
+        self.templates = templates
+        self.metrics = metrics
+        self.accounts = accounts or ConfirmedAccounts()
+        self.planner = Planner(
+            sessions=sessions,
+            cipher=cipher,
+            policy=policy,
+            templates=templates,
+            accounts=self.accounts,
+        )
+        self.reporter = Reporter(report_config(policy))
+        self.failures = Failures(
+            sessions=sessions,
+            templates=templates,
+            reporter=self.reporter,
+            metrics=metrics,
+            client_for=self.client_for,
+        )
+        self.merge_groups = MergeGroups(
+            sessions=sessions,
+            templates=templates,
+            reporter=self.reporter,
+            client_for=self.client_for,
+            sign_url=self.sign_url,
+            check=self._check_read,
+        )
+
+    def client_for(self, platform: Platform, installation_id: int | None) -> ForgeClient:
+        factory = self.clients.get(platform)
+        if factory is None:
+            raise LookupError(f"{platform} is not configured")
+        return factory(installation_id)
+
+    def sign_url(self, platform: Platform, repo: RepoRef | None = None, number: int = 0) -> str:
+        """The signing link; with the PR it is posted on (repository and number, nothing
+        personal), so that the confirmation page can link back to it."""
+        query: dict[str, str] = {"platform": platform}
+        if repo is not None and number:
+            query |= {"repo": repo.full_name, "pr": str(number)}
+        return f"{self.public_url}/sign/{self.policy.required_agreement}?{urlencode(query)}"
+
+    def links(self, pr: PullRequest) -> messages.Links:
+        platform = pr.repo.platform
+        return messages.Links(
+            sign_url=self.sign_url(platform, pr.repo, pr.number),
+            web_url=self.web_urls.get(platform, ""),
+            me_url=f"{self.public_url}/me",
+        )
+
+    def handlers(self) -> dict[JobKind, JobHandler]:
+        """The worker's entries for checks: run one (and leave a trace on the PR of a dead one),
+        and answer a merge queue entry."""
+        return {
+            JobKind.CHECK: JobHandler(run=self.run_job, on_dead=self.report_failure),
+            JobKind.MERGE_GROUP: JobHandler(run=self.run_merge_group),
+        }
+
+    # -- the jobs ---------------------------------------------------------------------------------
+
+    async def run_job(self, job: ClaimedJob) -> None:
+        """A check from the job's PR snapshot; when the forge's commits have moved past it
+        (a later push whose delivery is lost or not yet claimed, or a job recovered after a
+        crash), the PR is read again at once instead of retrying a snapshot that can only stay
+        stale."""
+        request = self.request(job)
+        try:
+            await self.check_request(request, installation_id=job.installation_id)
+        except StaleCommitList:
+            if request.pull is None:
+                raise  # the forge itself lags behind the head it reports: retry later
+            log.info("job %s: the PR moved past the delivery's snapshot; reading it again", job.id)
+            request = request.without_snapshot()
+            job.payload = request.to_json()
+            await self.check_request(request, installation_id=job.installation_id)
+
+    async def handle_job(self, job: ClaimedJob) -> None:
+        await self.check_request(self.request(job), installation_id=job.installation_id)
+
+    @staticmethod
+    def request(job: ClaimedJob) -> CheckRequest:
+        """The job's check (:class:`~bot.services.requests.BadRequest` when unreadable)."""
+        return CheckRequest.from_json(
+            job.platform, job.payload, installation_id=job.installation_id
+        )
+
+    async def report_failure(self, job: ClaimedJob) -> decision.Outcome:
+        """A dead check job's trace on its PR (:meth:`Failures.report_dead`)."""
+        return await self.failures.report_dead(job)
+
+    async def run_merge_group(self, job: ClaimedJob) -> None:
+        """The worker's entry for a merge queue entry (see :meth:`handle_merge_group`)."""
+        await self.handle_merge_group(job)
+
+    async def handle_merge_group(self, job: ClaimedJob) -> decision.GroupPlan:
+        return await self.merge_groups.handle(job)
+
+    # -- a check ----------------------------------------------------------------------------------
+
+    async def check_request(
+        self, request: CheckRequest, *, installation_id: int | None
+    ) -> CheckResult:
+        return await self.check(
+            platform=request.repo.platform,
+            repo=request.repo,
+            number=request.number,
+            installation_id=installation_id,
+            pull=request.pull,
+        )
+
+    async def _check_read(self, repo: RepoRef, number: int, pr: PullRequest) -> CheckResult:
+        return await self.check(
+            platform=repo.platform,
+            repo=repo,
+            number=number,
+            installation_id=pr.installation_id,
+            pull=pr,
+        )
+
+    async def evaluate(self, client: ForgeClient, pr: PullRequest) -> Evaluation:
+        """Who contributed to ``pr`` and who covers them (reads the forge and the database,
+        writes nothing)."""
+        return await self.planner.evaluate(client, pr)
+
+    def config_for(self, client: ForgeClient, installation_id: int | None) -> decision.ReportConfig:
+        return self.reporter.config_for(client, installation_id)
+
+    async def plan(
+        self, client: ForgeClient, pr: PullRequest, *, installation_id: int | None
+    ) -> CheckPlan:
+        """The plan step: what to write on ``pr`` (reads only)."""
+        return await self.planner.plan(
+            client, pr, links=self.links(pr), config=self.config_for(client, installation_id)
+        )
+
+    async def apply(
+        self, client: ForgeClient, planned: CheckPlan, *, installation_id: int | None
+    ) -> int:
+        """The apply step: the forge writes, then the record of them; how many writes."""
+        pr = planned.pr
+        applied = await self.reporter.apply(
+            client,
+            pr,
+            planned.plan,
+            installation_id=installation_id,
+            comment_id=planned.comment_id,
+            redecide=planned.redecide,
+        )
+        async with self.sessions() as session, session.begin():
+            await records.save_check(
+                session,
+                pr,
+                applied.plan,
+                applied.comment_id,
+                planned.contributors,
+                applied.run_id,
+            )
+        self.metrics.check(pr.repo.platform, applied.plan.outcome.value)
+        return applied.writes
+
+    async def check(
+        self,
+        *,
+        platform: Platform,
+        repo: RepoRef,
+        number: int,
+        installation_id: int | None,
+        pull: PullRequest | None = None,
+    ) -> CheckResult:
+        """Check PR ``number`` (``pull`` when the delivery's snapshot serves, else read now):
+        plan, then apply. A closed PR is only recorded so; a missing permission is told on the
+        PR instead."""
+        client = self.client_for(platform, installation_id)
+        pr = pull if pull is not None else await client.get_pull(repo, number)
+        if pr.state != "open":
+            async with self.sessions() as session, session.begin():
+                await records.save_closed(session, pr)
+            return CheckResult(decision.Outcome.SKIPPED, 0)
+        try:
+            planned = await self.plan(client, pr, installation_id=installation_id)
+        except MissingPermission as exc:
+            failed = await self.failures.missing_permission(client, pr, exc)
+            return CheckResult(failed.outcome, failed.writes)
+        writes = await self.apply(client, planned, installation_id=installation_id)
+        log.info(
+            "checked %s %s#%s at %s: %s, %s writes",
+            platform,
+            repo.full_name,
+            number,
+            pr.head_sha[:7],
+            planned.plan.outcome.value,
+            writes,
+        )
+        return CheckResult(planned.plan.outcome, writes)
