@@ -20,6 +20,8 @@ ACTIONS = (
     "import",
     "read-contact",
     "agreement-replace",  # an unsigned version's published text replaced (cla-bot agreements)
+    "email-prove",  # an address proven by a code sent to it
+    "email-remove",  # an address removed by its signer
 )
 # Corporate CLAs: administrators' decisions, managers' changes to a company's list.
 COMPANY_ACTIONS = ("company-approve", "company-reject", "company-entry-add", "company-entry-remove")
