@@ -44,7 +44,10 @@ from bot.platforms.github.facts import GITHUB
 from bot.services import agreements, reconcile, retention
 from bot.services.checks import CheckService, ClientFactory, load_comment_templates
 from bot.services.commands import CommandService, load_reply_templates
-from bot.services.jobs import ClaimedJob, JobHandler, JobQueue, Worker
+from bot.services.jobs import ClaimedJob, JobHandler, JobQueue, RetryLater, Worker
+from bot.services.mail.messages import MailTemplateError, MailTemplates
+from bot.services.mail.outbox import MailService
+from bot.services.mail.transport import SmtpMailer
 from bot.settings import Settings, is_loopback_url
 from bot.storage.agreements import AgreementTextChanged, sync_agreements
 from bot.storage.crypto import FieldCipher, KeyConfigError, load_keyring
@@ -317,6 +320,32 @@ async def check_schema(engine: AsyncEngine) -> None:
         )
 
 
+def _mail_handlers(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession], cipher: FieldCipher
+) -> dict[JobKind, JobHandler]:
+    """The mail job's handler: the SMTP sender when ``CLA_SMTP_URL`` is set (its templates
+    checked now, at start-up); else one that keeps queued mail waiting, with the reason, until
+    the queue gives up on it (mail queued before the setting was removed)."""
+    if settings.mail is None:
+
+        async def unconfigured(job: ClaimedJob) -> None:
+            raise RetryLater("no SMTP server is configured (CLA_SMTP_URL)")
+
+        return {JobKind.MAIL: JobHandler(unconfigured)}
+    try:
+        templates = MailTemplates(settings.templates_dir)
+    except MailTemplateError as exc:
+        raise SettingsError("CLA_TEMPLATES_DIR", str(exc)) from None
+    service = MailService(
+        sessions=sessions,
+        cipher=cipher,
+        mailer=SmtpMailer(settings.mail),
+        settings=settings.mail,
+        templates=templates,
+    )
+    return service.handlers()
+
+
 async def build_runtime(
     settings: Settings,
     *,
@@ -386,7 +415,11 @@ async def build_runtime(
     )
     return Runtime(
         settings=settings,
-        handlers={**checks.handlers(), **commands.handlers()},
+        handlers={
+            **checks.handlers(),
+            **commands.handlers(),
+            **_mail_handlers(settings, sessions, cipher),
+        },
         commands=commands,
         engine=engine,
         sessions=sessions,

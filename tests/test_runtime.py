@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -16,10 +17,13 @@ from bot.platforms.gitee.client import GiteeSettings as GiteeClientSettings
 from bot.platforms.github.client import GitHubPlatform
 from bot.platforms.github.client import GitHubSettings as GitHubClientSettings
 from bot.runtime import build_runtime, report_gitee_token, report_github_app
-from bot.services.jobs import ClaimedJob
+from bot.services.jobs import ClaimedJob, RetryLater
+from bot.services.mail.outbox import MailService
 from bot.storage.models import JobKind
 from tests.fakes.gitee import FakeGitee
 from tests.fakes.github import FakeGitHub, generate_app_keypair
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -114,7 +118,12 @@ async def test_the_worker_dispatches_through_the_table_the_services_register(
 ) -> None:
     runtime = await build_runtime(make_settings(db_url), clients={})
     try:
-        assert set(runtime.handlers) == {JobKind.CHECK, JobKind.COMMAND, JobKind.MERGE_GROUP}
+        assert set(runtime.handlers) == {
+            JobKind.CHECK,
+            JobKind.COMMAND,
+            JobKind.MERGE_GROUP,
+            JobKind.MAIL,
+        }
         merge_group = runtime.handlers[JobKind.MERGE_GROUP]
         assert merge_group.run == runtime.checks.run_merge_group
         assert merge_group.on_dead is None
@@ -129,6 +138,46 @@ async def test_the_worker_dispatches_through_the_table_the_services_register(
         assert runtime.handler("a-kind-this-version-does-not-know") is None
     finally:
         await runtime.close()
+
+
+async def test_mail_is_sent_when_smtp_is_set_and_kept_waiting_when_not(
+    db_url: str, make_settings: Any
+) -> None:
+    mail = {"CLA_SMTP_URL": "smtp://127.0.0.1:2525", "CLA_MAIL_FROM": "cla@example.org"}
+    runtime = await build_runtime(make_settings(db_url, **mail), clients={})
+    try:
+        sender = runtime.handlers[JobKind.MAIL].run
+        assert isinstance(getattr(sender, "__self__", None), MailService)
+    finally:
+        await runtime.close()
+    runtime = await build_runtime(make_settings(db_url), clients={})
+    try:
+        job = ClaimedJob(1, "mail", "mail", "code", "mail", {}, None, None, 1)
+        with pytest.raises(RetryLater) as info:
+            await runtime.handle(job)
+        assert info.value.reason == "no SMTP server is configured (CLA_SMTP_URL)"
+    finally:
+        await runtime.close()
+
+
+async def test_incomplete_mail_templates_stop_start_up(
+    db_url: str, make_settings: Any, tmp_path: Any
+) -> None:
+    import shutil
+
+    from bot.errors import SettingsError
+
+    templates = tmp_path / "templates"
+    shutil.copytree(ROOT / "templates", templates)
+    (templates / "mail" / "code.zh.html").unlink()
+    env = {
+        "CLA_SMTP_URL": "smtp://127.0.0.1:2525",
+        "CLA_MAIL_FROM": "cla@example.org",
+        "CLA_TEMPLATES_DIR": str(templates),
+    }
+    with pytest.raises(SettingsError) as info:
+        await build_runtime(make_settings(db_url, **env), clients={})
+    assert str(info.value) == "CLA_TEMPLATES_DIR: mail templates missing: code.zh.html"
 
 
 @pytest.mark.parametrize("kind", ["bookkeeping", "a-kind-this-version-does-not-know"])
