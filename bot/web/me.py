@@ -14,12 +14,13 @@ from typing import Any
 from aiohttp import web
 
 from bot.core.model import Platform
-from bot.services import audit, rights
+from bot.services import audit, email_proofs, rights
 from bot.services.signing import CONTACT_FIELDS
 from bot.storage.db import flush_erased
 from bot.storage.models import Signer
 from bot.storage.signatures import find_signer
-from bot.web.keys import CIPHER, ENGINE, QUEUE, SESSIONS
+from bot.web.clientip import client_key
+from bot.web.keys import CIPHER, ENGINE, QUEUE, SESSIONS, SETTINGS
 from bot.web.middlewares import request_id
 from bot.web.pages import NO_STORE
 from bot.web.sessions import SESSION_COOKIE, Session
@@ -64,12 +65,18 @@ async def _render_me(
     status: int = 200,
     values: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
+    email_error: str | None = None,
+    new_email: str = "",
 ) -> web.Response:
-    """The signed-in page; after a refused correction, with the values sent and their errors."""
+    """The signed-in page; after a refused correction, with the values sent and their errors;
+    after a refused address, with it and the reason."""
     ctx = request.app[SIGNING]
     async with request.app[SESSIONS]() as s:
         signer = await _signer(request, s, session)
         data = await rights.export(s, request.app[CIPHER], signer) if signer else None
+        addresses = (
+            await email_proofs.addresses(s, request.app[CIPHER], signer.id) if signer else []
+        )
         # without a signer record there can still be something to erase (a corporate CLA)
         erasable = (
             signer is not None
@@ -90,6 +97,11 @@ async def _render_me(
         errors=errors or {},
         max_len=MAX_LEN,
         saved=request.query.get("saved") == "1",
+        proven=request.query.get("proven") == "1",
+        addresses=addresses,
+        mail_on=request.app[SETTINGS].mail is not None,
+        email_error=email_error,
+        new_email=new_email,
     )
 
 
@@ -225,6 +237,120 @@ async def delete(request: web.Request) -> web.StreamResponse:
     return response
 
 
+def _proof_person(session: Session) -> email_proofs.Person:
+    return email_proofs.Person(session.data.platform, session.data.account_id, session.data.login)
+
+
+async def add_email(request: web.Request) -> web.StreamResponse:
+    """Send a code to an address the signed-in person typed; the page that asks for it."""
+    ctx = request.app[SIGNING]
+    got = await _post_session(request)
+    if isinstance(got, web.Response):
+        return got
+    session, form = got
+    email = clean_value(str(form.get("email", "")))[:254]
+    if request.app[SETTINGS].mail is None:
+        return await _render_me(request, session, status=409, email_error="email_no_mail")
+    if not ctx.code_limit.allow(client_key(request)):
+        return await _render_me(
+            request, session, status=429, email_error="email_too_many_person", new_email=email
+        )
+    try:
+        async with request.app[SESSIONS]() as s, s.begin():
+            uid = await email_proofs.send_code(
+                s,
+                request.app[CIPHER],
+                _proof_person(session),
+                email,
+                lang=ctx.pages.language(request),
+                public_url=request.app[SETTINGS].public_url,
+            )
+    except email_proofs.ProofRefused as exc:
+        status = 400 if exc.reason == "invalid_email" else 429
+        return await _render_me(
+            request, session, status=status, email_error=f"email_{exc.reason}", new_email=email
+        )
+    request.app[QUEUE].notify()
+    return _code_page(request, session, uid)
+
+
+def _code_page(
+    request: web.Request,
+    session: Session,
+    uid: str,
+    *,
+    status: int = 200,
+    error: str | None = None,
+    attempts_left: int | None = None,
+) -> web.Response:
+    return request.app[SIGNING].pages.render(
+        request,
+        "me_email_code.html",
+        status=status,
+        personal=True,
+        csrf=session.data.csrf,
+        uid=uid,
+        error=error,
+        attempts_left=attempts_left,
+        minutes=int(email_proofs.VALID_FOR.total_seconds() // 60),
+    )
+
+
+async def confirm_email(request: web.Request) -> web.StreamResponse:
+    got = await _post_session(request)
+    if isinstance(got, web.Response):
+        return got
+    session, form = got
+    uid = str(form.get("uid", ""))[:32]
+    code = str(form.get("code", ""))[:32]
+    refused: email_proofs.ProofRefused | None = None
+    async with request.app[SESSIONS]() as s, s.begin():
+        try:
+            proven = await email_proofs.confirm(
+                s,
+                request.app[CIPHER],
+                _proof_person(session),
+                uid,
+                code,
+                request_id=request_id(request),
+            )
+        except email_proofs.ProofRefused as exc:
+            refused = exc  # committed all the same: a wrong code counts as an attempt
+    if refused is not None:
+        status = 400 if refused.reason == "wrong" else 410
+        return _code_page(
+            request,
+            session,
+            uid,
+            status=status,
+            error=f"email_{refused.reason}",
+            attempts_left=refused.attempts_left,
+        )
+    request.app[QUEUE].notify()
+    log.info("an address was proven by code (%s re-checks)", proven.rechecks)
+    raise web.HTTPSeeOther("/me?proven=1")
+
+
+async def remove_email(request: web.Request) -> web.StreamResponse:
+    got = await _post_session(request)
+    if isinstance(got, web.Response):
+        return got
+    session, form = got
+    try:
+        async with request.app[SESSIONS]() as s, s.begin():
+            await email_proofs.remove(
+                s,
+                request.app[CIPHER],
+                _proof_person(session),
+                str(form.get("address", ""))[:32],
+                request_id=request_id(request),
+            )
+    except email_proofs.ProofRefused:
+        return await _render_me(request, session, status=404, email_error="email_unknown")
+    request.app[QUEUE].notify()
+    raise web.HTTPSeeOther("/me?saved=1")
+
+
 def setup(app: web.Application) -> None:
     app.router.add_get("/me", me_page)
     app.router.add_get("/me/export.json", export_json)
@@ -232,3 +358,6 @@ def setup(app: web.Application) -> None:
     app.router.add_post("/me/restrict", restrict)
     app.router.add_get("/me/delete", delete_page)
     app.router.add_post("/me/delete", delete)
+    app.router.add_post("/me/emails", add_email)
+    app.router.add_post("/me/emails/confirm", confirm_email)
+    app.router.add_post("/me/emails/remove", remove_email)

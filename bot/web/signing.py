@@ -115,6 +115,9 @@ class SigningContext:
     login_limit: RateLimiter
     sign_limit: RateLimiter
     account_limit: RateLimiter = field(default_factory=lambda: RateLimiter(limit=5, window_s=60))
+    # codes sent to prove an address, per client address (the service limits per person and
+    # per address on top, in the database)
+    code_limit: RateLimiter = field(default_factory=lambda: RateLimiter(limit=10, window_s=3600))
 
 
 SIGNING: web.AppKey[SigningContext] = web.AppKey("signing")
