@@ -403,6 +403,7 @@ async def build_runtime(
         clients=clients,
         templates=load_comment_templates(settings.templates_dir),
         metrics=metrics,
+        prove_emails=settings.mail is not None,
     )
     commands = CommandService(
         sessions=sessions,

@@ -76,6 +76,7 @@ _SPEC: dict[str, tuple[frozenset[str], frozenset[str]]] = {
         frozenset({"commits", "emails_url"}),
         frozenset({"platform_name", "sign_url", "agreement"}),
     ),
+    "section_prove_email": (frozenset({"prove_url"}), frozenset({"sign_url", "agreement"})),
     "section_restricted": (frozenset({"people", "me_url"}), frozenset({"agreement"})),
     "section_bots": (frozenset({"people"}), frozenset({"agreement"})),
     "section_coauthors": (frozenset({"people"}), frozenset({"sign_url", "agreement"})),
@@ -150,6 +151,7 @@ class Links:
     sign_url: str
     web_url: str
     me_url: str
+    prove_url: str = ""  # where a signer proves an address by a mailed code; "" without mail
 
 
 def emails_settings_url(forge: ForgeFacts, web_url: str) -> str:
@@ -293,6 +295,10 @@ def render_comment(
                 **emails,
                 **common,
             )
+        )
+    if links.prove_url and _pick(blocking, Verdict.UNLINKED):
+        sections.append(
+            templates.render("section_prove_email", prove_url=links.prove_url, **common)
         )
     if people := _pick(blocking, Verdict.RESTRICTED):
         sections.append(

@@ -697,3 +697,16 @@ def test_render_merge_group() -> None:
     assert render_merge_group(templates=TEMPLATES, number=None, covered=False) == Report(
         "This merge queue entry could not be matched to a pull request"
     )
+
+
+def test_an_unlinked_email_is_offered_a_proof_by_code_only_where_mail_is_sent() -> None:
+    unlinked = Coverage((result(mail("jo@work.example"), Verdict.UNLINKED),))
+    prove = "https://cla.example/me#emails-title"
+    offered = comment(unlinked, links=Links(LINKS.sign_url, LINKS.web_url, LINKS.me_url, prove))
+    assert f"Sign in at {prove} and type the email: the bot sends a code to it" in offered
+    assert offered.index("could not be linked") < offered.index(prove)
+    assert "$" not in offered
+    assert prove not in comment(unlinked)  # no mail configured: no such path
+    signed_only = Coverage((result(acct("octo"), Verdict.UNSIGNED),))
+    links = Links(LINKS.sign_url, LINKS.web_url, LINKS.me_url, prove)
+    assert prove not in comment(signed_only, links=links)  # nobody has an email to prove

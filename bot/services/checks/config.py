@@ -3,6 +3,7 @@ configuration read from the policy, and how the service reaches a forge (:data:`
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,17 +13,35 @@ from bot.core.identity import BotKind
 from bot.core.model import AiAgentPolicy
 from bot.platforms.base import ForgeClient
 from bot.platforms.bots import known_bots
-from bot.settings import Policy
+from bot.settings import Policy, bundled
+
+log = logging.getLogger("bot.checks")
 
 ClientFactory = Callable[[int | None], ForgeClient]
 """A forge's client for one installation (``None`` where the forge has none)."""
 
 
 def load_comment_templates(templates_dir: Path) -> messages.Templates:
-    texts = {
+    """The comment texts of ``templates_dir``; a text this version added that an operator's
+    own directory lacks comes from the shipped templates (with a line in the log)."""
+    texts = _comment_texts(templates_dir)
+    shipped = bundled("templates")
+    if shipped.resolve() != templates_dir.resolve():
+        missing = [k for k in messages.TEMPLATE_KEYS if k not in texts]
+        defaults = _comment_texts(shipped)
+        for key in missing:
+            if key in defaults:
+                texts[key] = defaults[key]
+                log.info(
+                    "comment template %s is not in %s: the shipped one is used", key, templates_dir
+                )
+    return messages.load_templates(texts)
+
+
+def _comment_texts(templates_dir: Path) -> dict[str, str]:
+    return {
         p.stem: p.read_text(encoding="utf-8") for p in (templates_dir / "comments").glob("*.md")
     }
-    return messages.load_templates(texts)
 
 
 def build_allowlist(policy: Policy) -> Allowlist:

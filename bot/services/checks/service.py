@@ -60,12 +60,14 @@ class CheckService:
         templates: messages.Templates,
         metrics: Metrics,
         accounts: ConfirmedAccounts | None = None,
+        prove_emails: bool = False,
     ) -> None:
         self.sessions = sessions
         self.cipher = cipher
         self.policy = policy
         self.public_url = public_url.rstrip("/")
         self.web_urls = web_urls
+        self.prove_emails = prove_emails  # mail is configured: /me proves addresses by code
         self.clients = clients
         self.templates = templates
         self.metrics = metrics
@@ -114,6 +116,7 @@ class CheckService:
             sign_url=self.sign_url(platform, pr.repo, pr.number),
             web_url=self.web_urls.get(platform, ""),
             me_url=f"{self.public_url}/me",
+            prove_url=f"{self.public_url}/me#emails-title" if self.prove_emails else "",
         )
 
     def handlers(self) -> dict[JobKind, JobHandler]:
