@@ -20,7 +20,7 @@ from aiohttp import web
 
 from bot.core.model import Platform
 from bot.platforms import oauth, registry
-from bot.services import corporate, signing
+from bot.services import corporate, receipts, signing
 from bot.settings import SIGNING_FIELDS, AgreementSettings, Settings
 from bot.storage.agreements import load_agreement
 from bot.web.clientip import client_key
@@ -346,6 +346,20 @@ async def sign_submit(request: web.Request) -> web.StreamResponse:
             fields=values,
             request_id=request_id(request),
         )
+        if ctx.settings.mail is not None:  # the receipt goes out with the signature, or not at all
+            await receipts.queue_receipt(
+                s,
+                request.app[CIPHER],
+                signature_id=signed.signature_id,
+                login=session.data.login,
+                platform_name=PLATFORM_NAMES[Platform(session.data.platform)],
+                to=values.get("email") or session.data.emails[0],
+                lang=ctx.pages.language(request),
+                fields={k: values[k] for k in {*version.fields, "email"} if values.get(k)},
+                text=version.text,
+                public_url=ctx.settings.public_url,
+                privacy_url=ctx.settings.policy.privacy_url,
+            )
     request.app[QUEUE].notify()
     _funnel(request, "signed")
     log.info(

@@ -15,6 +15,7 @@ import pytest
 
 from bot import settings
 from bot.runtime import Runtime
+from bot.sandbox.outbox import Outbox, serve
 from bot.web.app import RUNTIME, create_app
 from tests.fakes.gitee import FakeGitee
 from tests.fakes.github import AppKeyPair, FakeGitHub, generate_app_keypair
@@ -207,3 +208,31 @@ def csrf_of(html: str) -> str:
     m = re.search(r'name="csrf" value="([^"]+)"', html)
     assert m, "no CSRF token on the page"
     return m.group(1)
+
+
+@pytest.fixture
+async def outbox() -> AsyncIterator[tuple[Outbox, int]]:
+    box = Outbox()
+    server, port = await serve(box)
+    yield box, port
+    server.close()
+    await server.wait_closed()
+
+
+@pytest.fixture
+async def mail_bot(
+    aiohttp_client: Any,
+    db_url: str,
+    bot_env: Callable[..., dict[str, str]],
+    github: FakeGitHub,
+    tmp_path: Path,
+    outbox: tuple[Outbox, int],
+) -> Bot:
+    env = bot_env(
+        db_url,
+        CLA_PUBLIC_URL=PUBLIC,
+        CLA_SMTP_URL=f"smtp://127.0.0.1:{outbox[1]}",
+        CLA_MAIL_FROM="CLA bot <cla@example.org>",
+    )
+    app = create_app(settings.load(env, cwd=tmp_path), run_worker=False)
+    return Bot(client=await aiohttp_client(app), runtime=app[RUNTIME], github=github)

@@ -6,47 +6,11 @@ page says that addresses can only come from the forge."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Callable
-from pathlib import Path
-from typing import Any
 
-import pytest
-
-from bot import settings
-from bot.sandbox.outbox import Outbox, serve
-from bot.web.app import RUNTIME, create_app
-from tests.e2e.conftest import PUBLIC, Bot, csrf_of, oauth_login
-from tests.fakes.github import FakeGitHub
+from bot.sandbox.outbox import Outbox
+from tests.e2e.conftest import Bot, csrf_of, oauth_login
 
 WORK = "rita@work.example"
-
-
-@pytest.fixture
-async def outbox() -> AsyncIterator[tuple[Outbox, int]]:
-    box = Outbox()
-    server, port = await serve(box)
-    yield box, port
-    server.close()
-    await server.wait_closed()
-
-
-@pytest.fixture
-async def mail_bot(
-    aiohttp_client: Any,
-    db_url: str,
-    bot_env: Callable[..., dict[str, str]],
-    github: FakeGitHub,
-    tmp_path: Path,
-    outbox: tuple[Outbox, int],
-) -> Bot:
-    env = bot_env(
-        db_url,
-        CLA_PUBLIC_URL=PUBLIC,
-        CLA_SMTP_URL=f"smtp://127.0.0.1:{outbox[1]}",
-        CLA_MAIL_FROM="CLA bot <cla@example.org>",
-    )
-    app = create_app(settings.load(env, cwd=tmp_path), run_worker=False)
-    return Bot(client=await aiohttp_client(app), runtime=app[RUNTIME], github=github)
 
 
 def code_in(box: Outbox) -> str:

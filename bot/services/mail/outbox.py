@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.errors import BotError
 from bot.services.jobs import ClaimedJob, GiveUp, JobHandler, NewJob, RetryLater, enqueue, now_utc
-from bot.services.mail.messages import MailTemplates, compose, digest, message_id
+from bot.services.mail.messages import Attachment, MailTemplates, compose, digest, message_id
 from bot.services.mail.transport import Mailer, MailRefused, MailUnavailable
 from bot.settings import MailSettings
 from bot.storage.crypto import FieldCipher
@@ -34,6 +34,7 @@ from bot.storage.models import Job, JobKind
 PLATFORM = "mail"  # the jobs table's platform column for mail (it names no forge)
 TABLE, TO, VALUES = "jobs", "mail_to", "mail_values"
 SENT = "sent_at"
+ATTACHMENTS = "attachments"  # in a message's values: [{"filename", "content_type", "text"}]
 
 
 class BadMailRequest(BotError):
@@ -137,6 +138,7 @@ class MailService:
         values = json.loads(
             self.cipher.decrypt(request.values_ct, table=TABLE, column=VALUES, row=request.row)
         )
+        files = values.pop(ATTACHMENTS, [])
         message = compose(
             self.templates,
             self.settings,
@@ -146,6 +148,9 @@ class MailService:
             values=values,
             msgid=message_id(job.id, digest(job.payload), self.settings.sender),
             now=self.clock(),
+            attachments=[
+                Attachment(f["filename"], f["content_type"], f["text"].encode()) for f in files
+            ],
         )
         try:
             await self.mailer.send(message)

@@ -1,0 +1,50 @@
+"""The receipt mailed after signing, end to end through the queue to a real SMTP server on
+loopback: what it says, the signed text attached, and nothing of the fields but their names
+and the signer's own name."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from bot.sandbox.outbox import Outbox
+from tests.e2e.conftest import Bot
+from tests.e2e.test_rights import sign_web
+
+TEXT = (Path(__file__).resolve().parents[2] / "templates/agreements/individual-1.0.md").read_text()
+
+
+async def test_a_signer_gets_a_receipt_with_the_signed_text(
+    mail_bot: Bot, outbox: tuple[Outbox, int]
+) -> None:
+    box, _ = outbox
+    await sign_web(mail_bot, "rita", "rita@example.org", name="Rita Q", phone="+44 1234")
+    assert list(box.messages) == []  # queued with the signature, sent by the worker
+    assert await mail_bot.runtime.drain() >= 1
+    [got] = box.messages
+    assert got.recipients == ("rita@example.org",)
+    m = got.message
+    assert m["Subject"].startswith("Your receipt: ") and m["Subject"].endswith(" 1.0")
+    body = m.get_body(("plain",))
+    assert body is not None
+    text = body.get_content()
+    assert text.startswith("Dear Rita Q,\n")
+    assert f"Text SHA-256:     {hashlib.sha256(TEXT.encode()).hexdigest()}" in text
+    assert "It covers:        GitHub @rita, rita@example.org" in text
+    assert "Fields you gave:  email, name, phone" in text
+    assert "+44 1234" not in m.as_string()  # a field's value other than the name: never
+    assert "http://cla.test/me" in text
+    [attached] = list(m.iter_attachments())
+    assert attached.get_filename() == "individual-1.0.md"
+    assert attached.get_content() == TEXT
+
+
+async def test_without_smtp_signing_queues_no_mail(web_bot: Bot) -> None:
+    await sign_web(web_bot, "rita", "rita@example.org", name="Rita Q")
+    async with web_bot.runtime.sessions() as s:
+        from sqlalchemy import func, select
+
+        from bot.storage.models import Job, JobKind
+
+        mail = await s.scalar(select(func.count()).select_from(Job).where(Job.kind == JobKind.MAIL))
+    assert mail == 0
