@@ -84,7 +84,8 @@ async def run_purge(settings: Settings, *, out: TextIO | None = None) -> int:
         await runtime.close()
     print(
         f"purged {purged.contributor_records} contributor record(s), {purged.jobs} finished "
-        f"job row(s), {purged.sessions} session(s), {purged.login_attempts} login attempt(s)",
+        f"job row(s), {purged.sessions} session(s), {purged.login_attempts} login attempt(s), "
+        f"{purged.email_codes} email code(s)",
         file=out,
     )
     return 0

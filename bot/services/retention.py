@@ -15,7 +15,18 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.storage.models import Job, JobStatus, OAuthState, PrBlocker, PrCheck, WebSession, utcnow
+from bot.storage.models import (
+    EmailProof,
+    Job,
+    JobStatus,
+    OAuthState,
+    PrBlocker,
+    PrCheck,
+    WebSession,
+    utcnow,
+)
+
+EMAIL_CODES_KEPT = timedelta(hours=1)  # the sending limits' window (bot.services.email_proofs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +35,7 @@ class Purged:
     jobs: int
     sessions: int
     login_attempts: int
+    email_codes: int = 0
 
 
 def _count(result: object) -> int:
@@ -68,4 +80,10 @@ async def purge(
     )
     sessions = await session.execute(delete(WebSession).where(WebSession.expires_at <= now))
     attempts = await session.execute(delete(OAuthState).where(OAuthState.expires_at <= now))
-    return Purged(_count(contributors), _count(jobs), _count(sessions), _count(attempts))
+    # A code is kept past its ten minutes only as long as the sending limits count it (an hour).
+    codes = await session.execute(
+        delete(EmailProof).where(EmailProof.created_at < now - EMAIL_CODES_KEPT)
+    )
+    return Purged(
+        _count(contributors), _count(jobs), _count(sessions), _count(attempts), _count(codes)
+    )

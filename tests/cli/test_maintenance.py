@@ -16,7 +16,8 @@ async def test_purge_says_what_it_dropped(db_url: str, make_settings: Any) -> No
     out = io.StringIO()
     assert await run_purge(make_settings(db_url), out=out) == 0
     assert out.getvalue() == (
-        "purged 0 contributor record(s), 0 finished job row(s), 0 session(s), 0 login attempt(s)\n"
+        "purged 0 contributor record(s), 0 finished job row(s), 0 session(s), 0 login attempt(s), "
+        "0 email code(s)\n"
     )
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.services import email_proofs as proofs
+from bot.services import retention, rights
 from bot.services.mail.outbox import MailRequest
 from bot.storage.crypto import FieldCipher
 from bot.storage.identity_keys import email_bidx
@@ -27,6 +28,7 @@ from bot.storage.models import (
 from bot.storage.pr_checks import replace_contributors
 
 AMY = proofs.Person("github", "11", "amy")
+ACTOR = rights.Actor("github:11", "web", "req-1")
 BEA = proofs.Person("github", "12", "bea")
 WORK = "amy@work.example"
 T0 = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
@@ -198,3 +200,34 @@ async def test_a_signer_removes_an_address_and_its_prs_are_checked_again(
         assert await proofs.remove(s, cipher, AMY, row.uid) == 1
     async with sessions() as s:
         assert (await s.scalars(select(SignerEmail))).all() == []
+
+
+async def test_erasure_takes_the_codes_asked_by_the_person_and_sent_to_their_addresses(
+    sessions: Sessions, cipher: FieldCipher
+) -> None:
+    uid = await send(sessions, cipher)
+    [(_, code)] = await mailed_codes(sessions, cipher)
+    await confirm(sessions, cipher, uid, code)  # WORK is now Amy's
+    await send(sessions, cipher, email="amy2@work.example", now=T0 + timedelta(minutes=2))
+    await send(sessions, cipher, person=BEA, now=T0 + timedelta(minutes=3))  # to Amy's address
+    await send(sessions, cipher, person=BEA, email="bea@b.example", now=T0 + timedelta(minutes=4))
+    async with sessions() as s, s.begin():
+        await rights.erase(s, cipher, rights.Person("github", "11", "amy"), actor=ACTOR)
+    async with sessions() as s:
+        left = (await s.scalars(select(EmailProof))).all()
+    assert [p.email_bidx for p in left] == [email_bidx(cipher, "bea@b.example")]
+
+
+async def test_retention_drops_codes_once_the_sending_limits_no_longer_count_them(
+    sessions: Sessions, cipher: FieldCipher
+) -> None:
+    await send(sessions, cipher)
+    await send(sessions, cipher, email="amy2@work.example", now=T0 + timedelta(minutes=30))
+    async with sessions() as s, s.begin():
+        purged = await retention.purge(
+            s, pending_days=30, jobs_days=30, now=T0 + timedelta(minutes=61)
+        )
+    assert purged.email_codes == 1
+    async with sessions() as s:
+        [left] = (await s.scalars(select(EmailProof))).all()
+    assert left.created_at == T0 + timedelta(minutes=30)

@@ -36,6 +36,7 @@ from bot.storage.models import (
     Company,
     CompanyEntry,
     CompanyManager,
+    EmailProof,
     ErasureRequest,
     Job,
     JobKind,
@@ -335,6 +336,10 @@ async def _jobs(
     return found
 
 
+def _email_bidxs(identity_keys: list[str]) -> list[str]:
+    return [k.removeprefix("email:") for k in identity_keys if k.startswith("email:")]
+
+
 def _names(value: Any, ids: set[str], logins: set[str]) -> bool:
     """Whether a job payload holds a user object (``{"login", "id", …}``) of the person."""
     if isinstance(value, Mapping):
@@ -450,6 +455,13 @@ async def erase(
         delete(PrBlocker).where(PrBlocker.id.in_([b.id for b in found.pr_records])),
         delete(WebSession).where(WebSession.id.in_(found.sessions)),
         delete(ErasureRequest).where(ErasureRequest.account_hash.in_(hashes)),
+        # codes they asked for, and codes anyone asked for to one of their addresses
+        delete(EmailProof).where(
+            or_(
+                EmailProof.account_hash.in_(hashes),
+                EmailProof.email_bidx.in_(_email_bidxs(found.identity_keys)),
+            )
+        ),
         delete(OAuthState).where(
             or_(OAuthState.used_at.is_not(None), OAuthState.expires_at <= now)
         ),
