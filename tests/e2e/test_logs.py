@@ -6,12 +6,15 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 from collections.abc import Iterator
 
 import pytest
 
 from bot.logs import JsonFormatter
-from tests.e2e.conftest import Bot
+from bot.sandbox.outbox import Outbox
+from tests.e2e.conftest import Bot, csrf_of
+from tests.e2e.test_email_proofs import code_in
 from tests.e2e.test_rights import comment, open_pr, sign_web
 from tests.helpers import WEBHOOK_SECRET
 
@@ -62,3 +65,36 @@ async def test_no_personal_data_in_logs(web_bot: Bot, log_lines: io.StringIO) ->
     checked = [entry for entry in lines if entry["msg"].startswith("checked github")]
     assert checked and all("job_id" in entry for entry in checked)
     assert any("request_id" in entry for entry in lines)
+
+
+async def test_no_code_address_or_receipt_in_logs_through_mail(
+    mail_bot: Bot, outbox: tuple[Outbox, int], log_lines: io.StringIO
+) -> None:
+    """Sign (a receipt is mailed), prove a second address by its code, all through the queue
+    and a real SMTP server: neither the code, the addresses, nor the receipt's content is
+    logged."""
+    box, _ = outbox
+    work = "wilhelmina.work@canary.example"
+    await sign_web(
+        mail_bot, "wil", CANARIES[1], name=CANARIES[0], phone=CANARIES[2], address=CANARIES[3]
+    )
+    page = await (await mail_bot.client.get("/me")).text()
+    sent = await mail_bot.client.post("/me/emails", data={"csrf": csrf_of(page), "email": work})
+    code_page = await sent.text()
+    await mail_bot.run_jobs()
+    receipt, code_mail = box.messages
+    code = code_in(box)
+    uid = re.search(r'name="uid" value="([0-9a-f]+)"', code_page)
+    assert uid
+    done = await mail_bot.client.post(
+        "/me/emails/confirm",
+        data={"csrf": csrf_of(code_page), "uid": uid.group(1), "code": code},
+        allow_redirects=False,
+    )
+    assert done.status == 303
+    text = log_lines.getvalue().lower()
+    assert [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+    sha = receipt.message.get_body(("plain",)).get_content().split("Text SHA-256:")[1].split()[0]
+    for secret in (*CANARIES, work, code, sha, receipt.message["Subject"]):
+        assert secret.lower() not in text, secret
+    assert code_mail.recipients == (work,)
