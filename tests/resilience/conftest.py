@@ -34,6 +34,8 @@ from tests.e2e.conftest import (  # noqa: F401
     gitee_bot,
     gitee_env,
     github,
+    mail_bot,
+    outbox,
 )
 from tests.fakes.gitee import FakeGitee
 from tests.helpers import WEBHOOK_SECRET
