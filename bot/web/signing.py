@@ -434,6 +434,33 @@ async def receipt_json(request: web.Request) -> web.Response:
     )
 
 
+async def signed_text(request: web.Request) -> web.Response:
+    """The text this session's latest signature signed, as the file the receipt mail attaches
+    (its SHA-256 is the receipt's)."""
+    ctx = request.app[SIGNING]
+    session = await ctx.store.load(request)
+    agreement_id = request.match_info["agreement"]
+    receipt = await _latest_receipt(request, session) if session else None
+    agreement = next(
+        (a for a in ctx.settings.policy.agreements if a.agreement_id == agreement_id), None
+    )
+    if receipt is None or agreement is None or receipt["agreement"]["id"] != agreement_id:
+        return web.json_response({"message": "no signature in this session"}, status=404)
+    version = receipt["agreement"]["version"]
+    text = next((v.text for v in agreement.versions if v.version == version), None)
+    if text is None:
+        return web.json_response({"message": "this version's text is not published"}, status=404)
+    return web.Response(
+        text=text,
+        content_type="text/markdown",
+        charset="utf-8",
+        headers={
+            **NO_STORE,
+            "Content-Disposition": f'attachment; filename="{agreement_id}-{version}.md"',
+        },
+    )
+
+
 async def login_start(request: web.Request) -> web.StreamResponse:
     ctx = request.app[SIGNING]
     platform = _platform(request.match_info["platform"])
@@ -542,4 +569,5 @@ def setup(app: web.Application, settings: Settings) -> None:
     app.router.add_post("/sign/{agreement}", sign_submit)
     app.router.add_get("/sign/{agreement}/done", done_page)
     app.router.add_get("/sign/{agreement}/receipt.json", receipt_json)
+    app.router.add_get("/sign/{agreement}/signed.md", signed_text)
     app.router.add_static("/static", settings.templates_dir / "static")

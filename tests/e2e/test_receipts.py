@@ -48,3 +48,16 @@ async def test_without_smtp_signing_queues_no_mail(web_bot: Bot) -> None:
 
         mail = await s.scalar(select(func.count()).select_from(Job).where(Job.kind == JobKind.MAIL))
     assert mail == 0
+
+
+async def test_the_done_page_offers_the_signed_text_as_the_mail_attaches_it(web_bot: Bot) -> None:
+    await sign_web(web_bot, "rita", "rita@example.org", name="Rita Q")
+    done = await (await web_bot.client.get("/sign/individual/done")).text()
+    assert 'href="/sign/individual/signed.md" download' in done
+    resp = await web_bot.client.get("/sign/individual/signed.md")
+    assert resp.status == 200
+    assert resp.headers["Content-Disposition"] == 'attachment; filename="individual-1.0.md"'
+    assert "no-store" in resp.headers["Cache-Control"]
+    assert await resp.text() == TEXT
+    other = await web_bot.client.get("/sign/corporate/signed.md")
+    assert other.status == 404
