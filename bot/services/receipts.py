@@ -6,13 +6,17 @@ the signature is recorded."""
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Mapping, Sequence
+from datetime import UTC
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.mail.outbox import ATTACHMENTS, queue_mail
 from bot.services.signing import receipt
 from bot.storage.crypto import FieldCipher
+from bot.storage.models import AgreementVersionRow, Signature
 
 
 async def queue_receipt(
@@ -60,4 +64,39 @@ async def queue_receipt(
             "filename": filename,
             ATTACHMENTS: [{"filename": filename, "content_type": "text/markdown", "text": text}],
         },
+    )
+
+
+async def verify(
+    session: AsyncSession,
+    *,
+    signature_id: int,
+    agreement_id: str,
+    version: str,
+    sha256: str,
+    signed_at: str,
+) -> bool:
+    """Whether a receipt's identifiers match a recorded signature: the signature number, the
+    agreement and version, the SHA-256 of the text and the signing time (to the second, as the
+    receipt prints it). The answer is yes or no and names nobody, so a holder of a receipt can
+    check it without learning anything about anyone; an erased signer's signature still
+    matches (its tombstone keeps these facts)."""
+    row = (
+        await session.execute(
+            select(Signature.signed_at, AgreementVersionRow)
+            .join(AgreementVersionRow, Signature.agreement_version_id == AgreementVersionRow.id)
+            .where(Signature.id == signature_id)
+        )
+    ).first()
+    if row is None:
+        return False
+    when, ver = row
+    given = signed_at.strip().removesuffix("UTC").strip().replace(" ", "T")
+    given = given.removesuffix("Z").removesuffix("+00:00")
+    recorded = when.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="seconds")
+    return (
+        ver.agreement_id == agreement_id.strip()
+        and ver.version == version.strip()
+        and hmac.compare_digest(ver.text_sha256, sha256.strip().lower())
+        and given[:19] == recorded
     )

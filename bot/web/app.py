@@ -19,7 +19,7 @@ from bot.runtime import build_runtime, loopback_warning
 from bot.services.checks import ClientFactory
 from bot.settings import Settings
 from bot.web import admin as admin_api
-from bot.web import company, health, me, signing, webhooks
+from bot.web import company, health, me, receipts, signing, webhooks
 from bot.web import setup as setup_pages
 from bot.web.keys import CIPHER, ENGINE, METRICS, QUEUE, RUNTIME, SESSIONS, SETTINGS
 from bot.web.middlewares import error_pages, security_headers
@@ -143,6 +143,7 @@ def create_app(
     admin_api.setup(app)
     me.setup(app)
     company.setup(app)
+    receipts.setup(app)
     setup_pages.setup(app, settings)
     return app
 

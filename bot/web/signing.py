@@ -118,6 +118,7 @@ class SigningContext:
     # codes sent to prove an address, per client address (the service limits per person and
     # per address on top, in the database)
     code_limit: RateLimiter = field(default_factory=lambda: RateLimiter(limit=10, window_s=3600))
+    verify_limit: RateLimiter = field(default_factory=lambda: RateLimiter(limit=30, window_s=60))
 
 
 SIGNING: web.AppKey[SigningContext] = web.AppKey("signing")

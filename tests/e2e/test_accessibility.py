@@ -167,6 +167,8 @@ async def _walk(page: Any, bots: Bots, scan: Scan, lang: str) -> None:
         ("/no/such/page", "404"),
         ("/sign/no-such-agreement", "error: unknown agreement"),
         ("/setup", "error: setup disabled"),
+        ("/receipts/verify", "verify a receipt"),
+        ("/receipts/verify?signature=1&agreement=a&version=1&sha256=0&signed_at=x", "no match"),
     ]:
         await page.goto(c + path)
         await scan(page, label)
@@ -251,7 +253,7 @@ async def test_axe_finds_nothing_serious_on_any_page(browser: Any, bots: Bots, l
         await _walk(page, bots, scan, lang)
     finally:
         await context.close()
-    assert scan.pages == 25
+    assert scan.pages == 27
     assert scan.found == [], "\n".join(scan.found)
 
 

@@ -5,6 +5,7 @@ and the signer's own name."""
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 from bot.sandbox.outbox import Outbox
@@ -61,3 +62,36 @@ async def test_the_done_page_offers_the_signed_text_as_the_mail_attaches_it(web_
     assert await resp.text() == TEXT
     other = await web_bot.client.get("/sign/corporate/signed.md")
     assert other.status == 404
+
+
+async def test_a_receipt_is_verified_by_what_it_says_and_the_answer_names_nobody(
+    mail_bot: Bot, outbox: tuple[Outbox, int]
+) -> None:
+    box, _ = outbox
+    await sign_web(mail_bot, "rita", "rita@example.org", name="Rita Q")
+    await mail_bot.runtime.drain()
+    text = box.messages[-1].message.get_body(("plain",)).get_content()
+    said = dict(
+        line.split(":", 1) for line in text.splitlines() if line.startswith(("Signature", "Text"))
+    )
+    when = re.search(r"on (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC", text)
+    assert when
+    query = {
+        "signature": said["Signature"].strip(),
+        "agreement": "individual",
+        "version": "1.0",
+        "sha256": said["Text SHA-256"].strip(),
+        "signed_at": when.group(1) + " UTC",
+    }
+    anonymous = mail_bot.client
+    anonymous.session.cookie_jar.clear()
+    page = await (await anonymous.get("/receipts/verify", params=query)).text()
+    assert "This receipt matches a recorded signature." in page
+    assert "rita" not in page.lower()
+    for field, wrong in (("sha256", "0" * 64), ("version", "2.0"), ("signed_at", "2020-01-01")):
+        resp = await anonymous.get("/receipts/verify", params={**query, field: wrong})
+        assert "does not match any recorded signature" in await resp.text(), field
+    resp = await anonymous.get("/receipts/verify", params={**query, "signature": "x"})
+    assert resp.status == 400
+    empty = await (await anonymous.get("/receipts/verify")).text()
+    assert 'id="verify-result"' not in empty
