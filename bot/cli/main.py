@@ -1,6 +1,7 @@
 """The ``cla-bot`` command line: the parser and :func:`main`; each family of commands is a
 module of this package (``serve``, ``imports``, ``maintenance``, ``admin``, ``agreements``,
-``company``, ``ops``, ``mail``, ``demo``) with its ``COMMANDS``, ``add_parsers`` and ``run``.
+``company``, ``ops``, ``mail``, ``receipts``, ``demo``) with its ``COMMANDS``, ``add_parsers``
+and ``run``.
 
 Every command answers ``--help``, exits 2 with one line naming the setting on bad
 configuration, and never prints a secret.
@@ -27,7 +28,18 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"cla-bot {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    from bot.cli import admin, agreements, company, demo, imports, mail, maintenance, ops, serve
+    from bot.cli import (
+        admin,
+        agreements,
+        company,
+        demo,
+        imports,
+        mail,
+        maintenance,
+        ops,
+        receipts,
+        serve,
+    )
 
     serve.add_parsers(sub)
     imports.add_import_parser(sub)
@@ -38,6 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     company.add_parsers(sub)
     ops.add_parsers(sub)
     mail.add_parsers(sub)
+    receipts.add_parsers(sub)
     demo.add_parsers(sub)
     return p
 
@@ -57,7 +70,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     logs.setup(conf.log_level, json_lines=not sys.stderr.isatty())
     try:
-        from bot.cli import admin, agreements, company, imports, mail, maintenance, ops, serve
+        from bot.cli import (
+            admin,
+            agreements,
+            company,
+            imports,
+            mail,
+            maintenance,
+            ops,
+            receipts,
+            serve,
+        )
 
         if args.command in serve.COMMANDS:
             return serve.run(args, conf)
@@ -71,6 +94,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(company.run(args, conf))
         if args.command in ops.COMMANDS:
             return asyncio.run(ops.run(args, conf))
+        if args.command in receipts.COMMANDS:
+            return asyncio.run(receipts.run(args, conf))
         if args.command in mail.COMMANDS:
             return asyncio.run(mail.run(args, conf))
         if args.command in maintenance.COMMANDS:

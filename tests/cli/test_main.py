@@ -31,6 +31,7 @@ COMMANDS = [
     "reconcile",
     "rotate-keys",
     "mail-test",
+    "receipt-verify",
     "demo",
 ]
 
