@@ -9,6 +9,7 @@ import re
 
 from bot.sandbox.outbox import Outbox
 from tests.e2e.conftest import Bot, csrf_of, oauth_login
+from tests.e2e.test_rights import sign_web
 
 WORK = "rita@work.example"
 
@@ -97,3 +98,40 @@ async def test_a_post_without_the_pages_token_sends_nothing(
     refused = await mail_bot.client.post("/me/emails", data={"csrf": "forged", "email": WORK})
     assert refused.status == 403
     assert await mail_bot.runtime.drain() == 0 and list(outbox[0].messages) == []
+
+
+async def test_a_commit_email_on_no_account_turns_green_once_its_owner_proves_it(
+    mail_bot: Bot, outbox: tuple[Outbox, int]
+) -> None:
+    """The PR's only commit is by an address no GitHub account has: the comment offers the
+    proof by code; its owner signs, proves the address with the mailed code, and the PR turns
+    green by itself."""
+    box, _ = outbox
+    gh = mail_bot.github
+    gh.add_installation(1, account="acme", repos=["acme/w"])
+    commit = gh.make_commit(author=("Rita Q", WORK))  # linked to no account
+    pr = gh.add_pr("acme/w", number=1, author="rita", commits=[commit])
+    assert (
+        await mail_bot.deliver("pull_request", gh.pull_request_event(pr, installation_id=1)) == 202
+    )
+    await mail_bot.run_jobs()
+    assert gh.status_for(pr.head_sha, "cla").state == "failure"
+    [body] = [c.body for c in gh.bot_comments(pr)]
+    assert "http://cla.test/me#emails-title" in body
+
+    await sign_web(mail_bot, "rita", "rita@example.org", name="Rita Q")
+    page = await (await mail_bot.client.get("/me")).text()
+    code_page = await (
+        await mail_bot.client.post("/me/emails", data={"csrf": csrf_of(page), "email": WORK})
+    ).text()
+    await mail_bot.run_jobs()  # the receipt and the code go out
+    uid = re.search(r'name="uid" value="([0-9a-f]+)"', code_page)
+    assert uid
+    proved = await mail_bot.client.post(
+        "/me/emails/confirm",
+        data={"csrf": csrf_of(code_page), "uid": uid.group(1), "code": code_in(box)},
+        allow_redirects=False,
+    )
+    assert proved.status == 303
+    await mail_bot.run_jobs()  # the re-check the proof queued
+    assert gh.status_for(pr.head_sha, "cla").state == "success"
