@@ -26,7 +26,6 @@ REMAINING: dict[str, str] = {
     "pipeline through each adapter's verify and route",
     "bot/web/setup.py": "the GitHub App manifest flow and the Gitee connection page, one "
     "per forge by nature (their adapters' setup pages)",
-    "bot/web/openapi.py": "the API schema's enum of forge names (to come from the registry)",
     "bot/services/reconcile.py": "GitHub's redelivery of failed deliveries and Gitee's sweep "
     "of open PRs (each adapter's reconciliation hook)",
     "bot/services/importers.py": "cla-assistant exports are GitHub's by nature",
