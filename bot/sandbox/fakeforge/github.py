@@ -2,12 +2,12 @@
 
 It serves the endpoints the bot uses (paths exactly as GitHub's, also under ``/api/v3`` like
 GitHub Enterprise Server), and checks every request against the OpenAPI subset extracted from
-``@octokit/openapi`` (``tests/fixtures/github/openapi-subset.json``): the path must exist for the
-method, query and path parameters must be declared with the right type, and a JSON body must
-validate against the operation's request-body schema. A mismatch is answered with HTTP 599 and
-appended to ``fake.violations`` — tests assert ``fake.violations == []``. Every 2xx answer of the
-fake itself is validated against the operation's response schema too (a fake bug is a violation
-as well), so what the bot parses has GitHub's shape.
+``@octokit/openapi`` (``bot/sandbox/fakeforge/data/github/openapi-subset.json``): the path must
+exist for the method, query and path parameters must be declared with the right type, and a
+JSON body must validate against the operation's request-body schema. A mismatch is answered
+with HTTP 599 and appended to ``fake.violations`` — tests assert ``fake.violations == []``.
+Every 2xx answer of the fake itself is validated against the operation's response schema too
+(a fake bug is a violation as well), so what the bot parses has GitHub's shape.
 
 Typical use::
 
@@ -31,8 +31,8 @@ accessible by integration", "documentation_url": …, "status": "403"}`` with
 resources through without the permission; the fake never does, so tests hold either way.
 
 GraphQL: ``POST /graphql`` (``/api/graphql`` like GitHub Enterprise Server) validates every query
-against GitHub's published schema (``tests/fixtures/github/graphql-schema.graphql.gz``, from
-``@octokit/graphql-schema``) with graphql-core — an invalid query is a violation (kind
+against GitHub's published schema (``bot/sandbox/fakeforge/data/github/graphql-schema.graphql.gz``,
+from ``@octokit/graphql-schema``) with graphql-core — an invalid query is a violation (kind
 ``graphql``) — and executes it against the fake's state: repositories, pull requests, their
 commits and each commit's ``authors`` (the git author, then every ``Co-authored-by:`` trailer,
 ``user`` linked through verified emails set with ``set_emails``, or a noreply address's id).
@@ -76,15 +76,16 @@ from aiohttp.test_utils import TestServer
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-OPENAPI_SUBSET = FIXTURES / "github" / "openapi-subset.json"
+from bot.settings import bundled
+
+DATA = Path(__file__).resolve().parent / "data"
+OPENAPI_SUBSET = DATA / "github" / "openapi-subset.json"
 # GitHub's GraphQL schema, as @octokit/graphql-schema publishes it (see SOURCES.md there).
-GRAPHQL_SCHEMA = FIXTURES / "github" / "graphql-schema.graphql.gz"
+GRAPHQL_SCHEMA = DATA / "github" / "graphql-schema.graphql.gz"
 GRAPHQL_PATHS = ("/graphql", "/api/graphql")
-MANIFEST = Path(__file__).resolve().parent.parent.parent / "app.yaml"
 LEVELS = {"read": 1, "write": 2, "admin": 3}
 NOT_ACCESSIBLE = "Resource not accessible by integration"
-WEBHOOK_FIXTURES = FIXTURES / "webhooks"
+WEBHOOK_FIXTURES = DATA / "webhooks"
 GHES_PREFIX = "/api/v3"
 VIOLATION_STATUS = 599
 JWT_SKEW_S = 30
@@ -421,7 +422,7 @@ class FakeLabel:
 @functools.cache
 def manifest_permissions() -> dict[str, str]:
     """The App manifest's ``default_permissions`` (``app.yaml``): what a new installation holds."""
-    manifest = yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))
+    manifest = yaml.safe_load(bundled("app.yaml").read_text(encoding="utf-8"))
     return {str(k): str(v) for k, v in manifest["default_permissions"].items()}
 
 
@@ -768,7 +769,7 @@ class FakeGitHub:
         self.token_exchanges: list[dict[str, str]] = []
         # Where GitHub posts the App's webhooks (set by tests), and a switch to lose them.
         self.hook_url: str | None = None
-        self.hook_secret = "test-webhook-secret-0123456789"
+        self.hook_secret = "test-webhook-secret-0123456789"  # noqa: S105 (a fake's)
         self.hooks_blocked = False
         self._handlers[("GET", "/user")] = self._get_user
         self._handlers[("GET", "/user/emails")] = self._get_user_emails
@@ -1628,7 +1629,8 @@ class FakeGitHub:
             }
             return web.json_response(body, status=401)
         body = rec.json if isinstance(rec.json, dict) else {}
-        query, variables = body.get("query"), body.get("variables") or {}
+        query = body.get("query")
+        variables: Any = body.get("variables") or {}
         if not isinstance(query, str) or not isinstance(variables, dict):
             return self._violation(rec, "graphql", ["the body needs a query string"])
         self.graphql_queries.append(query)
@@ -2662,7 +2664,8 @@ def _gql_connection(
     if not 1 <= first <= 100:
         raise _GqlError(
             "EXCESSIVE_PAGINATION",
-            f"Requesting {first} records on the connection exceeds the `first` limit of 100 records.",
+            f"Requesting {first} records on the connection exceeds the `first` limit of 100"
+            " records.",
         )
     start = 0
     if after is not None:
@@ -2709,7 +2712,7 @@ def _webhook_template(stem: str) -> dict[str, Any]:
 
 
 def load_webhook_example(name: str) -> dict[str, Any]:
-    """One of the plain example payloads in ``tests/fixtures/webhooks`` (e.g. ``ping``,
+    """One of the plain example payloads in ``bot/sandbox/fakeforge/data/webhooks`` (e.g. ``ping``,
     ``pull_request.opened``, ``issue_comment.created.pr``)."""
     return _webhook_template(name)
 
