@@ -57,6 +57,8 @@ from typing import Any, Literal
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from bot.sandbox.fakeforge.faults import Fault, take_fault
+
 FIXTURES = Path(__file__).resolve().parent / "data" / "gitee"
 API_PREFIX = "/api/v5"
 MAX_PR_COMMITS = 250
@@ -241,17 +243,6 @@ class Violation:
     raw_path: str
     route: str | None
     problems: list[str]
-
-
-@dataclass
-class Fault:
-    method: str
-    route: str
-    status: int | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-    body: Any = None
-    delay_s: float = 0.0
-    times: int = 1
 
 
 class _HTTPError(Exception):
@@ -573,13 +564,6 @@ class FakeGitee:
         f = Fault(method.upper(), route, status, dict(headers or {}), body, delay_s, times)
         self.faults.append(f)
         return f
-
-    def _take_fault(self, method: str, route: str) -> Fault | None:
-        for f in self.faults:
-            if f.method == method and f.route == route and f.times > 0:
-                f.times -= 1
-                return f
-        return None
 
     # -- inspection ------------------------------------------------------------------------------
 
@@ -979,7 +963,7 @@ class FakeGitee:
             self.violations.append(Violation(rec.method, rec.raw_path, rec.route, problems))
             return web.json_response({"message": "; ".join(problems)}, status=400)
 
-        fault = self._take_fault(request.method, route.template)
+        fault = take_fault(self.faults, request.method, route.template)
         if fault is not None:
             if fault.delay_s:
                 await asyncio.sleep(fault.delay_s)

@@ -46,6 +46,7 @@ next matching request(s) fail (``times``), optionally with headers/body or after
 
 from __future__ import annotations
 
+from bot.sandbox.fakeforge.faults import Fault
 from bot.sandbox.fakeforge.github.app import FakeGitHub
 from bot.sandbox.fakeforge.github.events import (
     load_all_webhook_examples,
@@ -68,7 +69,6 @@ from bot.sandbox.fakeforge.github.records import (
     FakeStatus,
     FakeToken,
     FakeUser,
-    Fault,
     Recorded,
     Violation,
     manifest_permissions,

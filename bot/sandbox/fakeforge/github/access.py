@@ -11,6 +11,7 @@ from typing import Any
 import jwt
 from aiohttp import web
 
+from bot.sandbox.fakeforge.faults import take_fault
 from bot.sandbox.fakeforge.github.records import (
     DOCS,
     JWT_MAX_LIFETIME_S,
@@ -189,7 +190,7 @@ class Access(Render):
         )
 
     async def _fault(self, rec: Recorded, method: str, route: str) -> web.Response | None:
-        fault = self._take_fault(method, route)
+        fault = take_fault(self.faults, method, route)
         if fault is None:
             return None
         if fault.delay_s:

@@ -296,17 +296,6 @@ class Violation:
     problems: list[str]
 
 
-@dataclass
-class Fault:
-    method: str
-    route: str
-    status: int | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-    body: Any = None
-    delay_s: float = 0.0
-    times: int = 1
-
-
 class _HTTPError(Exception):
     def __init__(
         self, status: int, message: str, *, headers: Mapping[str, str] | None = None, **extra: Any

@@ -12,6 +12,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestServer
 
+from bot.sandbox.fakeforge.faults import Fault
 from bot.sandbox.fakeforge.github.openapi import (
     OpenAPI,
 )
@@ -34,7 +35,6 @@ from bot.sandbox.fakeforge.github.records import (
     FakeStatus,
     FakeToken,
     FakeUser,
-    Fault,
     Recorded,
     Violation,
     _iso,
@@ -337,13 +337,6 @@ class GitHubState:
         f = Fault(method.upper(), route, status, dict(headers or {}), body, delay_s, times)
         self.faults.append(f)
         return f
-
-    def _take_fault(self, method: str, route: str) -> Fault | None:
-        for f in self.faults:
-            if f.method == method and f.route == route and f.times > 0:
-                f.times -= 1
-                return f
-        return None
 
     # -- inspection ------------------------------------------------------------------------------
 
