@@ -28,9 +28,9 @@ BENCHMARKS = {
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m bench",
-        description="Benchmarks of cla-bot against the fake forges of tests/fakes, each with\n"
-        "a baseline measured in the same run; PostgreSQL figures too when\n"
-        "CLA_TEST_POSTGRES_URL is set. Benchmarks:\n\n"
+        description="Benchmarks of cla-bot against the fake forges of\n"
+        "bot/sandbox/fakeforge, each with a baseline measured in the same run;\n"
+        "PostgreSQL figures too when CLA_TEST_POSTGRES_URL is set. Benchmarks:\n\n"
         + "\n".join(f"  {k:8} {v}" for k, v in BENCHMARKS.items()),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

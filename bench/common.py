@@ -24,9 +24,9 @@ import aiohttp
 import yaml
 from aiohttp import web
 
+from bot.sandbox.fakeforge.gitee import FakeGitee
+from bot.sandbox.fakeforge.github import FakeGitHub, generate_app_keypair
 from bot.storage.crypto import generate_env_keys
-from tests.fakes.gitee import FakeGitee
-from tests.fakes.github import FakeGitHub, generate_app_keypair
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var" / "bench"
@@ -246,9 +246,9 @@ def _no_check(*_args: Any) -> None:
 
 
 class Forges:
-    """The fakes from tests/fakes on loopback. Every answered request is logged with the time it
-    was answered; ``wait_for`` resolves when a predicate over the fakes holds, checked after each
-    answer (no polling)."""
+    """The fakes of bot/sandbox/fakeforge on loopback. Every answered request is logged with the
+    time it was answered; ``wait_for`` resolves when a predicate over the fakes holds, checked after
+    each answer (no polling)."""
 
     def __init__(self, *, validate: bool = True) -> None:
         self.keys = generate_app_keypair()

@@ -33,7 +33,7 @@ from bench.common import (
     run_dir,
 )
 from bench.ingest import generate, seed_pool
-from tests.fakes.github import FakePR, FakeToken
+from bot.sandbox.fakeforge.github import FakePR, FakeToken
 
 PROBE_REPO = "acme/probes"
 PROBE_INSTALLATION = 73

@@ -31,8 +31,8 @@ from bench.common import (
     ratio,
     run_dir,
 )
-from tests.fakes.gitee import FakePR as GiteePR
-from tests.fakes.github import FakePR as GitHubPR
+from bot.sandbox.fakeforge.gitee import FakePR as GiteePR
+from bot.sandbox.fakeforge.github import FakePR as GitHubPR
 
 INSTALLATION = 91
 REPOS = 5

@@ -1,6 +1,6 @@
 """2. Forge traffic per event: the requests the bot makes to the fake forge, by method and route,
 for each kind of event, on GitHub and on Gitee. The bot runs in this process (its worker drained
-after each event) against the fakes from tests/fakes, with their request validation on.
+after each event) against the fakes of bot/sandbox/fakeforge, with their request validation on.
 
 The baseline of each row is its floor: the reads and writes that event cannot do without (the
 commit list, plus the PR itself when the trigger carries no snapshot, plus one write per thing

@@ -28,7 +28,7 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from tests.fakes.gitee import FakeGitee
+from bot.sandbox.fakeforge.gitee import FakeGitee
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCK_RUNTIME = ROOT / "requirements" / "runtime.txt"

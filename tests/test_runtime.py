@@ -17,11 +17,11 @@ from bot.platforms.gitee.client import GiteeSettings as GiteeClientSettings
 from bot.platforms.github.client import GitHubPlatform
 from bot.platforms.github.client import GitHubSettings as GitHubClientSettings
 from bot.runtime import build_runtime, report_gitee_token, report_github_app
+from bot.sandbox.fakeforge.gitee import FakeGitee
+from bot.sandbox.fakeforge.github import FakeGitHub, generate_app_keypair
 from bot.services.jobs import ClaimedJob, RetryLater
 from bot.services.mail.outbox import MailService
 from bot.storage.models import JobKind
-from tests.fakes.gitee import FakeGitee
-from tests.fakes.github import FakeGitHub, generate_app_keypair
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -15,10 +15,10 @@ import pytest
 
 from bot import settings
 from bot.runtime import Runtime
+from bot.sandbox.fakeforge.gitee import FakeGitee
+from bot.sandbox.fakeforge.github import AppKeyPair, FakeGitHub, generate_app_keypair
 from bot.sandbox.outbox import Outbox, serve
 from bot.web.app import RUNTIME, create_app
-from tests.fakes.gitee import FakeGitee
-from tests.fakes.github import AppKeyPair, FakeGitHub, generate_app_keypair
 from tests.helpers import WEBHOOK_SECRET, sign
 
 OAUTH_CLIENT_ID = "Iv1.fakeclientid"

@@ -22,9 +22,9 @@ import pytest_asyncio
 from aiohttp.test_utils import TestServer
 
 from bot import settings
+from bot.sandbox.fakeforge.github import AppKeyPair, FakeGitHub
 from bot.web.app import create_app
 from tests.e2e.browser import CHROMIUM_ARGS, chromium_or_skip
-from tests.fakes.github import AppKeyPair, FakeGitHub
 from tests.helpers import WEBHOOK_SECRET
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="module")]

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from bot import settings
+from bot.sandbox.fakeforge.github import FakeGitHub
 from bot.web.app import RUNTIME, create_app
 from tests.e2e.conftest import PUBLIC, Bot, csrf_of, oauth_login
-from tests.fakes.github import FakeGitHub
 
 LOGIN_LIMIT = 20  # a minute, per client address (bot/web/app.py)
 MakeBot = Callable[..., Awaitable[Bot]]

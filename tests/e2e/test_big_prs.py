@@ -16,10 +16,10 @@ import pytest
 from sqlalchemy import select
 
 from bot.cli.imports import run_import
+from bot.sandbox.fakeforge.github import FakePR, manifest_permissions
 from bot.services.importer import HEADER
 from bot.storage.models import Job
 from tests.e2e.conftest import Bot
-from tests.fakes.github import FakePR, manifest_permissions
 
 REPO = "acme/private-widgets"
 INSTALLATION = 61

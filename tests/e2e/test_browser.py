@@ -18,9 +18,9 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from bot import settings
+from bot.sandbox.fakeforge.github import FakeGitHub
 from bot.web.app import RUNTIME, create_app
 from tests.e2e.browser import CHROMIUM_ARGS, chromium_or_skip
-from tests.fakes.github import FakeGitHub
 from tests.helpers import sign
 
 SHOTS = (

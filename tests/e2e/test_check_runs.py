@@ -15,11 +15,11 @@ import pytest
 from sqlalchemy import func, select
 
 from bot import settings
+from bot.sandbox.fakeforge.github import FakeGitHub, FakePR, manifest_permissions
 from bot.storage.models import Job, PrCheck
 from bot.storage.signatures import NewSignature, record_signature
 from bot.web.app import RUNTIME, create_app
 from tests.e2e.conftest import Bot
-from tests.fakes.github import FakeGitHub, FakePR, manifest_permissions
 from tests.helpers import sign as sign_body
 
 REPO = "acme/widgets"

@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from bot.sandbox.fakeforge.github import FakePR
 from tests.e2e.conftest import Bot
 from tests.e2e.test_mentions import import_signature  # a signature by account id, no email
-from tests.fakes.github import FakePR
 
 REPO = "acme/widgets"
 INSTALLATION = 71

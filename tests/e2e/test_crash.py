@@ -16,9 +16,9 @@ import pytest
 import yaml
 
 from bot import settings
+from bot.sandbox.fakeforge.github import FakeGitHub
 from bot.web.app import RUNTIME, create_app
 from tests.e2e.conftest import Bot
-from tests.fakes.github import FakeGitHub
 
 ROOT = Path(__file__).resolve().parents[2]
 LEASE_S = 5

@@ -11,10 +11,10 @@ import aiohttp
 from sqlalchemy import func, select
 
 from bot.cli.imports import run_import
+from bot.sandbox.fakeforge.github import FakeGitHub
 from bot.services.importer import HEADER
 from bot.storage.models import Job, SignerAccount
 from tests.e2e.conftest import GiteeBot
-from tests.fakes.github import FakeGitHub
 from tests.helpers import sign
 
 REPO = "open-cla/cla-demo"

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from bot.cli.imports import run_import
+from bot.sandbox.fakeforge.github import FakeGitHub, FakePR
 from bot.services.importer import HEADER
 from tests.e2e.conftest import Bot, GiteeBot
-from tests.fakes.github import FakeGitHub, FakePR
 
 REPO = "acme/widgets"
 INSTALLATION = 41

@@ -14,11 +14,11 @@ import pytest
 from sqlalchemy import func, select, update
 
 from bot import settings
+from bot.sandbox.fakeforge.github import FakeGitHub
 from bot.storage.models import OAuthState, Signature, Signer, SignerAccount, WebSession, utcnow
 from bot.web.app import create_app
 from tests.cli.test_imports import _dump
 from tests.e2e.conftest import PUBLIC, Bot, authorize, csrf_of, oauth_login
-from tests.fakes.github import FakeGitHub
 
 REPO = "acme/widgets"
 

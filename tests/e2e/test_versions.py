@@ -13,10 +13,10 @@ import yaml
 
 from bot import settings
 from bot.cli.imports import run_import
+from bot.sandbox.fakeforge.github import FakeGitHub
 from bot.services.importer import HEADER
 from bot.web.app import RUNTIME, create_app
 from tests.e2e.conftest import Bot
-from tests.fakes.github import FakeGitHub
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
-from tests.fakes.github import AppKeyPair, FakeGitHub, generate_app_keypair
+from bot.sandbox.fakeforge.github import AppKeyPair, FakeGitHub, generate_app_keypair
 
 APP_ID = "4242"
 

@@ -10,7 +10,7 @@ import aiohttp
 import pytest
 
 from bot.platforms.gitee import routing, sansio
-from tests.fakes.gitee import FakeGitee, gitee_signature, load_fixture, signed_headers
+from bot.sandbox.fakeforge.gitee import FakeGitee, gitee_signature, load_fixture, signed_headers
 
 
 @pytest.fixture

@@ -20,8 +20,8 @@ from bot.platforms.github.auth import make_app_jwt
 from bot.platforms.github.client import GitHubPlatform, GitHubSettings
 from bot.platforms.github.events import comment_from_payload, pull_request_from_payload
 from bot.platforms.github.facts import GITHUB
-from tests.fakes.github import (
-    FIXTURES,
+from bot.sandbox.fakeforge.github import (
+    DATA,
     OPENAPI_SUBSET,
     AppKeyPair,
     FakeGitHub,
@@ -31,7 +31,8 @@ from tests.fakes.github import (
 
 APP_ID = "4242"
 REPO = RepoRef(GITHUB, "octo", "hello")
-WEBHOOKS = FIXTURES / "webhooks"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+WEBHOOKS = DATA / "webhooks"
 
 
 def load_script(path: Path) -> ModuleType:

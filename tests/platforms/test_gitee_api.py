@@ -17,7 +17,7 @@ from bot.platforms.base import (
     RetryableForgeError,
 )
 from bot.platforms.gitee.api import GiteeAPI, rate_limit_until
-from tests.fakes.gitee import FakeGitee
+from bot.sandbox.fakeforge.gitee import FakeGitee
 
 PULL = "/repos/{owner}/{repo}/pulls/{number}"
 COMMENTS = "/repos/{owner}/{repo}/pulls/{number}/comments"

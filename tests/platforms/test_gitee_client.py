@@ -13,7 +13,7 @@ from bot.platforms import registry
 from bot.platforms.base import ForgeClient, ForgeNotFound, StaleCommitList
 from bot.platforms.gitee.client import GiteeClient, GiteePlatform, GiteeSettings, TooManyCommits
 from bot.platforms.gitee.facts import GITEE
-from tests.fakes.gitee import FakeGitee
+from bot.sandbox.fakeforge.gitee import FakeGitee
 
 REPO = RepoRef(GITEE, "open-cla", "cla-demo")
 MARKER = "<!-- cla-bot:status -->"

@@ -17,7 +17,7 @@ from bot.platforms.gitee.events import (
 from bot.platforms.gitee.facts import GITEE
 from bot.platforms.github.events import PayloadError as GitHubPayloadError
 from bot.platforms.github.facts import GITHUB
-from tests.fakes.gitee import load_fixture
+from bot.sandbox.fakeforge.gitee import load_fixture
 
 REPO = RepoRef(GITEE, "open-cla", "cla-demo", 30400100)
 

@@ -9,7 +9,7 @@ import pytest
 
 from bot.platforms.gitee import routing
 from bot.platforms.github.routing import CheckJob, CommentJobs, Ignore, MalformedEvent
-from tests.fakes.gitee import load_fixture
+from bot.sandbox.fakeforge.gitee import load_fixture
 
 BOT = "cla-robot"
 

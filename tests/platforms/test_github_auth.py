@@ -19,7 +19,7 @@ from bot.platforms.github.auth import (
     make_app_jwt,
     rate_limit,
 )
-from tests.fakes.github import AppKeyPair, FakeGitHub
+from bot.sandbox.fakeforge.github import AppKeyPair, FakeGitHub
 
 APP_ID = "4242"
 TOKEN_ROUTE = "/app/installations/{installation_id}/access_tokens"

@@ -28,7 +28,7 @@ from bot.platforms.github.client import (
     accepted_permissions,
 )
 from bot.platforms.github.facts import GITHUB
-from tests.fakes.github import AppKeyPair, FakeGitHub, FakePR, manifest_permissions
+from bot.sandbox.fakeforge.github import AppKeyPair, FakeGitHub, FakePR, manifest_permissions
 
 APP_ID = "4242"
 INSTALLATION = 7

@@ -20,7 +20,7 @@ from bot.platforms.github.events import (
     repo_from_payload,
 )
 from bot.platforms.github.facts import GITHUB
-from tests.fakes.github import load_all_webhook_examples, load_webhook_example
+from bot.sandbox.fakeforge.github import load_all_webhook_examples, load_webhook_example
 
 ALL = load_all_webhook_examples()
 

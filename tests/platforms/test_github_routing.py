@@ -10,7 +10,7 @@ import pytest
 
 from bot.platforms.github import routing
 from bot.platforms.github.events import pull_request_from_api
-from tests.fakes.github import load_webhook_example, webhook_example
+from bot.sandbox.fakeforge.github import load_webhook_example, webhook_example
 
 
 @pytest.mark.parametrize("action", ["opened", "reopened", "synchronize", "ready_for_review"])

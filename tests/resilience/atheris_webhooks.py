@@ -74,8 +74,9 @@ def main() -> None:
 
     # Seeds: the real payloads, copied (libFuzzer writes new inputs into its corpus directory).
     corpus = Path(tempfile.mkdtemp(prefix="cla-atheris-"))
-    fixtures = Path(__file__).resolve().parents[1] / "fixtures"
-    for path in [*fixtures.glob("webhooks/*.json"), *fixtures.glob("gitee/*hook*.json")]:
+    from bot.sandbox.fakeforge.github import DATA
+
+    for path in [*DATA.glob("webhooks/*.json"), *DATA.glob("gitee/*hook*.json")]:
         shutil.copy(path, corpus / path.name)
     atheris.Setup([*sys.argv, str(corpus)], one_input)
     atheris.Fuzz()

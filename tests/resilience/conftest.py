@@ -22,6 +22,7 @@ import aiohttp
 import pytest
 import yaml
 
+from bot.sandbox.fakeforge.gitee import FakeGitee
 from bot.web.app import create_app
 from bot.web.keys import SESSIONS
 
@@ -37,7 +38,6 @@ from tests.e2e.conftest import (  # noqa: F401
     mail_bot,
     outbox,
 )
-from tests.fakes.gitee import FakeGitee
 from tests.helpers import WEBHOOK_SECRET
 
 ROOT = Path(__file__).resolve().parents[2]

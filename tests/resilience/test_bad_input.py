@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from bot.sandbox.fakeforge.gitee import FakeGitee, load_fixture, signed_headers
+from bot.sandbox.fakeforge.github import load_webhook_example
 from bot.storage.models import Installation, Job, PrBlocker, PrCheck, Repository
 from bot.web.keys import SESSIONS
-from tests.fakes.gitee import FakeGitee, load_fixture, signed_headers
-from tests.fakes.github import load_webhook_example
 from tests.helpers import sign
 from tests.resilience.conftest import table_counts
 

@@ -19,10 +19,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
+from bot.sandbox.fakeforge.github import FakeGitHub, FakePR
 from bot.storage.db import create_engine, session_factory
 from bot.storage.models import Job
 from tests.conftest import PG_URL, _truncate
-from tests.fakes.github import FakeGitHub, FakePR
 from tests.helpers import sign
 from tests.resilience.conftest import (
     NEEDS_PG,

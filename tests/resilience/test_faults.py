@@ -28,12 +28,12 @@ from bot.platforms.gitee.client import GiteePlatform, GiteeSettings
 from bot.platforms.gitee.facts import GITEE
 from bot.platforms.github.client import GitHubPlatform, GitHubSettings
 from bot.platforms.github.facts import GITHUB
+from bot.sandbox.fakeforge.gitee import FakeGitee
+from bot.sandbox.fakeforge.github import AppKeyPair, FakeGitHub
 from bot.services.jobs import JobQueue
 from bot.storage.installations import installation_paused_until, upsert_installation
 from bot.storage.models import Job
 from bot.web.app import RUNTIME, create_app
-from tests.fakes.gitee import FakeGitee
-from tests.fakes.github import AppKeyPair, FakeGitHub
 from tests.helpers import sign
 
 COMMITS = "/repos/{owner}/{repo}/pulls/{pull_number}/commits"

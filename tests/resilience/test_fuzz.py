@@ -22,11 +22,11 @@ from hypothesis import strategies as st
 
 from bot.core.commands import parse_commands
 from bot.core.identity import normalise_email
+from bot.sandbox.fakeforge.gitee import FakeGitee, gitee_signature, load_fixture
+from bot.sandbox.fakeforge.github import load_all_webhook_examples
 from bot.storage.crypto import FieldCipher
 from bot.storage.identity_keys import email_bidx
 from bot.storage.models import Installation, Job, PrBlocker, PrCheck, Repository
-from tests.fakes.gitee import FakeGitee, gitee_signature, load_fixture
-from tests.fakes.github import load_all_webhook_examples
 from tests.helpers import sign
 from tests.resilience.conftest import table_counts
 

@@ -15,10 +15,10 @@ import aiohttp
 import pytest
 from sqlalchemy import select
 
+from bot.sandbox.fakeforge.github import FakeGitHub
 from bot.storage.db import create_engine, session_factory
 from bot.storage.models import Job
 from tests.e2e.conftest import Bot
-from tests.fakes.github import FakeGitHub
 from tests.helpers import sign
 from tests.resilience.conftest import Proc, fast_config, free_port, soak_seconds
 

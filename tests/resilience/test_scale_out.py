@@ -20,12 +20,12 @@ import aiohttp
 import pytest
 from sqlalchemy import func, select
 
+from bot.sandbox.fakeforge.github import FakeGitHub, FakePR
 from bot.storage.crypto import FieldCipher
 from bot.storage.db import create_engine, session_factory
 from bot.storage.models import Job
 from bot.storage.signatures import NewSignature, record_signature
 from tests.conftest import PG_URL, _truncate
-from tests.fakes.github import FakeGitHub, FakePR
 from tests.helpers import sign
 from tests.resilience.conftest import (
     NEEDS_PG,

@@ -12,9 +12,9 @@ import pytest
 from aiohttp import web
 
 from bot import settings
+from bot.sandbox.fakeforge.gitee import FakeGitee
+from bot.sandbox.fakeforge.github import FakeGitHub
 from bot.web.app import create_app
-from tests.fakes.gitee import FakeGitee
-from tests.fakes.github import FakeGitHub
 
 SAMPLE = {
     "agreement": "individual",

@@ -22,12 +22,12 @@ from sqlalchemy import update
 
 from bot import settings
 from bot.errors import SettingsError
+from bot.sandbox.fakeforge.gitee import FakeGitee
+from bot.sandbox.fakeforge.github import FakeGitHub
 from bot.storage.models import OAuthState, utcnow
 from bot.web import setup as setup_pages
 from bot.web.app import create_app
 from bot.web.keys import SESSIONS
-from tests.fakes.gitee import FakeGitee
-from tests.fakes.github import FakeGitHub
 
 PUBLIC = "http://cla.test"
 

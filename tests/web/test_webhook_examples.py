@@ -6,16 +6,16 @@ from __future__ import annotations
 import gzip
 import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
+from bot.sandbox.fakeforge.github import DATA
 from bot.storage.models import Job
 from bot.web.app import create_app
 from bot.web.keys import SESSIONS
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "fixtures" / "webhooks" / "examples.json.gz"
+EXAMPLES = DATA / "webhooks" / "examples.json.gz"
 
 
 def all_examples() -> list[tuple[str, dict[str, Any]]]:

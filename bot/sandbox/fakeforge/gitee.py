@@ -28,9 +28,10 @@ Faults: ``fake.inject("GET", "/repos/{owner}/{repo}/pulls/{number}", status=502,
 makes the next matching request(s) fail, optionally with headers/body, or wait ``delay_s``.
 
 Webhooks: ``merge_request_event(pr, action=…, action_desc=…)`` and ``note_event(comment)``
-build bodies from the templates in ``tests/fixtures/gitee``; ``fake.delivery(payload, mode=…)``
-or the module-level ``signed_headers(body, secret=…, mode=…)`` make the headers Gitee sends. The
-signature is computed here independently of ``bot.platforms.gitee.sansio``.
+build bodies from the templates in ``bot/sandbox/fakeforge/data/gitee``;
+``fake.delivery(payload, mode=…)`` or the module-level ``signed_headers(body, secret=…,
+mode=…)`` make the headers Gitee sends. The signature is computed here independently of
+``bot.platforms.gitee.sansio``.
 """
 
 from __future__ import annotations
@@ -56,7 +57,9 @@ from typing import Any, Literal
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "gitee"
+from bot.sandbox.fakeforge.faults import Fault, take_fault
+
+FIXTURES = Path(__file__).resolve().parent / "data" / "gitee"
 API_PREFIX = "/api/v5"
 MAX_PR_COMMITS = 250
 MAX_PER_PAGE = 100
@@ -67,7 +70,7 @@ CST = timezone(timedelta(hours=8))
 Mode = Literal["signature", "password"]
 
 
-# -- webhook signing (Gitee help article 4290), independent of the bot's code -----------------------
+# -- webhook signing (Gitee help article 4290), independent of the bot's code ------------------
 
 
 def gitee_signature(timestamp_ms: int | str, secret: str) -> str:
@@ -130,7 +133,7 @@ def _fixture_text(name: str) -> str:
 
 
 def load_fixture(name: str) -> Any:
-    """A fresh copy of ``tests/fixtures/gitee/<name>`` (``.json`` may be omitted)."""
+    """A fresh copy of ``bot/sandbox/fakeforge/data/gitee/<name>`` (``.json`` may be omitted)."""
     if not name.endswith(".json"):
         name += ".json"
     return json.loads(_fixture_text(name))
@@ -242,17 +245,6 @@ class Violation:
     problems: list[str]
 
 
-@dataclass
-class Fault:
-    method: str
-    route: str
-    status: int | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-    body: Any = None
-    delay_s: float = 0.0
-    times: int = 1
-
-
 class _HTTPError(Exception):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
@@ -311,7 +303,7 @@ class FakeGitee:
         *,
         token: str | None = None,
         bot_login: str = "cla-robot",
-        webhook_secret: str = "gitee-webhook-secret-0123456789",
+        webhook_secret: str = "gitee-webhook-secret-0123456789",  # noqa: S107 (a fake's)
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.token = token or "gitee-pat-" + secrets.token_hex(16)
@@ -572,13 +564,6 @@ class FakeGitee:
         f = Fault(method.upper(), route, status, dict(headers or {}), body, delay_s, times)
         self.faults.append(f)
         return f
-
-    def _take_fault(self, method: str, route: str) -> Fault | None:
-        for f in self.faults:
-            if f.method == method and f.route == route and f.times > 0:
-                f.times -= 1
-                return f
-        return None
 
     # -- inspection ------------------------------------------------------------------------------
 
@@ -978,7 +963,7 @@ class FakeGitee:
             self.violations.append(Violation(rec.method, rec.raw_path, rec.route, problems))
             return web.json_response({"message": "; ".join(problems)}, status=400)
 
-        fault = self._take_fault(request.method, route.template)
+        fault = take_fault(self.faults, request.method, route.template)
         if fault is not None:
             if fault.delay_s:
                 await asyncio.sleep(fault.delay_s)
@@ -1170,15 +1155,6 @@ class FakeGitee:
         data = self._user_json(u, api)
         data.update(blog=None, weibo=None, bio=None, public_repos=0, followers=0, following=0)
         return data
-
-    async def _get_user_by_login(self, ctx: _Ctx) -> Answer:
-        """``GET /users/{username}`` (Gitee API v5 "获取一个用户"); an unknown login is 404."""
-        u = self.users.get(ctx.params["username"].lower())
-        if u is None:
-            raise _HTTPError(404, "Not Found User")
-        data = self._user_json(u, ctx.api)
-        data.update(blog=None, weibo=None, bio=None, public_repos=0, followers=0, following=0)
-        return 200, data, {}
 
     async def _get_pull(self, ctx: _Ctx) -> Answer:
         return 200, self._pr_json(self._pr(ctx), ctx.api), {}

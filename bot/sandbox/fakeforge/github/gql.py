@@ -1,0 +1,195 @@
+"""GraphQL: every query validated against GitHub's published schema with graphql-core, then
+executed against the fake's state, errors shaped as GitHub's."""
+
+from __future__ import annotations
+
+import base64
+import functools
+import gzip
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
+
+import graphql
+from aiohttp import web
+
+from bot.sandbox.fakeforge.github.access import Access
+from bot.sandbox.fakeforge.github.records import (
+    GRAPHQL_SCHEMA,
+    LEVELS,
+    NOT_ACCESSIBLE,
+    FakeCommit,
+    FakeInstallation,
+    FakePR,
+    FakeRepo,
+    FakeUser,
+    Recorded,
+    _trailers,
+)
+
+
+class GraphQLAPI(Access):
+    # -- GraphQL ---------------------------------------------------------------------------------
+
+    async def _serve_graphql(self, request: web.Request, rec: Recorded) -> web.Response:
+        if request.method != "POST":
+            return self._violation(rec, "method", [f"{request.method} not allowed on /graphql"])
+        faulty = await self._fault(rec, "POST", "/graphql")
+        if faulty is not None:
+            return faulty
+        scheme, _, credential = request.headers.get("Authorization", "").partition(" ")
+        tok = self.tokens.get(credential) if scheme.lower() in ("token", "bearer") else None
+        inst = self.installations.get(tok.installation_id) if tok is not None else None
+        if tok is None or tok.revoked or tok.expires_at <= self.clock() or inst is None:
+            rec.status = 401
+            body = {
+                "message": "Bad credentials",
+                "documentation_url": "https://docs.github.com/graphql",
+            }
+            return web.json_response(body, status=401)
+        body = rec.json if isinstance(rec.json, dict) else {}
+        query = body.get("query")
+        variables: Any = body.get("variables") or {}
+        if not isinstance(query, str) or not isinstance(variables, dict):
+            return self._violation(rec, "graphql", ["the body needs a query string"])
+        self.graphql_queries.append(query)
+        try:
+            document = graphql.parse(query)
+        except graphql.GraphQLError as exc:
+            return self._violation(rec, "graphql", [exc.message])
+        problems = [e.message for e in graphql.validate(_graphql_schema(), document)]
+        if problems:
+            return self._violation(rec, "graphql", problems)
+        result = graphql.execute(
+            _graphql_schema(),
+            document,
+            root_value=self._gql_root(inst, tok.permissions),
+            variable_values=variables,
+        )
+        assert not isinstance(result, Awaitable)
+        answer: dict[str, Any] = {"data": result.data}
+        if result.errors:
+            answer["errors"] = [_gql_error_json(e) for e in result.errors]
+        rec.status = 200
+        headers = {**self._rate_headers(), "x-ratelimit-resource": "graphql"}
+        return web.json_response(answer, headers=headers)
+
+    def _gql_root(self, inst: FakeInstallation, granted: Mapping[str, str]) -> dict[str, Any]:
+        def repository(_info: Any, owner: str, name: str, **_: Any) -> dict[str, Any]:
+            repo = self.repos.get(f"{owner}/{name}".lower())
+            if repo is None or not inst.can_see(repo):
+                raise _GqlError(
+                    "NOT_FOUND",
+                    f"Could not resolve to a Repository with the name '{owner}/{name}'.",
+                )
+            return self._gql_repository(granted, repo)
+
+        return {"repository": repository}
+
+    def _gql_granted(self, granted: Mapping[str, str], name: str) -> None:
+        if LEVELS.get(granted.get(name, ""), 0) < LEVELS["read"]:
+            raise _GqlError("FORBIDDEN", NOT_ACCESSIBLE)
+
+    def _gql_repository(self, granted: Mapping[str, str], repo: FakeRepo) -> dict[str, Any]:
+        def pull_request(_info: Any, number: int) -> dict[str, Any]:
+            self._gql_granted(granted, "pull_requests")
+            pr = self.issues.get((repo.full_name.lower(), number))
+            if not isinstance(pr, FakePR):
+                raise _GqlError(
+                    "NOT_FOUND", f"Could not resolve to a PullRequest with the number of {number}."
+                )
+            return {
+                "number": pr.number,
+                "headRefOid": pr.head_sha,
+                "baseRefOid": pr.base_sha,
+                "commits": lambda _info, **args: _gql_connection(
+                    pr.commits, args, lambda c: {"commit": lambda _i: self._gql_commit(granted, c)}
+                ),
+            }
+
+        return {"name": repo.name, "nameWithOwner": repo.full_name, "pullRequest": pull_request}
+
+    def _gql_commit(self, granted: Mapping[str, str], c: FakeCommit) -> dict[str, Any]:
+        # Which permission GraphQL's commit data needs is not documented: the fake asks for
+        # contents=read on top of pull_requests=read, the stricter reading.
+        self._gql_granted(granted, "contents")
+        authors = [self._gql_actor(c.author_name, c.author_email, c.author)]
+        for name, email in _trailers(c.message):
+            authors.append(self._gql_actor(name, email, self._user_by_email(email)))
+        return {
+            "oid": c.sha,
+            "message": c.message,
+            "author": authors[0],
+            "committer": self._gql_actor(c.committer_name, c.committer_email, c.committer),
+            "authors": lambda _info, **args: _gql_connection(authors, args, lambda a: a),
+        }
+
+    def _gql_actor(self, name: str, email: str, user: FakeUser | None) -> dict[str, Any]:
+        linked = None
+        if user is not None and user.type == "User":  # GitActor.user is a User: never a bot
+            linked = {"login": user.login, "databaseId": user.id, "id": f"U_{user.id}"}
+        return {"name": name, "email": email, "date": "2024-01-01T00:00:00Z", "user": linked}
+
+
+@functools.cache
+def _graphql_schema() -> graphql.GraphQLSchema:
+    """GitHub's published schema. It does not pass graphql-core's own schema checks (a few
+    duplicate and deprecated interface fields), so it is taken as valid: queries are still
+    checked against it in full."""
+    sdl = gzip.decompress(GRAPHQL_SCHEMA.read_bytes()).decode("utf-8")
+    return graphql.build_schema(sdl, assume_valid=True, assume_valid_sdl=True)
+
+
+class _GqlError(Exception):
+    """A GraphQL error as GitHub types them (``NOT_FOUND``, ``FORBIDDEN``, …)."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+def _gql_error_json(error: graphql.GraphQLError) -> dict[str, Any]:
+    out: dict[str, Any] = dict(error.formatted)
+    if isinstance(error.original_error, _GqlError):
+        out["type"] = error.original_error.kind
+    return out
+
+
+def _cursor(index: int) -> str:
+    return base64.b64encode(f"cursor:{index}".encode()).decode()
+
+
+def _gql_connection(
+    items: Sequence[Any], args: Mapping[str, Any], node: Callable[[Any], Any]
+) -> dict[str, Any]:
+    """A cursor connection over ``items`` (``first``/``after`` only, 1–100 as GitHub allows)."""
+    first, after = args.get("first"), args.get("after")
+    if args.get("last") is not None or args.get("before") is not None:
+        raise _GqlError("UNSUPPORTED", "the fake pages forwards only (first/after)")
+    if first is None:
+        raise _GqlError(
+            "MISSING_PAGINATION_BOUNDARIES",
+            "You must provide a `first` or `last` value to properly paginate the connection.",
+        )
+    if not 1 <= first <= 100:
+        raise _GqlError(
+            "EXCESSIVE_PAGINATION",
+            f"Requesting {first} records on the connection exceeds the `first` limit of 100"
+            " records.",
+        )
+    start = 0
+    if after is not None:
+        decoded = base64.b64decode(after.encode()).decode()
+        start = int(decoded.removeprefix("cursor:")) + 1
+    chunk = list(items[start : start + first])
+    end = start + len(chunk)
+    return {
+        "totalCount": len(items),
+        "nodes": [node(x) for x in chunk],
+        "edges": [{"cursor": _cursor(start + i), "node": node(x)} for i, x in enumerate(chunk)],
+        "pageInfo": {
+            "hasNextPage": end < len(items),
+            "hasPreviousPage": start > 0,
+            "startCursor": _cursor(start) if chunk else None,
+            "endCursor": _cursor(end - 1) if chunk else None,
+        },
+    }
