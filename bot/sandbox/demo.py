@@ -29,6 +29,7 @@ from aiohttp import web
 
 from bot import settings as settings_mod
 from bot.errors import SettingsError
+from bot.sandbox.outbox import Outbox, serve
 from bot.sandbox.server import Sandbox
 from bot.settings import Settings
 from bot.storage.db import migrate
@@ -37,6 +38,7 @@ from bot.web.app import create_app
 __all__ = ["DEMO_DB", "Demo", "demo_env", "reset_database", "run_demo", "start_demo"]
 
 DEMO_DB = "demo.db"
+MAIL_VARS = ("CLA_SMTP_URL", "CLA_MAIL_FROM")  # the demo never sends real mail
 DEFAULT_PORT = 8080
 
 
@@ -46,6 +48,7 @@ class Demo:
     settings: Settings
     runner: web.AppRunner
     bot_url: str
+    smtp: asyncio.Server | None = None
 
     @property
     def sandbox_url(self) -> str:
@@ -58,6 +61,9 @@ class Demo:
     async def close(self) -> None:
         await self.runner.cleanup()
         await self.sandbox.close()
+        if self.smtp is not None:
+            self.smtp.close()
+            await self.smtp.wait_closed()
 
 
 def _url_host(host: str) -> str:
@@ -96,10 +102,24 @@ def _port(env: Mapping[str, str]) -> int:
 
 
 def demo_env(
-    base: Mapping[str, str], sandbox: Sandbox, *, host: str, port: int, cwd: Path
+    base: Mapping[str, str],
+    sandbox: Sandbox,
+    *,
+    host: str,
+    port: int,
+    cwd: Path,
+    smtp_port: int | None = None,
 ) -> dict[str, str]:
-    """``base`` without any real forge, pointed at ``sandbox``, on its own database."""
-    env = {k: v for k, v in base.items() if not k.startswith(("CLA_GITHUB_", "CLA_GITEE_"))}
+    """``base`` without any real forge or mail server, pointed at ``sandbox`` (and at the
+    sandbox's own mail server on ``smtp_port``), on its own database."""
+    env = {
+        k: v
+        for k, v in base.items()
+        if not k.startswith(("CLA_GITHUB_", "CLA_GITEE_")) and k not in MAIL_VARS
+    }
+    if smtp_port is not None:
+        env["CLA_SMTP_URL"] = f"smtp://127.0.0.1:{smtp_port}"
+        env["CLA_MAIL_FROM"] = "CLA bot (sandbox) <cla-bot@sandbox.invalid>"
     var_dir = Path(env.get("CLA_VAR_DIR", "").strip() or cwd / "var")
     if not var_dir.is_absolute():
         var_dir = cwd / var_dir
@@ -138,8 +158,11 @@ async def start_demo(
     else:
         await sandbox.start("127.0.0.1", sandbox_port)
     runner: web.AppRunner | None = None
+    smtp: asyncio.Server | None = None
     try:
-        env = demo_env(base_env, sandbox, host=host, port=port, cwd=cwd)
+        sandbox.outbox = Outbox()
+        smtp, smtp_port = await serve(sandbox.outbox)
+        env = demo_env(base_env, sandbox, host=host, port=port, cwd=cwd, smtp_port=smtp_port)
         conf = settings_mod.load(env, cwd=cwd)
         _check_free(host, port)
         reset_database(Path(conf.database_url.removeprefix("sqlite+aiosqlite:///")))
@@ -151,9 +174,11 @@ async def start_demo(
         if runner is not None:
             await runner.cleanup()
         await sandbox.close()
+        if smtp is not None:
+            smtp.close()
         raise
     sandbox.connect(conf.public_url)
-    return Demo(sandbox=sandbox, settings=conf, runner=runner, bot_url=conf.public_url)
+    return Demo(sandbox=sandbox, settings=conf, runner=runner, bot_url=conf.public_url, smtp=smtp)
 
 
 def run_demo(

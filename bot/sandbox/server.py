@@ -37,6 +37,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from bot.core.identity import parse_coauthors
 from bot.platforms.github.client import CO_AUTHORS_QUERY
 from bot.sandbox import ui
+from bot.sandbox.outbox import Outbox, Received
 from bot.sandbox.world import (
     SCENARIOS,
     Comment,
@@ -129,6 +130,7 @@ class Sandbox:
         self.hook = _Hook()
         self.check_runs: dict[int, dict[str, Any]] = {}  # id → the bot's latest body
         self.bot_url = ""
+        self.outbox: Outbox | None = None  # the demo's mail server, for the outbox page
         self._tokens: dict[str, _Token] = {}
         self._user_tokens: dict[str, str] = {}  # token → login
         self._grants: dict[str, _Grant] = {}
@@ -256,6 +258,8 @@ class Sandbox:
         app.router.add_get("/-/sandbox.css", self._css)
         app.router.add_get("/-/sandbox.js", self._js)
         app.router.add_post("/-/pulls", self._open_pull)
+        app.router.add_get("/outbox", self._outbox_page)
+        app.router.add_get("/outbox/{n:\\d+}/{part:\\d+}", self._outbox_attachment)
         app.router.add_get("/settings/emails", self._emails_page)
         app.router.add_post("/settings/emails", self._add_email)
         app.router.add_get("/{owner}/{repo}/pull/{number:\\d+}", self._pull_page)
@@ -1022,6 +1026,40 @@ class Sandbox:
         if repo is None:
             return self._error(404, "Not found", "The sandbox has no such page.")
         raise web.HTTPFound("/#" + repo.full_name.replace("/", "-"))
+
+    def _mail(self) -> list[Received]:
+        return list(self.outbox.messages) if self.outbox is not None else []
+
+    async def _outbox_page(self, request: web.Request) -> web.Response:
+        shown = []
+        for n, got in reversed(list(enumerate(self._mail()))):
+            body = got.message.get_body(("plain",))
+            shown.append(
+                {
+                    "n": n,
+                    "to": ", ".join(got.recipients),
+                    "subject": str(got.message["Subject"] or ""),
+                    "date": str(got.message["Date"] or ""),
+                    "text": body.get_content() if body is not None else "",
+                    "attachments": [
+                        a.get_filename() or "attachment" for a in got.message.iter_attachments()
+                    ],
+                }
+            )
+        return self._render(request, "outbox.html", messages=shown)
+
+    async def _outbox_attachment(self, request: web.Request) -> web.Response:
+        mail = self._mail()
+        n, part = int(request.match_info["n"]), int(request.match_info["part"])
+        parts = list(mail[n].message.iter_attachments()) if n < len(mail) else []
+        if part >= len(parts):
+            return self._error(404, "No such attachment", "The outbox holds no such file.")
+        a = parts[part]
+        return web.Response(
+            body=a.get_payload(decode=True),
+            content_type=a.get_content_type(),
+            headers={"Content-Disposition": f'attachment; filename="{a.get_filename()}"'},
+        )
 
     async def _emails_page(self, request: web.Request) -> web.Response:
         login = request.query.get("login") or self._signed_in(request) or ""

@@ -113,7 +113,8 @@ BASE = """<!doctype html>
   <header class="top">
     <a class="brand" href="/">cla-bot sandbox</a>
     <span class="where">a pretend GitHub on this machine ·
-      the bot: <a href="{{ bot_url }}/" target="_blank" rel="noopener">{{ bot_url }}</a></span>
+      the bot: <a href="{{ bot_url }}/" target="_blank" rel="noopener">{{ bot_url }}</a> ·
+      <a href="/outbox">outbox</a></span>
   </header>
   <main>{% block main %}{% endblock %}</main>
 </body>
@@ -334,6 +335,27 @@ EMAILS = """{% extends "base.html" %}
 {% endblock %}
 """
 
+OUTBOX = """{% extends "base.html" %}
+{% block title %}Outbox · sandbox mail{% endblock %}
+{% block main %}
+<section class="card">
+  <h1>Outbox</h1>
+  <p class="muted">The mail the bot sent, kept by the sandbox's mail server on this machine
+     (nothing leaves it): verification codes and signing receipts, newest first.</p>
+  {% for m in messages %}
+  <article class="comment" id="mail-{{ m.n }}">
+    <header><strong>{{ m.subject }}</strong> <small>to <code>{{ m.to }}</code> · {{ m.date }}</small></header>
+    <div class="body"><pre style="white-space:pre-wrap">{{ m.text }}</pre>
+    {% for a in m.attachments %}<p>Attached: <a href="/outbox/{{ m.n }}/{{ loop.index0 }}" download="{{ a }}">{{ a }}</a></p>{% endfor %}
+    </div>
+  </article>
+  {% else %}
+  <p id="no-mail">No mail yet. Sign a CLA, or prove an address on the bot's <a href="{{ bot_url }}/me">/me</a> page.</p>
+  {% endfor %}
+</section>
+{% endblock %}
+"""
+
 ERROR = """{% extends "base.html" %}
 {% block title %}Sandbox: {{ status }}{% endblock %}
 {% block main %}
@@ -352,6 +374,7 @@ TEMPLATES = {
     "pull.html": PULL,
     "authorize.html": AUTHORIZE,
     "emails.html": EMAILS,
+    "outbox.html": OUTBOX,
     "error.html": ERROR,
 }
 

@@ -592,3 +592,35 @@ def test_a_busy_port_is_one_clear_line(
     assert running.read_bytes() == b"in use"
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "cannot listen" in err[0] and "--port" in err[0]
+
+
+async def test_the_demo_mails_to_its_own_outbox_page(
+    demo: Demo, http: aiohttp.ClientSession
+) -> None:
+    """The demo's bot sends through the sandbox's mail server (never a real one): the receipt
+    of a signature appears on the sandbox's outbox page, its signed text downloadable."""
+    assert demo.settings.mail is not None and demo.settings.mail.host == "127.0.0.1"
+    async with http.get(f"{demo.sandbox_url}/outbox") as r:
+        assert 'id="no-mail"' in await r.text()
+    await _sign_over_http(demo, http, "ada")
+    outbox = demo.sandbox.outbox
+    assert outbox is not None
+    await asyncio.wait_for(outbox.received.wait(), timeout=30)
+    async with http.get(f"{demo.sandbox_url}/outbox") as r:
+        page = await r.text()
+    assert "Your receipt: " in page and "Text SHA-256:" in page
+    assert 'href="/outbox/0/0" download="individual-1.0.md"' in page
+    async with http.get(f"{demo.sandbox_url}/outbox/0/0") as r:
+        assert r.status == 200 and r.content_type == "text/markdown"
+        assert (await r.text()).startswith("#")
+    async with http.get(f"{demo.sandbox_url}/outbox/0/9") as r:
+        assert r.status == 404
+
+
+def test_the_demo_never_sends_real_mail(tmp_path: Path) -> None:
+    sandbox = Sandbox()
+    sandbox._url = "http://127.0.0.1:9"
+    base = {"CLA_SMTP_URL": "smtps://u:p@smtp.real.example", "CLA_MAIL_FROM": "x@real.example"}
+    assert "CLA_SMTP_URL" not in demo_env(base, sandbox, host="::1", port=1, cwd=tmp_path)
+    env = demo_env(base, sandbox, host="::1", port=1, cwd=tmp_path, smtp_port=2525)
+    assert env["CLA_SMTP_URL"] == "smtp://127.0.0.1:2525"
