@@ -393,8 +393,11 @@ def test_demo_env_leaves_real_forges_out(tmp_path: Path) -> None:
     assert env["CLA_LOG_LEVEL"] == "INFO"
 
 
-async def _sign_over_http(demo: Demo, http: aiohttp.ClientSession, login: str) -> None:
-    """What a browser does: bot login → sandbox picker → callback → form → sign."""
+async def _sign_over_http(
+    demo: Demo, http: aiohttp.ClientSession, login: str, *, stay: bool = False
+) -> None:
+    """What a browser does: bot login → sandbox picker → callback → form → sign (then sign
+    out, unless ``stay``)."""
     bot, sb = demo.bot_url, demo.sandbox_url
     async with http.get(
         f"{bot}/sign/login/github?next=/sign/individual", allow_redirects=False
@@ -422,6 +425,8 @@ async def _sign_over_http(demo: Demo, http: aiohttp.ClientSession, login: str) -
         },
     ) as r:
         assert r.status == 200 and r.url.path == "/sign/individual/done", await r.text()
+    if stay:
+        return
     async with http.post(f"{bot}/sign/logout", data={"csrf": csrf.group(1)}) as r:
         assert r.status == 200
 
@@ -624,3 +629,53 @@ def test_the_demo_never_sends_real_mail(tmp_path: Path) -> None:
     assert "CLA_SMTP_URL" not in demo_env(base, sandbox, host="::1", port=1, cwd=tmp_path)
     env = demo_env(base, sandbox, host="::1", port=1, cwd=tmp_path, smtp_port=2525)
     assert env["CLA_SMTP_URL"] == "smtp://127.0.0.1:2525"
+
+
+async def test_an_email_on_no_account_is_proven_with_the_code_from_the_outbox(
+    demo: Demo, http: aiohttp.ClientSession
+) -> None:
+    """grace's commit email is on no account: she signs, proves the address on /me with the
+    code the outbox page shows, and her PR turns green by itself."""
+    world, sb, bot = demo.sandbox.world, demo.sandbox_url, demo.bot_url
+    form = {"repo": "sandbox-org/widgets", "scenario": "unlinked", "title": "unlinked"}
+    async with http.post(f"{sb}/-/pulls", data=form):
+        pass
+    pr = world.pull("sandbox-org/widgets", 1)
+    assert pr is not None
+
+    def state() -> str | None:
+        statuses = world.combined(pr)
+        return statuses[0].state if statuses else None
+
+    await _until(lambda: state() == "failure" and bool(world.comments_of(pr)), "the check")
+    assert f"{bot}/me#emails-title" in world.comments_of(pr)[0].body
+    await _sign_over_http(demo, http, "grace", stay=True)
+    async with http.get(f"{bot}/me") as r:
+        page = await r.text()
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert csrf
+    async with http.post(
+        f"{bot}/me/emails", data={"csrf": csrf.group(1), "email": "grace@old-laptop.example"}
+    ) as r:
+        code_page = await r.text()
+        assert r.status == 200, code_page
+    uid = re.search(r'name="uid" value="([0-9a-f]+)"', code_page)
+    assert uid
+
+    async def the_code() -> str | None:
+        async with http.get(f"{sb}/outbox") as r:
+            found = re.search(r"Your code is (\d{6})", await r.text())
+        return found.group(1) if found else None
+
+    deadline = time.monotonic() + 15
+    code = await the_code()
+    while code is None and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+        code = await the_code()
+    assert code is not None, "no code in the outbox"
+    async with http.post(
+        f"{bot}/me/emails/confirm",
+        data={"csrf": csrf.group(1), "uid": uid.group(1), "code": code},
+    ) as r:
+        assert r.status == 200 and r.url.query.get("proven") == "1"
+    await _until(lambda: state() == "success", "grace's PR green by itself")
