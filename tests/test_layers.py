@@ -1,6 +1,6 @@
 """The house's floors: no module under bot/ imports a module on a higher floor.
 
-core < settings/errors/logs/metrics < platforms < storage < services < runtime < web < sandbox
+core < settings/policy/errors/logs/metrics < platforms < storage < services < runtime < web < sandbox
 < cli. Module-level and function-level imports both count, so a lazy import cannot hide an
 upward one. The walk reads the source only (nothing is imported).
 """
@@ -15,7 +15,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 BOT = ROOT / "bot"
 FLOORS = ("core", "shared", "platforms", "storage", "services", "runtime", "web", "sandbox", "cli")
-SHARED = frozenset({"settings", "errors", "logs", "metrics"})
+SHARED = frozenset({"settings", "policy", "errors", "logs", "metrics"})
 
 
 def floor_of(module: str) -> str | None:
