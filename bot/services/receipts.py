@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.services.mail.outbox import ATTACHMENTS, queue_mail
 from bot.services.signing import receipt
 from bot.storage.crypto import FieldCipher
-from bot.storage.models import AgreementVersionRow, Signature
+from bot.storage.models import AgreementRow, AgreementVersionRow, Company, Signature
 
 
 async def queue_receipt(
@@ -99,4 +99,55 @@ async def verify(
         and ver.version == version.strip()
         and hmac.compare_digest(ver.text_sha256, sha256.strip().lower())
         and given[:19] == recorded
+    )
+
+
+async def queue_corporate_receipt(
+    session: AsyncSession,
+    cipher: FieldCipher,
+    *,
+    company: Company,
+    login: str,
+    platform_name: str,
+    to: str,
+    lang: str,
+    fields: Mapping[str, str],
+    managers: Sequence[str],
+    domains: Sequence[str],
+    text: str,
+    public_url: str,
+    privacy_url: str | None,
+) -> None:
+    """Queue the receipt of a corporate signature to its signatory: the company, agreement,
+    version, the text's SHA-256, the time, the managers and domains named (pending an
+    administrator's approval), the fields given by name, and the signed text attached."""
+    row = await session.get(AgreementVersionRow, company.agreement_version_id)
+    if row is None:
+        raise LookupError(f"company {company.uid} names no agreement version")
+    agreement = await session.get(AgreementRow, row.agreement_id)
+    filename = f"{row.agreement_id}-{row.version}.md"
+    base = public_url.rstrip("/")
+    await queue_mail(
+        session,
+        cipher,
+        to=to,
+        kind="receipt_corporate",
+        lang=lang,
+        values={
+            "company": company.name,
+            "agreement": agreement.title if agreement is not None else row.agreement_id,
+            "version": row.version,
+            "sha256": row.text_sha256,
+            "signed_at": company.signed_at.isoformat() if company.signed_at else "",
+            "signatory": f"{platform_name} @{login}",
+            "managers": sorted({login.lower(), *managers}),
+            "domains": list(dict.fromkeys(domains)),
+            "fields": sorted(k for k, v in fields.items() if v),
+            "name": fields.get("name", ""),
+            "company_url": f"{base}/company/{company.uid}",
+            "me_url": f"{base}/me",
+            "privacy_url": privacy_url or "",
+            "filename": filename,
+            ATTACHMENTS: [{"filename": filename, "content_type": "text/markdown", "text": text}],
+        },
     )

@@ -333,6 +333,23 @@ async def sign_submit(request: web.Request) -> web.StreamResponse:
                 domains=domains,
                 request_id=request_id(request),
             )
+            if ctx.settings.mail is not None:  # with the signature, or not at all
+                await receipts.queue_corporate_receipt(
+                    s,
+                    request.app[CIPHER],
+                    company=company,
+                    login=session.data.login,
+                    platform_name=PLATFORM_NAMES[Platform(session.data.platform)],
+                    to=values.get("email") or session.data.emails[0],
+                    lang=ctx.pages.language(request),
+                    fields=_given(values, version.fields),
+                    managers=managers,
+                    domains=domains,
+                    text=version.text,
+                    public_url=ctx.settings.public_url,
+                    privacy_url=ctx.settings.policy.privacy_url,
+                )
+        request.app[QUEUE].notify()
         raise web.HTTPSeeOther(f"/company/{company.uid}?signed=1")
     async with request.app[SESSIONS]() as s, s.begin():
         signed = await signing.sign(
@@ -356,7 +373,7 @@ async def sign_submit(request: web.Request) -> web.StreamResponse:
                 platform_name=PLATFORM_NAMES[Platform(session.data.platform)],
                 to=values.get("email") or session.data.emails[0],
                 lang=ctx.pages.language(request),
-                fields={k: values[k] for k in {*version.fields, "email"} if values.get(k)},
+                fields=_given(values, version.fields),
                 text=version.text,
                 public_url=ctx.settings.public_url,
                 privacy_url=ctx.settings.policy.privacy_url,
@@ -376,6 +393,11 @@ async def sign_submit(request: web.Request) -> web.StreamResponse:
     if from_pr is not None:
         done = f"{from_pr.query}&{done}"
     raise web.HTTPSeeOther(f"/sign/{agreement.agreement_id}/done?{done}")
+
+
+def _given(values: Mapping[str, str], fields: Mapping[str, str]) -> dict[str, str]:
+    """The agreement's fields the signer filled in (not the form's checkboxes)."""
+    return {k: values[k] for k in {*fields, "email"} if values.get(k)}
 
 
 async def _latest_receipt(request: web.Request, session: Session) -> dict[str, Any] | None:

@@ -12,7 +12,9 @@ from bot.sandbox.outbox import Outbox
 from tests.e2e.conftest import Bot
 from tests.e2e.test_rights import sign_web
 
-TEXT = (Path(__file__).resolve().parents[2] / "templates/agreements/individual-1.0.md").read_text()
+AGREEMENTS = Path(__file__).resolve().parents[2] / "templates" / "agreements"
+TEXT = (AGREEMENTS / "individual-1.0.md").read_text()
+CORPORATE = (AGREEMENTS / "corporate-1.0.md").read_text()
 
 
 async def test_a_signer_gets_a_receipt_with_the_signed_text(
@@ -95,3 +97,33 @@ async def test_a_receipt_is_verified_by_what_it_says_and_the_answer_names_nobody
     assert resp.status == 400
     empty = await (await anonymous.get("/receipts/verify")).text()
     assert 'id="verify-result"' not in empty
+
+
+async def test_a_corporate_signatory_gets_a_receipt_naming_what_awaits_approval(
+    mail_bot: Bot, outbox: tuple[Outbox, int]
+) -> None:
+    from tests.e2e.test_corporate import sign_corporate
+
+    box, _ = outbox
+    page = await sign_corporate(mail_bot, domains="example.com")
+    assert await mail_bot.runtime.drain() >= 1
+    [got] = box.messages
+    assert got.recipients == ("maria.legal@example.com",)
+    m = got.message
+    # Python folds a long Subject right after its colon; that white space is not the text's.
+    subject = str(m["Subject"]).strip()
+    assert subject == "Your receipt: Corporate Contributor License Agreement 1.0 for Example Corp"
+    body = m.get_body(("plain",))
+    assert body is not None
+    text = body.get_content()
+    digest = hashlib.sha256(CORPORATE.encode()).hexdigest()
+    assert text.startswith("Dear Maria Signatoryname,\n")
+    assert f"Text SHA-256:     {digest}" in text
+    assert "Signed by:        GitHub @maria" in text
+    assert "Managers named:   co-manager, maria, other-manager" in text
+    assert "Domains named:    example.com" in text
+    assert "Fields you gave:  address, company, email, name, title" in text
+    assert f"http://cla.test{page}" in text
+    assert "1 Corporate Plaza" not in m.as_string() and "General Counsel" not in m.as_string()
+    [attached] = list(m.iter_attachments())
+    assert attached.get_filename() == "corporate-1.0.md"
