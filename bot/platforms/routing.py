@@ -3,7 +3,7 @@
 Each forge's ``routing.route`` (pure: no I/O) turns a verified, decoded delivery into one of
 these: nothing (:class:`Ignore`), a check of one PR (:class:`CheckJob`), what a comment asks
 (:class:`CommentJobs`), or bookkeeping (:class:`PrClosed`, :class:`InstallationChange`).
-``bot.services.deliveries`` stores them; a malformed delivery raises :class:`MalformedEvent`.
+``bot.services.deliveries`` stores them; a malformed delivery raises :class:`PayloadError`.
 """
 
 from __future__ import annotations
@@ -12,14 +12,12 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from bot.core.commands import CommandKind, parse_commands
-from bot.platforms.payload import PayloadError
+
+# A delivery that lacks a field the bot needs, or has one of the wrong type or range (answered
+# 400), raises the payload decoder's own error: one class for every malformed input.
+from bot.platforms.payload import PayloadError as PayloadError
 
 _T = TypeVar("_T")
-
-
-class MalformedEvent(PayloadError):
-    """A verified delivery lacks a field the bot needs, or has one of the wrong type or range:
-    answered 400."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +158,7 @@ def comment_jobs(
 
 def need(value: _T | None, what: str) -> _T:
     if value is None:
-        raise MalformedEvent(f"missing {what}")
+        raise PayloadError(f"missing {what}")
     return value
 
 

@@ -105,7 +105,7 @@ async def github_webhook(request: web.Request) -> web.Response:
     except NotJson as exc:
         metrics.delivery("github", event, "malformed")
         return _answer(400, str(exc))
-    except routing.MalformedEvent as exc:
+    except routing.PayloadError as exc:
         metrics.delivery("github", event, "malformed")
         return _answer(400, f"malformed {event} event: {exc}")
     if isinstance(decision, routing.Ignore):
@@ -226,7 +226,7 @@ async def gitee_webhook(request: web.Request) -> web.Response:
     except NotJson as exc:
         metrics.delivery("gitee", "-", "malformed")
         return _answer(400, str(exc))
-    except routing.MalformedEvent as exc:
+    except routing.PayloadError as exc:
         metrics.delivery("gitee", "-", "malformed")
         return _answer(400, f"malformed delivery: {exc}")
     event = gitee_sansio.event_name(request.headers, {"hook_name": payload.hook_name})
@@ -235,7 +235,7 @@ async def gitee_webhook(request: web.Request) -> web.Response:
     bot_login = await request.app[GITEE_BOT_LOGIN]()
     try:
         decision = gitee_routing.route(event, payload, bot_login=bot_login)
-    except routing.MalformedEvent as exc:
+    except routing.PayloadError as exc:
         metrics.delivery("gitee", event, "malformed")
         return _answer(400, f"malformed {event} event: {exc}")
     if isinstance(decision, routing.Ignore):

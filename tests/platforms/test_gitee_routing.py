@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from bot.platforms.gitee import routing
-from bot.platforms.github.routing import CheckJob, CommentJobs, Ignore, MalformedEvent
+from bot.platforms.github.routing import CheckJob, CommentJobs, Ignore, PayloadError
 from bot.sandbox.fakeforge.gitee import load_fixture
 
 BOT = "cla-robot"
@@ -134,7 +134,7 @@ def test_a_pr_that_is_not_open_is_ignored(state: str) -> None:
 def test_missing_fields_are_malformed(breakage: Any) -> None:
     payload = mr()
     breakage(payload)
-    with pytest.raises(MalformedEvent):
+    with pytest.raises(PayloadError):
         routing.route("Merge Request Hook", payload, bot_login=BOT)
 
 
@@ -212,7 +212,7 @@ def test_only_new_comments_count(action: str | None) -> None:
 def test_a_malformed_command_note(breakage: Any) -> None:
     payload = note()
     breakage(payload)
-    with pytest.raises(MalformedEvent):
+    with pytest.raises(PayloadError):
         routing.route("Note Hook", payload, bot_login=BOT)
 
 

@@ -121,7 +121,7 @@ def test_installation_events() -> None:
 def test_missing_fields_in_an_acted_on_event_are_malformed() -> None:
     payload = load_webhook_example("pull_request.opened")
     del payload["pull_request"]["head"]
-    with pytest.raises(routing.MalformedEvent):
+    with pytest.raises(routing.PayloadError):
         routing.route("pull_request", payload)
 
 
@@ -168,7 +168,7 @@ def test_wrong_types_and_ranges_are_malformed_with_their_path(
     for key in parents:
         node = node[key]
     node[last] = value
-    with pytest.raises(routing.MalformedEvent, match=re.escape(where)):
+    with pytest.raises(routing.PayloadError, match=re.escape(where)):
         routing.route("pull_request", json.dumps(payload).encode())
 
 

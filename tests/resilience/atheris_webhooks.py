@@ -1,7 +1,7 @@
 """Coverage-guided fuzzing (atheris) of what both webhook endpoints do with a delivery before
 anything is stored: signature checks on arbitrary headers, then JSON decoding and routing of
 arbitrary bodies (signed here, so that routing is reached). Any exception other than the
-documented ``PayloadError`` family (``MalformedEvent``, ``NotJson``) — which the endpoints
+documented ``PayloadError`` family (``PayloadError``, ``NotJson``) — which the endpoints
 answer 400 — would be a 5xx.
 
 Run by ``make soak`` (``-max_total_time=SECONDS``); not part of ``make test``::

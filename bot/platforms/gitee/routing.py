@@ -36,7 +36,7 @@ from bot.platforms.routing import (
     CheckJob,
     CommentJobs,
     Ignore,
-    MalformedEvent,
+    PayloadError,
     comment_jobs,
     need,
     pr_key,
@@ -50,7 +50,7 @@ __all__ = [
     "CheckJob",
     "GiteeEvent",
     "Ignore",
-    "MalformedEvent",
+    "PayloadError",
     "Route",
     "decode",
     "repo_coordinates",
@@ -112,9 +112,9 @@ class GiteeEvent(msgspec.Struct):
 
 
 def decode(payload: bytes | Mapping[str, Any]) -> GiteeEvent:
-    """The delivery's fields as a :class:`GiteeEvent`; raises :class:`MalformedEvent` (or
+    """The delivery's fields as a :class:`GiteeEvent`; raises :class:`PayloadError` (or
     ``NotJson``) naming what is wrong."""
-    return payload_mod.decode(payload, GiteeEvent, malformed=MalformedEvent)
+    return payload_mod.decode(payload, GiteeEvent, malformed=PayloadError)
 
 
 def _nonempty(v: str | None) -> str | None:
@@ -129,12 +129,12 @@ def repo_coordinates(event: GiteeEvent) -> dict[str, Any]:
     if owner is None or name is None:
         full = _nonempty(repo.path_with_namespace)
         if full is None or "/" not in full.strip("/"):
-            raise MalformedEvent("repository has no namespace/path nor path_with_namespace")
+            raise PayloadError("repository has no namespace/path nor path_with_namespace")
         owner, _, name = full.strip("/").rpartition("/")
     if "/" in name or not owner:
-        raise MalformedEvent("repository.path is not a single path segment")
+        raise PayloadError("repository.path is not a single path segment")
     if len(owner) + 1 + len(name) > MAX_FULL_NAME:
-        raise MalformedEvent(f"repository owner/path is longer than {MAX_FULL_NAME} characters")
+        raise PayloadError(f"repository owner/path is longer than {MAX_FULL_NAME} characters")
     return {"owner": owner, "name": name, "id": repo.id if isinstance(repo.id, int) else None}
 
 
@@ -170,12 +170,12 @@ def _note(event: GiteeEvent, bot_login: str | None) -> Route:
     comment = need(event.comment, "object 'comment'")
     login = comment.user.login
     if login is None:
-        raise MalformedEvent("missing string 'comment.user.login'")
+        raise PayloadError("missing string 'comment.user.login'")
     if bot_login and login.lower() == bot_login.lower():
         return Ignore("comment by the bot")
     body = comment.body if comment.body is not None else event.note
     if body is None:
-        raise MalformedEvent("missing string 'comment.body'")
+        raise PayloadError("missing string 'comment.body'")
     pr = need(event.pull_request, "object 'pull_request'")
     # The body is not covered by Gitee's signature: the worker re-reads the comment (and the
     # PR) from the API before acting; this only decides whether that is worth a job.

@@ -4,7 +4,7 @@ Pure translation of the payload (into the routing results of :mod:`bot.platforms
 shared by every forge) with small JSON-able dicts (only the fields a job needs); raw
 bodies are never stored. The body is decoded into typed structs that declare only the fields
 read here (:func:`decode`); a missing or mistyped field in an event we act on raises
-:class:`MalformedEvent`. A pull request or comment delivery without ``installation`` comes from
+:class:`PayloadError`. A pull request or comment delivery without ``installation`` comes from
 a repository or organisation webhook, not the App: nothing the bot could act on, so ignored.
 """
 
@@ -24,8 +24,8 @@ from bot.platforms.routing import (
     CommentJobs,
     Ignore,
     InstallationChange,
-    MalformedEvent,
     MergeGroupJob,
+    PayloadError,
     PrClosed,
     RecheckJobs,
     Route,
@@ -42,8 +42,8 @@ __all__ = [
     "CommentJobs",
     "Ignore",
     "InstallationChange",
-    "MalformedEvent",
     "MergeGroupJob",
+    "PayloadError",
     "PrClosed",
     "RecheckJobs",
     "Route",
@@ -198,8 +198,8 @@ EVENT_TYPES: dict[str, type[_Event]] = {
 
 def decode(event: str, payload: bytes | Mapping[str, Any]) -> _Event:
     """The delivery as its event's struct (other events: only what every event carries);
-    raises :class:`MalformedEvent` (or ``NotJson``) naming what is wrong."""
-    return payload_mod.decode(payload, EVENT_TYPES.get(event, _Event), malformed=MalformedEvent)
+    raises :class:`PayloadError` (or ``NotJson``) naming what is wrong."""
+    return payload_mod.decode(payload, EVENT_TYPES.get(event, _Event), malformed=PayloadError)
 
 
 def _user(u: _User | None) -> dict[str, Any] | None:
@@ -211,7 +211,7 @@ def _user(u: _User | None) -> dict[str, Any] | None:
 def _repo(event: _Event) -> dict[str, Any]:
     repo = need(event.repository, "object 'repository'")
     if repo.full_name.count("/") != 1:
-        raise MalformedEvent("repository.full_name is not owner/name")
+        raise PayloadError("repository.full_name is not owner/name")
     owner, name = repo.full_name.split("/")
     return {"owner": owner, "name": name, "id": repo.id}
 
@@ -344,7 +344,7 @@ def route(
         if data.installation is None:
             return NO_INSTALLATION
         if user.login is None:
-            raise MalformedEvent("missing string 'comment.user.login'")
+            raise PayloadError("missing string 'comment.user.login'")
         return comment_jobs(
             platform="github",
             repo=_repo(data),
