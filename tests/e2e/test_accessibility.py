@@ -9,6 +9,7 @@ whole module (Chromium is slow to start here); each test has its own bots and on
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
 import socket
@@ -258,6 +259,14 @@ async def test_axe_finds_nothing_serious_on_any_page(browser: Any, bots: Bots, l
 
 
 async def _focused(page: Any) -> dict[str, Any]:
+    from playwright.async_api import TimeoutError as PlaywrightTimeout
+
+    # A browser runs autofocus at its next rendering step, which may come after the load event
+    # that ends the navigation (seen on a loaded machine): wait for it, briefly.
+    with contextlib.suppress(PlaywrightTimeout):
+        await page.wait_for_function(
+            "document.activeElement && document.activeElement !== document.body", timeout=5000
+        )
     return dict(
         await page.evaluate(
             """() => {
