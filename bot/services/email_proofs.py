@@ -20,7 +20,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.errors import BotError
-from bot.core.identity import normalise_email
+from bot.core.identity import EMAIL, normalise_email
 from bot.services import audit
 from bot.services.mail.outbox import queue_mail
 from bot.services.rechecks import enqueue_checks, enqueue_rechecks
@@ -81,14 +81,10 @@ def _code_hash(cipher: FieldCipher, proof: EmailProof, code: str) -> str:
 
 
 def valid_email(email: str) -> str | None:
-    """``email`` normalised when it looks like one address (``local@domain.tld``), else None."""
+    """``email`` normalised when it is one address as commits carry them (the core's
+    :data:`~bot.core.identity.EMAIL`), else None."""
     value = normalise_email(email)
-    local, at, domain = value.rpartition("@")
-    if not at or not local or "." not in domain.strip(".") or len(value) > 254:
-        return None
-    if any(c.isspace() or c in "<>,;\"'()[]\\" for c in value):
-        return None
-    return value
+    return value if len(value) <= 254 and EMAIL.fullmatch(value) else None
 
 
 async def send_code(
