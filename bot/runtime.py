@@ -13,10 +13,9 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Coroutine, Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 import yarl
@@ -29,20 +28,9 @@ from bot.core.model import Platform
 from bot.errors import SettingsError
 from bot.metrics import Metrics
 from bot.platforms import registry
-from bot.platforms.base import (
-    ForgeAuthError,
-    ForgeClient,
-    ForgeError,
-    RateLimited,
-)
-from bot.platforms.gitee.client import GiteePlatform
-from bot.platforms.gitee.client import GiteeSettings as GiteeClientSettings
-from bot.platforms.gitee.facts import GITEE
-from bot.platforms.github.client import GitHubPlatform
-from bot.platforms.github.client import GitHubSettings as GitHubClientSettings
-from bot.platforms.github.facts import GITHUB
+from bot.platforms.base import ClientFactory, Connection, RateLimited
 from bot.services import agreements, reconcile, retention
-from bot.services.checks import CheckService, ClientFactory, load_comment_templates
+from bot.services.checks import CheckService, load_comment_templates
 from bot.services.commands import CommandService, load_reply_templates
 from bot.services.jobs import ClaimedJob, JobHandler, JobQueue, RetryLater, Worker
 from bot.services.mail.messages import MailTemplateError, MailTemplates
@@ -56,7 +44,6 @@ from bot.storage.models import JobKind
 
 # The start-up lines keep the logger names operators' log filters know.
 log = logging.getLogger("bot.app")
-setup_log = logging.getLogger("bot.setup")
 
 _KINDS = frozenset(kind.value for kind in JobKind)
 
@@ -75,8 +62,8 @@ class Runtime:
     checks: CheckService
     commands: CommandService
     http: aiohttp.ClientSession
-    gitee: GiteePlatform | None = None
-    github: GitHubPlatform | None = None
+    # Each configured forge's live connection, by name (built by its adapter's ``connect``).
+    connections: dict[Platform, Connection] = field(default_factory=dict)
     worker: Worker | None = None
     handlers: dict[JobKind, JobHandler] = field(default_factory=dict)
     _worker_task: asyncio.Task[None] | None = field(default=None, repr=False)
@@ -132,14 +119,12 @@ class Runtime:
         return await self.make_worker().drain()
 
     def start_forge_checks(self) -> None:
-        """In the background, once: say in the log whether the Gitee token works, and which
-        bot account the GitHub App acts as (``GET /app``, remembered for finding the bot's own
-        comment) — serve and worker; no anonymous page asks the forge."""
-        checks: list[Coroutine[Any, Any, None]] = []
-        if self.gitee is not None:
-            checks.append(report_gitee_token(self.gitee))
-        if self.github is not None:
-            checks.append(report_github_app(self.github))
+        """In the background, once: each connected forge's start-up check says in the log
+        whether its credentials work and which account the bot acts as (remembered for finding
+        the bot's own comment) — serve and worker; no anonymous page asks the forge."""
+        checks: list[Awaitable[None]] = [
+            c.startup_check() for c in self.connections.values() if c.startup_check is not None
+        ]
         if checks:
             self._check_task = asyncio.create_task(_together(checks), name="cla-forge-check")
 
@@ -158,14 +143,18 @@ class Runtime:
         return purged
 
     async def redeliver(self) -> reconcile.Redelivered | None:
-        if self.github is None:
-            return None
-        return await reconcile.redeliver_failed(
-            self.github,
-            self.sessions,
-            since=reconcile.since(self.settings.policy.reconcile.redeliver_lookback_h),
-            metrics=self.metrics,
-        )
+        """One redelivery pass over every connected forge's delivery log (``None`` when no
+        connected forge keeps one)."""
+        since = reconcile.since(self.settings.policy.reconcile.redeliver_lookback_h)
+        total: reconcile.Redelivered | None = None
+        for name, connection in self.connections.items():
+            if connection.redelivery is None:
+                continue
+            passed = await reconcile.redeliver_failed(
+                name, connection.redelivery, self.sessions, since=since, metrics=self.metrics
+            )
+            total = passed if total is None else total + passed
+        return total
 
     async def sweep(self) -> int:
         async with self.sessions() as session, session.begin():
@@ -174,10 +163,11 @@ class Runtime:
                 stale_after_s=self.settings.policy.reconcile.stale_after_s,
                 metrics=self.metrics,
             )
-        if self.gitee is not None:
-            queued += await reconcile.sweep_gitee(
-                self.sessions, self.gitee.client(), metrics=self.metrics
-            )
+        for name, connection in self.connections.items():
+            if connection.open_pulls is not None:
+                queued += await reconcile.sweep_open_pulls(
+                    name, connection.open_pulls, self.sessions, metrics=self.metrics
+                )
         if queued:
             self.queue.notify()
         return queued
@@ -232,45 +222,12 @@ def _cipher(settings: Settings) -> FieldCipher:
     return FieldCipher(keyring)
 
 
-def _github_platform(settings: Settings, http: aiohttp.ClientSession) -> GitHubPlatform | None:
-    gh = settings.github
-    if gh is None:
-        return None
-    return GitHubPlatform(
-        session=http,
-        settings=GitHubClientSettings(
-            app_id=gh.app_id, private_key=gh.private_key, api_url=gh.api_url
-        ),
-    )
-
-
-def _github_clients(platform: GitHubPlatform) -> ClientFactory:
-    def factory(installation_id: int | None) -> ForgeClient:
-        if installation_id is None:
-            raise LookupError("a GitHub job without an installation id")
-        return platform.client(installation_id)
-
-    return factory
-
-
-def _gitee_platform(settings: Settings, http: aiohttp.ClientSession) -> GiteePlatform | None:
-    ge = settings.gitee
-    if ge is None:
-        return None
-    return GiteePlatform(
-        session=http, settings=GiteeClientSettings(token=ge.token, api_url=ge.api_url)
-    )
-
-
 def _forge_traces(settings: Settings, metrics: Metrics) -> aiohttp.TraceConfig:
     """Count every outbound request by forge and HTTP status, in one place."""
     hosts: dict[str, str] = {}
-    for platform, urls in (
-        ("github", (settings.github_api_url, settings.github_web_url)),
-        ("gitee", (settings.gitee_api_url, settings.gitee_web_url)),
-    ):
-        for url in urls:
-            hosts[yarl.URL(url).host_port_subcomponent or ""] = platform
+    for each in registry.FORGES:
+        for url in (each.api_url_of(settings), each.web_url_of(settings)):
+            hosts[yarl.URL(url).host_port_subcomponent or ""] = each.name
 
     def forge(url: yarl.URL) -> str:
         return hosts.get(url.host_port_subcomponent or "", "other")
@@ -380,15 +337,13 @@ async def build_runtime(
         headers={"User-Agent": "cla-bot"},
         trace_configs=[_forge_traces(settings, metrics)],
     )
-    gitee = _gitee_platform(settings, http)
-    github = _github_platform(settings, http)
+    connections: dict[Platform, Connection] = {}
+    for each in registry.FORGES:
+        connection = each.connect(settings, http)
+        if connection is not None:
+            connections[each.name] = connection
     if clients is None:
-        found: dict[Platform, ClientFactory] = {}
-        if github is not None:
-            found[GITHUB] = _github_clients(github)
-        if gitee is not None:
-            found[GITEE] = lambda _installation_id: gitee.client()
-        clients = found
+        clients = {name: c.clients for name, c in connections.items()}
     queue = JobQueue(
         sessions,
         lease_s=settings.policy.worker.lease_s,
@@ -429,30 +384,23 @@ async def build_runtime(
         queue=queue,
         checks=checks,
         http=http,
-        gitee=gitee,
-        github=github,
+        connections=connections,
     )
 
 
-async def _together(checks: list[Coroutine[Any, Any, None]]) -> None:
+async def _together(checks: list[Awaitable[None]]) -> None:
     await asyncio.gather(*checks)
 
 
-async def report_github_app(github: GitHubPlatform, *, timeout_s: float = 15.0) -> None:
-    """Ask GitHub once, at start-up, which bot account the App is (the answer is logged and
-    kept for the process); a failure is only logged: it is asked again when needed."""
-    try:
-        await asyncio.wait_for(github.app_login.get(), timeout=timeout_s)
-    except (ForgeError, TimeoutError) as exc:
-        log.warning("GitHub: could not ask GET /app now: %s", exc or type(exc).__name__)
+def connected(settings: Settings) -> bool:
+    """Whether any forge is configured."""
+    return any(f.settings_of(settings) is not None for f in registry.FORGES)
 
 
 def loopback_warning(settings: Settings) -> str | None:
     """Said at start-up and on the home page: a forge is connected, but the links the bot posts
     (and the webhooks it was registered with) point at this machine only."""
-    if (settings.github is None and settings.gitee is None) or not is_loopback_url(
-        settings.public_url
-    ):
+    if not connected(settings) or not is_loopback_url(settings.public_url):
         return None
     return (
         f"CLA_PUBLIC_URL is {settings.public_url}, a loopback address: the links the bot posts "
@@ -460,24 +408,6 @@ def loopback_warning(settings: Settings) -> str | None:
         "to the address people and the forge use (in the environment, or in "
         "var/github-app.env)"
     )
-
-
-async def report_gitee_token(gitee: GiteePlatform, *, timeout_s: float = 15.0) -> None:
-    """Log whether the Gitee token works (``GET /v5/user``, cached by the platform), once when
-    the bot starts: what ``/setup/gitee`` told before it closed for configured bots."""
-    try:
-        login = await asyncio.wait_for(gitee.bot_login(), timeout=timeout_s)
-    except ForgeAuthError:
-        setup_log.warning(
-            "Gitee: CLA_GITEE_TOKEN does not work: Gitee refused it (HTTP 401); it is wrong, "
-            "expired or revoked (README: Gitee, a bot account)"
-        )
-    except (ForgeError, TimeoutError, aiohttp.ClientError) as exc:
-        setup_log.warning(
-            "Gitee: could not check CLA_GITEE_TOKEN now: %s", exc or type(exc).__name__
-        )
-    else:
-        setup_log.info("Gitee: the token works; the bot acts on Gitee as @%s", login)
 
 
 def describe(settings: Settings) -> None:
@@ -489,10 +419,11 @@ def describe(settings: Settings) -> None:
             "set CLA_CONFIG to change it",
             settings.config_path,
         )
-    if settings.github is None and settings.gitee is None:
+    if not connected(settings):
         log.warning(
-            "no forge is connected: set the CLA_GITHUB_* or CLA_GITEE_* variables "
-            "(see README, Configuration); serving health pages only"
+            "no forge is connected: set the %s variables (see README, Configuration); "
+            "serving health pages only",
+            " or ".join(f"CLA_{f.name.upper()}_*" for f in registry.FORGES),
         )
     warning = loopback_warning(settings)
     if warning is not None:
@@ -521,9 +452,8 @@ __all__ = [
     "Runtime",
     "build_runtime",
     "check_schema",
+    "connected",
     "describe",
     "loopback_warning",
-    "report_gitee_token",
-    "report_github_app",
     "run_worker_only",
 ]

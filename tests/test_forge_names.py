@@ -20,14 +20,8 @@ FORGES = ("github", "gitee")
 FOLDERS = ("core", "services", "web", "storage")
 
 REMAINING: dict[str, str] = {
-    "bot/web/app.py": "builds each forge's client and token cache (the composition root, "
-    "which moves to bot/runtime.py and then asks each adapter's client factory)",
-    "bot/web/webhooks.py": "one handler per forge until /webhooks/{forge} runs the shared "
-    "pipeline through each adapter's verify and route",
     "bot/web/setup.py": "the GitHub App manifest flow and the Gitee connection page, one "
     "per forge by nature (their adapters' setup pages)",
-    "bot/services/reconcile.py": "GitHub's redelivery of failed deliveries and Gitee's sweep "
-    "of open PRs (each adapter's reconciliation hook)",
     "bot/services/importers.py": "cla-assistant exports are GitHub's by nature",
 }
 

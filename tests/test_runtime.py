@@ -14,9 +14,11 @@ import pytest
 
 from bot.platforms.gitee.client import GiteePlatform
 from bot.platforms.gitee.client import GiteeSettings as GiteeClientSettings
+from bot.platforms.gitee.forge import report_gitee_token
 from bot.platforms.github.client import GitHubPlatform
 from bot.platforms.github.client import GitHubSettings as GitHubClientSettings
-from bot.runtime import build_runtime, report_gitee_token, report_github_app
+from bot.platforms.github.forge import report_github_app
+from bot.runtime import build_runtime
 from bot.sandbox.fakeforge.gitee import FakeGitee
 from bot.sandbox.fakeforge.github import FakeGitHub, generate_app_keypair
 from bot.services.jobs import ClaimedJob, RetryLater

@@ -13,10 +13,12 @@ Exception tree::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
+
+import aiohttp
 
 from bot.core.decision import CheckRunWrite
 from bot.core.errors import BotError
@@ -30,6 +32,7 @@ from bot.core.model import (
     RepoRef,
     StatusState,
 )
+from bot.platforms.webhooks import WebhookReceiver
 from bot.settings import Settings
 
 
@@ -196,6 +199,46 @@ class ForgeSettings(Protocol):
     def web_url(self) -> str: ...
 
 
+# A forge's clients by installation (``None`` where the forge has no installations).
+ClientFactory = Callable[[int | None], ForgeClient]
+
+
+@dataclass(frozen=True, slots=True)
+class Redeliveries:
+    """What a forge's delivery log says failed since a time: ``seen`` attempts listed, and per
+    delivery key that no attempt delivered, the id of its latest attempt."""
+
+    seen: int
+    failed: Mapping[str, int]
+
+
+class Redelivery(Protocol):
+    """A forge that keeps a log of its deliveries and redelivers one on request (GitHub)."""
+
+    async def failed_since(self, since: datetime, *, limit: int) -> Redeliveries: ...
+
+    async def redeliver(self, attempt_id: int) -> None: ...
+
+
+class OpenPulls(Protocol):
+    """A forge that cannot redeliver: the sweep lists its open PRs instead (Gitee)."""
+
+    async def open_pulls(self, repo: RepoRef) -> list[PullRequest]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Connection:
+    """One configured forge, live: its clients, its webhook receiver, the check said in the log
+    at start-up, and its reconciliation hook — a delivery log to redeliver from, or open PRs to
+    sweep (``None`` where the forge offers neither)."""
+
+    clients: ClientFactory
+    webhooks: WebhookReceiver
+    startup_check: Callable[[], Awaitable[None]] | None = None
+    redelivery: Redelivery | None = None
+    open_pulls: OpenPulls | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Forge:
     """One forge's adapter: everything the rest of the bot may know about it.
@@ -204,6 +247,8 @@ class Forge:
     forge, it asks the registry's objects. ``body_is_signed`` is ``False`` where the webhook's
     signature does not cover the body (Gitee): a job then carries only coordinates, and the
     worker acts on what the API says (the PR, the comment), never on the delivery's copy.
+    ``connect`` builds the live :class:`Connection` when the forge is configured (else
+    ``None``); ``not_connected`` says, for the home page, what connecting it takes.
     """
 
     facts: ForgeFacts
@@ -213,9 +258,14 @@ class Forge:
     pull_path: str
     # True where the bot acts through App installations (a repository needs one).
     installations: bool
-    # The forge's settings when it is configured (else None), and its web base either way.
+    # The forge's settings when it is configured (else None), and its web and API bases either way.
     settings_of: Callable[[Settings], ForgeSettings | None]
     web_url_of: Callable[[Settings], str]
+    api_url_of: Callable[[Settings], str]
+    connect: Callable[[Settings, aiohttp.ClientSession], Connection | None]
+    # What connecting the forge takes: the settings to set (or a setup page to use).
+    not_connected: str
+    setup_path: str | None = None
 
     @property
     def name(self) -> Platform:

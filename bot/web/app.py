@@ -7,7 +7,6 @@ imports it.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Mapping
 from html import escape
 
@@ -15,8 +14,9 @@ from aiohttp import web
 
 from bot.core.model import Platform
 from bot.metrics import Metrics
+from bot.platforms import registry
+from bot.platforms.base import ClientFactory
 from bot.runtime import build_runtime, loopback_warning
-from bot.services.checks import ClientFactory
 from bot.settings import Settings
 from bot.web import admin as admin_api
 from bot.web import company, health, me, receipts, signing, webhooks
@@ -30,39 +30,29 @@ from bot.web.sessions import SessionStore
 
 async def index(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
+    connections = request.app[RUNTIME].connections
     rows = []
-    if settings.github is None:
+    for forge in registry.FORGES:
+        hook = f"{settings.public_url}/webhooks/{forge.name}"
+        if forge.name in connections:
+            rows.append(
+                f"<li>{escape(forge.display_name)} is connected; webhooks go to "
+                f"<code>{escape(hook)}</code>.</li>"
+            )
+            continue
+        how = f' (<a href="{escape(forge.setup_path)}">how</a>)' if forge.setup_path else ""
         rows.append(
-            "<li><strong>GitHub is not connected.</strong> Set <code>CLA_GITHUB_APP_ID</code>, "
-            "<code>CLA_GITHUB_PRIVATE_KEY_PATH</code> (or <code>CLA_GITHUB_PRIVATE_KEY</code>) and "
-            "<code>CLA_GITHUB_WEBHOOK_SECRET</code> (16+ bytes) from a GitHub App — or register "
-            'one from <code>app.yaml</code> at <a href="/setup">/setup</a>; its webhook goes '
-            f"to <code>{escape(settings.public_url)}/webhooks/github</code>. To try the bot "
-            "without any forge first, run <code>cla-bot demo</code>.</li>"
+            f"<li><strong>{escape(forge.display_name)} is not connected.</strong> "
+            f"{escape(forge.not_connected)} Its webhook goes to <code>{escape(hook)}</code>"
+            f"{how}. To try the bot without any forge first, run <code>cla-bot demo</code>."
+            "</li>"
         )
-    else:
-        rows.append(
-            f"<li>GitHub App <code>{escape(settings.github.app_id)}</code> is connected; "
-            f"webhooks go to <code>{escape(settings.public_url)}/webhooks/github</code>.</li>"
-        )
-    if settings.gitee is None:
-        rows.append(
-            "<li><strong>Gitee is not connected.</strong> Set <code>CLA_GITEE_TOKEN</code> (the "
-            "bot account's access token) and <code>CLA_GITEE_WEBHOOK_SECRET</code> (16+ bytes), "
-            f"and point the repository's webhook at <code>{escape(settings.public_url)}"
-            '/webhooks/gitee</code> (<a href="/setup/gitee">how</a>).</li>'
-        )
-    else:
-        rows.append("<li>Gitee is connected.</li>")
-    if loopback_warning(settings) is not None:
+    warning = loopback_warning(settings)
+    if warning is not None:
         rows.insert(
             0,
             '<li id="loopback-warning"><strong>Links point at this machine only.</strong> '
-            f"<code>CLA_PUBLIC_URL</code> is <code>{escape(settings.public_url)}</code>, a "
-            "loopback address: the signing links the bot posts on pull requests, and the "
-            "webhooks the forge sends, reach nobody else. Set <code>CLA_PUBLIC_URL</code> to "
-            "the address people and the forge use (in the environment, or in "
-            "<code>var/github-app.env</code>) and restart.</li>",
+            f"{escape(warning)}; then restart.</li>",
         )
     html = (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
@@ -92,9 +82,6 @@ def create_app(
         handler_args={"auto_decompress": False},
     )
     app[SETTINGS] = settings
-    app[webhooks.GITEE_REPLAYS] = webhooks.ReplayCache(
-        window_s=2 * settings.policy.gitee_timestamp_window_s
-    )
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         runtime = await build_runtime(settings, clients=clients, metrics=metrics)
@@ -118,15 +105,6 @@ def create_app(
             sign_limit=RateLimiter(limit=10, window_s=60),
         )
 
-        async def gitee_bot_login() -> str | None:
-            if runtime.gitee is None:
-                return None
-            try:  # cached after the first answer; never hold a delivery up for long
-                return await asyncio.wait_for(runtime.gitee.bot_login(), timeout=2)
-            except Exception:
-                return None
-
-        app[webhooks.GITEE_BOT_LOGIN] = gitee_bot_login
         if run_worker:
             runtime.start_worker()
         yield
@@ -137,8 +115,7 @@ def create_app(
     app.router.add_get("/healthz", health.healthz)
     app.router.add_get("/readyz", health.readyz)
     app.router.add_get("/metrics", health.metrics)
-    app.router.add_post("/webhooks/github", webhooks.github_webhook)
-    app.router.add_post("/webhooks/gitee", webhooks.gitee_webhook)
+    app.router.add_post("/webhooks/{forge}", webhooks.receive)
     signing.setup(app, settings)
     admin_api.setup(app)
     me.setup(app)

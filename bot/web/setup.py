@@ -26,7 +26,7 @@ Everything under ``/setup/github`` answers 404 once a GitHub App is configured, 
 ``/setup/gitee`` (which explains the Gitee bot account and webhook) once Gitee is: an
 anonymous page never calls a forge, so it cannot be used to spend the bot's rate limit or
 probe its token. The token is checked once at start-up instead
-(:func:`bot.runtime.report_gitee_token`).
+(:func:`bot.platforms.gitee.forge.report_gitee_token`).
 """
 
 from __future__ import annotations

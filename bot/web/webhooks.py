@@ -1,36 +1,34 @@
-"""``POST /webhooks/github`` and ``/webhooks/gitee``: verify, store durably, acknowledge.
+"""``POST /webhooks/{forge}``: one pipeline for every forge — size, verify, parse, route,
+store, acknowledge.
 
-Order matters: a compressed body is refused before it is read, the signature is checked on the
-raw bytes before anything is parsed, the body is decoded once into the typed fields routing
-reads (checked for type, range and encoding as they are decoded), and the answer is 202 only
-after the delivery is committed. Nothing is written for a delivery that is unsigned, malformed
-or not used.
+Order matters: a compressed or oversized body is refused before it is read; the forge's
+receiver (``Connection.webhooks``, from its adapter) checks that the forge sent it on the raw
+bytes before anything is parsed, then decodes once the typed fields routing reads (checked for
+type, range and encoding as they are decoded) and routes them; the answer is 202 only after
+the delivery is committed. Nothing is written for a delivery that is unsigned, malformed or not
+used.
 
-Answers: 202 stored · 200 duplicate or not used · 401 bad or missing signature · 400 malformed
-(or holding values the database refuses) · 415 not JSON, or compressed · 413 too large · 503
-the database cannot be used now. Never 5xx for bad input.
+Answers: 202 stored · 200 duplicate or not used · 401 bad or missing signature, or a replay ·
+400 malformed (or holding values the database refuses) · 404 a forge the bot does not know or
+that is not configured · 415 not JSON, or compressed · 413 too large · 503 the database cannot
+be used now. Never 5xx for bad input.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import logging
-import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 
-from bot.platforms.gitee import routing as gitee_routing
-from bot.platforms.gitee import sansio as gitee_sansio
-from bot.platforms.github import routing
-from bot.platforms.github.facts import GITHUB
-from bot.platforms.payload import NotJson
+from bot.core.model import Platform
+from bot.platforms import registry
+from bot.platforms.routing import CheckJob, CommentJobs, Ignore, MergeGroupJob, RecheckJobs
+from bot.platforms.webhooks import Answer, Routed
 from bot.services.deliveries import merge_group_job, new_jobs, recheck_jobs, store_bookkeeping
 from bot.services.jobs import Unstorable, database_unavailable
-from bot.web.keys import METRICS, QUEUE, SESSIONS, SETTINGS
+from bot.web.keys import METRICS, QUEUE, RUNTIME, SESSIONS
 
 log = logging.getLogger("bot.webhooks")
 
@@ -49,15 +47,6 @@ def _accepted() -> web.Response:
     return web.Response(body=_ACCEPTED, status=202, content_type="application/json")
 
 
-def verify_github_signature(secret: str, body: bytes, header: str | None) -> bool:
-    """``X-Hub-Signature-256`` = ``sha256=`` + hex HMAC-SHA256 of the raw body, constant time.
-    The legacy SHA-1 header is never accepted."""
-    if not header or not header.startswith("sha256="):
-        return False
-    expected = "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected.encode(), header.strip().encode("utf-8", "replace"))
-
-
 async def read_body(request: web.Request) -> bytes | web.Response:
     """The raw body, or the answer refusing it — before any other work. A compressed body is
     refused (415) without being read: the forges send none, the signature is over the bytes
@@ -74,77 +63,73 @@ async def read_body(request: web.Request) -> bytes | web.Response:
         return _answer(413, "payload too large")
 
 
-async def github_webhook(request: web.Request) -> web.Response:
-    settings = request.app[SETTINGS]
+async def receive(request: web.Request) -> web.Response:
+    """A delivery from the forge named in the path."""
+    name = registry.known(request.match_info["forge"])
+    if name is None:  # the path names no forge: the plain 404 of any unknown path
+        raise web.HTTPNotFound()
+    forge = registry.BY_NAME[name]
+    connection = request.app[RUNTIME].connections.get(name)
+    if connection is None:
+        return _answer(404, f"{forge.display_name} is not configured on this bot")
     metrics = request.app[METRICS]
-    gh = settings.github
-    if gh is None:
-        return _answer(404, "GitHub is not configured on this bot")
     body = await read_body(request)
     if isinstance(body, web.Response):
-        metrics.delivery("github", "-", "too_large" if body.status == 413 else "malformed")
+        metrics.delivery(name, "-", "too_large" if body.status == 413 else "malformed")
         return body
-    if not verify_github_signature(
-        gh.webhook_secret, body, request.headers.get("X-Hub-Signature-256")
-    ):
-        metrics.delivery("github", "-", "bad_signature")
-        return _answer(401, "missing or invalid X-Hub-Signature-256")
-    event = request.headers.get("X-GitHub-Event", "").strip()
-    delivery = request.headers.get("X-GitHub-Delivery", "").strip()
-    if not event or len(event) > 64:
-        return _answer(400, "missing X-GitHub-Event header")
-    if not delivery or len(delivery) > 128:
-        return _answer(400, "missing X-GitHub-Delivery header")
-    if request.content_type != "application/json":
-        return _answer(415, "send deliveries as application/json (the App's content type setting)")
+    receiver = connection.webhooks
+    result = await receiver.receive(request.headers, request.content_type, body)
+    if isinstance(result, Answer):
+        return _answered(name, result, metrics)
+    if isinstance(result.route, Ignore):
+        metrics.delivery(name, result.event, "ignored")
+        return _answer(200, "ignored", reason=result.route.reason)
     try:
-        payload = routing.decode(event, body)
-        decision = routing.route(
-            event, payload, app_id=int(gh.app_id) if gh.app_id.isdigit() else None
-        )
-    except NotJson as exc:
-        metrics.delivery("github", event, "malformed")
-        return _answer(400, str(exc))
-    except routing.PayloadError as exc:
-        metrics.delivery("github", event, "malformed")
-        return _answer(400, f"malformed {event} event: {exc}")
-    if isinstance(decision, routing.Ignore):
-        metrics.delivery("github", event, "ignored")
-        return _answer(200, "ignored", reason=decision.reason)
-    action = payload.action
-    try:
-        if isinstance(decision, routing.RecheckJobs):
-            jobs = await recheck_jobs(request.app[SESSIONS], delivery, event, action, decision)
-            if not jobs:
-                metrics.delivery("github", event, "ignored")
-                return _answer(200, "ignored", reason="no open pull request at that commit")
-            stored = await request.app[QUEUE].inbox.put(jobs)
-        elif isinstance(decision, routing.MergeGroupJob):
-            stored = await request.app[QUEUE].inbox.put(
-                [merge_group_job(GITHUB, delivery, event, action, decision)]
-            )
-        elif isinstance(decision, routing.CheckJob | routing.CommentJobs):
-            # The common case goes through the queue's group commit (one transaction for every
-            # delivery arriving meanwhile); answered after the commit like the others.
-            jobs = new_jobs("github", delivery, event, action, decision)
-            stored = await request.app[QUEUE].inbox.put(jobs)
-        else:
-            stored = await store_bookkeeping(
-                request.app[SESSIONS],
-                platform=GITHUB,
-                delivery=delivery,
-                event=event,
-                action=action,
-                decision=decision,
-            )
+        stored = await _store(request, name, result)
     except Exception as exc:
-        return _not_stored("github", event, exc, metrics)
+        return _not_stored(name, result.event, exc, metrics)
+    if stored is None:
+        metrics.delivery(name, result.event, "ignored")
+        return _answer(200, "ignored", reason="no open pull request at that commit")
     if not stored:
-        metrics.delivery("github", event, "duplicate")
-        return _answer(200, "duplicate delivery")
-    metrics.delivery("github", event, "accepted")
+        return _answered(name, receiver.duplicate, metrics, event=result.event)
+    metrics.delivery(name, result.event, "accepted")
     request.app[QUEUE].notify()
     return _accepted()
+
+
+def _answered(
+    platform: str, answer: Answer, metrics: Any, *, event: str | None = None
+) -> web.Response:
+    if answer.outcome is not None:
+        metrics.delivery(platform, event or answer.event, answer.outcome)
+    return _answer(answer.status, answer.message, **answer.extra)
+
+
+async def _store(request: web.Request, platform: Platform, routed: Routed) -> bool | None:
+    """Store what the delivery asks for: whether it was new (``False``: its key was stored
+    already); ``None`` when a re-check named no open PR."""
+    decision, key, event, action = routed.route, routed.key, routed.event, routed.action
+    inbox = request.app[QUEUE].inbox
+    if isinstance(decision, RecheckJobs):
+        jobs = await recheck_jobs(request.app[SESSIONS], key, event, action, decision)
+        return await inbox.put(jobs) if jobs else None
+    if isinstance(decision, MergeGroupJob):
+        return await inbox.put([merge_group_job(platform, key, event, action, decision)])
+    if isinstance(decision, CheckJob | CommentJobs):
+        # The common case goes through the queue's group commit (one transaction for every
+        # delivery arriving meanwhile); answered after the commit like the others.
+        return await inbox.put(new_jobs(platform, key, event, action, decision))
+    if isinstance(decision, Ignore):  # answered before anything is stored
+        return None
+    return await store_bookkeeping(
+        request.app[SESSIONS],
+        platform=platform,
+        delivery=key,
+        event=event,
+        action=action,
+        decision=decision,
+    )
 
 
 def _not_stored(platform: str, event: str, exc: Exception, metrics: Any) -> web.Response:
@@ -160,96 +145,3 @@ def _not_stored(platform: str, event: str, exc: Exception, metrics: Any) -> web.
         log.error("cannot store a %s delivery: %s", platform, type(exc).__name__, exc_info=exc)
     metrics.delivery(platform, event, "unavailable")
     return _answer(503, "cannot store the delivery now; retry later", retry_after_s=30)
-
-
-class ReplayCache:
-    """Delivery keys seen in the freshness window, per process (the database's unique key
-    catches replays across replicas for every delivery that made a job)."""
-
-    def __init__(self, *, window_s: float, max_entries: int = 100_000) -> None:
-        self.window_s = window_s
-        self.max_entries = max_entries
-        self._seen: dict[str, float] = {}
-
-    def seen(self, key: str, now: float) -> bool:
-        """True when ``key`` was seen in the window; records it otherwise."""
-        if len(self._seen) >= self.max_entries:
-            cutoff = now - self.window_s
-            self._seen = {k: t for k, t in self._seen.items() if t > cutoff}
-            while len(self._seen) >= self.max_entries:
-                self._seen.pop(next(iter(self._seen)))
-        at = self._seen.get(key)
-        if at is not None and at > now - self.window_s:
-            return True
-        self._seen[key] = now
-        return False
-
-
-GITEE_REPLAYS: web.AppKey[ReplayCache] = web.AppKey("gitee_replays")
-GITEE_BOT_LOGIN: web.AppKey[Callable[[], Awaitable[str | None]]] = web.AppKey("gitee_bot_login")
-
-
-async def gitee_webhook(request: web.Request) -> web.Response:
-    """``POST /webhooks/gitee``: password or signature mode, a freshness window and a replay
-    cache (the signature does not cover the body), then the same answers as GitHub's."""
-    settings = request.app[SETTINGS]
-    metrics = request.app[METRICS]
-    ge = settings.gitee
-    if ge is None:
-        return _answer(404, "Gitee is not configured on this bot")
-    body = await read_body(request)
-    if isinstance(body, web.Response):
-        metrics.delivery("gitee", "-", "too_large" if body.status == 413 else "malformed")
-        return body
-    now = time.time()
-    try:
-        gitee_sansio.verify(
-            request.headers,
-            secret=ge.webhook_secret,
-            now_ms=int(now * 1000),
-            window_s=settings.policy.gitee_timestamp_window_s,
-        )
-    except gitee_sansio.GiteeAuthError as exc:
-        metrics.delivery("gitee", "-", "bad_signature")
-        return _answer(401, exc.reason)
-    key = gitee_sansio.delivery_key(request.headers, body)
-    if request.app[GITEE_REPLAYS].seen(key, now):
-        metrics.delivery("gitee", "-", "replayed")
-        return _answer(401, "replayed delivery")
-    if gitee_sansio.is_ping(request.headers):
-        return _answer(200, "pong")
-    if request.content_type != "application/json":
-        return _answer(415, "send deliveries as application/json")
-    try:
-        # Only the fields routing reads are decoded: never the body's copies of the secret.
-        payload = gitee_routing.decode(body)
-    except NotJson as exc:
-        metrics.delivery("gitee", "-", "malformed")
-        return _answer(400, str(exc))
-    except routing.PayloadError as exc:
-        metrics.delivery("gitee", "-", "malformed")
-        return _answer(400, f"malformed delivery: {exc}")
-    event = gitee_sansio.event_name(request.headers, {"hook_name": payload.hook_name})
-    if not event:
-        return _answer(400, "missing X-Gitee-Event header")
-    bot_login = await request.app[GITEE_BOT_LOGIN]()
-    try:
-        decision = gitee_routing.route(event, payload, bot_login=bot_login)
-    except routing.PayloadError as exc:
-        metrics.delivery("gitee", event, "malformed")
-        return _answer(400, f"malformed {event} event: {exc}")
-    if isinstance(decision, routing.Ignore):
-        metrics.delivery("gitee", event, "ignored")
-        return _answer(200, "ignored", reason=decision.reason)
-    try:
-        stored = await request.app[QUEUE].inbox.put(
-            new_jobs("gitee", key, event, payload.action, decision)
-        )
-    except Exception as exc:
-        return _not_stored("gitee", event, exc, metrics)
-    if not stored:
-        metrics.delivery("gitee", event, "replayed")
-        return _answer(401, "replayed delivery")
-    metrics.delivery("gitee", event, "accepted")
-    request.app[QUEUE].notify()
-    return _accepted()

@@ -24,8 +24,8 @@ with atheris.instrument_imports():
     from bot.platforms.gitee import routing as gitee_routing
     from bot.platforms.gitee import sansio as gitee_sansio
     from bot.platforms.github import routing
+    from bot.platforms.github.webhooks import verify_github_signature
     from bot.platforms.payload import PayloadError
-    from bot.web.webhooks import verify_github_signature
 
 SECRET = "fuzz-webhook-secret-0123456789"
 

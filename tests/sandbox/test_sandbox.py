@@ -27,12 +27,12 @@ from bot.platforms.github import routing
 from bot.platforms.github.auth import make_app_jwt
 from bot.platforms.github.client import GitHubPlatform, GitHubSettings
 from bot.platforms.github.facts import GITHUB
+from bot.platforms.github.webhooks import verify_github_signature
 from bot.platforms.oauth import code_challenge
 from bot.sandbox import Sandbox
 from bot.sandbox.demo import Demo, demo_env, run_demo, start_demo
 from bot.sandbox.ui import Renderer
 from bot.sandbox.world import SCENARIOS
-from bot.web.webhooks import verify_github_signature
 
 WIDGETS = RepoRef(GITHUB, "sandbox-org", "widgets")
 

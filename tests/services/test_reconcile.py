@@ -141,7 +141,7 @@ async def test_the_gitee_sweep_queues_the_prs_it_has_no_current_record_of(bot: B
                     checked_at=utcnow(),
                 )
             )
-    queued = await reconcile.sweep_gitee(bot.sessions, forge)
+    queued = await reconcile.sweep_open_pulls(GITEE, forge, bot.sessions)
     assert queued == 2
     assert forge.calls == [Call("open_pulls", (RepoRef(GITEE, "open-cla", "demo"),))]
     async with bot.sessions() as s:

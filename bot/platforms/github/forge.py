@@ -2,9 +2,29 @@
 
 from __future__ import annotations
 
-from bot.platforms.base import Forge, ForgeSettings, Reports
+import asyncio
+import logging
+
+import aiohttp
+
+from bot.platforms.base import (
+    ClientFactory,
+    Connection,
+    Forge,
+    ForgeClient,
+    ForgeError,
+    ForgeSettings,
+    Reports,
+)
+from bot.platforms.github.client import GitHubPlatform
+from bot.platforms.github.client import GitHubSettings as ClientSettings
 from bot.platforms.github.facts import FACTS
+from bot.platforms.github.redelivery import GitHubRedelivery
+from bot.platforms.github.webhooks import GitHubWebhooks
 from bot.settings import Settings
+
+# The start-up line keeps the logger name operators' log filters know.
+log = logging.getLogger("bot.app")
 
 
 def _settings(settings: Settings) -> ForgeSettings | None:
@@ -15,6 +35,50 @@ def _web_url(settings: Settings) -> str:
     return settings.github_web_url
 
 
+def _api_url(settings: Settings) -> str:
+    return settings.github_api_url
+
+
+async def report_github_app(github: GitHubPlatform, *, timeout_s: float = 15.0) -> None:
+    """Ask GitHub once, at start-up, which bot account the App is (the answer is logged and
+    kept for the process); a failure is only logged: it is asked again when needed."""
+    try:
+        await asyncio.wait_for(github.app_login.get(), timeout=timeout_s)
+    except (ForgeError, TimeoutError) as exc:
+        log.warning("GitHub: could not ask GET /app now: %s", exc or type(exc).__name__)
+
+
+def _clients(platform: GitHubPlatform) -> ClientFactory:
+    def factory(installation_id: int | None) -> ForgeClient:
+        if installation_id is None:
+            raise LookupError("a GitHub job without an installation id")
+        return platform.client(installation_id)
+
+    return factory
+
+
+def connect(settings: Settings, http: aiohttp.ClientSession) -> Connection | None:
+    gh = settings.github
+    if gh is None:
+        return None
+    platform = GitHubPlatform(
+        session=http,
+        settings=ClientSettings(app_id=gh.app_id, private_key=gh.private_key, api_url=gh.api_url),
+    )
+
+    async def startup_check() -> None:
+        await report_github_app(platform)
+
+    return Connection(
+        clients=_clients(platform),
+        webhooks=GitHubWebhooks(
+            secret=gh.webhook_secret, app_id=int(gh.app_id) if gh.app_id.isdigit() else None
+        ),
+        startup_check=startup_check,
+        redelivery=GitHubRedelivery(platform),
+    )
+
+
 FORGE = Forge(
     facts=FACTS,
     reports=Reports(statuses=True, check_runs=True, labels=True),
@@ -22,5 +86,13 @@ FORGE = Forge(
     installations=True,
     settings_of=_settings,
     web_url_of=_web_url,
+    api_url_of=_api_url,
+    connect=connect,
     body_is_signed=True,
+    not_connected=(
+        "Set CLA_GITHUB_APP_ID, CLA_GITHUB_PRIVATE_KEY_PATH (or CLA_GITHUB_PRIVATE_KEY) and "
+        "CLA_GITHUB_WEBHOOK_SECRET (16+ bytes) from a GitHub App, or register one from "
+        "app.yaml on the setup page."
+    ),
+    setup_path="/setup",
 )
