@@ -28,7 +28,6 @@ REMAINING: dict[str, str] = {
     "per forge by nature (their adapters' setup pages)",
     "bot/services/reconcile.py": "GitHub's redelivery of failed deliveries and Gitee's sweep "
     "of open PRs (each adapter's reconciliation hook)",
-    "bot/services/importers.py": "cla-assistant exports are GitHub's by nature",
 }
 
 
