@@ -22,7 +22,6 @@ FOLDERS = ("core", "services", "web", "storage")
 REMAINING: dict[str, str] = {
     "bot/web/setup.py": "the GitHub App manifest flow and the Gitee connection page, one "
     "per forge by nature (their adapters' setup pages)",
-    "bot/services/importers.py": "cla-assistant exports are GitHub's by nature",
 }
 
 

@@ -13,12 +13,16 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.errors import SettingsError
+from bot.platforms import registry
 from bot.services import admin
 from bot.services.importer import import_rows, parse_csv
 from bot.services.importers import FORMATS, Options, already_recorded, parse
 from bot.settings import Settings
 
 COMMANDS = ("import", "import-from")
+# The forge whose accounts the rows of each format are: cla-assistant and CLA Assistant Lite
+# run on GitHub only.
+FORMAT_FORGES = {"cla-assistant": "github", "cla-assistant-lite": "github"}
 
 
 def add_import_parser(sub: Any) -> None:
@@ -163,7 +167,7 @@ async def run_foreign_import(
     except UnicodeDecodeError:
         print(f"{prog}: {path} is not UTF-8 text", file=err)
         return 2
-    result = parse(fmt, text, settings.policy, options)
+    result = parse(fmt, text, settings.policy, options, registry.forge(FORMAT_FORGES[fmt]).facts)
     if result.fatal:
         print(f"{prog}: {path}: {result.fatal}", file=err)
         return 2

@@ -47,6 +47,10 @@ class NewSignature:
     address: str | None = None
     phone: str | None = None
     fax: str | None = None
+    # How ``email`` is known to be the signer's; ``None``: the forge said so on the web, an
+    # operator's import otherwise. ``email_proven_at``: when (``None``: now).
+    email_proven_by: EmailProvenBy | None = None
+    email_proven_at: datetime | None = None
 
 
 async def _account_row(
@@ -203,8 +207,12 @@ async def record_signature(
             session, signer, platform=new.platform, account_id=new.account_id, login=new.login
         )
     if new.email:
-        proven = EmailProvenBy.FORGE if new.source == "web" else EmailProvenBy.IMPORT
-        await add_signer_email(session, cipher, signer, new.email, proven_by=proven)
+        proven = new.email_proven_by or (
+            EmailProvenBy.FORGE if new.source == "web" else EmailProvenBy.IMPORT
+        )
+        await add_signer_email(
+            session, cipher, signer, new.email, proven_by=proven, now=new.email_proven_at
+        )
     sig = Signature(
         signer_id=signer.id,
         agreement_version_id=version.id,
