@@ -247,9 +247,9 @@ def _report(
     if result.fatal:
         print(f"{PROG}: {path}: {result.fatal}", file=err)
         return 2
-    sep = "/" if fmt not in FORMAT_FORGES else ":"
-    for problem in result.problems:
-        print(f"{path}{sep}{problem}", file=err)
+    for problem in result.problems:  # a folder's rows are named by file and position in it
+        where = path / problem.where if fmt not in FORMAT_FORGES else f"{path}:{problem.where}"
+        print(f"{where}: {problem.problem}", file=err)
     if result.problems and not skip_unmappable:
         print(
             f"{PROG}: {len(result.problems)} row(s) cannot be mapped; nothing was imported "

@@ -62,6 +62,7 @@ CORPORATE_FILE = "corp_signing.json"
 FILES = (INDIVIDUAL_FILE, CORPORATE_FILE)
 # app-cla-server's languages (``lang``, as its configuration names them) → this bot's.
 LANGUAGES = {"english": "en", "chinese": "zh"}
+LANGUAGE_NAMES = {code: name.title() for name, code in LANGUAGES.items()}
 MAX_COMPANY_NAME = 200
 SHOWN_LINKS = 10  # other links' ids listed, to find the one to name
 
@@ -148,7 +149,10 @@ class _Reader:
         if code is None:
             problems.append("lang is neither English nor Chinese")
         elif isinstance(target, Target) and code not in target.languages:
-            problems.append(f"signed in {lang}, and {target} has no {code} translation in app.yaml")
+            problems.append(
+                f"signed in {LANGUAGE_NAMES[code]}, and {target} has no {code} translation in "
+                "app.yaml"
+            )
         when = signing_time(doc.get("date"), "date", problems, self.now)
         if isinstance(doc.get("info"), Mapping) and doc["info"]:
             self.result.notes[FORM_FIELDS] += 1
@@ -216,7 +220,6 @@ class _Reader:
                 "pending an administrator's decision"
             ] += 1
         company = ImportedCompany(
-            where=where,
             name=name,
             agreement_id=link.corporate.agreement_id,
             version=link.corporate.version,
@@ -232,7 +235,6 @@ class _Reader:
                 "corporate signings of a company already read (same name and agreement), merged"
             ] += 1
             company = ImportedCompany(
-                where=seen.where,
                 name=seen.name,
                 agreement_id=seen.agreement_id,
                 version=seen.version,

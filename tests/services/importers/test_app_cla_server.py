@@ -79,7 +79,6 @@ def test_the_fixture_dump_maps_every_kind(policy: Policy) -> None:
     assert liang.signed_at == liang.email_proven_at == datetime(2023, 4, 11, tzinfo=UTC)
     assert result.companies == [
         ImportedCompany(
-            where=f"{CORPORATE_FILE} entry 1",
             name="Harbour Tech Co., Ltd.",
             agreement_id="corporate",
             version="1.0",
@@ -89,7 +88,6 @@ def test_the_fixture_dump_maps_every_kind(policy: Policy) -> None:
             emails=("wu.jie@harbourtech.cn", "qiao.nan@harbourtech-labs.com"),
         ),
         ImportedCompany(
-            where=f"{CORPORATE_FILE} entry 2",
             name="Lotus Semiconductor",
             agreement_id="corporate",
             version="1.0",

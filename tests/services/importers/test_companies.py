@@ -27,7 +27,6 @@ from bot.storage.signatures import signature_facts
 Sessions = async_sessionmaker[AsyncSession]
 SIGNED = datetime(2023, 5, 20, tzinfo=UTC)
 HARBOUR = ImportedCompany(
-    where="corp_signing.json entry 1",
     name="Harbour Tech Co., Ltd.",
     agreement_id="corporate",
     version="1.0",
@@ -37,7 +36,6 @@ HARBOUR = ImportedCompany(
     emails=("wu.jie@harbourtech.cn",),
 )
 LOTUS = ImportedCompany(
-    where="corp_signing.json entry 2",
     name="Lotus Semiconductor",
     agreement_id="corporate",
     version="1.0",
