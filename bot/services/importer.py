@@ -125,20 +125,34 @@ def parse_csv(text: str, policy: Policy) -> ParseResult:
     return ParseResult(rows, errors)
 
 
+def request_id() -> str:
+    """The audit trail's name for one import run."""
+    return f"import-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}"
+
+
 async def import_rows(
-    session: AsyncSession, cipher: FieldCipher, rows: list[NewSignature]
+    session: AsyncSession,
+    cipher: FieldCipher,
+    rows: list[NewSignature],
+    *,
+    request: str | None = None,
+    source: str | None = None,
 ) -> tuple[int, int]:
-    """Record every row; returns (signatures imported, PR re-checks queued)."""
+    """Record every row; returns (signatures imported, PR re-checks queued). ``source`` names
+    the other service an export came from, in the audit trail."""
     signer_ids: set[int] = set()
     for row in rows:
         signer, _ = await record_signature(session, cipher, row)
         signer_ids.add(signer.id)
+    details: dict[str, str | int] = {"signatures": len(rows), "signers": len(signer_ids)}
+    if source:
+        details["source"] = source
     await audit.record(
         session,
         action="import",
         actor="operator",
         via="cli",
-        request_id=f"import-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}",
-        details={"signatures": len(rows), "signers": len(signer_ids)},
+        request_id=request or request_id(),
+        details=details,
     )
     return len(rows), await enqueue_rechecks(session, signer_ids)

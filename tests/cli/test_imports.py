@@ -5,6 +5,7 @@ a second import of the same file adds nothing."""
 from __future__ import annotations
 
 import io
+import json
 import os
 import shutil
 import subprocess
@@ -15,12 +16,22 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from bot.cli.imports import run_foreign_import, run_import
+from bot.cli import imports
+from bot.cli.imports import run_app_cla_server, run_foreign_import, run_import
+from bot.cli.main import _parser
 from bot.cli.main import main as cli_main
 from bot.services.importer import HEADER
 from bot.services.importers import Options
 from bot.storage.db import create_engine, session_factory
-from bot.storage.models import AuditEvent, Signature, Signer, SignerAccount, SignerEmail
+from bot.storage.models import (
+    AuditEvent,
+    Company,
+    CompanyEntry,
+    Signature,
+    Signer,
+    SignerAccount,
+    SignerEmail,
+)
 from bot.storage.signatures import find_signer
 
 HEAD = ",".join(HEADER)
@@ -281,3 +292,178 @@ async def test_unreadable_file_exits_2(db_url: str, make_settings: Any, tmp_path
     wrong.write_text("[]")
     code, _, err = await run(settings, "cla-assistant-lite", wrong)
     assert code == 2 and "signedContributors" in err
+
+
+# -- app-cla-server ------------------------------------------------------------------------------
+
+ACS = Path(__file__).resolve().parents[1] / "fixtures" / "app_cla_server"
+LINK = "64b7f0c2e1d3a45b6c7d8e90"
+
+
+async def run_acs(settings: Any, folder: Path, *links: str, **kw: Any) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = await run_app_cla_server(settings, folder, list(links), out=out, err=err, **kw)
+    return code, out.getvalue(), err.getvalue()
+
+
+def dump_copy(tmp_path: Path, **changes: Any) -> Path:
+    """The fixture dumps in a folder of their own, each document changed by ``changes``'s
+    ``(file, index) → function`` entries."""
+    folder = tmp_path / "dump"
+    folder.mkdir()
+    for name in ("individual_signing.json", "corp_signing.json"):
+        docs = json.loads((ACS / name).read_text(encoding="utf-8"))
+        for i, doc in enumerate(docs):
+            change = changes.get(f"{name.split('_')[0]}_{i}")
+            if change is not None:
+                change(doc)
+        (folder / name).write_text(json.dumps(docs), encoding="utf-8")
+    return folder
+
+
+async def rows(db_url: str, query: Any) -> list[Any]:
+    engine = create_engine(db_url)
+    try:
+        async with session_factory(engine)() as s:
+            return list((await s.execute(query)).all())
+    finally:
+        await engine.dispose()
+
+
+async def test_app_cla_server_dump_imports_and_a_second_run_adds_nothing(
+    db_url: str, make_settings: Any
+) -> None:
+    settings = make_settings(db_url)
+    code, out, err = await run_acs(settings, ACS, LINK)
+    assert code == 0, err
+    assert out.splitlines()[0] == (
+        "read 7 row(s) in app-cla-server format: 2 signature(s) and 2 company(ies) listing 2 "
+        "employee email(s) and 3 domain(s) to import, 0 row(s) skipped as unmappable"
+    )
+    assert "  not mapped: signings of links not named with --link, not imported: 2" in out
+    assert (
+        "imported 2 signature(s) (0 already recorded) and 2 company(ies) (0 imported before), "
+        "adding 2 employee email(s) and 3 domain(s) (pending an administrator's approval); "
+        "0 blocked pull request(s) queued for a re-check"
+    ) in out
+    assert "cla-bot company list --pending" in out
+    assert [r[0] for r in await rows(db_url, select(SignerEmail.proven_by))] == ["code", "code"]
+    assert await rows(db_url, select(Company.name, Company.status).order_by(Company.id)) == [
+        ("Harbour Tech Co., Ltd.", "approved"),
+        ("Lotus Semiconductor", "pending"),
+    ]
+    assert await rows(
+        db_url,
+        select(CompanyEntry.kind, CompanyEntry.status)
+        .group_by(CompanyEntry.kind, CompanyEntry.status)
+        .order_by(CompanyEntry.kind),
+    ) == [("domain", "pending"), ("email", "approved")]
+    trail = await rows(db_url, select(AuditEvent.action, AuditEvent.request_id, AuditEvent.details))
+    assert [(a, d.get("source"), d.get("signatures")) for a, _, d in trail] == [
+        ("import", "app-cla-server", 2),
+        ("import", "app-cla-server", None),
+        ("import", "app-cla-server", None),
+    ]
+    assert len({r for _, r, _ in trail}) == 1  # one run, one request id
+    code, out, _ = await run_acs(settings, ACS, LINK)
+    assert (
+        code == 0
+        and (
+            "imported 0 signature(s) (2 already recorded) and 0 company(ies) (2 imported before), "
+            "adding 0 employee email(s) and 0 domain(s)"
+        )
+        in out
+    )
+    assert await count(db_url, Signature) == 2 and await count(db_url, CompanyEntry) == 5
+
+
+async def test_app_cla_server_one_unmappable_row_imports_nothing_unless_skipped(
+    db_url: str, make_settings: Any, tmp_path: Path
+) -> None:
+    def bad_email(doc: dict[str, Any]) -> None:
+        doc["email"] = "Liang Qiaoming"
+
+    folder = dump_copy(tmp_path, individual_0=bad_email)
+    settings = make_settings(db_url)
+    code, out, err = await run_acs(settings, folder, LINK)
+    assert code == 1 and out == ""
+    assert err.splitlines() == [
+        f"{folder}/individual_signing.json entry 1: email is missing or not an address",
+        "cla-bot import-from: 1 row(s) cannot be mapped; nothing was imported (fix them, or "
+        "pass --skip-unmappable to import the others)",
+    ]
+    assert await count(db_url, Signature) == 0 and await count(db_url, Company) == 0
+    code, out, _ = await run_acs(settings, folder, LINK, skip_unmappable=True, dry_run=True)
+    assert code == 0 and "nothing written (--dry-run)" in out
+    assert await count(db_url, Signature) == 0 and await count(db_url, Company) == 0
+    code, out, _ = await run_acs(settings, folder, LINK, skip_unmappable=True, approve_domains=True)
+    assert code == 0 and "1 row(s) skipped as unmappable" in out
+    assert await count(db_url, Signature) == 1 and await count(db_url, Company) == 2
+    assert {s for (s,) in await rows(db_url, select(CompanyEntry.status))} == {"approved"}
+
+
+async def test_app_cla_server_unreadable_dumps_and_bad_links_write_nothing(
+    db_url: str, make_settings: Any, tmp_path: Path
+) -> None:
+    settings = make_settings(db_url)
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "corp_signing.json").write_text('[{"link_id": "x"', encoding="utf-8")
+    code, _, err = await run_acs(settings, broken, LINK)
+    assert code == 2 and err == (
+        f"cla-bot import-from: {broken}: corp_signing.json is not JSON (line 1, column 17): "
+        "expected a mongoexport --jsonArray dump\n"
+    )
+    code, _, err = await run_acs(settings, tmp_path, LINK)
+    assert code == 2 and "the folder holds neither individual_signing.json" in err
+    code, _, err = await run_acs(settings, ACS / "corp_signing.json", LINK)
+    assert code == 2 and "is not a folder" in err
+    code, _, err = await run_acs(settings, ACS, f"{LINK}=nope")
+    assert code == 2 and "app.yaml has no agreement 'nope'" in err
+    (broken / "corp_signing.json").write_bytes(b"\xff\xfe[]")
+    code, _, err = await run_acs(settings, broken, LINK)
+    assert code == 2 and "is not UTF-8 text" in err
+    assert await count(db_url, Signature) == 0 and await count(db_url, Company) == 0
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["app-cla-server", "dump"], "app-cla-server needs at least one --link"),
+        (
+            ["app-cla-server", "dump", "--link", "x", "--agreement", "individual"],
+            "--agreement, --version, --gist-version and --ignore-emails are for the "
+            "cla-assistant formats",
+        ),
+        (["cla-assistant", "f.json", "--agreement", "individual"], "needs --agreement and"),
+        (
+            ["cla-assistant-lite", "f", "--agreement", "a", "--version", "1", "--link", "x"],
+            "--link and --approve-domains are for app-cla-server",
+        ),
+    ],
+)
+async def test_options_that_do_not_fit_the_format_exit_2(
+    sqlite_url: str,
+    make_settings: Any,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+    message: str,
+) -> None:
+    args = _parser().parse_args(["import-from", *argv])
+    assert await imports.run(args, make_settings(sqlite_url)) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_import_from_help_names_app_cla_server(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        cli_main(["import-from", "--help"])
+    assert exc.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    for words in (
+        "{cla-assistant,cla-assistant-lite,app-cla-server}",
+        "--link LINK_ID[=AGREEMENT[:VERSION]]",
+        "--approve-domains",
+        "individual_signing.json, corp_signing.json",
+        "proven by code",
+    ):
+        assert words in text

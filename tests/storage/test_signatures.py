@@ -3,6 +3,7 @@ field encrypted), the signer found again by account or email, and the facts cove
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 
 import pytest
@@ -134,6 +135,24 @@ async def test_a_second_signature_by_the_same_email_finds_the_same_signer(
             "github:43",
             f"email:{email_bidx(cipher, 'm@example.org')}",
         ]
+
+
+@pytest.mark.usefixtures("published")
+async def test_an_import_says_how_and_when_its_email_was_proven(
+    sessions: async_sessionmaker[AsyncSession], cipher: FieldCipher
+) -> None:
+    """By default an import's email is proven by the import, now; a signature can say it was
+    proven by a code, when (another service sent that code)."""
+    async with sessions() as s, s.begin():
+        await record_signature(s, cipher, new(email="plain@example.org"))
+        coded = dataclasses.replace(
+            new(email="coded@example.org"), email_proven_by=EmailProvenBy.CODE, email_proven_at=T0
+        )
+        await record_signature(s, cipher, coded)
+    async with sessions() as s:
+        emails = (await s.scalars(select(SignerEmail).order_by(SignerEmail.id))).all()
+    assert [e.proven_by for e in emails] == [EmailProvenBy.IMPORT, EmailProvenBy.CODE]
+    assert emails[0].proven_at > T0 and emails[1].proven_at == T0
 
 
 @pytest.mark.usefixtures("published")

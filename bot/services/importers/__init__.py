@@ -2,8 +2,11 @@
 
 Formats, one module each: ``cla-assistant`` and ``cla-assistant-lite``
 (:mod:`~bot.services.importers.cla_assistant`, whose rows are accounts of the forge the caller
-names). What they share — the result, times, one signature per person, leaving out what is
-recorded already — is :mod:`~bot.services.importers.common`.
+names), and ``app-cla-server`` (:mod:`~bot.services.importers.app_cla_server`: a folder of its
+dumps, whose rows are emails, mapped link by link to agreements by
+:mod:`~bot.services.importers.links`; its companies are written by
+:mod:`~bot.services.importers.companies`). What they share — the result, times, one signature
+per person, leaving out what is recorded already — is :mod:`~bot.services.importers.common`.
 
 Every row is checked first: one row that cannot be mapped means nothing is imported (unless
 ``--skip-unmappable``), and each is reported by its position, never with its values. What the
@@ -14,6 +17,8 @@ formats hold and this bot does not keep is reported as counts. The command itsel
 from __future__ import annotations
 
 from bot.core.model import ForgeFacts
+from bot.services.importers.app_cla_server import FILES as APP_CLA_SERVER_FILES
+from bot.services.importers.app_cla_server import parse_app_cla_server
 from bot.services.importers.cla_assistant import parse_cla_assistant, parse_cla_assistant_lite
 from bot.services.importers.common import (
     ForeignImport,
@@ -22,10 +27,13 @@ from bot.services.importers.common import (
     Problem,
     already_recorded,
 )
+from bot.services.importers.companies import CompaniesWritten, import_companies
+from bot.services.importers.links import LinkError, LinkMap, Target, parse_links
 from bot.settings import Policy
 
 ACCOUNT_FORMATS = ("cla-assistant", "cla-assistant-lite")  # rows are one forge's accounts
-FORMATS = ACCOUNT_FORMATS
+FOLDER_FORMATS = ("app-cla-server",)  # a folder of dumps whose rows are emails
+FORMATS = ACCOUNT_FORMATS + FOLDER_FORMATS
 
 
 def parse(
@@ -41,11 +49,20 @@ def parse(
 
 __all__ = [
     "ACCOUNT_FORMATS",
+    "APP_CLA_SERVER_FILES",
+    "FOLDER_FORMATS",
     "FORMATS",
+    "CompaniesWritten",
     "ForeignImport",
     "ImportedCompany",
+    "LinkError",
+    "LinkMap",
     "Options",
     "Problem",
+    "Target",
     "already_recorded",
+    "import_companies",
     "parse",
+    "parse_app_cla_server",
+    "parse_links",
 ]

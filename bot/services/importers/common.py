@@ -40,7 +40,6 @@ class ImportedCompany:
     whether the other service had confirmed it, its checked email domains and the emails of the
     people it covered there."""
 
-    where: str  # the first row it was read from
     name: str
     agreement_id: str
     version: str

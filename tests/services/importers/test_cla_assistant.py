@@ -172,6 +172,8 @@ def test_gist_version_filter_and_ignore_emails(make_settings: Any, sqlite_url: s
 
 
 def test_formats_are_listed() -> None:
-    assert importers.FORMATS == ("cla-assistant", "cla-assistant-lite")
-    with pytest.raises(ValueError, match="unknown format"):
-        parse("gerrit", "", None, OPTS)  # type: ignore[arg-type]
+    assert importers.FORMATS == ("cla-assistant", "cla-assistant-lite", "app-cla-server")
+    assert importers.ACCOUNT_FORMATS == ("cla-assistant", "cla-assistant-lite")
+    for fmt in ("gerrit", "app-cla-server"):  # a folder of emails, not one forge's accounts
+        with pytest.raises(ValueError, match=f"unknown format '{fmt}'"):
+            parse(fmt, "", None, OPTS)  # type: ignore[arg-type]
