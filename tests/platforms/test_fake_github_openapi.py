@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import importlib.util
 import json
+import sys
 import time
 from pathlib import Path
 from types import ModuleType
@@ -17,7 +18,7 @@ import pytest
 from bot.core.model import RepoRef
 from bot.platforms.base import ForgeError, RetryableForgeError
 from bot.platforms.github.auth import make_app_jwt
-from bot.platforms.github.client import GitHubPlatform, GitHubSettings
+from bot.platforms.github.client import CO_AUTHORS_QUERY, GitHubPlatform, GitHubSettings
 from bot.platforms.github.events import comment_from_payload, pull_request_from_payload
 from bot.platforms.github.facts import GITHUB
 from bot.sandbox.fakeforge.github import (
@@ -416,6 +417,61 @@ async def test_graphql_answers_from_the_state_with_githubs_errors(
         forbidden["errors"][0]["message"],
     )
     assert status == 200 and body["data"]["repository"]["pullRequest"]["commits"]["nodes"] == [None]
+
+
+def _comparable(answer: Any) -> Any:
+    """An answer without the query locations graphql-core adds to its errors."""
+    errors = [{k: v for k, v in e.items() if k != "locations"} for e in answer.get("errors", ())]
+    return {"data": answer.get("data"), "errors": errors}
+
+
+async def test_without_graphql_core_the_co_author_query_gets_the_same_answer(
+    fake_github: FakeGitHub,
+    http_session: aiohttp.ClientSession,
+    app_keys: AppKeyPair,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """graphql-core is a test dependency: the sandbox, on the runtime's dependencies alone,
+    answers the bot's one query from the same resolvers (and nothing else)."""
+    inst = fake_github.add_installation(7, repos=["octo/hello"])
+    kat = fake_github.user("kat")
+    fake_github.set_emails("kat", ("kat@example.com", True))
+    pr = fake_github.add_pr("octo/hello", commits=0)
+    for n in range(3):
+        fake_github.add_commit(
+            pr, message=f"Pair {n}\n\nCo-authored-by: Kat <kat@example.com>", author_login="alice"
+        )
+    fake_github.add_commit(pr, author=("Nobody", "nobody@example.com"))
+    asked = [
+        {"owner": "octo", "name": "hello", "number": pr.number},
+        {"owner": "octo", "name": "hello", "number": 99},  # no such PR
+        {"owner": "octo", "name": "nope", "number": pr.number},  # no such repository
+    ]
+    token = await token_for(fake_github, http_session, app_keys)
+    inst.permissions.pop("contents")
+    forbidden = await token_for(fake_github, http_session, app_keys)  # commits need contents
+    cases = [(token, v) for v in asked] + [(forbidden, asked[0])]
+
+    async def answers() -> list[Any]:
+        got = [
+            await graphql_post(fake_github, http_session, t, CO_AUTHORS_QUERY, **v)
+            for t, v in cases
+        ]
+        assert {status for status, _ in got} == {200}
+        return [body for _, body in got]
+
+    with_core = await answers()
+    monkeypatch.setitem(sys.modules, "graphql", None)  # as if it were not installed
+    without = await answers()
+    _, other = await graphql_post(fake_github, http_session, token, "{ viewer { login } }")
+    assert [_comparable(a) for a in without] == [_comparable(a) for a in with_core]
+    nodes = with_core[0]["data"]["repository"]["pullRequest"]["commits"]["nodes"]
+    authors = [a for n in nodes for a in n["commit"]["authors"]["nodes"]]
+    assert {"email": "kat@example.com", "user": {"login": "kat", "databaseId": kat.id}} in authors
+    assert {"email": "nobody@example.com", "user": None} in authors
+    assert [e["type"] for e in with_core[1]["errors"]] == ["NOT_FOUND"]
+    assert [e["type"] for e in with_core[3]["errors"]] == ["FORBIDDEN"] * 4
+    assert "data" not in other and other["errors"]  # no other query is answered without it
 
 
 # -- payload builders and fixtures -----------------------------------------------------------------

@@ -1,5 +1,10 @@
 """GraphQL: every query validated against GitHub's published schema with graphql-core, then
-executed against the fake's state, errors shaped as GitHub's."""
+executed against the fake's state, errors shaped as GitHub's.
+
+graphql-core is a test dependency: where it is not installed (the sandbox, ``cla-bot demo``, on
+the runtime's dependencies alone) queries cannot be checked, and the one query the bot sends
+(``CO_AUTHORS_QUERY``) is answered from the same resolvers; any other gets an error.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +12,11 @@ import base64
 import functools
 import gzip
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import graphql
 from aiohttp import web
 
+from bot.platforms.github.client import CO_AUTHORS_QUERY
 from bot.sandbox.fakeforge.github.access import Access
 from bot.sandbox.fakeforge.github.records import (
     GRAPHQL_SCHEMA,
@@ -25,6 +30,9 @@ from bot.sandbox.fakeforge.github.records import (
     Recorded,
     _trailers,
 )
+
+if TYPE_CHECKING:
+    import graphql
 
 
 class GraphQLAPI(Access):
@@ -52,23 +60,13 @@ class GraphQLAPI(Access):
         if not isinstance(query, str) or not isinstance(variables, dict):
             return self._violation(rec, "graphql", ["the body needs a query string"])
         self.graphql_queries.append(query)
+        root = self._gql_root(inst, tok.permissions)
         try:
-            document = graphql.parse(query)
-        except graphql.GraphQLError as exc:
-            return self._violation(rec, "graphql", [exc.message])
-        problems = [e.message for e in graphql.validate(_graphql_schema(), document)]
+            problems, answer = _execute(root, query, variables)
+        except ImportError:  # no graphql-core: the runtime's dependencies alone
+            problems, answer = [], _co_authors_answer(root, query, variables)
         if problems:
             return self._violation(rec, "graphql", problems)
-        result = graphql.execute(
-            _graphql_schema(),
-            document,
-            root_value=self._gql_root(inst, tok.permissions),
-            variable_values=variables,
-        )
-        assert not isinstance(result, Awaitable)
-        answer: dict[str, Any] = {"data": result.data}
-        if result.errors:
-            answer["errors"] = [_gql_error_json(e) for e in result.errors]
         rec.status = 200
         headers = {**self._rate_headers(), "x-ratelimit-resource": "graphql"}
         return web.json_response(answer, headers=headers)
@@ -130,13 +128,96 @@ class GraphQLAPI(Access):
         return {"name": name, "email": email, "date": "2024-01-01T00:00:00Z", "user": linked}
 
 
+def _execute(
+    root: Mapping[str, Any], query: str, variables: Mapping[str, Any]
+) -> tuple[list[str], dict[str, Any]]:
+    """(what is wrong with ``query`` against GitHub's schema, the answer) with graphql-core;
+    ImportError where it is not installed."""
+    import graphql
+
+    try:
+        document = graphql.parse(query)
+    except graphql.GraphQLError as exc:
+        return [exc.message], {}
+    problems = [e.message for e in graphql.validate(_graphql_schema(), document)]
+    if problems:
+        return problems, {}
+    result = graphql.execute(
+        _graphql_schema(), document, root_value=root, variable_values=dict(variables)
+    )
+    assert not isinstance(result, Awaitable)
+    answer: dict[str, Any] = {"data": result.data}
+    if result.errors:
+        answer["errors"] = [_gql_error_json(e) for e in result.errors]
+    return [], answer
+
+
 @functools.cache
 def _graphql_schema() -> graphql.GraphQLSchema:
     """GitHub's published schema. It does not pass graphql-core's own schema checks (a few
     duplicate and deprecated interface fields), so it is taken as valid: queries are still
     checked against it in full."""
+    import graphql
+
     sdl = gzip.decompress(GRAPHQL_SCHEMA.read_bytes()).decode("utf-8")
     return graphql.build_schema(sdl, assume_valid=True, assume_valid_sdl=True)
+
+
+def _co_authors_answer(
+    root: Mapping[str, Any], query: str, variables: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The answer graphql-core would give to ``CO_AUTHORS_QUERY``, from the same resolvers
+    (partial data and errors alike); an error for any other query."""
+    if query.split() != CO_AUTHORS_QUERY.split():
+        return {"errors": [{"message": "without graphql-core the fake answers one query only"}]}
+    owner, name, number = variables.get("owner"), variables.get("name"), variables.get("number")
+    after = variables.get("after")
+    if not (isinstance(owner, str) and isinstance(name, str) and isinstance(number, int)):
+        return {"errors": [{"message": "owner, name and number are required"}]}
+    errors: list[dict[str, Any]] = []
+
+    def resolve(path: list[str | int], field: Callable[[], Any]) -> Any:
+        try:
+            return field()
+        except _GqlError as exc:
+            errors.append({"message": str(exc), "path": path, "type": exc.kind})
+            return None
+
+    def author(actor: Mapping[str, Any]) -> dict[str, Any]:
+        user = actor["user"]
+        linked = (
+            None if user is None else {"login": user["login"], "databaseId": user["databaseId"]}
+        )
+        return {"email": actor["email"], "user": linked}
+
+    def commit(i: int, node: Mapping[str, Any]) -> dict[str, Any] | None:
+        path: list[str | int] = ["repository", "pullRequest", "commits", "nodes", i, "commit"]
+        c = resolve(path, lambda: node["commit"](None))
+        if c is None:
+            return None  # a commit is non-null: the error empties its node
+        authors = c["authors"](None, first=100)
+        return {
+            "commit": {"oid": c["oid"], "authors": {"nodes": list(map(author, authors["nodes"]))}}
+        }
+
+    data: dict[str, Any] = {"repository": None}
+    repo = resolve(["repository"], lambda: root["repository"](None, owner=owner, name=name))
+    if repo is not None:
+        path: list[str | int] = ["repository", "pullRequest"]
+        pr = resolve(path, lambda: repo["pullRequest"](None, number=number))
+        data["repository"] = {"pullRequest": None}
+        if pr is not None:
+            page = pr["commits"](None, first=100, after=after)
+            commits = {
+                "totalCount": page["totalCount"],
+                "pageInfo": {
+                    "hasNextPage": page["pageInfo"]["hasNextPage"],
+                    "endCursor": page["pageInfo"]["endCursor"],
+                },
+                "nodes": [commit(i, n) for i, n in enumerate(page["nodes"])],
+            }
+            data["repository"]["pullRequest"] = {"commits": commits}
+    return {"data": data, **({"errors": errors} if errors else {})}
 
 
 class _GqlError(Exception):
