@@ -70,6 +70,8 @@ from bot.policy import (
 MIN_WEBHOOK_SECRET_BYTES = 16
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/cla.db"
 GITHUB_APP_ENV_FILE = "github-app.env"  # under CLA_VAR_DIR; written by /setup
+# The settings file the setup pages write, under the name the pages that mention it use.
+APP_ENV_FILE = GITHUB_APP_ENV_FILE
 GITHUB_APP_ENV_EXTRA = ("CLA_PUBLIC_URL",)  # allowed in that file besides CLA_GITHUB_*
 _PRIVATE_KEY_VARS = ("CLA_GITHUB_PRIVATE_KEY", "CLA_GITHUB_PRIVATE_KEY_PATH")
 _ENV_LINE = re.compile(r"(?:export\s+)?([A-Z][A-Z0-9_]*)\s*=\s*(.*)")

@@ -17,7 +17,7 @@ from bot.metrics import Metrics
 from bot.platforms import registry
 from bot.platforms.base import ClientFactory
 from bot.runtime import build_runtime, loopback_warning
-from bot.settings import Settings
+from bot.settings import APP_ENV_FILE, Settings
 from bot.web import admin as admin_api
 from bot.web import company, health, me, receipts, signing, webhooks
 from bot.web import setup as setup_pages
@@ -47,12 +47,15 @@ async def index(request: web.Request) -> web.Response:
             f"{how}. To try the bot without any forge first, run <code>cla-bot demo</code>."
             "</li>"
         )
-    warning = loopback_warning(settings)
-    if warning is not None:
+    if loopback_warning(settings) is not None:
         rows.insert(
             0,
             '<li id="loopback-warning"><strong>Links point at this machine only.</strong> '
-            f"{escape(warning)}; then restart.</li>",
+            f"<code>CLA_PUBLIC_URL</code> is <code>{escape(settings.public_url)}</code>, a "
+            "loopback address: the signing links the bot posts on pull requests, and the "
+            "webhooks the forge sends, reach nobody else. Set <code>CLA_PUBLIC_URL</code> to "
+            "the address people and the forge use (in the environment, or in "
+            f"<code>var/{APP_ENV_FILE}</code>) and restart.</li>",
         )
     html = (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
