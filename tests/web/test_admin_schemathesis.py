@@ -15,6 +15,11 @@ from typing import Any
 import pytest
 
 schemathesis = pytest.importorskip("schemathesis")
+# Imported now, at collection, not lazily by ``from_url`` deep inside a running test: there
+# CPython 3.11's AST recursion-depth bookkeeping (gh-106905) can fail the import of this module
+# with "SystemError: AST constructor recursion depth mismatch" (seen under pytest's assertion
+# rewriting of schemathesis, its plugin).
+pytest.importorskip("schemathesis.specs.openapi.schemas")
 
 from aiohttp import web  # noqa: E402
 from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
