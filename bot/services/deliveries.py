@@ -22,7 +22,7 @@ from bot.platforms.routing import (
 )
 from bot.services import retention
 from bot.services.jobs import NewJob, enqueue
-from bot.services.requests import CheckRequest, CommandRequest
+from bot.services.requests import CheckRequest, CommandRequest, MergeGroupRequest
 from bot.storage.installations import (
     remove_repository,
     set_installation_state,
@@ -87,7 +87,7 @@ def merge_group_job(
         event=event,
         action=action,
         kind=JobKind.MERGE_GROUP,
-        payload=group.payload,
+        payload=MergeGroupRequest.from_json(platform, group.payload).to_json(),
         pr_key=group.pr_key,
         installation_id=group.installation_id,
     )

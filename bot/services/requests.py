@@ -1,9 +1,9 @@
 """The work a check or a command job asks for, typed on both sides of the queue's JSON.
 
-The webhook's routing result and every re-check become a :class:`CheckRequest` or a
-:class:`CommandRequest` before they are stored (``to_json``), and the worker reads them back
-(``from_json``) instead of indexing a ``dict``. The JSON keeps the keys earlier versions
-stored, so that jobs queued before an upgrade still run after it:
+The webhook's routing result and every re-check become a :class:`CheckRequest`, a
+:class:`CommandRequest` or a :class:`MergeGroupRequest` before they are stored (``to_json``),
+and the worker reads them back (``from_json``) instead of indexing a ``dict``. The JSON keeps
+the keys earlier versions stored, so that jobs queued before an upgrade still run after it:
 
 * a check: ``{"repo": {"owner", "name", "id"?}, "number", "trigger"?, "comment_id"?,
   "pull"?}``. ``pull`` is the PR snapshot of the delivery: now a core ``PullRequest``
@@ -12,6 +12,7 @@ stored, so that jobs queued before an upgrade still run after it:
 * a command: ``{"repo", "number", "comment_id", "author": {"login", "id"}, "commands":
   [[kind, argument]], "replies"?, "erased"?}``, ``replies`` and ``erased`` being what an
   earlier attempt already did.
+* a merge queue entry: ``{"repo", "number" (or null), "head_sha"}``.
 
 The person-bearing fields stay user objects (``{"login", "id"}``) under those keys, which is
 what an erasure looks for in queued jobs (:func:`bot.services.rights.erasure.without_person`).
@@ -182,6 +183,31 @@ class CheckRequest:
     def without_snapshot(self) -> CheckRequest:
         """The same request, reading the PR again instead of the delivery's snapshot."""
         return replace(self, pull=None)
+
+
+@dataclass(frozen=True, slots=True)
+class MergeGroupRequest:
+    """Report on a merge queue entry of ``repo`` at ``head_sha``: whether PR ``number`` (the
+    one its branch names; ``None`` when it names none, which fails closed) is covered."""
+
+    repo: RepoRef
+    head_sha: str
+    number: int | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"repo": _repo_to_json(self.repo), "number": self.number, "head_sha": self.head_sha}
+
+    @classmethod
+    def from_json(cls, platform: str, data: Mapping[str, Any]) -> MergeGroupRequest:
+        try:
+            data = root(data)
+            return cls(
+                repo=_repo(platform, data, "payload"),
+                head_sha=string(data, "head_sha", "payload"),
+                number=opt_integer(data, "number", "payload"),
+            )
+        except PayloadError as exc:
+            raise BadRequest("merge_group", str(exc)) from exc
 
 
 _NO_REPLIES: Mapping[str, str] = MappingProxyType({})

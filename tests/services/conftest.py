@@ -216,6 +216,7 @@ class Bot:
         handlers: dict[str, Callable[[ClaimedJob], Awaitable[None]]] = {
             JobKind.CHECK: self.checks.handle_job,
             JobKind.COMMAND: self.commands.handle_job,
+            JobKind.MERGE_GROUP: self.checks.run_merge_group,
         }
 
         async def handle(job: ClaimedJob) -> None:

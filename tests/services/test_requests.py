@@ -11,7 +11,7 @@ from sqlalchemy import select
 from bot.core.commands import CommandKind
 from bot.core.model import Account, Platform, PullRequest, RepoRef
 from bot.services.jobs import GiveUp
-from bot.services.requests import BadRequest, CheckRequest, CommandRequest
+from bot.services.requests import BadRequest, CheckRequest, CommandRequest, MergeGroupRequest
 from bot.services.rights.erasure import without_person
 from bot.storage.models import Job, JobKind, JobStatus
 from tests.services.conftest import AMY, API_SNAPSHOT, REPO_JSON, Bot
@@ -178,6 +178,34 @@ def test_a_command_request_keeps_its_replies_and_reads_back_as_it_was_stored() -
     assert COMMAND.replied(CommandKind.STATUS, "x", erased=False).erased is False
 
 
+@pytest.mark.parametrize("number", [7, None])
+def test_a_merge_group_request_reads_back_as_routing_stored_it(number: int | None) -> None:
+    """The JSON is the shape routing (and every earlier version) stored."""
+    stored = {"repo": REPO_JSON, "number": number, "head_sha": "c" * 40}
+    request = MergeGroupRequest.from_json(FORGE, stored)
+    assert request == MergeGroupRequest(RepoRef(FORGE, *REPO_JSON.values()), "c" * 40, number)
+    assert request.to_json() == stored
+
+
+@pytest.mark.parametrize(
+    ("payload", "problem"),
+    [
+        ({"number": 7, "head_sha": "c" * 40}, "payload.repo: expected an object"),
+        ({"repo": REPO_JSON, "number": 7}, "payload.head_sha: expected a string"),
+        (
+            {"repo": REPO_JSON, "number": "7", "head_sha": "c"},
+            "payload.number: expected an integer",
+        ),
+    ],
+)
+def test_a_bad_merge_group_payload_says_what_is_wrong(
+    payload: dict[str, Any], problem: str
+) -> None:
+    with pytest.raises(BadRequest) as caught:
+        MergeGroupRequest.from_json(FORGE, payload)
+    assert (caught.value.kind, caught.value.problem) == ("merge_group", problem)
+
+
 PULL_JSON: dict[str, Any] = CheckRequest(WIDGETS, 4, pull=PULL).to_json()["pull"]
 
 
@@ -243,10 +271,11 @@ def test_a_bad_command_payload_says_what_is_wrong(payload: dict[str, Any], probl
     assert (caught.value.kind, caught.value.problem) == ("command", problem)
 
 
-@pytest.mark.parametrize("kind", [JobKind.CHECK, JobKind.COMMAND])
+@pytest.mark.parametrize("kind", [JobKind.CHECK, JobKind.COMMAND, JobKind.MERGE_GROUP])
 async def test_the_worker_dead_letters_an_unreadable_job_at_once(bot: Bot, kind: JobKind) -> None:
     bot.open_pr(1, AMY)
-    await bot.enqueue(kind, 1, {"number": "one"}, key="damaged")
+    damaged = {"repo": REPO_JSON, "number": "one", "head_sha": "c" * 40}
+    await bot.enqueue(kind, 1, damaged, key="damaged")
     assert await bot.run_jobs() == 1
     async with bot.sessions() as s:
         (job,) = (await s.scalars(select(Job))).all()

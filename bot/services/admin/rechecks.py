@@ -8,11 +8,13 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.model import Platform, RepoRef
 from bot.platforms import registry
 from bot.platforms.routing import pr_key
 from bot.services.admin.common import NotFound, find_check_query, validate_repo
 from bot.services.jobs import NewJob, enqueue
 from bot.services.rechecks import enqueue_checks
+from bot.services.requests import CheckRequest
 from bot.storage.models import JobKind, PrCheck, Repository
 
 
@@ -65,11 +67,9 @@ async def recheck_pr(
             event="recheck",
             action="api",
             kind=JobKind.CHECK,
-            payload={
-                "repo": {"owner": owner, "name": repo, "id": repo_id},
-                "number": number,
-                "trigger": "api",
-            },
+            payload=CheckRequest(
+                RepoRef(Platform(platform), owner, repo, repo_id), number, "api"
+            ).to_json(),
             pr_key=pr_key(platform, owner, repo, number),
             installation_id=installation_id,
         ),

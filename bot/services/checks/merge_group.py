@@ -15,6 +15,7 @@ from bot.platforms.base import ForgeClient
 from bot.services.checks import records
 from bot.services.checks.apply import Reporter, set_status
 from bot.services.jobs import ClaimedJob
+from bot.services.requests import MergeGroupRequest
 from bot.storage.models import PrCheck
 
 log = logging.getLogger("bot.checks")
@@ -45,14 +46,14 @@ class MergeGroups:
     async def handle(self, job: ClaimedJob) -> decision.GroupPlan:
         """Report on the entry's head sha whether the PR it names is covered."""
         platform = Platform(job.platform)
-        p = job.payload
+        entry = MergeGroupRequest.from_json(platform, job.payload)
         client = self.client_for(platform, job.installation_id)
-        repo = RepoRef(platform, p["repo"]["owner"], p["repo"]["name"], p["repo"].get("id"))
-        head_sha = str(p["head_sha"])
-        number = p.get("number")
+        repo, head_sha = entry.repo, entry.head_sha
         queued: decision.QueuedPr | None = None
-        if isinstance(number, int):
-            queued = decision.QueuedPr(number, await self._covered(client, repo, number))
+        if entry.number is not None:
+            queued = decision.QueuedPr(
+                entry.number, await self._covered(client, repo, entry.number)
+            )
         report = messages.render_merge_group(
             templates=self.templates,
             number=queued.number if queued else None,
