@@ -2,16 +2,20 @@
 
 Each forge's ``routing.route`` (pure: no I/O) turns a verified, decoded delivery into one of
 these: nothing (:class:`Ignore`), a check of one PR (:class:`CheckJob`), what a comment asks
-(:class:`CommentJobs`), or bookkeeping (:class:`PrClosed`, :class:`InstallationChange`).
-``bot.services.deliveries`` stores them; a malformed delivery raises :class:`PayloadError`.
+(:class:`CommentJobs`), a merge queue entry (:class:`MergeGroupJob`), re-checks
+(:class:`RecheckJobs`), or bookkeeping (:class:`PrClosed`, :class:`InstallationChange`).
+They hold typed values only (core ``RepoRef`` and ``PullRequest``, command kinds): no dict of
+the forge's passes this layer. ``bot.services.deliveries`` stores them; a malformed delivery
+raises :class:`PayloadError`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from bot.core.commands import CommandKind, parse_commands
+from bot.core.model import PullRequest, RepoRef
 
 # A delivery that lacks a field the bot needs, or has one of the wrong type or range (answered
 # 400), raises the payload decoder's own error: one class for every malformed input.
@@ -27,21 +31,45 @@ class Ignore:
 
 @dataclass(frozen=True, slots=True)
 class CheckJob:
-    """Evaluate and report one PR."""
+    """Evaluate and report PR ``number`` of ``repo``: from ``pull``, the delivery's snapshot
+    (only where the forge signs the body), else from the PR as the forge answers then.
+    ``trigger`` (the event, ``command``, …) and ``comment_id`` (of a ``/cla check``) say what
+    asked."""
 
-    pr_key: str
+    repo: RepoRef
+    number: int
     installation_id: int | None
-    payload: dict[str, Any]
+    trigger: str
+    comment_id: int | None = None
+    pull: PullRequest | None = None
+
+    @property
+    def pr_key(self) -> str:
+        return pr_key(self.repo.platform, self.repo.owner, self.repo.name, self.number)
 
 
 @dataclass(frozen=True, slots=True)
 class CommandJob:
-    """Comment commands other than a re-check, acted on once per comment."""
+    """Comment commands other than a re-check, acted on once per comment: ``commands`` of
+    comment ``comment_id`` by ``author_login`` (account ``author_id`` where the delivery named
+    it) on PR ``number``. The comment's body is not kept."""
 
-    comment_key: str  # ``platform:comment id``: the job's idempotency key
-    pr_key: str
+    repo: RepoRef
+    number: int
     installation_id: int | None
-    payload: dict[str, Any]
+    comment_id: int
+    author_login: str
+    author_id: str | None
+    commands: tuple[tuple[CommandKind, str | None], ...]
+
+    @property
+    def comment_key(self) -> str:
+        """``comment:<id>``: the job's idempotency key."""
+        return f"comment:{self.comment_id}"
+
+    @property
+    def pr_key(self) -> str:
+        return pr_key(self.repo.platform, self.repo.owner, self.repo.name, self.number)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,12 +100,19 @@ class InstallationChange:
 
 @dataclass(frozen=True, slots=True)
 class MergeGroupJob:
-    """Report on a merge queue entry's head commit: the PR it names (``number``; ``None`` when
-    the entry's branch names none, which fails closed)."""
+    """Report on a merge queue entry's head commit ``head_sha``: the PR it names (``number``;
+    ``None`` when the entry's branch names none, which fails closed)."""
 
-    pr_key: str | None
+    repo: RepoRef
     installation_id: int
-    payload: dict[str, Any]
+    head_sha: str
+    number: int | None
+
+    @property
+    def pr_key(self) -> str | None:
+        if self.number is None:
+            return None
+        return pr_key(self.repo.platform, self.repo.owner, self.repo.name, self.number)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,8 +121,7 @@ class RecheckJobs:
     check run or suite). ``numbers`` is empty when the forge named no PR (a fork PR's run):
     then the open PRs whose head is ``head_sha`` are meant."""
 
-    platform: str
-    repo: dict[str, Any]
+    repo: RepoRef
     installation_id: int
     numbers: tuple[int, ...]
     head_sha: str
@@ -95,13 +129,8 @@ class RecheckJobs:
 
     def jobs(self, numbers: tuple[int, ...] | None = None) -> list[CheckJob]:
         """One check job per PR (``numbers`` when the head sha found them)."""
-        owner, name = self.repo["owner"], self.repo["name"]
         return [
-            CheckJob(
-                pr_key=pr_key(self.platform, owner, name, n),
-                installation_id=self.installation_id,
-                payload={"repo": self.repo, "number": n, "trigger": self.trigger},
-            )
+            CheckJob(self.repo, n, self.installation_id, self.trigger)
             for n in (self.numbers if numbers is None else numbers)
         ]
 
@@ -113,45 +142,35 @@ Route = (
 
 def comment_jobs(
     *,
-    platform: str,
-    repo: dict[str, Any],
+    repo: RepoRef,
     number: int,
     installation_id: int | None,
-    comment_id: Any,
-    author: dict[str, Any],
+    comment_id: int,
+    author_login: str,
+    author_id: int | str | None,
     body: str,
 ) -> CommentJobs | Ignore:
-    """The jobs a PR comment asks for, from its commands (parsed by the pure core)."""
+    """The jobs a PR comment asks for, from its commands (parsed by the pure core).
+    ``author_id`` may come as a string of digits (some forges send one)."""
     commands = parse_commands(body)
     if not commands:
         return Ignore("no command")
-    key = pr_key(platform, repo["owner"], repo["name"], number)
+    if isinstance(author_id, str) and not (author_id.isascii() and author_id.isdigit()):
+        raise PayloadError("comment.user.id: expected an integer")
     check = None
     if any(c.kind == CommandKind.CHECK for c in commands):
-        check = CheckJob(
-            pr_key=key,
-            installation_id=installation_id,
-            payload={
-                "repo": repo,
-                "number": number,
-                "trigger": "command",
-                "comment_id": comment_id,
-            },
-        )
-    others = [c for c in commands if c.kind != CommandKind.CHECK]
+        check = CheckJob(repo, number, installation_id, "command", comment_id=comment_id)
+    others = tuple((c.kind, c.argument) for c in commands if c.kind != CommandKind.CHECK)
     command = None
     if others:
         command = CommandJob(
-            comment_key=f"comment:{comment_id}",
-            pr_key=key,
+            repo=repo,
+            number=number,
             installation_id=installation_id,
-            payload={
-                "repo": repo,
-                "number": number,
-                "comment_id": comment_id,
-                "author": author,
-                "commands": [[c.kind.value, c.argument] for c in others],
-            },
+            comment_id=comment_id,
+            author_login=author_login,
+            author_id=None if author_id is None else str(int(author_id)),
+            commands=others,
         )
     return CommentJobs(check=check, command=command)
 

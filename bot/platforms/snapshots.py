@@ -2,9 +2,9 @@
 ``PullRequest`` crossed the queue: decoded here, in the platform layer, for every forge that
 ever stored one.
 
-The forge's routing still hands a snapshot over in that shape (``pull_snapshot``), and check
-jobs queued by earlier versions hold it in the database; ``bot.services.requests`` asks this
-module to turn either into a ``PullRequest`` and never reads a forge's dict itself. A forge
+Check jobs queued by earlier versions hold it in the database (routing now hands over a
+``PullRequest``); ``bot.services.requests`` asks this module to turn one into a
+``PullRequest`` and never reads a forge's dict itself. A forge
 whose webhook body is not signed stores no snapshot, so it has no entry. (A hook on the
 forge's adapter, ``bot.platforms.base.Forge``, is where this belongs once adapters carry one.)
 """

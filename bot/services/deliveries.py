@@ -54,8 +54,8 @@ def new_jobs(
                 event=event,
                 action=action,
                 kind=JobKind.CHECK,
-                payload=CheckRequest.from_json(
-                    platform, check.payload, installation_id=check.installation_id
+                payload=CheckRequest(
+                    check.repo, check.number, check.trigger, check.comment_id, check.pull
                 ).to_json(),
                 pr_key=check.pr_key,
                 installation_id=check.installation_id,
@@ -69,7 +69,14 @@ def new_jobs(
                 event=event,
                 action=action,
                 kind=JobKind.COMMAND,
-                payload=CommandRequest.from_json(platform, command.payload).to_json(),
+                payload=CommandRequest(
+                    repo=command.repo,
+                    number=command.number,
+                    comment_id=command.comment_id,
+                    author_login=command.author_login,
+                    author_id=command.author_id,
+                    commands=command.commands,
+                ).to_json(),
                 pr_key=command.pr_key,
                 installation_id=command.installation_id,
             )
@@ -87,7 +94,7 @@ def merge_group_job(
         event=event,
         action=action,
         kind=JobKind.MERGE_GROUP,
-        payload=MergeGroupRequest.from_json(platform, group.payload).to_json(),
+        payload=MergeGroupRequest(group.repo, group.head_sha, group.number).to_json(),
         pr_key=group.pr_key,
         installation_id=group.installation_id,
     )
@@ -108,15 +115,14 @@ async def recheck_jobs(
         async with sessions() as session:
             records = await open_checks_at_sha(
                 session,
-                platform=recheck.platform,
-                repo_full_name=f"{recheck.repo['owner']}/{recheck.repo['name']}",
+                platform=recheck.repo.platform,
+                repo_full_name=recheck.repo.full_name,
                 head_sha=recheck.head_sha,
             )
         numbers = tuple(r.number for r in records)
     jobs = []
     for check in recheck.jobs(numbers):
-        number = check.payload["number"]
-        jobs += new_jobs(recheck.platform, f"{delivery}:{number}", event, action, check)
+        jobs += new_jobs(recheck.repo.platform, f"{delivery}:{check.number}", event, action, check)
     return jobs
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from bot.core.model import Account, Commit, ForgeFacts, GitPerson, Platform, PullRequest, RepoRef
 from bot.platforms import registry
 from bot.platforms.base import Connection, Forge, Reports
-from bot.platforms.routing import CheckJob, Ignore, pr_key
+from bot.platforms.routing import CheckJob, Ignore
 from bot.platforms.webhooks import Answer, Routed
 from bot.sandbox.fakeforge import FakeForgeClient
 from bot.settings import Settings
@@ -52,15 +52,7 @@ class ToyWebhooks:
         key, _, number = body.decode().partition(":")
         if not number.isdigit():
             return Routed(key, "ping", None, Ignore("not a pull request"))
-        job = CheckJob(
-            pr_key=pr_key(TOY, REPO.owner, REPO.name, int(number)),
-            installation_id=None,
-            payload={
-                "repo": {"owner": REPO.owner, "name": REPO.name, "id": REPO.repo_id},
-                "number": int(number),
-                "trigger": "opened",
-            },
-        )
+        job = CheckJob(REPO, int(number), None, "opened")
         return Routed(key, "pull", "opened", job)
 
 

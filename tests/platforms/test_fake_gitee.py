@@ -180,7 +180,7 @@ async def test_deliveries_pass_the_bots_verification_and_route(fake: FakeGitee, 
     assert sansio.event_name(headers, parsed) == "Merge Request Hook"
     route = routing.route("Merge Request Hook", parsed, bot_login=fake.bot.login)
     assert isinstance(route, routing.CheckJob)
-    assert route.payload["repo"]["owner"] == "open-cla" and route.payload["number"] == 1
+    assert route.repo.owner == "open-cla" and route.number == 1
 
 
 async def test_merge_request_event_reflects_the_state(fake: FakeGitee) -> None:
@@ -206,4 +206,4 @@ async def test_note_event_reflects_the_comment(fake: FakeGitee) -> None:
     assert payload["noteable_type"] == "PullRequest"
     route = routing.route("Note Hook", payload, bot_login=fake.bot.login)
     assert isinstance(route, routing.CommentJobs) and route.check is not None
-    assert route.check.payload["comment_id"] == comment.id
+    assert route.check.comment_id == comment.id

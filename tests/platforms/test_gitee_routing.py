@@ -7,11 +7,15 @@ from typing import Any
 
 import pytest
 
+from bot.core.commands import CommandKind
+from bot.core.model import RepoRef
 from bot.platforms.gitee import routing
+from bot.platforms.gitee.facts import GITEE
 from bot.platforms.github.routing import CheckJob, CommentJobs, Ignore, PayloadError
 from bot.sandbox.fakeforge.gitee import load_fixture
 
 BOT = "cla-robot"
+CLA_DEMO = RepoRef(GITEE, "open-cla", "cla-demo", 30400100)
 
 
 def mr(action: str | None = "open", action_desc: str | None = None) -> dict[str, Any]:
@@ -60,11 +64,7 @@ def test_closing_is_a_check_that_re_reads_the_pr(action: str) -> None:
     route = routing.route("Merge Request Hook", mr(action, None), bot_login=BOT)
     assert isinstance(route, CheckJob)
     assert route.pr_key == "gitee:open-cla/cla-demo#7"
-    assert route.payload == {
-        "repo": {"owner": "open-cla", "name": "cla-demo", "id": 30400100},
-        "number": 7,
-        "trigger": "Merge Request Hook",
-    }
+    assert route == CheckJob(CLA_DEMO, 7, None, "Merge Request Hook")
 
 
 def test_a_merge_request_job_keeps_only_the_coordinates() -> None:
@@ -73,16 +73,11 @@ def test_a_merge_request_job_keeps_only_the_coordinates() -> None:
     assert isinstance(route, CheckJob)
     assert route.pr_key == "gitee:open-cla/cla-demo#7"
     assert route.installation_id is None
-    assert route.payload == {
-        "repo": {"owner": "open-cla", "name": "cla-demo", "id": 30400100},
-        "number": 7,
-        "trigger": "Merge Request Hook",
-    }
-    stored = json.dumps(route.payload)
-    # nothing from the unsigned body beyond the coordinates: no sha, no people, no secrets
+    # nothing from the unsigned body beyond the coordinates: no snapshot, sha, people, secrets
+    assert route == CheckJob(CLA_DEMO, 7, None, "Merge Request Hook")
+    kept = repr(route)
     for value in (payload["pull_request"]["head"]["sha"], "zhang.wei@example.com", "Zhang Wei"):
-        assert value not in stored
-    assert "pull" not in route.payload
+        assert value not in kept
 
 
 def test_the_api_coordinates_are_namespace_and_path_not_the_display_names() -> None:
@@ -91,8 +86,7 @@ def test_the_api_coordinates_are_namespace_and_path_not_the_display_names() -> N
     payload["repository"]["name"] = "CLA Demo"
     route = routing.route("Merge Request Hook", payload, bot_login=BOT)
     assert isinstance(route, CheckJob)
-    assert route.payload["repo"]["owner"] == "open-cla"
-    assert route.payload["repo"]["name"] == "cla-demo"
+    assert (route.repo.owner, route.repo.name) == ("open-cla", "cla-demo")
 
 
 def test_path_with_namespace_is_the_fallback() -> None:
@@ -101,14 +95,14 @@ def test_path_with_namespace_is_the_fallback() -> None:
     payload["repository"]["path_with_namespace"] = "other-org/other-repo"
     route = routing.route("Merge Request Hook", payload, bot_login=BOT)
     assert isinstance(route, CheckJob)
-    assert route.payload["repo"] == {"owner": "other-org", "name": "other-repo", "id": 30400100}
+    assert route.repo == RepoRef(GITEE, "other-org", "other-repo", 30400100)
 
 
 def test_an_api_shaped_namespace_object_is_understood() -> None:
     payload = mr()
     payload["repository"]["namespace"] = {"path": "open-cla", "name": "Open CLA"}
     route = routing.route("Merge Request Hook", payload, bot_login=BOT)
-    assert isinstance(route, CheckJob) and route.payload["repo"]["owner"] == "open-cla"
+    assert isinstance(route, CheckJob) and route.repo.owner == "open-cla"
 
 
 @pytest.mark.parametrize("state", ["closed", "merged"])
@@ -157,12 +151,7 @@ def test_note_commands(body: str, is_job: bool) -> None:
     check = route.check if isinstance(route, CommentJobs) else None
     assert (check is not None) is is_job
     if check is not None:
-        assert check.payload == {
-            "repo": {"owner": "open-cla", "name": "cla-demo", "id": 30400100},
-            "number": 7,
-            "trigger": "command",
-            "comment_id": 2606001,
-        }
+        assert check == CheckJob(CLA_DEMO, 7, None, "command", comment_id=2606001)
         assert check.pr_key == "gitee:open-cla/cla-demo#7"
 
 
@@ -170,7 +159,7 @@ def test_other_note_commands_make_a_command_job_keyed_by_comment() -> None:
     route = routing.route("Note Hook", note("/cla delete-my-data"), bot_login=BOT)
     assert isinstance(route, CommentJobs) and route.check is None and route.command is not None
     assert route.command.comment_key == "comment:2606001"
-    assert route.command.payload["commands"] == [["delete-my-data", None]]
+    assert route.command.commands == ((CommandKind.DELETE_MY_DATA, None),)
 
 
 @pytest.mark.parametrize("login", [BOT, BOT.upper(), "Cla-Robot"])
@@ -236,5 +225,5 @@ def test_the_body_s_copies_of_the_secret_are_never_decoded() -> None:
     assert not hasattr(decoded, "password") and not hasattr(decoded, "sign")
     route = routing.route("Merge Request Hook", decoded, bot_login=BOT)
     assert isinstance(route, CheckJob)
-    assert "the-hook-password-0123" not in json.dumps(route.payload)
-    assert "c2lnbg==" not in json.dumps(route.payload)
+    assert "the-hook-password-0123" not in repr(route)
+    assert "c2lnbg==" not in repr(route)

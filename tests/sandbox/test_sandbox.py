@@ -208,7 +208,9 @@ async def test_the_sandbox_signs_webhooks_the_bot_routes(
     assert [e for e, _ in seen] == ["pull_request", "pull_request", "issue_comment"]
     opened, pushed, commented = (r for _, r in seen)
     assert isinstance(opened, routing.CheckJob) and opened.installation_id == 1
-    assert opened.payload["pull"]["head"]["sha"] != pushed.payload["pull"]["head"]["sha"]  # type: ignore[union-attr]
+    assert isinstance(pushed, routing.CheckJob)
+    assert opened.pull is not None and pushed.pull is not None
+    assert opened.pull.head_sha != pushed.pull.head_sha
     assert isinstance(commented, routing.CommentJobs) and commented.check is not None
     assert all(d.ok for d in sandbox.world.deliveries)
 

@@ -20,6 +20,7 @@ from bot.sandbox.fakeforge import Call, FakeForgeClient
 from bot.services import signing
 from bot.services.checks import CheckService, load_comment_templates
 from bot.services.commands import CommandService, load_reply_templates
+from bot.services.deliveries import new_jobs
 from bot.services.jobs import ClaimedJob, JobQueue, NewJob, Worker, enqueue
 from bot.settings import Settings
 from bot.storage.agreements import sync_agreements
@@ -168,23 +169,19 @@ class Bot:
         commands parsed by the core, as the webhook routes them) are run; the comment's id."""
         comment_id = self.forge.add_comment(REPO, number, body, author=author)
         route = comment_jobs(
-            platform=GH,
-            repo={"owner": REPO.owner, "name": REPO.name, "id": REPO.repo_id},
+            repo=REPO,
             number=number,
             installation_id=INSTALLATION,
             comment_id=comment_id,
-            author={"login": author.login, "id": int(author.account_id)},
+            author_login=author.login,
+            author_id=int(author.account_id),
             body=body,
         )
         if isinstance(route, CommentJobs):
-            if route.check is not None:
-                await self.enqueue(
-                    JobKind.CHECK, number, route.check.payload, key=f"delivery-{comment_id}"
-                )
-            if route.command is not None:
-                await self.enqueue(
-                    JobKind.COMMAND, number, route.command.payload, key=route.command.comment_key
-                )
+            jobs = new_jobs(GH, f"delivery-{comment_id}", "issue_comment", "created", route)
+            async with self.sessions() as session, session.begin():
+                for job in jobs:
+                    assert await enqueue(session, job)
         await self.run_jobs()
         return comment_id
 

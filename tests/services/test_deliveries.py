@@ -6,33 +6,28 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot.core.commands import CommandKind
 from bot.core.model import Platform
+from bot.platforms.github.events import pull_request_from_api
 from bot.platforms.routing import CheckJob, CommandJob, CommentJobs, InstallationChange, PrClosed
 from bot.services.deliveries import new_jobs, store_bookkeeping
 from bot.services.jobs import NewJob
 from bot.storage.models import Installation, Job, JobKind, JobStatus, Repository
-from tests.services.conftest import API_SNAPSHOT, REPO_JSON
+from tests.services.conftest import API_SNAPSHOT, REPO, REPO_JSON
 
 FORGE = Platform("github")
 
 
 def test_a_comment_makes_a_check_keyed_by_delivery_and_commands_keyed_by_comment() -> None:
-    check = CheckJob(
-        pr_key="github:o/r#5",
-        installation_id=7,
-        payload={"repo": REPO_JSON, "number": 5, "trigger": "command", "comment_id": 12},
-    )
+    check = CheckJob(REPO, 5, 7, "command", comment_id=12)
     command = CommandJob(
-        comment_key="comment:12",
-        pr_key="github:o/r#5",
+        repo=REPO,
+        number=5,
         installation_id=7,
-        payload={
-            "repo": REPO_JSON,
-            "number": 5,
-            "comment_id": 12,
-            "author": {"login": "amy", "id": 11},
-            "commands": [["status", None]],
-        },
+        comment_id=12,
+        author_login="amy",
+        author_id="11",
+        commands=((CommandKind.STATUS, None),),
     )
     jobs = new_jobs(FORGE, "d-1", "issue_comment", "created", CommentJobs(check, command))
     assert jobs == [
@@ -43,7 +38,7 @@ def test_a_comment_makes_a_check_keyed_by_delivery_and_commands_keyed_by_comment
             action="created",
             kind=JobKind.CHECK,
             payload={"repo": REPO_JSON, "number": 5, "trigger": "command", "comment_id": 12},
-            pr_key="github:o/r#5",
+            pr_key="github:acme/widgets#5",
             installation_id=7,
         ),
         NewJob(
@@ -59,7 +54,7 @@ def test_a_comment_makes_a_check_keyed_by_delivery_and_commands_keyed_by_comment
                 "author": {"login": "amy", "id": "11"},
                 "commands": [["status", None]],
             },
-            pr_key="github:o/r#5",
+            pr_key="github:acme/widgets#5",
             installation_id=7,
         ),
     ]
@@ -67,13 +62,10 @@ def test_a_comment_makes_a_check_keyed_by_delivery_and_commands_keyed_by_comment
 
 
 def test_a_delivery_s_pr_snapshot_is_stored_as_a_core_pull_request() -> None:
-    """The forge's API-shaped snapshot from routing becomes a core ``PullRequest`` before it is
-    queued (decoded by the platform layer), with the delivery's installation."""
-    check = CheckJob(
-        pr_key="github:acme/widgets#4",
-        installation_id=7,
-        payload={"repo": REPO_JSON, "number": 4, "pull": API_SNAPSHOT, "trigger": "pull_request"},
-    )
+    """The snapshot routing decoded (from the forge's API shape, with the delivery's
+    installation) is queued as a core ``PullRequest``."""
+    pull = pull_request_from_api(API_SNAPSHOT, installation_id=7)
+    check = CheckJob(REPO, 4, 7, "pull_request", pull=pull)
     (job,) = new_jobs(FORGE, "d-3", "pull_request", "opened", check)
     assert job.payload == {
         "repo": REPO_JSON,

@@ -18,9 +18,9 @@ checked):
   written by the bot, holding a check command (``/cla check`` and its aliases, see
   :mod:`bot.core.commands`).
 
-Job payload: ``{"repo": {"owner", "name", "id"}, "number", "trigger", "comment_id"?}`` where
-owner/name are the API coordinates ``repository.namespace`` / ``repository.path`` (falling back to
-``path_with_namespace``) — not ``full_name`` / ``name_with_namespace``, which may be display names.
+A job's repository is given by its API coordinates ``repository.namespace`` /
+``repository.path`` (falling back to ``path_with_namespace``) — not ``full_name`` /
+``name_with_namespace``, which may be display names.
 """
 
 from __future__ import annotations
@@ -30,7 +30,9 @@ from typing import Any
 
 import msgspec
 
+from bot.core.model import RepoRef
 from bot.platforms import payload as payload_mod
+from bot.platforms.gitee.facts import GITEE
 from bot.platforms.payload import Id, Name, Number, Word
 from bot.platforms.routing import (
     CheckJob,
@@ -39,7 +41,6 @@ from bot.platforms.routing import (
     PayloadError,
     comment_jobs,
     need,
-    pr_key,
 )
 
 __all__ = [
@@ -121,8 +122,8 @@ def _nonempty(v: str | None) -> str | None:
     return v.strip() if v is not None and v.strip() else None
 
 
-def repo_coordinates(event: GiteeEvent) -> dict[str, Any]:
-    """``{"owner", "name", "id"}`` of the delivery's ``repository`` as API coordinates."""
+def repo_coordinates(event: GiteeEvent) -> RepoRef:
+    """The delivery's ``repository`` as API coordinates."""
     repo = need(event.repository, "object 'repository'")
     namespace = repo.namespace.path if isinstance(repo.namespace, _Namespace) else repo.namespace
     owner, name = _nonempty(namespace), _nonempty(repo.path)
@@ -135,15 +136,11 @@ def repo_coordinates(event: GiteeEvent) -> dict[str, Any]:
         raise PayloadError("repository.path is not a single path segment")
     if len(owner) + 1 + len(name) > MAX_FULL_NAME:
         raise PayloadError(f"repository owner/path is longer than {MAX_FULL_NAME} characters")
-    return {"owner": owner, "name": name, "id": repo.id if isinstance(repo.id, int) else None}
+    return RepoRef(GITEE, owner, name, repo.id if isinstance(repo.id, int) else None)
 
 
-def _job(repo: Mapping[str, Any], number: int, trigger: str, **extra: Any) -> CheckJob:
-    return CheckJob(
-        pr_key=pr_key("gitee", repo["owner"], repo["name"], number),
-        installation_id=None,
-        payload={"repo": dict(repo), "number": number, "trigger": trigger, **extra},
-    )
+def _job(repo: RepoRef, number: int, trigger: str) -> CheckJob:
+    return CheckJob(repo, number, None, trigger)
 
 
 def _merge_request(event: GiteeEvent) -> Route:
@@ -180,12 +177,12 @@ def _note(event: GiteeEvent, bot_login: str | None) -> Route:
     # The body is not covered by Gitee's signature: the worker re-reads the comment (and the
     # PR) from the API before acting; this only decides whether that is worth a job.
     return comment_jobs(
-        platform="gitee",
         repo=repo_coordinates(event),
         number=pr.number,
         installation_id=None,
         comment_id=comment.id,
-        author={"login": login, "id": comment.user.id},
+        author_login=login,
+        author_id=comment.user.id,
         body=body,
     )
 

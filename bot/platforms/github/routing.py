@@ -1,11 +1,12 @@
 """What a verified GitHub delivery asks of the bot: a job, bookkeeping, or nothing.
 
-Pure translation of the payload (into the routing results of :mod:`bot.platforms.routing`,
-shared by every forge) with small JSON-able dicts (only the fields a job needs); raw
-bodies are never stored. The body is decoded into typed structs that declare only the fields
-read here (:func:`decode`); a missing or mistyped field in an event we act on raises
-:class:`PayloadError`. A pull request or comment delivery without ``installation`` comes from
-a repository or organisation webhook, not the App: nothing the bot could act on, so ignored.
+Pure translation of the payload into the routing results of :mod:`bot.platforms.routing`,
+shared by every forge: typed values holding only the fields a job needs (a pull request's
+snapshot is a core ``PullRequest``); raw bodies are never stored. The body is decoded into
+typed structs that declare only the fields read here (:func:`decode`); a missing or mistyped
+field in an event we act on raises :class:`PayloadError`. A pull request or comment delivery
+without ``installation`` comes from a repository or organisation webhook, not the App:
+nothing the bot could act on, so ignored.
 """
 
 from __future__ import annotations
@@ -16,7 +17,10 @@ from typing import Any
 
 import msgspec
 
+from bot.core.model import PullRequest, RepoRef
 from bot.platforms import payload as payload_mod
+from bot.platforms.github.events import pull_request_from_api
+from bot.platforms.github.facts import GITHUB
 from bot.platforms.payload import Count, Id, Name, Number, Sha, Skipped, Word
 from bot.platforms.routing import (
     CheckJob,
@@ -208,17 +212,22 @@ def _user(u: _User | None) -> dict[str, Any] | None:
     return {"login": u.login, "id": u.id, "type": u.type}
 
 
-def _repo(event: _Event) -> dict[str, Any]:
+def _repo(event: _Event) -> RepoRef:
     repo = need(event.repository, "object 'repository'")
     if repo.full_name.count("/") != 1:
         raise PayloadError("repository.full_name is not owner/name")
     owner, name = repo.full_name.split("/")
-    return {"owner": owner, "name": name, "id": repo.id}
+    return RepoRef(GITHUB, owner, name, repo.id)
 
 
-def pull_snapshot(pr: _Pull, repo: Mapping[str, Any]) -> dict[str, Any]:
-    """The API-shaped subset of a pull request object that a check needs (``base.repo`` from
-    the delivery's ``repository``, the API coordinates)."""
+def pull_snapshot(pr: _Pull, repo: RepoRef, *, installation_id: int | None) -> PullRequest:
+    """The pull request as the delivery shows it (``base.repo`` from the delivery's
+    ``repository``, the API coordinates), decoded as an API answer is."""
+    return pull_request_from_api(_api_shape(pr, repo), installation_id=installation_id)
+
+
+def _api_shape(pr: _Pull, repo: RepoRef) -> dict[str, Any]:
+    """The API-shaped subset of a pull request object that a check needs."""
     return {
         "number": pr.number,
         "state": pr.state or "open",
@@ -228,7 +237,7 @@ def pull_snapshot(pr: _Pull, repo: Mapping[str, Any]) -> dict[str, Any]:
         "base": {
             "ref": pr.base.ref,
             "sha": pr.base.sha,
-            "repo": {"name": repo["name"], "id": repo["id"], "owner": {"login": repo["owner"]}},
+            "repo": {"name": repo.name, "id": repo.repo_id, "owner": {"login": repo.owner}},
         },
         "user": _user(pr.user),
         "labels": [{"name": lb.name} for lb in pr.labels or () if lb.name is not None],
@@ -260,11 +269,7 @@ def _merge_group(data: MergeGroupEvent) -> Route:
     repo = _repo(data)
     group = need(data.merge_group, "object 'merge_group'")
     number = queued_pr(group.head_ref)
-    return MergeGroupJob(
-        pr_key=None if number is None else pr_key("github", repo["owner"], repo["name"], number),
-        installation_id=data.installation.id,
-        payload={"repo": repo, "number": number, "head_sha": group.head_sha},
-    )
+    return MergeGroupJob(repo, data.installation.id, group.head_sha, number)
 
 
 def _recheck(event: str, data: CheckRunEvent | CheckSuiteEvent, *, app_id: int | None) -> Route:
@@ -288,7 +293,6 @@ def _recheck(event: str, data: CheckRunEvent | CheckSuiteEvent, *, app_id: int |
     if app_id is None or checked.app is None or checked.app.id != app_id:
         return Ignore(f"{event} of another App")
     return RecheckJobs(
-        platform="github",
         repo=_repo(data),
         installation_id=data.installation.id,
         numbers=tuple(dict.fromkeys(p.number for p in checked.pull_requests or ())),
@@ -317,7 +321,7 @@ def route(
         if action == "closed":
             repo = _repo(data)
             number = need(data.number, "integer 'number'")
-            return PrClosed("github", f"{repo['owner']}/{repo['name']}", number)
+            return PrClosed(GITHUB, repo.full_name, number)
         if action not in CHECK_ACTIONS and not (
             action == "edited" and data.changes is not None and data.changes.base is not None
         ):
@@ -325,12 +329,12 @@ def route(
         if data.installation is None:
             return NO_INSTALLATION
         repo = _repo(data)
-        snap = pull_snapshot(need(data.pull_request, "object 'pull_request'"), repo)
-        return CheckJob(
-            pr_key=pr_key("github", repo["owner"], repo["name"], snap["number"]),
+        pull = pull_snapshot(
+            need(data.pull_request, "object 'pull_request'"),
+            repo,
             installation_id=data.installation.id,
-            payload={"repo": repo, "number": snap["number"], "pull": snap, "trigger": event},
         )
+        return CheckJob(repo, pull.number, data.installation.id, event, pull=pull)
     if isinstance(data, IssueCommentEvent):
         if action != "created":
             return Ignore(f"issue_comment action {action!r} is not a command")
@@ -346,12 +350,12 @@ def route(
         if user.login is None:
             raise PayloadError("missing string 'comment.user.login'")
         return comment_jobs(
-            platform="github",
             repo=_repo(data),
             number=issue.number,
             installation_id=data.installation.id,
             comment_id=comment.id,
-            author={"login": user.login, "id": user.id},
+            author_login=user.login,
+            author_id=user.id,
             body=comment.body,
         )
     if isinstance(data, InstallationEvent):
