@@ -227,3 +227,19 @@ def test_the_body_s_copies_of_the_secret_are_never_decoded() -> None:
     assert isinstance(route, CheckJob)
     assert "the-hook-password-0123" not in repr(route)
     assert "c2lnbg==" not in repr(route)
+
+
+@pytest.mark.parametrize(("sent", "kept"), [(4001, "4001"), ("4001", "4001"), (None, None)])
+def test_a_commenter_s_id_is_kept_only_as_an_integer(sent: object, kept: str | None) -> None:
+    payload = note("/cla delete-my-data")
+    payload["comment"]["user"]["id"] = sent
+    route = routing.route("Note Hook", payload, bot_login=BOT)
+    assert isinstance(route, CommentJobs) and route.command is not None
+    assert route.command.author_id == kept
+
+
+def test_a_commenter_s_id_that_is_no_integer_is_a_malformed_delivery() -> None:
+    payload = note("/cla delete-my-data")
+    payload["comment"]["user"]["id"] = "4001; drop"
+    with pytest.raises(PayloadError, match=r"comment\.user\.id"):
+        routing.route("Note Hook", payload, bot_login=BOT)
