@@ -17,7 +17,7 @@ from bot.metrics import Metrics
 from bot.platforms import registry
 from bot.platforms.base import ClientFactory
 from bot.runtime import build_runtime, loopback_warning
-from bot.settings import APP_ENV_FILE, Settings
+from bot.settings import SAVED_ENV_FILES, Settings
 from bot.web import admin as admin_api
 from bot.web import company, health, me, receipts, signing, webhooks
 from bot.web import setup as setup_pages
@@ -26,6 +26,10 @@ from bot.web.middlewares import error_pages, security_headers
 from bot.web.pages import Pages
 from bot.web.ratelimit import RateLimiter
 from bot.web.sessions import SessionStore
+
+
+def _saved_files() -> str:
+    return " or ".join(f"<code>var/{escape(name)}</code>" for name in SAVED_ENV_FILES)
 
 
 async def index(request: web.Request) -> web.Response:
@@ -55,7 +59,7 @@ async def index(request: web.Request) -> web.Response:
             "loopback address: the signing links the bot posts on pull requests, and the "
             "webhooks the forge sends, reach nobody else. Set <code>CLA_PUBLIC_URL</code> to "
             "the address people and the forge use (in the environment, or in "
-            f"<code>var/{APP_ENV_FILE}</code>) and restart.</li>",
+            f"{_saved_files()}) and restart.</li>",
         )
     html = (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
