@@ -2,8 +2,9 @@
 
 core < config/policy/errors/logs/metrics < platforms < settings < storage < services < runtime < web
 < sandbox < cli. ``settings`` sits above ``platforms`` because it asks the registry for every
-forge's settings; the adapters share its parsing helpers through ``config``. Module-level and function-level imports both count, so a lazy import cannot hide an
-upward one. The walk reads the source only (nothing is imported).
+forge's settings; the adapters share its parsing helpers through ``config``. Module-level and
+function-level imports both count, so a lazy import cannot hide an upward one. The walk reads the
+source only (nothing is imported).
 """
 
 from __future__ import annotations
