@@ -7,6 +7,7 @@ imports it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Mapping
 from html import escape
 
@@ -26,6 +27,14 @@ from bot.web.middlewares import error_pages, security_headers
 from bot.web.pages import Pages
 from bot.web.ratelimit import RateLimiter
 from bot.web.sessions import SessionStore
+
+# What the page shows as code in a forge's prose: a setting's name, the policy file.
+_CODE = re.compile(r"\bCLA_[A-Z0-9_]+\b|\bapp\.yaml\b")
+
+
+def with_code(text: str) -> str:
+    """``text`` as HTML (escaped), with the settings it names (``CLA_…``, ``app.yaml``) as code."""
+    return _CODE.sub(lambda m: f"<code>{m.group(0)}</code>", escape(text))
 
 
 def _saved_files() -> str:
@@ -47,7 +56,7 @@ async def index(request: web.Request) -> web.Response:
         how = f' (<a href="{escape(forge.setup_path)}">how</a>)' if forge.setup_path else ""
         rows.append(
             f"<li><strong>{escape(forge.display_name)} is not connected.</strong> "
-            f"{escape(forge.not_connected)} Its webhook goes to <code>{escape(hook)}</code>"
+            f"{with_code(forge.not_connected)} Its webhook goes to <code>{escape(hook)}</code>"
             f"{how}. To try the bot without any forge first, run <code>cla-bot demo</code>."
             "</li>"
         )
