@@ -188,7 +188,7 @@ async def setup_start(request: web.Request) -> web.Response:
     sent = str(posted.get("csrf", ""))
     if not cookie or not sent or not secrets.compare_digest(cookie, sent):
         return ctx.pages.error(request, "setup_cookie", status=403, again="/setup")
-    form = {key: str(value) for key, value in posted.items() if key != "csrf"}
+    form = {key: str(posted[key]) for key in set(posted) - {"csrf"}}  # each field's first value
     setup_ctx = _context(ctx.settings, forge)
     mode, errors = flow.check(setup_ctx, form)
     if errors:
