@@ -16,8 +16,11 @@ PEM = "-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----\n"
 SECRET = "w" * 20
 
 
-def test_unconfigured_github_keeps_its_bases() -> None:
-    assert settings_from_env({}) == ForgeConfig(
+@pytest.mark.parametrize(
+    "env", [{}, {"CLA_GITHUB_APP_ID": " ", "CLA_GITHUB_PRIVATE_KEY_PATH": " "}]
+)
+def test_unconfigured_github_keeps_its_bases(env: dict[str, str]) -> None:
+    assert settings_from_env(env) == ForgeConfig(
         web_url="https://github.com", api_url="https://api.github.com"
     )
     ghes = {

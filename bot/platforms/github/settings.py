@@ -68,9 +68,9 @@ def settings_from_env(env: Mapping[str, str]) -> ForgeConfig:
     api_url = url_setting(env, "CLA_GITHUB_API_URL", DEFAULT_API_URL)
     web_url = url_setting(env, "CLA_GITHUB_URL", DEFAULT_WEB_URL)
     app_id = env.get("CLA_GITHUB_APP_ID", "").strip()
-    if not (
-        app_id or any(env.get(name) for name in (*_PRIVATE_KEY_VARS, "CLA_GITHUB_WEBHOOK_SECRET"))
-    ):
+    key_path = env.get("CLA_GITHUB_PRIVATE_KEY_PATH", "").strip()
+    key, secret_set = env.get("CLA_GITHUB_PRIVATE_KEY"), env.get("CLA_GITHUB_WEBHOOK_SECRET")
+    if not (app_id or key or key_path or secret_set):
         return ForgeConfig(web_url=web_url, api_url=api_url)
     if not app_id:
         raise SettingsError(
