@@ -186,7 +186,8 @@ async def setup_start(request: web.Request) -> web.Response:
     posted = await request.post()
     cookie = request.cookies.get(SETUP_COOKIE, "")
     sent = str(posted.get("csrf", ""))
-    if not cookie or not sent or not secrets.compare_digest(cookie, sent):
+    # Compared as bytes: compare_digest refuses str with non-ASCII characters (a TypeError).
+    if not cookie or not sent or not secrets.compare_digest(cookie.encode(), sent.encode()):
         return ctx.pages.error(request, "setup_cookie", status=403, again="/setup")
     form = {key: str(posted[key]) for key in set(posted) - {"csrf"}}  # each field's first value
     setup_ctx = _context(ctx.settings, forge)

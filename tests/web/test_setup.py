@@ -578,3 +578,16 @@ async def test_setup_steps_a_forge_lacks_are_refused(
     assert resp.status == status
     async with client.server.app[SESSIONS]() as s:
         assert (await s.execute(OAuthState.__table__.select())).first() is None
+
+
+@pytest.mark.parametrize(("sent", "status"), [("è" * 40, 403), ("é" * 40, 200)])
+async def test_a_form_token_that_is_not_ascii_is_compared_not_a_crash(
+    client: Any, sent: str, status: int
+) -> None:
+    """The double submit holds for any token the browser sends back: a mismatch is refused."""
+    resp = await client.post(
+        "/setup/github",
+        data={"csrf": sent, "name": "x", "org": "", "mode": "file"},
+        headers={"Cookie": "cla_setup=" + "é" * 40},
+    )
+    assert resp.status == status
