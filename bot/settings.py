@@ -4,14 +4,12 @@
 Everything is validated once, at start-up, into frozen dataclasses. A bad value raises
 :class:`bot.errors.SettingsError` whose message is one line naming the setting.
 
-``var/github-app.env`` (under ``CLA_VAR_DIR``), written by the ``/setup`` manifest flow, is read
-too when it exists: ``KEY=value`` lines (``#`` comments, blank lines, an optional ``export``
-prefix and single or double quotes allowed) holding only ``CLA_GITHUB_*`` variables and
-``CLA_PUBLIC_URL`` (the App's webhook and callbacks were registered at that address, so the
-links the bot posts must keep using it after the restart). It must be readable by its owner
-only (0600). **Environment variables win over the file**, one variable at a
-time; the private key counts as one setting, so ``CLA_GITHUB_PRIVATE_KEY`` or
-``CLA_GITHUB_PRIVATE_KEY_PATH`` in the environment replaces both of the file's.
+A forge's variables are read by its adapter (``settings_from_env``, in
+``bot/platforms/<forge>/settings.py``): :func:`load` asks every forge of the registry and keeps
+the answers in :attr:`Settings.forges`. A forge whose setup page saves settings under
+``CLA_VAR_DIR`` (GitHub's ``var/github-app.env``) completes the environment first
+(``Forge.saved_env``; the environment wins), so that a saved ``CLA_PUBLIC_URL`` counts too.
+The parsing helpers every part shares live in :mod:`bot.config`.
 """
 
 from __future__ import annotations
@@ -19,15 +17,21 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
-import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.headerregistry import Address, HeaderRegistry
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
+from bot.config import MIN_WEBHOOK_SECRET_BYTES as MIN_WEBHOOK_SECRET_BYTES
+from bot.config import is_loopback_url as is_loopback_url
+from bot.config import url_setting
+from bot.core.model import Platform
 from bot.errors import SettingsError
+from bot.platforms import registry
+from bot.platforms.base import ForgeConfig, ForgeSettings
 from bot.policy import (
     FIELD_LEVELS as FIELD_LEVELS,
 )
@@ -67,38 +71,13 @@ from bot.policy import (
     load_config_file as load_config_file,
 )
 
-MIN_WEBHOOK_SECRET_BYTES = 16
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/cla.db"
-GITHUB_APP_ENV_FILE = "github-app.env"  # under CLA_VAR_DIR; written by /setup
-# The settings file the setup pages write, under the name the pages that mention it use.
-APP_ENV_FILE = GITHUB_APP_ENV_FILE
-GITHUB_APP_ENV_EXTRA = ("CLA_PUBLIC_URL",)  # allowed in that file besides CLA_GITHUB_*
-_PRIVATE_KEY_VARS = ("CLA_GITHUB_PRIVATE_KEY", "CLA_GITHUB_PRIVATE_KEY_PATH")
-_ENV_LINE = re.compile(r"(?:export\s+)?([A-Z][A-Z0-9_]*)\s*=\s*(.*)")
+# The files the forges' setup pages save settings in (under CLA_VAR_DIR), for the pages that
+# mention them.
+SAVED_ENV_FILES = tuple(f.saved_env.file_name for f in registry.FORGES if f.saved_env)
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 FORWARDED_HEADERS = ("x-forwarded-for", "forwarded")  # what CLA_FORWARDED_HEADER may name
 DEFAULT_FORWARDED_HEADER = "x-forwarded-for"
-
-
-@dataclass(frozen=True, slots=True)
-class GitHubSettings:
-    app_id: str
-    private_key: str = field(repr=False)
-    webhook_secret: str = field(repr=False)
-    client_id: str | None
-    client_secret: str | None = field(repr=False)
-    api_url: str
-    web_url: str
-
-
-@dataclass(frozen=True, slots=True)
-class GiteeSettings:
-    token: str = field(repr=False)
-    webhook_secret: str = field(repr=False)
-    client_id: str | None
-    client_secret: str | None = field(repr=False)
-    api_url: str
-    web_url: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,12 +89,8 @@ class Settings:
     config_path: Path
     var_dir: Path
     templates_dir: Path
-    github: GitHubSettings | None
-    gitee: GiteeSettings | None
-    github_api_url: str
-    github_web_url: str
-    gitee_api_url: str
-    gitee_web_url: str
+    # Every forge of the registry: its bases, and its settings when it is configured.
+    forges: Mapping[Platform, ForgeConfig]
     manifest: Mapping[str, Any]
     policy: Policy
     env: Mapping[str, str] = field(repr=False)
@@ -123,6 +98,11 @@ class Settings:
     trusted_proxies: tuple[Network, ...] = ()  # whose forwarded-for header is believed
     forwarded_header: str = DEFAULT_FORWARDED_HEADER  # the one header those proxies set
     mail: MailSettings | None = None  # outgoing mail; None: features needing it say so
+
+    def configured(self, name: str) -> ForgeSettings | None:
+        """The settings of the forge called ``name`` when it is configured, else ``None``."""
+        found = self.forges.get(Platform(name))
+        return found.settings if found else None
 
 
 def _project_root() -> Path:
@@ -136,166 +116,12 @@ def bundled(name: str) -> Path:
     return inside if inside.exists() else _project_root() / name
 
 
-def _url(env: Mapping[str, str], name: str, default: str) -> str:
-    value = env.get(name, "").strip() or default
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise SettingsError(name, "must be an absolute http(s) URL")
-    return value.rstrip("/")
-
-
-def _secret(env: Mapping[str, str], name: str) -> str:
-    value = env.get(name, "")
-    if len(value.encode()) < MIN_WEBHOOK_SECRET_BYTES:
-        raise SettingsError(
-            name,
-            f"is missing or shorter than {MIN_WEBHOOK_SECRET_BYTES} bytes; "
-            "a configured platform needs a webhook secret",
-        )
-    return value
-
-
-def _github(env: Mapping[str, str], api_url: str, web_url: str) -> GitHubSettings | None:
-    app_id = env.get("CLA_GITHUB_APP_ID", "").strip()
-    key = env.get("CLA_GITHUB_PRIVATE_KEY", "")
-    key_path = env.get("CLA_GITHUB_PRIVATE_KEY_PATH", "").strip()
-    secret_set = bool(env.get("CLA_GITHUB_WEBHOOK_SECRET"))
-    if not (app_id or key or key_path or secret_set):
-        return None
-    if not app_id:
-        raise SettingsError(
-            "CLA_GITHUB_APP_ID", "is required when any CLA_GITHUB_* App setting is set"
-        )
-    if not app_id.isdigit() and not re.fullmatch(r"Iv[0-9A-Za-z.]+", app_id):
-        raise SettingsError("CLA_GITHUB_APP_ID", "must be the App's numeric id or client id")
-    if key and key_path:
-        raise SettingsError(
-            "CLA_GITHUB_PRIVATE_KEY", "set either it or CLA_GITHUB_PRIVATE_KEY_PATH, not both"
-        )
-    if key_path:
-        try:
-            key = Path(key_path).read_text()
-        except OSError as exc:
-            raise SettingsError(
-                "CLA_GITHUB_PRIVATE_KEY_PATH", f"cannot read the file ({exc.strerror})"
-            ) from None
-        name = "CLA_GITHUB_PRIVATE_KEY_PATH"
-    else:
-        name = "CLA_GITHUB_PRIVATE_KEY"
-        key = key.replace("\\n", "\n")
-    if "PRIVATE KEY-----" not in key:
-        raise SettingsError(name, "is not a PEM private key")
-    secret = _secret(env, "CLA_GITHUB_WEBHOOK_SECRET")
-    client_id = env.get("CLA_GITHUB_CLIENT_ID") or None
-    client_secret = env.get("CLA_GITHUB_CLIENT_SECRET") or None
-    if bool(client_id) != bool(client_secret):
-        missing = "CLA_GITHUB_CLIENT_SECRET" if client_id else "CLA_GITHUB_CLIENT_ID"
-        raise SettingsError(missing, "OAuth needs both the client id and the client secret")
-    return GitHubSettings(
-        app_id=app_id,
-        private_key=key,
-        webhook_secret=secret,
-        client_id=client_id,
-        client_secret=client_secret,
-        api_url=api_url,
-        web_url=web_url,
-    )
-
-
-def _gitee(env: Mapping[str, str]) -> GiteeSettings | None:
-    token = env.get("CLA_GITEE_TOKEN", "").strip()
-    if not token and not env.get("CLA_GITEE_WEBHOOK_SECRET"):
-        return None
-    if not token:
-        raise SettingsError("CLA_GITEE_TOKEN", "is required when CLA_GITEE_WEBHOOK_SECRET is set")
-    secret = _secret(env, "CLA_GITEE_WEBHOOK_SECRET")
-    client_id = env.get("CLA_GITEE_CLIENT_ID") or None
-    client_secret = env.get("CLA_GITEE_CLIENT_SECRET") or None
-    if bool(client_id) != bool(client_secret):
-        missing = "CLA_GITEE_CLIENT_SECRET" if client_id else "CLA_GITEE_CLIENT_ID"
-        raise SettingsError(missing, "OAuth needs both the client id and the client secret")
-    return GiteeSettings(
-        token=token,
-        webhook_secret=secret,
-        client_id=client_id,
-        client_secret=client_secret,
-        api_url=_url(env, "CLA_GITEE_API_URL", "https://gitee.com/api/v5"),
-        web_url=_url(env, "CLA_GITEE_URL", "https://gitee.com"),
-    )
-
-
-def is_loopback_url(url: str) -> bool:
-    """Whether ``url`` names this machine only (127.0.0.0/8, ::1, localhost): links to it work
-    for nobody else, and no forge can deliver a webhook there."""
-    host = (urlsplit(url).hostname or "").lower()
-    return host in ("localhost", "::1") or host.startswith("127.") or host.endswith(".localhost")
-
-
-# --- var/github-app.env ----------------------------------------------------------------------
-
-
-def _unquote(raw: str) -> str:
-    value = raw.strip()
-    if len(value) >= 2 and value[0] == value[-1] == "'":
-        return value[1:-1]
-    if len(value) >= 2 and value[0] == value[-1] == '"':
-        return re.sub(r"\\(.)", r"\1", value[1:-1])
-    return value
-
-
-def read_github_app_env(path: Path) -> dict[str, str]:
-    """The ``CLA_GITHUB_*`` variables (and ``CLA_PUBLIC_URL``) of an env file written by
-    ``/setup`` (``{}`` when the file does not exist). Raises SettingsError for a file others
-    can read or a bad line."""
-    where = str(path)
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
-    except FileNotFoundError:
-        return {}
-    except OSError as exc:
-        raise SettingsError(where, f"cannot open ({exc.strerror})") from None
-    with os.fdopen(fd, "rb") as fh:
-        mode = os.fstat(fh.fileno()).st_mode
-        if not stat.S_ISREG(mode):
-            raise SettingsError(where, "is not a regular file")
-        if mode & 0o077:
-            raise SettingsError(
-                where,
-                f"permissions {stat.S_IMODE(mode):04o} are wider than 0600 and it holds "
-                "secrets; run chmod 600 on it",
-            )
-        raw = fh.read()
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise SettingsError(where, "is not UTF-8 text") from None
-    values: dict[str, str] = {}
-    for number, line in enumerate(text.splitlines(), start=1):
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        m = _ENV_LINE.fullmatch(stripped)
-        if m is None:
-            raise SettingsError(f"{where} line {number}", "expected NAME=value")
-        name, value = m.group(1), m.group(2)
-        if not name.startswith("CLA_GITHUB_") and name not in GITHUB_APP_ENV_EXTRA:
-            raise SettingsError(
-                f"{where} line {number}",
-                f"{name}: only CLA_GITHUB_* and {', '.join(GITHUB_APP_ENV_EXTRA)} belong here",
-            )
-        values[name] = _unquote(value)
-    return values
-
-
-def _with_github_app_file(env: dict[str, str], var_dir: Path) -> dict[str, str]:
-    """``env`` completed by ``var_dir/github-app.env``; the environment wins."""
-    from_file = read_github_app_env(var_dir / GITHUB_APP_ENV_FILE)
-    if any(env.get(name) for name in _PRIVATE_KEY_VARS):
-        for name in _PRIVATE_KEY_VARS:
-            from_file.pop(name, None)
-    merged = dict(from_file)
-    merged.update({k: v for k, v in env.items() if v or k not in from_file})
-    return merged
+def _saved_env(env: dict[str, str], var_dir: Path) -> dict[str, str]:
+    """``env`` completed by what each forge's setup page saved under ``var_dir``."""
+    for forge in registry.FORGES:
+        if forge.saved_env is not None:
+            env = forge.saved_env.merge(env, var_dir)
+    return env
 
 
 def load(env: Mapping[str, str] | None = None, *, cwd: Path | None = None) -> Settings:
@@ -312,8 +138,8 @@ def load(env: Mapping[str, str] | None = None, *, cwd: Path | None = None) -> Se
     if not port_raw.isdigit() or not 0 <= int(port_raw) <= 65535:
         raise SettingsError("CLA_PORT", "must be a port number between 0 and 65535")
     var_dir = Path(env.get("CLA_VAR_DIR", "").strip() or cwd / "var")
-    env = _with_github_app_file(env, var_dir)
-    public_url = _url(env, "CLA_PUBLIC_URL", f"http://127.0.0.1:{port_raw}")
+    env = _saved_env(env, var_dir)
+    public_url = url_setting(env, "CLA_PUBLIC_URL", f"http://127.0.0.1:{port_raw}")
     config_path = Path(env.get("CLA_CONFIG", "").strip() or cwd / "app.yaml")
     if not config_path.is_absolute():
         config_path = cwd / config_path
@@ -323,8 +149,7 @@ def load(env: Mapping[str, str] | None = None, *, cwd: Path | None = None) -> Se
     if not templates_dir.is_dir():
         raise SettingsError("CLA_TEMPLATES_DIR", f"no such directory: {templates_dir}")
     manifest, policy = load_config_file(config_path, templates_dir)
-    gh_api = _url(env, "CLA_GITHUB_API_URL", "https://api.github.com")
-    gh_web = _url(env, "CLA_GITHUB_URL", "https://github.com")
+    forges = {forge.name: forge.settings_from_env(env) for forge in registry.FORGES}
     level = env.get("CLA_LOG_LEVEL", "INFO").upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise SettingsError("CLA_LOG_LEVEL", "must be DEBUG, INFO, WARNING or ERROR")
@@ -336,12 +161,7 @@ def load(env: Mapping[str, str] | None = None, *, cwd: Path | None = None) -> Se
         config_path=config_path,
         var_dir=var_dir,
         templates_dir=templates_dir,
-        github=_github(env, gh_api, gh_web),
-        gitee=_gitee(env),
-        github_api_url=gh_api,
-        github_web_url=gh_web,
-        gitee_api_url=_url(env, "CLA_GITEE_API_URL", "https://gitee.com/api/v5"),
-        gitee_web_url=_url(env, "CLA_GITEE_URL", "https://gitee.com"),
+        forges=MappingProxyType(forges),
         manifest=manifest,
         policy=policy,
         env=env,

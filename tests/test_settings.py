@@ -24,7 +24,16 @@ def test_defaults(tmp_path: Path) -> None:
     s = load(tmp_path)
     assert s.database_url == "sqlite+aiosqlite:///var/cla.db"
     assert (s.host, s.port, s.public_url) == ("127.0.0.1", 8080, "http://127.0.0.1:8080")
-    assert s.github is None and s.gitee is None
+    assert sorted(s.forges) == ["gitee", "github"]
+    assert [s.configured(name) for name in ("github", "gitee")] == [None, None]
+    assert (s.forges["github"].web_url, s.forges["github"].api_url) == (
+        "https://github.com",
+        "https://api.github.com",
+    )
+    assert (s.forges["gitee"].web_url, s.forges["gitee"].api_url) == (
+        "https://gitee.com",
+        "https://gitee.com/api/v5",
+    )
     assert s.policy.report.status_context == "cla"
     assert (s.policy.report.label_covered, s.policy.report.label_missing) == ("cla/yes", "cla/no")
     assert s.policy.co_authors == "require"
@@ -44,6 +53,16 @@ def test_defaults(tmp_path: Path) -> None:
         ({"CLA_GITHUB_WEBHOOK_SECRET": "x" * 20}, "CLA_GITHUB_APP_ID"),
         ({"CLA_GITEE_TOKEN": "t"}, "CLA_GITEE_WEBHOOK_SECRET"),
         ({"CLA_GITEE_TOKEN": "t", "CLA_GITEE_WEBHOOK_SECRET": "short"}, "CLA_GITEE_WEBHOOK_SECRET"),
+        ({"CLA_GITHUB_API_URL": "api.github.example"}, "CLA_GITHUB_API_URL"),
+        ({"CLA_GITEE_URL": "ftp://gitee.example"}, "CLA_GITEE_URL"),
+        (
+            {
+                "CLA_GITEE_TOKEN": "t",
+                "CLA_GITEE_WEBHOOK_SECRET": "s" * 16,
+                "CLA_GITEE_CLIENT_ID": "c",
+            },
+            "CLA_GITEE_CLIENT_SECRET",
+        ),
         ({"CLA_CONFIG": "/nonexistent/app.yaml"}, "CLA_CONFIG"),
         ({"CLA_LOG_LEVEL": "LOUD"}, "CLA_LOG_LEVEL"),
     ],

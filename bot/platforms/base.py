@@ -14,8 +14,9 @@ Exception tree::
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Protocol
 
 import aiohttp
@@ -33,7 +34,7 @@ from bot.core.model import (
     StatusState,
 )
 from bot.platforms.webhooks import WebhookReceiver
-from bot.settings import Settings
+from bot.policy import Policy
 
 
 class ForgeError(BotError):
@@ -199,6 +200,50 @@ class ForgeSettings(Protocol):
     def web_url(self) -> str: ...
 
 
+@dataclass(frozen=True, slots=True)
+class ForgeCredentials:
+    """The :class:`ForgeSettings` every forge's settings class extends with its own credentials
+    (the secrets never in repr)."""
+
+    webhook_secret: str = field(repr=False)
+    client_id: str | None
+    client_secret: str | None = field(repr=False)
+    api_url: str
+    web_url: str
+
+
+@dataclass(frozen=True, slots=True)
+class ForgeConfig:
+    """A forge's part of the settings, read by its ``settings_from_env``: its web and API bases
+    (the defaults when unset, for links and the setup page) and, when the forge is configured,
+    its settings (``None``: not configured)."""
+
+    web_url: str
+    api_url: str
+    settings: ForgeSettings | None = None
+
+
+class SettingsView(Protocol):
+    """What an adapter reads of the bot's settings (:class:`bot.settings.Settings` is one; the
+    adapters sit below it and cannot import it)."""
+
+    @property
+    def forges(self) -> Mapping[Platform, ForgeConfig]: ...
+
+    @property
+    def policy(self) -> Policy: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SavedEnv:
+    """Settings a forge's setup page saved in ``file_name`` under ``CLA_VAR_DIR``, read at
+    start-up before anything else: ``merge(env, var_dir)`` is ``env`` completed by the file (the
+    environment wins); a bad file raises :class:`bot.errors.SettingsError`."""
+
+    file_name: str
+    merge: Callable[[Mapping[str, str], Path], dict[str, str]]
+
+
 # A forge's clients by installation (``None`` where the forge has no installations).
 ClientFactory = Callable[[int | None], ForgeClient]
 
@@ -239,6 +284,87 @@ class Connection:
     open_pulls: OpenPulls | None = None
 
 
+# -- setup pages ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SetupContext:
+    """What a forge's setup step may know, handed over by the web layer's ``/setup`` pages."""
+
+    public_url: str
+    var_dir: Path
+    manifest: Mapping[str, Any]  # app.yaml's top-level keys besides the policy
+    policy: Policy
+    forge: ForgeConfig
+    # True while ``/setup`` still shows a form to fill (a page may link back to it).
+    index_open: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SetupPage:
+    """What a setup step answers, for the web layer to render: ``template`` with ``values``, or
+    (``template`` ``None``) the error page saying ``message`` (a page text's key) with ``values``.
+    ``form_origin`` is the one other origin the page's form may post to; ``ends_flow`` clears the
+    browser's setup cookie."""
+
+    template: str | None
+    values: Mapping[str, Any] = field(default_factory=dict)
+    status: int = 200
+    message: str | None = None
+    form_origin: str | None = None
+    ends_flow: bool = False
+
+
+class SetupFlow(Protocol):
+    """A setup that registers the bot with the forge from the browser (GitHub's App manifest):
+    its start form is part of ``/setup``, ``POST /setup/{forge}`` starts it, and the forge sends
+    the browser back to ``/setup/{forge}/callback``. The web layer keeps what every flow shares:
+    the form's CSRF cookie, and the single-use, one-hour, browser-bound ``state``, which
+    remembers the ``mode`` :meth:`check` chose."""
+
+    @property
+    def modes(self) -> tuple[str, ...]:
+        """Every mode a started flow may remember."""
+        ...
+
+    def check(self, ctx: SetupContext, form: Mapping[str, str]) -> tuple[str, dict[str, str]]:
+        """The form's mode, and its errors by field (page text keys; empty: it may start)."""
+        ...
+
+    def start(self, ctx: SetupContext, form: Mapping[str, str], *, state: str) -> SetupPage:
+        """The page that sends the browser to the forge, carrying ``state``."""
+        ...
+
+    async def callback(
+        self, ctx: SetupContext, query: Mapping[str, str], *, mode: str
+    ) -> SetupPage:
+        """Finish the flow the forge sent the browser back from (its state already checked)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ForgeSetup:
+    """A forge's part of the ``/setup`` pages.
+
+    ``section`` is the template of its part of ``/setup``, filled with ``section_values(ctx,
+    form, errors)`` (the start form's values and errors, when it has a flow). ``page`` answers
+    ``GET /setup/{forge}``, ``flow`` the start form and its callback. Once the forge is
+    configured every one of its steps answers ``disabled(settings)`` (a 404): an anonymous page
+    never calls a configured forge, so it cannot spend its rate limit or probe its token.
+    """
+
+    section: str
+    section_values: Callable[
+        [SetupContext, Mapping[str, str] | None, Mapping[str, str]], Mapping[str, Any]
+    ]
+    disabled: Callable[[ForgeSettings], SetupPage]
+    page: Callable[[SetupContext], SetupPage] | None = None
+    flow: SetupFlow | None = None
+
+
+# -- the adapter ---------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True, slots=True)
 class Forge:
     """One forge's adapter: everything the rest of the bot may know about it.
@@ -247,8 +373,11 @@ class Forge:
     forge, it asks the registry's objects. ``body_is_signed`` is ``False`` where the webhook's
     signature does not cover the body (Gitee): a job then carries only coordinates, and the
     worker acts on what the API says (the PR, the comment), never on the delivery's copy.
+    ``settings_from_env`` reads the forge's variables (``bot.settings`` asks every forge, and
+    keeps the answers in ``Settings.forges``); ``saved_env`` reads what its setup page saved.
     ``connect`` builds the live :class:`Connection` when the forge is configured (else
-    ``None``); ``not_connected`` says, for the home page, what connecting it takes.
+    ``None``); ``not_connected`` says, for the home page, what connecting it takes, and
+    ``setup`` is its part of the ``/setup`` pages.
     """
 
     facts: ForgeFacts
@@ -258,14 +387,13 @@ class Forge:
     pull_path: str
     # True where the bot acts through App installations (a repository needs one).
     installations: bool
-    # The forge's settings when it is configured (else None), and its web and API bases either way.
-    settings_of: Callable[[Settings], ForgeSettings | None]
-    web_url_of: Callable[[Settings], str]
-    api_url_of: Callable[[Settings], str]
-    connect: Callable[[Settings, aiohttp.ClientSession], Connection | None]
+    # Its settings from the environment; raises SettingsError naming a bad variable.
+    settings_from_env: Callable[[Mapping[str, str]], ForgeConfig]
+    connect: Callable[[SettingsView, aiohttp.ClientSession], Connection | None]
     # What connecting the forge takes: the settings to set (or a setup page to use).
     not_connected: str
-    setup_path: str | None = None
+    saved_env: SavedEnv | None = None
+    setup: ForgeSetup | None = None
 
     @property
     def name(self) -> Platform:
@@ -274,3 +402,24 @@ class Forge:
     @property
     def display_name(self) -> str:
         return self.facts.display_name
+
+    def settings_of(self, settings: SettingsView) -> ForgeSettings | None:
+        """The forge's settings when it is configured, else ``None``."""
+        found = settings.forges.get(self.name)
+        return found.settings if found else None
+
+    def web_url_of(self, settings: SettingsView) -> str:
+        return settings.forges[self.name].web_url
+
+    def api_url_of(self, settings: SettingsView) -> str:
+        return settings.forges[self.name].api_url
+
+    @property
+    def setup_path(self) -> str | None:
+        """Where connecting the forge is explained: ``/setup`` when its start form is there,
+        its own page otherwise (``None``: it has none)."""
+        if self.setup is None:
+            return None
+        if self.setup.flow is not None:
+            return "/setup"
+        return f"/setup/{self.name}" if self.setup.page is not None else None

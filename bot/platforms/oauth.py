@@ -22,9 +22,9 @@ import aiohttp
 
 from bot.core.errors import BotError
 from bot.core.model import Account, Platform
+from bot.platforms.base import SettingsView
 from bot.platforms.gitee.facts import GITEE
 from bot.platforms.github.facts import GITHUB
-from bot.settings import Settings
 
 
 class OAuthError(BotError):
@@ -198,7 +198,7 @@ def _verified(platform: Platform, items: Any) -> tuple[str, ...]:
     return tuple(out)
 
 
-def providers_from(settings: Settings) -> dict[Platform, OAuthProvider]:
+def providers_from(settings: SettingsView) -> dict[Platform, OAuthProvider]:
     """The OAuth provider of every configured forge that has an OAuth client."""
     from bot.platforms.registry import FORGES  # the registry's forges import this module
 

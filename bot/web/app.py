@@ -7,6 +7,7 @@ imports it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Mapping
 from html import escape
 
@@ -17,7 +18,7 @@ from bot.metrics import Metrics
 from bot.platforms import registry
 from bot.platforms.base import ClientFactory
 from bot.runtime import build_runtime, loopback_warning
-from bot.settings import APP_ENV_FILE, Settings
+from bot.settings import SAVED_ENV_FILES, Settings
 from bot.web import admin as admin_api
 from bot.web import company, health, me, receipts, signing, webhooks
 from bot.web import setup as setup_pages
@@ -26,6 +27,18 @@ from bot.web.middlewares import error_pages, security_headers
 from bot.web.pages import Pages
 from bot.web.ratelimit import RateLimiter
 from bot.web.sessions import SessionStore
+
+# What the page shows as code in a forge's prose: a setting's name, the policy file.
+_CODE = re.compile(r"\bCLA_[A-Z0-9_]+\b|\bapp\.yaml\b")
+
+
+def with_code(text: str) -> str:
+    """``text`` as HTML (escaped), with the settings it names (``CLA_…``, ``app.yaml``) as code."""
+    return _CODE.sub(lambda m: f"<code>{m.group(0)}</code>", escape(text))
+
+
+def _saved_files() -> str:
+    return " or ".join(f"<code>var/{escape(name)}</code>" for name in SAVED_ENV_FILES)
 
 
 async def index(request: web.Request) -> web.Response:
@@ -43,7 +56,7 @@ async def index(request: web.Request) -> web.Response:
         how = f' (<a href="{escape(forge.setup_path)}">how</a>)' if forge.setup_path else ""
         rows.append(
             f"<li><strong>{escape(forge.display_name)} is not connected.</strong> "
-            f"{escape(forge.not_connected)} Its webhook goes to <code>{escape(hook)}</code>"
+            f"{with_code(forge.not_connected)} Its webhook goes to <code>{escape(hook)}</code>"
             f"{how}. To try the bot without any forge first, run <code>cla-bot demo</code>."
             "</li>"
         )
@@ -55,7 +68,7 @@ async def index(request: web.Request) -> web.Response:
             "loopback address: the signing links the bot posts on pull requests, and the "
             "webhooks the forge sends, reach nobody else. Set <code>CLA_PUBLIC_URL</code> to "
             "the address people and the forge use (in the environment, or in "
-            f"<code>var/{APP_ENV_FILE}</code>) and restart.</li>",
+            f"{_saved_files()}) and restart.</li>",
         )
     html = (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'

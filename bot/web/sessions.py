@@ -178,7 +178,14 @@ class SessionStore:
     # -- OAuth states ----------------------------------------------------------------------------
 
     async def remember_state(
-        self, *, state: str, prelogin: str, platform: str, verifier: str | None, next_path: str
+        self,
+        *,
+        state: str,
+        prelogin: str,
+        platform: str,
+        verifier: str | None,
+        next_path: str,
+        ttl: timedelta = STATE_TTL,
     ) -> None:
         async with self._sessions() as s, s.begin():
             await s.execute(delete(OAuthState).where(OAuthState.expires_at <= utcnow()))
@@ -189,7 +196,7 @@ class SessionStore:
                     platform=platform,
                     code_verifier=verifier,
                     next_path=next_path,
-                    expires_at=utcnow() + STATE_TTL,
+                    expires_at=utcnow() + ttl,
                 )
             )
 

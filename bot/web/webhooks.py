@@ -23,8 +23,17 @@ from typing import Any
 from aiohttp import web
 
 from bot.core.model import Platform
+from bot.metrics import Metrics
 from bot.platforms import registry
-from bot.platforms.routing import CheckJob, CommentJobs, Ignore, MergeGroupJob, RecheckJobs
+from bot.platforms.routing import (
+    CheckJob,
+    CommentJobs,
+    Ignore,
+    InstallationChange,
+    MergeGroupJob,
+    PrClosed,
+    RecheckJobs,
+)
 from bot.platforms.webhooks import Answer, Routed
 from bot.services.deliveries import merge_group_job, new_jobs, recheck_jobs, store_bookkeeping
 from bot.services.jobs import Unstorable, database_unavailable
@@ -33,6 +42,9 @@ from bot.web.keys import METRICS, QUEUE, RUNTIME, SESSIONS
 log = logging.getLogger("bot.webhooks")
 
 MAX_BODY_BYTES = 25 * 1024 * 1024
+
+# Every route but Ignore: what a delivery that is used asks to store.
+Storable = CheckJob | CommentJobs | PrClosed | InstallationChange | MergeGroupJob | RecheckJobs
 
 
 def _answer(status: int, message: str, **extra: Any) -> web.Response:
@@ -81,11 +93,12 @@ async def receive(request: web.Request) -> web.Response:
     result = await receiver.receive(request.headers, request.content_type, body)
     if isinstance(result, Answer):
         return _answered(name, result, metrics)
-    if isinstance(result.route, Ignore):
+    route = result.route
+    if isinstance(route, Ignore):
         metrics.delivery(name, result.event, "ignored")
-        return _answer(200, "ignored", reason=result.route.reason)
+        return _answer(200, "ignored", reason=route.reason)
     try:
-        stored = await _store(request, name, result)
+        stored = await _store(request, name, result, route)
     except Exception as exc:
         return _not_stored(name, result.event, exc, metrics)
     if stored is None:
@@ -99,17 +112,20 @@ async def receive(request: web.Request) -> web.Response:
 
 
 def _answered(
-    platform: str, answer: Answer, metrics: Any, *, event: str | None = None
+    platform: str, answer: Answer, metrics: Metrics, *, event: str | None = None
 ) -> web.Response:
     if answer.outcome is not None:
         metrics.delivery(platform, event or answer.event, answer.outcome)
     return _answer(answer.status, answer.message, **answer.extra)
 
 
-async def _store(request: web.Request, platform: Platform, routed: Routed) -> bool | None:
-    """Store what the delivery asks for: whether it was new (``False``: its key was stored
-    already); ``None`` when a re-check named no open PR."""
-    decision, key, event, action = routed.route, routed.key, routed.event, routed.action
+async def _store(
+    request: web.Request, platform: Platform, routed: Routed, decision: Storable
+) -> bool | None:
+    """Store what the delivery asks for (``decision``, its route: an ignored one is answered
+    before this): whether it was new (``False``: its key was stored already); ``None`` when a
+    re-check named no open PR."""
+    key, event, action = routed.key, routed.event, routed.action
     inbox = request.app[QUEUE].inbox
     if isinstance(decision, RecheckJobs):
         jobs = await recheck_jobs(request.app[SESSIONS], key, event, action, decision)
@@ -120,8 +136,6 @@ async def _store(request: web.Request, platform: Platform, routed: Routed) -> bo
         # The common case goes through the queue's group commit (one transaction for every
         # delivery arriving meanwhile); answered after the commit like the others.
         return await inbox.put(new_jobs(platform, key, event, action, decision))
-    if isinstance(decision, Ignore):  # answered before anything is stored
-        return None
     return await store_bookkeeping(
         request.app[SESSIONS],
         platform=platform,
@@ -132,7 +146,7 @@ async def _store(request: web.Request, platform: Platform, routed: Routed) -> bo
     )
 
 
-def _not_stored(platform: str, event: str, exc: Exception, metrics: Any) -> web.Response:
+def _not_stored(platform: str, event: str, exc: Exception, metrics: Metrics) -> web.Response:
     """The answer for a delivery that was not committed: 400 when the database refused its
     values (the sender's fault; nothing was stored), 503 otherwise (GitHub can redeliver)."""
     if isinstance(exc, Unstorable):

@@ -10,6 +10,17 @@ import pytest
 from bot.sandbox.fakeforge.github import AppKeyPair, FakeGitHub, generate_app_keypair
 
 APP_ID = "4242"
+NOW = 1_700_000_000.0
+
+
+class Clock:
+    """A clock the test moves (``now``), for the platform and the fake alike."""
+
+    def __init__(self, now: float = NOW) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
 
 
 @pytest.fixture(scope="session")

@@ -16,11 +16,10 @@ from sqlalchemy import select
 
 from bot.core.model import Account, Commit, ForgeFacts, GitPerson, Platform, PullRequest, RepoRef
 from bot.platforms import registry
-from bot.platforms.base import Connection, Forge, Reports
+from bot.platforms.base import Connection, Forge, ForgeConfig, Reports, SettingsView
 from bot.platforms.routing import CheckJob, Ignore
 from bot.platforms.webhooks import Answer, Routed
 from bot.sandbox.fakeforge import FakeForgeClient
-from bot.settings import Settings
 from bot.storage.models import Job
 from bot.web.app import create_app
 from bot.web.keys import RUNTIME
@@ -61,7 +60,7 @@ def toy(monkeypatch: pytest.MonkeyPatch) -> FakeForgeClient:
     """The registry with the toy forge added; its one bot account's recording client."""
     client = FakeForgeClient(platform=TOY, bot=Account(TOY, "1", "toy-bot", is_bot=True))
 
-    def connect(_settings: Settings, _http: aiohttp.ClientSession) -> Connection:
+    def connect(_settings: SettingsView, _http: aiohttp.ClientSession) -> Connection:
         return Connection(clients=client.factory(), webhooks=ToyWebhooks(), open_pulls=client)
 
     forge = Forge(
@@ -70,9 +69,9 @@ def toy(monkeypatch: pytest.MonkeyPatch) -> FakeForgeClient:
         body_is_signed=True,
         pull_path="pull",
         installations=False,
-        settings_of=lambda _settings: ToySettings(),
-        web_url_of=lambda _settings: ToySettings.web_url,
-        api_url_of=lambda _settings: ToySettings.api_url,
+        settings_from_env=lambda _env: ForgeConfig(
+            web_url=ToySettings.web_url, api_url=ToySettings.api_url, settings=ToySettings()
+        ),
         connect=connect,
         not_connected="Set the toy's secret.",
     )

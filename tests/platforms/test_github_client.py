@@ -29,6 +29,7 @@ from bot.platforms.github.client import (
 )
 from bot.platforms.github.facts import GITHUB
 from bot.sandbox.fakeforge.github import AppKeyPair, FakeGitHub, FakePR, manifest_permissions
+from tests.platforms.conftest import NOW, Clock
 
 APP_ID = "4242"
 INSTALLATION = 7
@@ -41,15 +42,6 @@ COMMENTS = "/repos/{owner}/{repo}/issues/{issue_number}/comments"
 TOKEN_ROUTE = "/app/installations/{installation_id}/access_tokens"
 GRAPHQL = "/graphql"
 LABELS = "/repos/{owner}/{repo}/issues/{issue_number}/labels"
-NOW = 1_700_000_000.0
-
-
-class Clock:
-    def __init__(self, now: float = NOW) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 MakeClient = Callable[..., GitHubClient]

@@ -435,7 +435,7 @@ async def _sign_over_http(
 
 async def test_the_demo_end_to_end_over_http(demo: Demo, http: aiohttp.ClientSession) -> None:
     world = demo.sandbox.world
-    assert demo.settings.gitee is None
+    assert demo.settings.configured("gitee") is None
     assert demo.settings.database_url.endswith("/var/demo.db")
     form = {"repo": "sandbox-org/widgets", "scenario": "linked", "title": "Notes"}
     async with http.post(f"{demo.sandbox_url}/-/pulls", data=form) as resp:

@@ -150,3 +150,14 @@ async def test_the_gitee_sweep_queues_the_prs_it_has_no_current_record_of(bot: B
         ("gitee", "check", "gitee:open-cla/demo#2", "sweep"),
         ("gitee", "check", "gitee:open-cla/demo#3", "sweep"),
     ]
+
+
+def test_redelivery_passes_add_field_by_field() -> None:
+    """Passes over several forges' logs add up into one count per field (the runtime's total)."""
+    first = reconcile.Redelivered(seen=10, failed_guids=3, already_stored=1, redelivered=2)
+    second = reconcile.Redelivered(seen=5, failed_guids=2, already_stored=0, redelivered=2)
+    assert first + second == reconcile.Redelivered(
+        seen=15, failed_guids=5, already_stored=1, redelivered=4
+    )
+    none = reconcile.Redelivered(0, 0, 0, 0)
+    assert none + first == first + none == first

@@ -24,6 +24,7 @@ SAMPLE = {
     "repo": "widgets",
     "number": "1",
     "uid": "no-such-company",
+    "forge": "github",
 }
 SKIPPED = "/webhooks/"  # signed deliveries, tested on their own
 EXTRA_GETS = [
@@ -35,8 +36,11 @@ EXTRA_GETS = [
     "/sign/oauth/gitee/callback?code=c0de&state=forged",
     "/setup/github/callback?code=c0de&state=forged",
     "/setup?lang=zh",
+    "/setup/gitee",
     "/setup/gitee?lang=zh",
+    "/setup/nosuchforge",
 ]
+EXTRA_POSTS = ["/setup/gitee", "/setup/nosuchforge"]
 
 
 @pytest.fixture
@@ -94,8 +98,13 @@ async def test_anonymous_requests_make_no_forge_call(
     app = create_app(settings.load(env, cwd=tmp_path), run_worker=False)
     client = await aiohttp_client(app)
     gets = _paths(app, "GET") + EXTRA_GETS
-    posts = _paths(app, "POST")
-    assert "/setup/gitee" in gets and "/sign/{agreement}" not in gets and posts
+    posts = _paths(app, "POST") + EXTRA_POSTS
+    assert (
+        "/setup/github" in gets
+        and "/setup/github" in posts
+        and "/sign/{agreement}" not in gets
+        and posts
+    )
     statuses: dict[str, int] = {}
     for path in gets:
         for _ in range(3):  # a cached answer would show only from the second view on

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from bot import runtime
+from bot.web import app as app_module
 from bot.web.app import create_app
 from bot.web.keys import ENGINE
 
@@ -22,10 +23,32 @@ async def test_unconfigured_bot_serves_and_says_what_is_missing(
     assert ready.status == 200 and (await ready.json())["database"] == "ok"
     home = await client.get("/")
     text = await home.text()
-    assert "GitHub is not connected" in text and "CLA_GITHUB_APP_ID" in text
-    assert "Gitee is not connected" in text and "CLA_GITEE_TOKEN" in text
+    assert "GitHub is not connected" in text and "Gitee is not connected" in text
+    # The settings to set are named as code, as everywhere else on the page.
+    for name in (
+        "CLA_GITHUB_APP_ID",
+        "CLA_GITHUB_PRIVATE_KEY_PATH",
+        "CLA_GITHUB_PRIVATE_KEY",
+        "CLA_GITHUB_WEBHOOK_SECRET",
+        "app.yaml",
+        "CLA_GITEE_TOKEN",
+        "CLA_GITEE_WEBHOOK_SECRET",
+    ):
+        assert f"<code>{name}</code>" in text, name
     assert "frame-ancestors 'none'" in home.headers["Content-Security-Policy"]
     assert home.headers["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize(
+    ("text", "html"),
+    [
+        ("Set CLA_TOY_TOKEN.", "Set <code>CLA_TOY_TOKEN</code>."),
+        ("from app.yaml, or <b>", "from <code>app.yaml</code>, or &lt;b&gt;"),
+        ("the toy's secret", "the toy&#x27;s secret"),
+    ],
+)
+def test_what_connecting_takes_names_settings_as_code(text: str, html: str) -> None:
+    assert app_module.with_code(text) == html
 
 
 async def test_readyz_fails_when_the_database_is_gone(

@@ -22,6 +22,9 @@ from sqlalchemy import update
 
 from bot import settings
 from bot.errors import SettingsError
+from bot.platforms.github import setup as github_setup
+from bot.platforms.github.settings import GitHubAppSettings, read_github_app_env
+from bot.platforms.github.setup_credentials import AppCredentials, write_app_files
 from bot.sandbox.fakeforge.gitee import FakeGitee
 from bot.sandbox.fakeforge.github import FakeGitHub
 from bot.storage.models import OAuthState, utcnow
@@ -72,6 +75,13 @@ async def client(
     aiohttp_client: Any, setup_env: Callable[..., dict[str, str]], tmp_path: Path
 ) -> Any:
     return await _client(aiohttp_client, setup_env(), tmp_path)
+
+
+def _app(conf: settings.Settings) -> GitHubAppSettings:
+    """The configured GitHub App of ``conf``."""
+    app = conf.configured("github")
+    assert isinstance(app, GitHubAppSettings)
+    return app
 
 
 def _csrf(page: str) -> str:
@@ -217,7 +227,7 @@ async def test_file_mode_writes_private_files_the_bot_then_reads(
     pem_file = var_dir / "github-app.pem"
     for path in (env_file, pem_file):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    values = settings.read_github_app_env(env_file)
+    values = read_github_app_env(env_file)
     assert values["CLA_GITHUB_APP_ID"] == str(reg.app_id)
     assert values["CLA_GITHUB_PRIVATE_KEY_PATH"] == str(pem_file.absolute())
     assert "PRIVATE KEY-----" in pem_file.read_text()
@@ -231,11 +241,10 @@ async def test_file_mode_writes_private_files_the_bot_then_reads(
     assert "PRIVATE KEY" not in page and "PRIVATE KEY" not in caplog.text
 
     # The next start-up reads the file: GitHub is configured, /setup is off.
-    conf = settings.load(setup_env(), cwd=tmp_path)
-    assert conf.github is not None
-    assert conf.github.app_id == str(reg.app_id)
-    assert conf.github.client_id == values["CLA_GITHUB_CLIENT_ID"]
-    assert conf.github.webhook_secret == values["CLA_GITHUB_WEBHOOK_SECRET"]
+    app = _app(settings.load(setup_env(), cwd=tmp_path))
+    assert app.app_id == str(reg.app_id)
+    assert app.client_id == values["CLA_GITHUB_CLIENT_ID"]
+    assert app.webhook_secret == values["CLA_GITHUB_WEBHOOK_SECRET"]
 
     # Replaying GitHub's redirect is refused (single use), and nothing is rewritten.
     again = await client.get(callback)
@@ -254,13 +263,13 @@ async def test_the_public_url_is_saved_with_the_app(
     asks for, the bot must keep posting links there even when the variable is gone."""
     action, manifest = _form(await _start(client, mode="file"))
     assert (await client.get(await _github_redirect(action, manifest))).status == 200
-    values = settings.read_github_app_env(var_dir / "github-app.env")
+    values = read_github_app_env(var_dir / "github-app.env")
     assert values["CLA_PUBLIC_URL"] == PUBLIC
     restarted = setup_env()
     del restarted["CLA_PUBLIC_URL"]
     conf = settings.load(restarted, cwd=tmp_path)
     assert conf.public_url == PUBLIC
-    assert conf.github is not None
+    assert conf.configured("github") is not None
     # The environment still wins.
     conf = settings.load(restarted | {"CLA_PUBLIC_URL": "https://cla.example.net"}, cwd=tmp_path)
     assert conf.public_url == "https://cla.example.net"
@@ -423,10 +432,9 @@ def test_the_environment_wins_over_the_file(
         f'export CLA_GITHUB_PRIVATE_KEY_PATH="{pem}"\n'
         "CLA_GITHUB_WEBHOOK_SECRET='from-the-file-0123456789'\n",
     )
-    conf = settings.load(setup_env(), cwd=tmp_path)
-    assert conf.github is not None
-    assert conf.github.app_id == "11"
-    assert conf.github.webhook_secret == "from-the-file-0123456789"
+    app = _app(settings.load(setup_env(), cwd=tmp_path))
+    assert app.app_id == "11"
+    assert app.webhook_secret == "from-the-file-0123456789"
     conf = settings.load(
         setup_env(
             CLA_GITHUB_APP_ID="22",
@@ -434,9 +442,9 @@ def test_the_environment_wins_over_the_file(
         ),
         cwd=tmp_path,
     )
-    assert conf.github is not None
-    assert conf.github.app_id == "22"
-    assert conf.github.webhook_secret == "from-the-file-0123456789"
+    app = _app(conf)
+    assert app.app_id == "22"
+    assert app.webhook_secret == "from-the-file-0123456789"
 
 
 def test_a_readable_env_file_is_refused(
@@ -461,7 +469,7 @@ def test_only_github_variables_belong_in_the_file(
 
 
 def test_env_values_that_need_quotes_round_trip(tmp_path: Path) -> None:
-    creds = setup_pages.AppCredentials(
+    creds = AppCredentials(
         app_id=5,
         slug="s",
         name="s",
@@ -471,13 +479,13 @@ def test_env_values_that_need_quotes_round_trip(tmp_path: Path) -> None:
         webhook_secret='we"ird $ec`ret\\ 0123456789',
         client_secret="c" * 40,
     )
-    env_path, pem_path = setup_pages.write_app_files(tmp_path / "var dir", creds)
-    values = settings.read_github_app_env(env_path)
+    env_path, pem_path = write_app_files(tmp_path / "var dir", creds)
+    values = read_github_app_env(env_path)
     assert values["CLA_GITHUB_WEBHOOK_SECRET"] == creds.webhook_secret
     assert values["CLA_GITHUB_PRIVATE_KEY_PATH"] == str(pem_path)
     assert creds.client_secret not in repr(creds) and "PRIVATE" not in repr(creds)
     with pytest.raises(FileExistsError):
-        setup_pages.write_app_files(tmp_path / "var dir", creds)
+        write_app_files(tmp_path / "var dir", creds)
 
 
 # -- Gitee ----------------------------------------------------------------------------------------
@@ -533,7 +541,9 @@ def test_the_manifest_asks_for_checks_only_for_check_runs(
     config = tmp_path / "app.yaml"
     config.write_text(app_yaml.replace("    github: both\n", f"    github: {mode}\n"))
     conf = settings.load(setup_env(CLA_CONFIG=str(config)), cwd=tmp_path)
-    manifest = setup_pages.build_manifest(conf)
+    manifest = github_setup.build_manifest(
+        conf.manifest, public_url=conf.public_url, check_runs=conf.policy.report.check_runs
+    )
     base = ["pull_request", "issue_comment", "merge_group"]
     assert manifest["default_events"] == base + (["check_run", "check_suite"] if checks else [])
     assert ("checks" in manifest["default_permissions"]) is checks
@@ -548,3 +558,36 @@ def test_the_manifest_asks_for_checks_only_for_check_runs(
         "merge_queues": "read",
         "email_addresses": "read",
     }
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("GET", "/setup/nosuchforge", 404),
+        ("POST", "/setup/nosuchforge", 404),
+        ("GET", "/setup/nosuchforge/callback", 404),
+        ("GET", "/setup/github", 405),  # its start form is on /setup
+        ("POST", "/setup/gitee", 405),  # a page to read, no flow to start
+        ("GET", "/setup/gitee/callback?code=c&state=s", 404),
+    ],
+)
+async def test_setup_steps_a_forge_lacks_are_refused(
+    client: Any, method: str, path: str, status: int
+) -> None:
+    resp = await client.request(method, path, data={"csrf": "x"} if method == "POST" else None)
+    assert resp.status == status
+    async with client.server.app[SESSIONS]() as s:
+        assert (await s.execute(OAuthState.__table__.select())).first() is None
+
+
+@pytest.mark.parametrize(("sent", "status"), [("è" * 40, 403), ("é" * 40, 200)])
+async def test_a_form_token_that_is_not_ascii_is_compared_not_a_crash(
+    client: Any, sent: str, status: int
+) -> None:
+    """The double submit holds for any token the browser sends back: a mismatch is refused."""
+    resp = await client.post(
+        "/setup/github",
+        data={"csrf": sent, "name": "x", "org": "", "mode": "file"},
+        headers={"Cookie": "cla_setup=" + "é" * 40},
+    )
+    assert resp.status == status

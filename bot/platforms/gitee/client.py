@@ -79,7 +79,7 @@ class TooManyCommits(ForgeError):
 
 @dataclass(frozen=True, kw_only=True)
 class GiteeSettings:
-    """What the Gitee platform needs; built from ``bot.settings`` (never from os.environ here)."""
+    """What the Gitee platform needs; built by the adapter (``forge.connect``) from its settings."""
 
     token: str = field(repr=False)
     api_url: str = DEFAULT_API_URL

@@ -12,29 +12,18 @@ from bot.platforms.base import (
     Forge,
     ForgeAuthError,
     ForgeError,
-    ForgeSettings,
     Reports,
+    SettingsView,
 )
 from bot.platforms.gitee.client import GiteePlatform
 from bot.platforms.gitee.client import GiteeSettings as ClientSettings
 from bot.platforms.gitee.facts import FACTS
+from bot.platforms.gitee.settings import GiteeBotSettings, settings_from_env
+from bot.platforms.gitee.setup import SETUP
 from bot.platforms.gitee.webhooks import GiteeWebhooks
-from bot.settings import Settings
 
 # The start-up lines keep the logger name operators' log filters know.
 setup_log = logging.getLogger("bot.setup")
-
-
-def _settings(settings: Settings) -> ForgeSettings | None:
-    return settings.gitee
-
-
-def _web_url(settings: Settings) -> str:
-    return settings.gitee_web_url
-
-
-def _api_url(settings: Settings) -> str:
-    return settings.gitee_api_url
 
 
 async def report_gitee_token(gitee: GiteePlatform, *, timeout_s: float = 15.0) -> None:
@@ -55,9 +44,10 @@ async def report_gitee_token(gitee: GiteePlatform, *, timeout_s: float = 15.0) -
         setup_log.info("Gitee: the token works; the bot acts on Gitee as @%s", login)
 
 
-def connect(settings: Settings, http: aiohttp.ClientSession) -> Connection | None:
-    ge = settings.gitee
-    if ge is None:
+def connect(settings: SettingsView, http: aiohttp.ClientSession) -> Connection | None:
+    found = settings.forges.get(FACTS.name)
+    ge = found.settings if found else None
+    if not isinstance(ge, GiteeBotSettings):
         return None
     platform = GiteePlatform(
         session=http, settings=ClientSettings(token=ge.token, api_url=ge.api_url)
@@ -86,9 +76,7 @@ FORGE = Forge(
     reports=Reports(statuses=False, check_runs=False, labels=True),
     pull_path="pulls",
     installations=False,
-    settings_of=_settings,
-    web_url_of=_web_url,
-    api_url_of=_api_url,
+    settings_from_env=settings_from_env,
     connect=connect,
     # The signature covers a timestamp, not the body: act on what the API says.
     body_is_signed=False,
@@ -96,5 +84,5 @@ FORGE = Forge(
         "Set CLA_GITEE_TOKEN (the bot account's access token) and CLA_GITEE_WEBHOOK_SECRET "
         "(16+ bytes), and point the repository's webhook here."
     ),
-    setup_path="/setup/gitee",
+    setup=SETUP,
 )

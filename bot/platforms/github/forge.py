@@ -13,30 +13,19 @@ from bot.platforms.base import (
     Forge,
     ForgeClient,
     ForgeError,
-    ForgeSettings,
     Reports,
+    SettingsView,
 )
 from bot.platforms.github.client import GitHubPlatform
 from bot.platforms.github.client import GitHubSettings as ClientSettings
 from bot.platforms.github.facts import FACTS
 from bot.platforms.github.redelivery import GitHubRedelivery
+from bot.platforms.github.settings import SAVED_ENV, GitHubAppSettings, settings_from_env
+from bot.platforms.github.setup import SETUP
 from bot.platforms.github.webhooks import GitHubWebhooks
-from bot.settings import Settings
 
 # The start-up line keeps the logger name operators' log filters know.
 log = logging.getLogger("bot.app")
-
-
-def _settings(settings: Settings) -> ForgeSettings | None:
-    return settings.github
-
-
-def _web_url(settings: Settings) -> str:
-    return settings.github_web_url
-
-
-def _api_url(settings: Settings) -> str:
-    return settings.github_api_url
 
 
 async def report_github_app(github: GitHubPlatform, *, timeout_s: float = 15.0) -> None:
@@ -57,9 +46,10 @@ def _clients(platform: GitHubPlatform) -> ClientFactory:
     return factory
 
 
-def connect(settings: Settings, http: aiohttp.ClientSession) -> Connection | None:
-    gh = settings.github
-    if gh is None:
+def connect(settings: SettingsView, http: aiohttp.ClientSession) -> Connection | None:
+    found = settings.forges.get(FACTS.name)
+    gh = found.settings if found else None
+    if not isinstance(gh, GitHubAppSettings):
         return None
     platform = GitHubPlatform(
         session=http,
@@ -84,9 +74,7 @@ FORGE = Forge(
     reports=Reports(statuses=True, check_runs=True, labels=True),
     pull_path="pull",
     installations=True,
-    settings_of=_settings,
-    web_url_of=_web_url,
-    api_url_of=_api_url,
+    settings_from_env=settings_from_env,
     connect=connect,
     body_is_signed=True,
     not_connected=(
@@ -94,5 +82,6 @@ FORGE = Forge(
         "CLA_GITHUB_WEBHOOK_SECRET (16+ bytes) from a GitHub App, or register one from "
         "app.yaml on the setup page."
     ),
-    setup_path="/setup",
+    saved_env=SAVED_ENV,
+    setup=SETUP,
 )
