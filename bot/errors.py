@@ -15,7 +15,9 @@
     ├── AgreementTextChanged        a published agreement text differs from app.yaml's
     ├── Unstorable                  a delivery the database refuses to store (answered 400)
     ├── AdminError, EntryError      a maintainer's request is invalid or names nothing
-    └── ApiError, SetupError        the web layer's refusals, with their HTTP status
+    ├── ApiError                    the admin API's refusals, with their HTTP status (web)
+    └── SetupError                  a forge's setup flow failed, with its HTTP status
+                                    (GitHub's manifest flow: bot.platforms.github)
 """
 
 from __future__ import annotations
