@@ -73,6 +73,7 @@ from bot.sandbox.fakeforge.github.records import (
     Violation,
     manifest_permissions,
 )
+from bot.sandbox.fakeforge.github.users import OAuthRefused
 from bot.sandbox.fakeforge.keys import AppKeyPair, generate_app_keypair
 
 __all__ = [
@@ -93,6 +94,7 @@ __all__ = [
     "FakeToken",
     "FakeUser",
     "Fault",
+    "OAuthRefused",
     "OpenAPI",
     "Recorded",
     "Violation",

@@ -112,7 +112,7 @@ class GraphQLAPI(Access):
         self._gql_granted(granted, "contents")
         authors = [self._gql_actor(c.author_name, c.author_email, c.author)]
         for name, email in _trailers(c.message):
-            authors.append(self._gql_actor(name, email, self._user_by_email(email)))
+            authors.append(self._gql_actor(name, email, self.user_by_email(email)))
         return {
             "oid": c.sha,
             "message": c.message,
