@@ -98,7 +98,7 @@ class FakeGitHub(UsersAPI, AppAPI, PullsAPI, ChecksAPI, GraphQLAPI, Events):
             ("POST", "/app-manifests/{code}/conversions"): self._convert_manifest,
         }
         self.app = web.Application()
-        self.app.router.add_route("*", "/{tail:.*}", self._dispatch)
+        self.app.router.add_route("*", "/{tail:.*}", self.handle)
         # The web side: OAuth's pages and the App manifest flow's registration page.
         self.web = web.Application()
         self.web.router.add_get("/login/oauth/authorize", self._oauth_authorize)
@@ -133,7 +133,10 @@ class FakeGitHub(UsersAPI, AppAPI, PullsAPI, ChecksAPI, GraphQLAPI, Events):
 
     # -- dispatch --------------------------------------------------------------------------------
 
-    async def _dispatch(self, request: web.Request) -> web.StreamResponse:
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        """Serve one API request (REST, under ``/api/v3`` too, or GraphQL): the fake's own
+        server routes every request here, and so can another server that mounts the API in
+        its own application (the sandbox)."""
         self.in_flight += 1
         self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
         try:
