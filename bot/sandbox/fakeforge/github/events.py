@@ -183,7 +183,10 @@ class Events(Render):
         issue = self.issues[(comment.repo.full_name.lower(), comment.issue_number)]
         payload["action"] = action
         iss = payload["issue"]
+        kind = "pull" if issue.is_pull else "issues"
         iss.update(
+            url=f"{api}/repos/{issue.repo.full_name}/issues/{issue.number}",
+            html_url=f"{web_base}/{issue.repo.full_name}/{kind}/{issue.number}",
             number=issue.number,
             id=issue.id,
             title=issue.title,
