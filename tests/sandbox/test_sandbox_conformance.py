@@ -45,7 +45,8 @@ async def test_the_bots_requests_in_the_demo_are_githubs(demo: Demo) -> None:
             await asyncio.sleep(0.05)
     fake = demo.sandbox.fake
     assert fake.violations == []
-    assert fake.requests == []  # a demo keeps no request log
+    # A demo keeps no log of requests, App JWTs or GraphQL queries.
+    assert (fake.requests, fake.jwt_claims, fake.graphql_queries) == ([], [], [])
     assert [s.state for s in world.combined(first)] == ["failure"]
     assert all(d.ok for d in world.deliveries)
 

@@ -65,9 +65,10 @@ class GitHubState:
         self.token_lifetime_s = token_lifetime_s
         self.clock = clock
         self.openapi = openapi or OpenAPI.load()
-        # Tests' fake (strict): every request is kept in ``requests``, and a path that is not
-        # GitHub's is a violation (599). The sandbox's (not strict): the requests of a long
-        # demo are not kept, and an unknown path is GitHub's plain 404.
+        # Tests' fake (strict): every request is kept in ``requests`` (App JWTs' claims, GraphQL
+        # queries and token exchanges in theirs), and a path that is not GitHub's is a
+        # violation (599). The sandbox's (not strict): none of those logs grow over a long
+        # demo, and an unknown path is GitHub's plain 404.
         self.strict = strict
         self.changes = 0  # successful writes so far (the sandbox's pages poll for changes)
         self._ids = Ids(1000)
