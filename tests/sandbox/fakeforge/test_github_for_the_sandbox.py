@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from urllib.parse import parse_qs, urlsplit
 
@@ -15,11 +16,13 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from bot.platforms.github.auth import make_app_jwt
 from bot.platforms.github.webhooks import verify_github_signature
 from bot.platforms.oauth import code_challenge
-from bot.sandbox.fakeforge.github import FakeGitHub, OAuthRefused
+from bot.sandbox.fakeforge.github import FakeGitHub, OAuthRefused, generate_app_keypair
 
 CALLBACK = "http://bot.test/sign/oauth/github/callback"
+APP_ID = "4242"
 
 
 @pytest.fixture
@@ -196,3 +199,27 @@ async def test_a_token_exchange_that_is_not_a_json_object_is_refused_not_a_crash
     ):
         assert resp.status == 200
         assert json.loads(await resp.text()) == {"error": "incorrect_client_credentials"}
+
+
+async def test_a_delivery_shows_what_was_sent_and_answered(http: aiohttp.ClientSession) -> None:
+    keys = generate_app_keypair()
+
+    async def hook(request: web.Request) -> web.Response:
+        return web.json_response({"message": "accepted"}, status=202)
+
+    server = await _receiver(hook)
+    try:
+        async with FakeGitHub(app_id=APP_ID, public_key_pem=keys.public_pem) as fake:
+            fake.hook_url = str(server.make_url("/webhooks/github"))
+            d = await fake.send_hook("ping", {"zen": "Design for failure."})
+            jwt = make_app_jwt(app_id=APP_ID, private_key=keys.private_pem, now=time.time())
+            async with http.get(
+                f"{fake.url}/app/hook/deliveries/{d.id}", headers={"Authorization": f"Bearer {jwt}"}
+            ) as resp:
+                got = await resp.json()
+            assert fake.violations == []
+    finally:
+        await server.close()
+    assert got["url"] == fake.hook_url
+    assert got["request"]["payload"] == {"zen": "Design for failure."}
+    assert got["response"]["payload"] == "accepted"

@@ -160,13 +160,16 @@ class AppAPI(Access):
 
     async def _get_delivery(self, ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
         d = self._find_delivery(ctx)
+        sent = d.payload if d.payload is not None else ({"action": d.action} if d.action else {})
         body = {
             **self._delivery_item(d),
-            "url": "https://cla.example.org/webhooks/github",
-            "request": {"headers": {"X-GitHub-Delivery": d.guid, "X-GitHub-Event": d.event}},
-            "response": {"headers": {}, "payload": None},
+            "url": self.hook_url or "https://cla.example.org/webhooks/github",
+            "request": {
+                "headers": {"X-GitHub-Delivery": d.guid, "X-GitHub-Event": d.event},
+                "payload": sent,
+            },
+            "response": {"headers": {}, "payload": d.answer or None},
         }
-        body["request"]["payload"] = {"action": d.action} if d.action else {}
         return 200, body, {}
 
     async def _redeliver(self, ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
