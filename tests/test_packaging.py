@@ -216,6 +216,60 @@ async def test_the_installed_wheel_migrates_and_serves_outside_the_checkout(
     assert stat.S_IMODE(db.stat().st_mode) == 0o600
 
 
+async def test_the_installed_wheel_runs_the_demo_on_the_runtime_dependencies_alone(
+    installed: Installed, outside: Path
+) -> None:
+    """``cla-bot demo`` from the wheel, with only the locked runtime requirements installed
+    (graphql-core, with which the tests' fake checks GraphQL, is not among them): the sandbox
+    serves its home page and the bot its health check."""
+    port, sandbox_port = _free_port(), _free_port()
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(outside),
+        "LANG": "C.UTF-8",
+        "CLA_PORT": str(port),
+    }
+    demo = await asyncio.create_subprocess_exec(
+        installed.cla_bot,
+        "demo",
+        "--sandbox-port",
+        str(sandbox_port),
+        cwd=outside,
+        env=env,
+        stdout=PIPE,
+        stderr=PIPE,
+    )
+    try:
+        assert demo.stdout is not None
+        first = (await asyncio.wait_for(demo.stdout.readline(), timeout=60)).decode()
+        sandbox = f"http://127.0.0.1:{sandbox_port}"
+        assert first.startswith(f"Open the sandbox first: {sandbox}/"), first
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"{sandbox}/") as resp:
+                page = await resp.text()
+                assert resp.status == 200
+            assert "Open a pull request" in page and "sandbox-org/widgets" in page
+            async with http.get(f"http://127.0.0.1:{port}/healthz") as resp:
+                assert resp.status == 200
+            # A pull request, its webhook built from the packaged examples: the bot checks it.
+            form = {"repo": "sandbox-org/widgets", "scenario": "linked", "title": "Notes"}
+            async with http.post(f"{sandbox}/-/pulls", data=form) as resp:
+                assert resp.status == 200
+            for _ in range(300):
+                async with http.get(f"{sandbox}/sandbox-org/widgets/pull/1") as resp:
+                    if "cla: failure" in await resp.text():
+                        break
+                await asyncio.sleep(0.1)
+            else:
+                pytest.fail("the demo's bot did not check the pull request")
+    finally:
+        demo.send_signal(signal.SIGTERM)
+        _, err = await asyncio.wait_for(demo.communicate(), timeout=30)
+    log = err.decode()
+    assert demo.returncode == 0, log
+    assert "Traceback" not in log and "graphql" not in log
+
+
 # -- the Dockerfile ---------------------------------------------------------------------------
 
 

@@ -71,8 +71,8 @@ hostile_values = st.one_of(
     big_integers,
     surrogate_text,
     st.integers(-5, 5),
-    st.just([]),
-    st.just({}),
+    st.builds(list),  # a new one each time: a shared one would grow, even into itself
+    st.builds(dict),
     st.lists(st.text(max_size=5), min_size=1, max_size=2),  # a list where a login belongs
     st.text(max_size=300),
     st.just("\x00"),

@@ -20,7 +20,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
-import itertools
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
@@ -33,6 +32,7 @@ from bot.platforms.base import (
     ForgeNotFound,
     StaleCommitList,
 )
+from bot.sandbox.fakeforge.common import Ids
 
 __all__ = ["WRITES", "Call", "FakeForgeClient", "Status"]
 
@@ -150,9 +150,7 @@ class FakeForgeClient:
         default_factory=dict, init=False, repr=False
     )
     _failures: dict[str, list[BaseException]] = field(default_factory=dict, init=False, repr=False)
-    _ids: itertools.count[int] = field(
-        default_factory=lambda: itertools.count(1), init=False, repr=False
-    )
+    _ids: Ids = field(default_factory=lambda: Ids(1), init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.bot is None:
@@ -306,7 +304,7 @@ class FakeForgeClient:
 
     @_recorded
     async def create_check_run(self, repo: RepoRef, run: CheckRunWrite) -> int:
-        run_id = next(self._ids)
+        run_id = self._ids()
         self._check_runs[run_id] = (_key(repo), run)
         return run_id
 
@@ -362,6 +360,6 @@ class FakeForgeClient:
         return next((a for a in self._users.values() if a.login.lower() == wanted), None)
 
     def _new_comment(self, repo: RepoRef, number: int, body: str, author: Account) -> int:
-        comment_id = next(self._ids)
+        comment_id = self._ids()
         self._comments[comment_id] = _Comment(comment_id, _key(repo), number, body, author)
         return comment_id

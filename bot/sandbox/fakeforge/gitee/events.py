@@ -5,14 +5,13 @@ independently of ``bot.platforms.gitee.sansio``), the headers, and ``Merge Reque
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import json
 import time
 import urllib.parse
 from collections.abc import Mapping
 from typing import Any
 
+from bot.sandbox.fakeforge.common import hmac_sha256
 from bot.sandbox.fakeforge.gitee.records import (
     FakeComment,
     FakePR,
@@ -28,8 +27,7 @@ from bot.sandbox.fakeforge.gitee.render import Render
 
 def gitee_signature(timestamp_ms: int | str, secret: str) -> str:
     """base64(HMAC-SHA256(key=secret, msg=f"{timestamp}\\n{secret}"))."""
-    mac = hmac.new(secret.encode(), f"{timestamp_ms}\n{secret}".encode(), hashlib.sha256)
-    return base64.b64encode(mac.digest()).decode()
+    return base64.b64encode(hmac_sha256(secret, f"{timestamp_ms}\n{secret}")).decode()
 
 
 def signed_headers(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import secrets
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -10,6 +9,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestServer
 
+from bot.sandbox.fakeforge.common import Ids
 from bot.sandbox.fakeforge.faults import Fault
 from bot.sandbox.fakeforge.gitee.records import (
     API_PREFIX,
@@ -42,7 +42,7 @@ class GiteeState:
         self.token = token or "gitee-pat-" + secrets.token_hex(16)
         self.webhook_secret = webhook_secret
         self.clock = clock
-        self._ids = itertools.count(5000)
+        self._ids = Ids(5000)
 
         self.users: dict[str, FakeUser] = {}
         self.repos: dict[str, FakeRepo] = {}
@@ -82,7 +82,7 @@ class GiteeState:
     # -- seeding ---------------------------------------------------------------------------------
 
     def next_id(self) -> int:
-        return next(self._ids)
+        return self._ids()
 
     def user(self, login: str, *, name: str = "", user_id: int | None = None) -> FakeUser:
         """Get or create an account."""

@@ -42,6 +42,19 @@ Errors come as GitHub's do: HTTP 200 with ``errors[]`` carrying ``type`` (``NOT_
 Faults: ``fake.inject("GET", "/repos/{owner}/{repo}/pulls/{pull_number}", status=502)`` makes the
 next matching request(s) fail (``times``), optionally with headers/body or after ``delay_s``
 (``fake.inject("POST", "/graphql", …)`` for GraphQL).
+
+Webhooks: ``await fake.send_hook(event, payload)`` POSTs to ``hook_url``, signed with
+``hook_secret`` (``X-Hub-Signature-256``), and records the attempt in the App's delivery log with
+the receiver's status and ``message`` (status 0: not reached within ``hook_timeout_s``); the
+payloads (``pull_request_event`` …) carry URLs on ``payload_api`` / ``payload_web``.
+
+OAuth: the web side's authorize page grants at once to ``signed_in``; a server with a page of its
+own calls ``authorization(params)`` (refused with :class:`OAuthRefused`), ``grant(params,
+login)`` and, for the token endpoint, ``exchange_code(form)``.
+
+The sandbox (``cla-bot demo``) runs on this fake with ``strict=False``: no request log is kept
+over a long demo and a path GitHub does not have is its plain 404, not a violation; its pages
+mount the API with ``handle`` and poll ``changes`` (successful writes so far).
 """
 
 from __future__ import annotations
@@ -73,6 +86,7 @@ from bot.sandbox.fakeforge.github.records import (
     Violation,
     manifest_permissions,
 )
+from bot.sandbox.fakeforge.github.users import OAuthRefused
 from bot.sandbox.fakeforge.keys import AppKeyPair, generate_app_keypair
 
 __all__ = [
@@ -93,6 +107,7 @@ __all__ = [
     "FakeToken",
     "FakeUser",
     "Fault",
+    "OAuthRefused",
     "OpenAPI",
     "Recorded",
     "Violation",

@@ -108,7 +108,8 @@ class Access(Render):
             )
         if str(claims.get("iss")) != self.app_id:
             raise _HTTPError(401, "'Issuer' claim ('iss') must be an Integer")
-        self.jwt_claims.append(claims)
+        if self.strict:
+            self.jwt_claims.append(claims)
         return claims
 
     def _installation(self, ctx: _Ctx) -> FakeInstallation:

@@ -21,6 +21,7 @@ from bot.sandbox.fakeforge.github.openapi import (
 )
 from bot.sandbox.fakeforge.github.pulls import PullsAPI
 from bot.sandbox.fakeforge.github.records import (
+    DOCS,
     GHES_PREFIX,
     GRAPHQL_PATHS,
     RECORDED_HEADERS,
@@ -45,6 +46,8 @@ class FakeGitHub(UsersAPI, AppAPI, PullsAPI, ChecksAPI, GraphQLAPI, Events):
         token_lifetime_s: float = 3600.0,
         clock: Callable[[], float] = time.time,
         openapi: OpenAPI | None = None,
+        strict: bool = True,
+        hook_timeout_s: float = 30.0,
     ) -> None:
         super().__init__(
             app_id=app_id,
@@ -53,6 +56,8 @@ class FakeGitHub(UsersAPI, AppAPI, PullsAPI, ChecksAPI, GraphQLAPI, Events):
             token_lifetime_s=token_lifetime_s,
             clock=clock,
             openapi=openapi,
+            strict=strict,
+            hook_timeout_s=hook_timeout_s,
         )
         self._handlers: dict[tuple[str, str], Handler] = {
             ("GET", "/app"): self._get_app,
@@ -93,11 +98,11 @@ class FakeGitHub(UsersAPI, AppAPI, PullsAPI, ChecksAPI, GraphQLAPI, Events):
             ("POST", "/app-manifests/{code}/conversions"): self._convert_manifest,
         }
         self.app = web.Application()
-        self.app.router.add_route("*", "/{tail:.*}", self._dispatch)
+        self.app.router.add_route("*", "/{tail:.*}", self.handle)
         # The web side: OAuth's pages and the App manifest flow's registration page.
         self.web = web.Application()
         self.web.router.add_get("/login/oauth/authorize", self._oauth_authorize)
-        self.web.router.add_post("/login/oauth/access_token", self._oauth_access_token)
+        self.web.router.add_post("/login/oauth/access_token", self.oauth_access_token)
         self.web.router.add_post("/settings/apps/new", self._new_app_from_manifest)
         self.web.router.add_post(
             "/organizations/{org}/settings/apps/new", self._new_app_from_manifest
@@ -128,7 +133,10 @@ class FakeGitHub(UsersAPI, AppAPI, PullsAPI, ChecksAPI, GraphQLAPI, Events):
 
     # -- dispatch --------------------------------------------------------------------------------
 
-    async def _dispatch(self, request: web.Request) -> web.StreamResponse:
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        """Serve one API request (REST, under ``/api/v3`` too, or GraphQL): the fake's own
+        server routes every request here, and so can another server that mounts the API in
+        its own application (the sandbox)."""
         self.in_flight += 1
         self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
         try:
@@ -152,7 +160,8 @@ class FakeGitHub(UsersAPI, AppAPI, PullsAPI, ChecksAPI, GraphQLAPI, Events):
             json=None,
             headers={k: request.headers[k] for k in RECORDED_HEADERS if k in request.headers},
         )
-        self.requests.append(rec)
+        if self.strict:
+            self.requests.append(rec)
         try:
             rec.json = json.loads(body) if body.strip() else None
         except ValueError:
@@ -162,11 +171,15 @@ class FakeGitHub(UsersAPI, AppAPI, PullsAPI, ChecksAPI, GraphQLAPI, Events):
             rec.route = "/graphql"
             return await self._serve_graphql(request, rec)
         matched = self.openapi.match(raw)
+        op = None if matched is None else matched[0].methods.get(request.method.lower())
+        if op is None and not self.strict:
+            rec.status = 404
+            missing = {"message": "Not Found", "documentation_url": DOCS}
+            return web.json_response(missing, status=404)
         if matched is None:
             return self._violation(rec, "route", [f"{raw} is not a path of GitHub's REST API"])
         route, params = matched
         rec.route = route.template
-        op = route.methods.get(request.method.lower())
         if op is None:
             return self._violation(rec, "method", [f"{request.method} not allowed on {raw}"])
         problems, data = self.openapi.check_request(
@@ -194,6 +207,8 @@ class FakeGitHub(UsersAPI, AppAPI, PullsAPI, ChecksAPI, GraphQLAPI, Events):
         except _HTTPError as exc:
             status, payload, headers = exc.status, exc.body, exc.headers
         rec.status = status
+        if request.method != "GET" and 200 <= status < 300:
+            self.changes += 1
         self._check_response(rec, op, status, payload)
         headers = {**self._rate_headers(), **headers}
         if payload is None and status == 204:

@@ -3,16 +3,18 @@ deliveries (list, redeliver), and GitHub posting webhooks to the App."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
+import logging
 import re
 import secrets
+import time
 import urllib.parse
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
+from bot.sandbox.fakeforge.common import hmac_sha256
 from bot.sandbox.fakeforge.github.access import Access
 from bot.sandbox.fakeforge.github.records import (
     FakeDelivery,
@@ -23,6 +25,8 @@ from bot.sandbox.fakeforge.github.records import (
     _iso,
 )
 from bot.sandbox.fakeforge.keys import generate_app_keypair
+
+log = logging.getLogger("bot.sandbox.fakeforge")
 
 
 class AppAPI(Access):
@@ -156,26 +160,29 @@ class AppAPI(Access):
 
     async def _get_delivery(self, ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
         d = self._find_delivery(ctx)
+        sent = d.payload if d.payload is not None else ({"action": d.action} if d.action else {})
         body = {
             **self._delivery_item(d),
-            "url": "https://cla.example.org/webhooks/github",
-            "request": {"headers": {"X-GitHub-Delivery": d.guid, "X-GitHub-Event": d.event}},
-            "response": {"headers": {}, "payload": None},
+            "url": self.hook_url or "https://cla.example.org/webhooks/github",
+            "request": {
+                "headers": {"X-GitHub-Delivery": d.guid, "X-GitHub-Event": d.event},
+                "payload": sent,
+            },
+            "response": {"headers": {}, "payload": d.answer or None},
         }
-        body["request"]["payload"] = {"action": d.action} if d.action else {}
         return 200, body, {}
 
     async def _redeliver(self, ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
         d = self._find_delivery(ctx)
         self.redelivered.append(d.id)
-        status = self.redelivery_status_code
         if self.hook_url is not None and d.payload is not None and not self.hooks_blocked:
-            status = await self._post_hook(d.guid, d.event, d.payload)
+            await self.send_hook(d.event, d.payload, guid=d.guid, redelivery=True)
+            return 202, {}, {}
         self.add_delivery(
             guid=d.guid,
             event=d.event,
             action=d.action,
-            status_code=status,
+            status_code=self.redelivery_status_code,
             installation_id=d.installation_id,
             repository_id=d.repository_id,
             redelivery=True,
@@ -185,40 +192,70 @@ class AppAPI(Access):
 
     # -- webhooks: GitHub posting to the App's webhook URL -----------------------------------------
 
-    async def _post_hook(self, guid: str, event: str, payload: dict[str, Any]) -> int:
-        import aiohttp
-
-        body = json.dumps(payload).encode()
-        digest = hmac.new(self.hook_secret.encode(), body, hashlib.sha256).hexdigest()
-        headers = {
+    def hook_headers(self, guid: str, event: str, body: bytes) -> dict[str, str]:
+        """The headers GitHub sends with a delivery, signed with ``hook_secret``."""
+        return {
             "X-GitHub-Event": event,
             "X-GitHub-Delivery": guid,
-            "X-Hub-Signature-256": "sha256=" + digest,
+            "X-GitHub-Hook-ID": "1",
+            "X-GitHub-Hook-Installation-Target-Type": "integration",
+            "X-GitHub-Hook-Installation-Target-ID": self.app_id,
+            "X-Hub-Signature-256": "sha256=" + hmac_sha256(self.hook_secret, body).hex(),
             "Content-Type": "application/json",
             "User-Agent": "GitHub-Hookshot/fake",
         }
+
+    async def _post_hook(self, guid: str, event: str, body: bytes) -> tuple[int, str]:
+        """POST one delivery to ``hook_url``: the status it got (0: none, in time) and the
+        receiver's ``message`` (or why it could not be reached)."""
         assert self.hook_url is not None
+        timeout = aiohttp.ClientTimeout(total=self.hook_timeout_s)
+        headers = self.hook_headers(guid, event, body)
         try:
             async with (
-                aiohttp.ClientSession() as http,
+                aiohttp.ClientSession(timeout=timeout) as http,
                 http.post(self.hook_url, data=body, headers=headers) as resp,
             ):
-                return resp.status
-        except aiohttp.ClientError:
-            return 0
+                text = await resp.text(errors="replace")
+                try:
+                    answer = json.loads(text)
+                except ValueError:
+                    return resp.status, text[:200]
+                message = answer.get("message", "") if isinstance(answer, dict) else ""
+                return resp.status, str(message)[:200]
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            log.warning("webhook %s %s not delivered: %s", event, guid, type(exc).__name__)
+            return 0, f"could not reach {self.hook_url} ({type(exc).__name__})"
 
-    async def send_hook(self, event: str, payload: dict[str, Any]) -> FakeDelivery:
+    async def send_hook(
+        self,
+        event: str,
+        payload: dict[str, Any],
+        *,
+        guid: str | None = None,
+        redelivery: bool = False,
+    ) -> FakeDelivery:
         """Deliver ``payload`` to ``hook_url`` as GitHub would, and record the attempt in the
-        App's delivery log (with ``hooks_blocked`` the attempt fails: nothing reaches the bot)."""
-        guid = secrets.token_hex(16)
-        blocked = self.hooks_blocked or self.hook_url is None
-        status = 0 if blocked else await self._post_hook(guid, event, payload)
-        inst = payload.get("installation")
-        return self.add_delivery(
+        App's delivery log (with ``hooks_blocked`` the attempt fails: nothing reaches the bot).
+        ``guid``: a redelivery's, the same as the first attempt's."""
+        guid = guid or secrets.token_hex(16)
+        started = time.monotonic()
+        if self.hooks_blocked or self.hook_url is None:
+            status, answer = 0, "no webhook URL to deliver to" if self.hook_url is None else ""
+        else:
+            status, answer = await self._post_hook(guid, event, json.dumps(payload).encode())
+        inst, repo = payload.get("installation"), payload.get("repository")
+        action = payload.get("action")
+        d = self.add_delivery(
             guid=guid,
             event=event,
-            action=payload.get("action"),
+            action=action if isinstance(action, str) else None,
             status_code=status,
             installation_id=inst.get("id") if isinstance(inst, dict) else None,
+            repository_id=repo.get("id") if isinstance(repo, dict) else None,
+            redelivery=redelivery,
             payload=payload,
         )
+        d.answer, d.duration_s = answer, time.monotonic() - started
+        self.changes += 1
+        return d

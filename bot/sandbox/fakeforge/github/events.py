@@ -41,7 +41,7 @@ class Events(Render):
     ) -> dict[str, Any]:
         """A ``merge_group`` delivery body for ``group``, shaped like the real example."""
         payload = webhook_example("merge_group", "checks_requested")
-        api, web_base = "https://api.github.com", "https://github.com"
+        api, web_base = self.payload_api, self.payload_web
         payload["action"] = action
         mg = payload["merge_group"]
         mg.update(
@@ -74,7 +74,7 @@ class Events(Render):
         ``identifier``). ``pull_requests=False`` is a fork PR's run: GitHub names no PR."""
         kind = "requested_action" if action == "requested_action" else "rerequested"
         payload = webhook_example("check_run", kind)
-        api, web_base = "https://api.github.com", "https://github.com"
+        api, web_base = self.payload_api, self.payload_web
         payload["action"] = action
         cr = payload["check_run"]
         cr.update(
@@ -112,7 +112,7 @@ class Events(Render):
     ) -> dict[str, Any]:
         """A ``check_suite`` delivery body (*Re-run all checks* is ``rerequested``)."""
         payload = webhook_example("check_suite", action)
-        api, web_base = "https://api.github.com", "https://github.com"
+        api, web_base = self.payload_api, self.payload_web
         repo = self.repo(repo_name)
         payload["action"] = action
         cs = payload["check_suite"]
@@ -156,7 +156,7 @@ class Events(Render):
     ) -> dict[str, Any]:
         """A ``pull_request`` delivery body for ``pr``, shaped like the real example payload."""
         payload = _webhook_template("pull_request.opened")
-        api, web_base = "https://api.github.com", "https://github.com"
+        api, web_base = self.payload_api, self.payload_web
         payload["action"] = action
         payload["number"] = pr.number
         payload["pull_request"] = self._pr_json(pr, api, web_base)
@@ -179,11 +179,14 @@ class Events(Render):
     ) -> dict[str, Any]:
         """An ``issue_comment`` delivery body for ``comment``."""
         payload = _webhook_template("issue_comment.created")
-        api, web_base = "https://api.github.com", "https://github.com"
+        api, web_base = self.payload_api, self.payload_web
         issue = self.issues[(comment.repo.full_name.lower(), comment.issue_number)]
         payload["action"] = action
         iss = payload["issue"]
+        kind = "pull" if issue.is_pull else "issues"
         iss.update(
+            url=f"{api}/repos/{issue.repo.full_name}/issues/{issue.number}",
+            html_url=f"{web_base}/{issue.repo.full_name}/{kind}/{issue.number}",
             number=issue.number,
             id=issue.id,
             title=issue.title,

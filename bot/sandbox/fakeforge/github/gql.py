@@ -59,7 +59,8 @@ class GraphQLAPI(Access):
         variables: Any = body.get("variables") or {}
         if not isinstance(query, str) or not isinstance(variables, dict):
             return self._violation(rec, "graphql", ["the body needs a query string"])
-        self.graphql_queries.append(query)
+        if self.strict:
+            self.graphql_queries.append(query)
         root = self._gql_root(inst, tok.permissions)
         try:
             problems, answer = _execute(root, query, variables)
@@ -112,7 +113,7 @@ class GraphQLAPI(Access):
         self._gql_granted(granted, "contents")
         authors = [self._gql_actor(c.author_name, c.author_email, c.author)]
         for name, email in _trailers(c.message):
-            authors.append(self._gql_actor(name, email, self._user_by_email(email)))
+            authors.append(self._gql_actor(name, email, self.user_by_email(email)))
         return {
             "oid": c.sha,
             "message": c.message,

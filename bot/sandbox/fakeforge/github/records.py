@@ -110,6 +110,12 @@ class FakeCommit:
     parents: list[str] = field(default_factory=list)
     date: str = "2024-01-01T00:00:00Z"
 
+    @property
+    def title(self) -> str:
+        """The message's first line, as GitHub shows a commit in a list."""
+        lines = self.message.strip().splitlines()
+        return lines[0] if lines else ""
+
 
 @dataclass
 class FakeIssue:
@@ -220,6 +226,12 @@ class FakeDelivery:
     installation_id: int | None = None
     repository_id: int | None = None
     payload: dict[str, Any] | None = None  # what was sent, for redeliveries
+    answer: str = ""  # the receiver's ``message`` (or text), or why it could not be reached
+    duration_s: float = 0.27
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status_code < 300
 
     @property
     def status(self) -> str:

@@ -374,7 +374,7 @@ class Render(GitHubState):
             "guid": d.guid,
             "delivered_at": d.delivered_at,
             "redelivery": d.redelivery,
-            "duration": 0.27,
+            "duration": round(d.duration_s, 3),
             "status": d.status,
             "status_code": d.status_code,
             "event": d.event,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import re
 import secrets
 import time
@@ -12,6 +11,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestServer
 
+from bot.sandbox.fakeforge.common import Ids
 from bot.sandbox.fakeforge.faults import Fault
 from bot.sandbox.fakeforge.github.openapi import (
     OpenAPI,
@@ -57,13 +57,21 @@ class GitHubState:
         token_lifetime_s: float = 3600.0,
         clock: Callable[[], float] = time.time,
         openapi: OpenAPI | None = None,
+        strict: bool = True,
+        hook_timeout_s: float = 30.0,
     ) -> None:
         self.app_id = str(app_id)
         self.public_key_pem = public_key_pem or generate_app_keypair().public_pem
         self.token_lifetime_s = token_lifetime_s
         self.clock = clock
         self.openapi = openapi or OpenAPI.load()
-        self._ids = itertools.count(1000)
+        # Tests' fake (strict): every request is kept in ``requests`` (App JWTs' claims, GraphQL
+        # queries and token exchanges in theirs), and a path that is not GitHub's is a
+        # violation (599). The sandbox's (not strict): none of those logs grow over a long
+        # demo, and an unknown path is GitHub's plain 404.
+        self.strict = strict
+        self.changes = 0  # successful writes so far (the sandbox's pages poll for changes)
+        self._ids = Ids(1000)
 
         self.users: dict[str, FakeUser] = {}
         self.repos: dict[str, FakeRepo] = {}
@@ -103,6 +111,11 @@ class GitHubState:
         self.hook_url: str | None = None
         self.hook_secret = "test-webhook-secret-0123456789"  # noqa: S105 (a fake's)
         self.hooks_blocked = False
+        self.hook_timeout_s = hook_timeout_s  # a receiver slower than this: not delivered
+        # The API and web bases the webhook payloads' URLs are made of (GitHub's, or the
+        # sandbox's own address so that the links the bot builds from them lead back to it).
+        self.payload_api = "https://api.github.com"
+        self.payload_web = "https://github.com"
         # The App manifest flow: registrations waiting for their code to be converted.
         self.manifest_apps: dict[str, FakeManifestApp] = {}  # code → registration
         self._server: TestServer | None = None
@@ -111,7 +124,7 @@ class GitHubState:
     # -- seeding helpers -------------------------------------------------------------------------
 
     def next_id(self) -> int:
-        return next(self._ids)
+        return self._ids()
 
     def user(self, login: str, *, type: str = "User", user_id: int | None = None) -> FakeUser:
         """Get or create an account."""
@@ -396,7 +409,7 @@ class GitHubState:
         runs = self.check_runs_for(sha, name)
         return runs[-1] if runs else None
 
-    def _user_by_email(self, email: str) -> FakeUser | None:
+    def user_by_email(self, email: str) -> FakeUser | None:
         """The account GitHub links to ``email``: one with it verified, or a noreply address's."""
         wanted = email.strip().lower()
         for login, items in self.user_emails.items():

@@ -3,14 +3,14 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import secrets
 import urllib.parse
+from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
 
+from bot.sandbox.fakeforge.common import s256_challenge
 from bot.sandbox.fakeforge.github.access import Access
 from bot.sandbox.fakeforge.github.records import (
     FakeGrant,
@@ -19,6 +19,27 @@ from bot.sandbox.fakeforge.github.records import (
     _Ctx,
     _HTTPError,
 )
+
+GRANT_LIFETIME_S = 600
+AUTHORIZE_PARAMS = (
+    "client_id",
+    "redirect_uri",
+    "state",
+    "code_challenge",
+    "code_challenge_method",
+    "allow_signup",
+    "scope",
+    "login",
+)
+
+
+class OAuthRefused(Exception):
+    """An authorize request GitHub would refuse, with the HTTP status of its page."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
 
 
 class UsersAPI(Access):
@@ -42,40 +63,50 @@ class UsersAPI(Access):
             for i, e in enumerate(emails)
         ]
 
-    async def _oauth_authorize(self, request: web.Request) -> web.StreamResponse:
-        q = request.query
-        app = self.oauth_apps.get(q.get("client_id", ""))
+    def authorization(self, params: Mapping[str, str]) -> dict[str, str]:
+        """The authorize request GitHub would act on: ``params`` with ``redirect_uri``
+        defaulted to the OAuth App's callback; :class:`OAuthRefused` when GitHub would not
+        (an unknown ``client_id``, a ``redirect_uri`` outside the callback, a PKCE method
+        other than S256)."""
+        wanted = {k: str(v) for k, v in params.items() if k in AUTHORIZE_PARAMS}
+        app = self.oauth_apps.get(wanted.get("client_id", ""))
         if app is None:
-            return web.Response(status=404, text="unknown client_id")
-        redirect_uri = q.get("redirect_uri", app.redirect_uri)
-        if not redirect_uri.startswith(app.redirect_uri):
-            return web.Response(status=400, text="redirect_uri_mismatch")
-        if self.signed_in is None:
-            return web.Response(status=401, text="sign in to GitHub first (fake.signed_in)")
-        challenge = q.get("code_challenge")
-        if challenge and q.get("code_challenge_method") != "S256":
-            return web.Response(status=400, text="unsupported code_challenge_method")
+            raise OAuthRefused(404, "unknown client_id: this is not the App's OAuth client")
+        redirect = wanted.setdefault("redirect_uri", app.redirect_uri)
+        if not redirect.startswith(app.redirect_uri):
+            raise OAuthRefused(400, "redirect_uri does not match the App's callback URL")
+        if wanted.get("code_challenge") and wanted.get("code_challenge_method") != "S256":
+            raise OAuthRefused(400, "code_challenge_method must be S256")
+        return wanted
+
+    def grant(self, params: Mapping[str, str], login: str) -> str:
+        """``login`` authorizes the App (as after *Authorize* on GitHub's page): a single-use
+        code for it, valid ten minutes; returns where GitHub redirects the browser (the
+        ``redirect_uri`` with ``code`` and ``state``)."""
+        wanted = self.authorization(params)
         code = secrets.token_hex(10)
         self.grants[code] = FakeGrant(
-            code, app.client_id, redirect_uri, self.signed_in, challenge, self.clock() + 600
+            code,
+            wanted["client_id"],
+            wanted["redirect_uri"],
+            self.user(login).login,
+            wanted.get("code_challenge") or None,
+            self.clock() + GRANT_LIFETIME_S,
         )
-        params = {"code": code}
-        if "state" in q:
-            params["state"] = q["state"]
-        sep = "&" if "?" in redirect_uri else "?"
-        raise web.HTTPFound(redirect_uri + sep + urllib.parse.urlencode(params))
+        back = {"code": code, **({"state": wanted["state"]} if "state" in wanted else {})}
+        sep = "&" if "?" in wanted["redirect_uri"] else "?"
+        return wanted["redirect_uri"] + sep + urllib.parse.urlencode(back)
 
-    async def _oauth_access_token(self, request: web.Request) -> web.Response:
-        if request.content_type == "application/json":
-            form = {k: str(v) for k, v in (await request.json()).items()}
-        else:
-            form = {k: str(v) for k, v in (await request.post()).items()}
-        self.token_exchanges.append({k: v for k, v in form.items() if k != "client_secret"})
+    def exchange_code(self, form: Mapping[str, str]) -> dict[str, str]:
+        """``POST /login/oauth/access_token``'s answer for ``form``: a user token, or GitHub's
+        ``error`` (always HTTP 200, as GitHub answers)."""
+        if self.strict:
+            self.token_exchanges.append({k: v for k, v in form.items() if k != "client_secret"})
         app = self.oauth_apps.get(form.get("client_id", ""))
         if app is None or not secrets.compare_digest(
             form.get("client_secret", ""), app.client_secret
         ):
-            return web.json_response({"error": "incorrect_client_credentials"})
+            return {"error": "incorrect_client_credentials"}
         grant = self.grants.get(form.get("code", ""))
         if (
             grant is None
@@ -83,19 +114,39 @@ class UsersAPI(Access):
             or grant.expires_at < self.clock()
             or grant.client_id != app.client_id
         ):
-            return web.json_response({"error": "bad_verification_code"})
+            return {"error": "bad_verification_code"}
         grant.used = True
         if form.get("redirect_uri") and form["redirect_uri"] != grant.redirect_uri:
-            return web.json_response({"error": "redirect_uri_mismatch"})
-        if grant.code_challenge is not None:
-            verifier = form.get("code_verifier", "")
-            digest = hashlib.sha256(verifier.encode()).digest()
-            expected = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-            if not secrets.compare_digest(expected, grant.code_challenge):
-                return web.json_response({"error": "bad_verification_code"})
+            return {"error": "redirect_uri_mismatch"}
+        if grant.code_challenge is not None and not secrets.compare_digest(
+            s256_challenge(form.get("code_verifier", "")), grant.code_challenge
+        ):
+            return {"error": "bad_verification_code"}
         token = "gho_" + secrets.token_hex(18)
         self.user_tokens[token] = grant.login
-        return web.json_response({"access_token": token, "token_type": "bearer", "scope": ""})
+        return {"access_token": token, "token_type": "bearer", "scope": ""}
+
+    async def _oauth_authorize(self, request: web.Request) -> web.StreamResponse:
+        """GitHub's authorize page, as if ``signed_in`` clicked *Authorize* at once."""
+        try:
+            self.authorization(request.query)
+        except OAuthRefused as exc:
+            return web.Response(status=exc.status, text=exc.message)
+        if self.signed_in is None:
+            return web.Response(status=401, text="sign in to GitHub first (fake.signed_in)")
+        raise web.HTTPFound(self.grant(request.query, self.signed_in))
+
+    async def oauth_access_token(self, request: web.Request) -> web.Response:
+        """``POST /login/oauth/access_token`` (a form, or JSON)."""
+        if request.content_type == "application/json":
+            try:
+                raw = await request.json()
+            except ValueError:
+                raw = None
+        else:
+            raw = await request.post()
+        form = {k: str(v) for k, v in raw.items()} if isinstance(raw, Mapping) else {}
+        return web.json_response(self.exchange_code(form))
 
     def _user_token(self, ctx: _Ctx) -> FakeUser:
         scheme, _, credential = ctx.request.headers.get("Authorization", "").partition(" ")
