@@ -1,17 +1,23 @@
 """``/company``: managers of a company's corporate CLA see whether the community approved it
 and each domain's state, list who it covers (email domains, emails, accounts) and remove them;
-each change re-checks the PRs it affects."""
+each change re-checks the PRs it affects. A further domain is proven by a code mailed to an
+address there, then waits for an administrator's approval."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from aiohttp import web
 
 from bot.core.model import Platform
 from bot.platforms import registry
-from bot.services import corporate
+from bot.services import corporate, email_proofs
+from bot.services.corporate import proofs
 from bot.storage.installations import lookup_installation
 from bot.storage.models import Company
-from bot.web.keys import CIPHER, QUEUE, RUNTIME, SESSIONS
+from bot.web import company_sign
+from bot.web.clientip import client_key
+from bot.web.keys import CIPHER, QUEUE, RUNTIME, SESSIONS, SETTINGS
 from bot.web.middlewares import request_id
 from bot.web.sessions import Session
 from bot.web.signing import PLATFORM_NAMES, SIGNING
@@ -28,7 +34,13 @@ async def _managed(request: web.Request, session: Session) -> list[Company]:
 
 
 async def _page(
-    request: web.Request, *, company: Company | None, error: str | None = None, status: int = 200
+    request: web.Request,
+    *,
+    company: Company | None,
+    error: str | None = None,
+    status: int = 200,
+    prove_error: str | None = None,
+    prove_email: str = "",
 ) -> web.Response:
     ctx = request.app[SIGNING]
     session = await ctx.store.load(request)
@@ -55,7 +67,11 @@ async def _page(
         signed=request.query.get("signed") == "1",
         changed=request.query.get("changed") == "1",
         saved=request.query.get("saved") == "1",
+        proven=request.query.get("proven") == "1",
         error=error,
+        mail_on=request.app[SETTINGS].mail is not None,
+        prove_error=prove_error,
+        prove_email=prove_email,
     )
 
 
@@ -92,14 +108,10 @@ async def _accounts(request: web.Request, platform: str) -> corporate.AccountLoo
 
 
 async def _change(request: web.Request, *, add: bool) -> web.StreamResponse:
-    ctx = request.app[SIGNING]
-    session = await ctx.store.load(request)
-    if session is None:
-        return ctx.pages.error(request, "not_signed_in", status=401, again="/company")
-    form = await request.post()
-    if not session.data.check_csrf(str(form.get("csrf", ""))):
-        return ctx.pages.error(request, "csrf", status=403, again="/company")
-    company = await _company(request, session)
+    got = await _post(request)
+    if isinstance(got, web.Response):
+        return got
+    session, company, form = got
     actor = f"{session.data.platform}:{session.data.account_id}"
     try:
         new = None
@@ -149,8 +161,88 @@ async def remove(request: web.Request) -> web.StreamResponse:
     return await _change(request, add=False)
 
 
+async def _post(request: web.Request) -> tuple[Session, Company, Any] | web.Response:
+    got = await company_sign.signed_in_post(request, "/company")
+    if isinstance(got, web.Response):
+        return got
+    session, form = got
+    return session, await _company(request, session), form
+
+
+async def prove_domain(request: web.Request) -> web.StreamResponse:
+    """A manager types an address at a further domain: a code goes to it."""
+    got = await _post(request)
+    if isinstance(got, web.Response):
+        return got
+    session, company, form = got
+    email = str(form.get("email", "")).strip()[:254]
+    if request.app[SETTINGS].mail is None:
+        return await _page(request, company=company, status=409, prove_error="company_no_mail")
+    if not request.app[SIGNING].code_limit.allow(client_key(request)):
+        return await _page(
+            request, company=company, status=429, prove_error="email_too_many_person"
+        )
+    try:
+        async with request.app[SESSIONS]() as s, s.begin():
+            uid = await proofs.start_domain(
+                s,
+                request.app[CIPHER],
+                company_sign.proof_person(session),
+                company,
+                email,
+                lang=request.app[SIGNING].pages.language(request),
+                public_url=request.app[SETTINGS].public_url,
+            )
+    except corporate.EntryError as exc:
+        return await _page(request, company=company, status=400, error=str(exc))
+    except email_proofs.ProofRefused as exc:
+        return await _page(
+            request,
+            company=company,
+            status=company_sign.refused_status(exc.reason),
+            prove_error=f"email_{exc.reason}",
+            prove_email=email,
+        )
+    request.app[QUEUE].notify()
+    here = f"/company/{company.uid}"
+    return company_sign.code_page(
+        request, session, uid, action=f"{here}/domains/confirm", back=here
+    )
+
+
+async def confirm_domain(request: web.Request) -> web.StreamResponse:
+    got = await _post(request)
+    if isinstance(got, web.Response):
+        return got
+    session, company, form = got
+    uid = str(form.get("uid", ""))[:32]
+    refused: email_proofs.ProofRefused | None = None
+    async with request.app[SESSIONS]() as s, s.begin():
+        try:
+            await proofs.finish_domain(
+                s,
+                request.app[CIPHER],
+                company_sign.proof_person(session),
+                company,
+                uid,
+                str(form.get("code", ""))[:32],
+                request_id=request_id(request),
+            )
+        except email_proofs.ProofRefused as exc:
+            refused = exc  # committed all the same: a wrong code counts as an attempt
+    here = f"/company/{company.uid}"
+    if refused is not None:
+        return company_sign.refused_code(
+            request, session, uid, refused, action=f"{here}/domains/confirm", back=here
+        )
+    raise web.HTTPSeeOther(f"{here}?proven=1")
+
+
 def setup(app: web.Application) -> None:
+    company_sign.setup(app)  # the corporate form on /sign/{agreement}, proven before it is signed
     app.router.add_get("/company", index)
     app.router.add_get("/company/{uid}", show)
     app.router.add_post("/company/{uid}/add", add)
     app.router.add_post("/company/{uid}/remove", remove)
+    app.router.add_post("/company/{uid}/domains", prove_domain)
+    app.router.add_post("/company/{uid}/domains/confirm", confirm_domain)
