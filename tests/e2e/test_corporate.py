@@ -39,7 +39,7 @@ def last_code(box: Outbox, to: str) -> str:
     for message in reversed(box.messages):
         body = message.message.get_body(("plain",))
         assert body is not None
-        found = re.search(r"Your code is (\d{6})", body.get_content())
+        found = re.search(r"(?:Your code is|您的验证码是) (\d{6})", body.get_content())
         if found and message.recipients == (to.lower(),):
             return found.group(1)
     raise AssertionError(f"no code mailed to {to}")

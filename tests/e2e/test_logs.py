@@ -98,3 +98,47 @@ async def test_no_code_address_or_receipt_in_logs_through_mail(
     for secret in (*CANARIES, work, code, sha, receipt.message["Subject"]):
         assert secret.lower() not in text, secret
     assert code_mail.recipients == (work,)
+
+
+async def test_no_code_or_company_address_in_logs_through_corporate_signing(
+    mail_bot: Bot, outbox: tuple[Outbox, int], log_lines: io.StringIO
+) -> None:
+    """A corporate signature proven by a code to the company address, and a further domain
+    proven by a manager: neither the codes, the addresses nor the signatory's details are
+    logged."""
+    from tests.e2e.test_corporate import ask_code, last_code, prove_corporate
+
+    box, _ = outbox
+    work, further = "wilhelmina@canary-corp.example.com", "it@canary-labs.example.org"
+    mail_bot.github.set_emails("wil", (CANARIES[1], True))
+    page_url = await prove_corporate(
+        mail_bot,
+        box,
+        "wil",
+        {
+            "company": "Canary Corp",
+            "name": CANARIES[0],
+            "title": "Canary Counsel",
+            "address": CANARIES[3],
+            "email": work,
+            "accept": "yes",
+            "privacy": "yes",
+        },
+    )
+    codes = [last_code(box, work)]
+    page = await (await mail_bot.client.get(page_url)).text()
+    code_page, uid = await ask_code(
+        mail_bot, page_url + "/domains", {"csrf": csrf_of(page), "email": further}
+    )
+    await mail_bot.run_jobs()
+    codes.append(last_code(box, further))
+    done = await mail_bot.client.post(
+        page_url + "/domains/confirm",
+        data={"csrf": csrf_of(code_page), "uid": uid, "code": codes[-1]},
+        allow_redirects=False,
+    )
+    assert done.status == 303
+    text = log_lines.getvalue().lower()
+    assert [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+    for secret in (*CANARIES, "Canary Counsel", work, further, *codes):
+        assert secret.lower() not in text, secret
