@@ -1,7 +1,12 @@
 """``/company``: managers of a company's corporate CLA see whether the community approved it
 and each domain's state, list who it covers (email domains, emails, accounts) and remove them;
 each change re-checks the PRs it affects. A further domain is proven by a code mailed to an
-address there, then waits for an administrator's approval."""
+address there, then waits for an administrator's approval. Managers invite others by email
+(a one-use link, accepted by signing in), cancel an invitation, remove another manager.
+
+The invitation link's token never reaches the login attempt nor a later address: opening the
+link puts it in a short-lived cookie scoped to ``/company/invite`` and sends the browser to
+that path without it; the sign-in returns there."""
 
 from __future__ import annotations
 
@@ -12,13 +17,14 @@ from aiohttp import web
 from bot.core.model import Platform
 from bot.platforms import registry
 from bot.services import corporate, email_proofs
-from bot.services.corporate import proofs
+from bot.services.corporate import invitations, proofs
 from bot.storage.installations import lookup_installation
 from bot.storage.models import Company
 from bot.web import company_sign
 from bot.web.clientip import client_key
 from bot.web.keys import CIPHER, QUEUE, RUNTIME, SESSIONS, SETTINGS
 from bot.web.middlewares import request_id
+from bot.web.pages import NO_STORE
 from bot.web.sessions import Session
 from bot.web.signing import PLATFORM_NAMES, SIGNING
 
@@ -50,9 +56,13 @@ async def _page(
             request, "company.html", personal=True, who=None, providers=providers, company=None
         )
     entries: list[corporate.Entry] = []
+    invited: list[invitations.Invitation] = []
+    managers: list[invitations.Manager] = []
     if company is not None:
         async with request.app[SESSIONS]() as s:
             entries = await corporate.entries(s, request.app[CIPHER], company)
+            invited = await invitations.pending(s, request.app[CIPHER], company)
+            managers = await invitations.managers(s, company)
     return ctx.pages.render(
         request,
         "company.html",
@@ -68,6 +78,10 @@ async def _page(
         changed=request.query.get("changed") == "1",
         saved=request.query.get("saved") == "1",
         proven=request.query.get("proven") == "1",
+        invited_ok=request.query.get("invited") == "1",
+        invited=invited,
+        managers=managers,
+        me_id=session.data.account_id,
         error=error,
         mail_on=request.app[SETTINGS].mail is not None,
         prove_error=prove_error,
@@ -238,11 +252,161 @@ async def confirm_domain(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther(f"{here}?proven=1")
 
 
+async def invite(request: web.Request) -> web.StreamResponse:
+    """A manager invites another by email: a one-use link goes to the address."""
+    got = await _post(request)
+    if isinstance(got, web.Response):
+        return got
+    session, company, form = got
+    if request.app[SETTINGS].mail is None:
+        return await _page(request, company=company, status=409, prove_error="company_no_mail")
+    if not request.app[SIGNING].code_limit.allow(client_key(request)):
+        return await _page(request, company=company, status=429, error="too many mails: later")
+    try:
+        async with request.app[SESSIONS]() as s, s.begin():
+            await invitations.invite(
+                s,
+                request.app[CIPHER],
+                company,
+                str(form.get("email", "")).strip()[:254],
+                actor=f"{session.data.platform}:{session.data.account_id}",
+                lang=request.app[SIGNING].pages.language(request),
+                public_url=request.app[SETTINGS].public_url,
+                request_id=request_id(request),
+            )
+    except corporate.EntryError as exc:
+        return await _page(request, company=company, status=400, error=str(exc))
+    request.app[QUEUE].notify()
+    raise web.HTTPSeeOther(f"/company/{company.uid}?invited=1")
+
+
+async def cancel_invitation(request: web.Request) -> web.StreamResponse:
+    got = await _post(request)
+    if isinstance(got, web.Response):
+        return got
+    session, company, form = got
+    async with request.app[SESSIONS]() as s, s.begin():
+        await invitations.cancel(
+            s,
+            company,
+            str(form.get("invitation", ""))[:32],
+            actor=f"{session.data.platform}:{session.data.account_id}",
+            request_id=request_id(request),
+        )
+    raise web.HTTPSeeOther(f"/company/{company.uid}?saved=1")
+
+
+async def remove_manager(request: web.Request) -> web.StreamResponse:
+    got = await _post(request)
+    if isinstance(got, web.Response):
+        return got
+    session, company, form = got
+    raw = str(form.get("manager", ""))
+    try:
+        async with request.app[SESSIONS]() as s, s.begin():
+            await invitations.remove_manager(
+                s,
+                company,
+                int(raw) if raw.isdigit() and len(raw) < 10 else 0,
+                actor=f"{session.data.platform}:{session.data.account_id}",
+                request_id=request_id(request),
+            )
+    except corporate.EntryError as exc:
+        return await _page(request, company=company, status=400, error=str(exc))
+    raise web.HTTPSeeOther(f"/company/{company.uid}?saved=1")
+
+
+INVITE_COOKIE = "cla_invite"
+INVITE_PATH = "/company/invite"
+
+
+def _invite_cookie(response: web.StreamResponse, token: str | None, *, secure: bool) -> None:
+    if token is None:
+        response.del_cookie(INVITE_COOKIE, path=INVITE_PATH)
+        return
+    response.set_cookie(
+        INVITE_COOKIE,
+        token,
+        max_age=1800,
+        path=INVITE_PATH,
+        httponly=True,
+        samesite="Lax",
+        secure=secure,
+    )
+
+
+async def open_invitation(request: web.Request) -> web.StreamResponse:
+    """The mailed link: its token goes into a cookie, and out of the address."""
+    token = request.match_info["token"][:100]
+    response = web.HTTPSeeOther(INVITE_PATH)
+    response.headers.update(NO_STORE)
+    response.headers["Referrer-Policy"] = "no-referrer"
+    _invite_cookie(response, token, secure=request.app[SIGNING].store.secure)
+    raise response
+
+
+async def _opened(request: web.Request) -> tuple[str, Company] | None:
+    token = request.cookies.get(INVITE_COOKIE, "")
+    async with request.app[SESSIONS]() as s:
+        found = await invitations.find(s, request.app[CIPHER], token)
+    return (token, found[1]) if found else None
+
+
+async def invitation_page(request: web.Request) -> web.Response:
+    ctx = request.app[SIGNING]
+    session = await ctx.store.load(request)
+    opened = await _opened(request)
+    return ctx.pages.render(
+        request,
+        "company_invite.html",
+        status=200 if opened else 410,
+        personal=True,
+        company=opened[1] if opened else None,
+        who=f"{PLATFORM_NAMES[Platform(session.data.platform)]} @{session.data.login}"
+        if session
+        else None,
+        csrf=session.data.csrf if session else "",
+        providers=[{"platform": p, "name": PLATFORM_NAMES[p]} for p in ctx.providers],
+        next_path=INVITE_PATH,
+    )
+
+
+async def accept_invitation(request: web.Request) -> web.StreamResponse:
+    got = await company_sign.signed_in_post(request, INVITE_PATH)
+    if isinstance(got, web.Response):
+        return got
+    session, _form = got
+    opened = await _opened(request)
+    company = None
+    if opened is not None:
+        async with request.app[SESSIONS]() as s, s.begin():
+            company = await invitations.accept(
+                s,
+                request.app[CIPHER],
+                opened[0],
+                platform=session.data.platform,
+                account_id=session.data.account_id,
+                login=session.data.login,
+                request_id=request_id(request),
+            )
+    if company is None:
+        return await invitation_page(request)
+    response = web.HTTPSeeOther(f"/company/{company.uid}?saved=1")
+    _invite_cookie(response, None, secure=request.app[SIGNING].store.secure)
+    raise response
+
+
 def setup(app: web.Application) -> None:
     company_sign.setup(app)  # the corporate form on /sign/{agreement}, proven before it is signed
     app.router.add_get("/company", index)
+    app.router.add_get(INVITE_PATH, invitation_page)
+    app.router.add_post(INVITE_PATH, accept_invitation)
+    app.router.add_get(INVITE_PATH + "/{token}", open_invitation)
     app.router.add_get("/company/{uid}", show)
     app.router.add_post("/company/{uid}/add", add)
     app.router.add_post("/company/{uid}/remove", remove)
     app.router.add_post("/company/{uid}/domains", prove_domain)
     app.router.add_post("/company/{uid}/domains/confirm", confirm_domain)
+    app.router.add_post("/company/{uid}/invite", invite)
+    app.router.add_post("/company/{uid}/invitations/cancel", cancel_invitation)
+    app.router.add_post("/company/{uid}/managers/remove", remove_manager)

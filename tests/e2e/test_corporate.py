@@ -17,7 +17,13 @@ from sqlalchemy import func, select
 
 from bot.cli import company as cli_company
 from bot.sandbox.outbox import Outbox
-from bot.storage.models import Company, CompanyEntry, EmailProof
+from bot.storage.models import (
+    Company,
+    CompanyEntry,
+    CompanyInvitation,
+    CompanyManager,
+    EmailProof,
+)
 from tests.cli.test_imports import _dump
 from tests.e2e.conftest import Bot, csrf_of, oauth_login
 
@@ -465,3 +471,96 @@ async def test_a_manager_proves_a_further_domain_then_an_administrator_approves_
         },
     )
     assert wrong_place.status == 410
+
+
+def invitation_link(box: Outbox, to: str) -> str:
+    message = next(m for m in reversed(box.messages) if m.recipients == (to,))
+    body = message.message.get_body(("plain",))
+    assert body is not None
+    found = re.search(r"http://cla\.test(/company/invite/[A-Za-z0-9_-]+)", body.get_content())
+    assert found, body.get_content()
+    return found.group(1)
+
+
+async def test_a_manager_invited_by_email_accepts_by_signing_in(
+    mail_bot: Bot, outbox: tuple[Outbox, int], db_url: str
+) -> None:
+    box, _ = outbox
+    page_url = await sign_corporate(mail_bot, box)
+    page = await (await mail_bot.client.get(page_url)).text()
+    for address in ("new.manager@example.com", "other@example.com"):
+        resp = await mail_bot.client.post(
+            page_url + "/invite",
+            data={"csrf": csrf_of(page), "email": address},
+            allow_redirects=False,
+        )
+        assert resp.status == 303 and resp.headers["Location"].endswith("?invited=1")
+    await mail_bot.run_jobs()
+    link = invitation_link(box, "new.manager@example.com")
+    token = link.rsplit("/", 1)[1]
+    page = await (await mail_bot.client.get(page_url)).text()
+    assert "new.manager@example.com" in page and "invited, not accepted yet" in page
+    # the second is cancelled: its address is dropped at once
+    cancel = re.findall(r'name="invitation" value="([0-9a-f]+)"', page)[1]
+    await mail_bot.client.post(
+        page_url + "/invitations/cancel", data={"csrf": csrf_of(page), "invitation": cancel}
+    )
+    async with mail_bot.runtime.sessions() as s:
+        rows = (await s.scalars(select(CompanyInvitation).order_by(CompanyInvitation.id))).all()
+    assert [(r.email_ct is None, r.cancelled_at is None) for r in rows] == [
+        (False, True),
+        (True, False),
+    ]
+    assert all(token not in r.token_hash for r in rows)
+    gone = await mail_bot.client.get(invitation_link(box, "other@example.com"))
+    assert gone.status == 410 and 'id="invite-gone"' in await gone.text()
+
+    # someone else opens the link, signs in with the forge, accepts
+    await mail_bot.client.post("/sign/logout", data={"csrf": csrf_of(page)})
+    opened = await mail_bot.client.get(link, allow_redirects=False)
+    assert (opened.status, opened.headers["Location"]) == (303, "/company/invite")
+    invite_page = await (await mail_bot.client.get("/company/invite")).text()
+    assert "Example Corp" in invite_page and "next=/company/invite" in invite_page
+    mail_bot.github.set_emails("newbie", ("newbie@example.org", True))
+    login = await oauth_login(mail_bot, "newbie", next_path="/company/invite")
+    assert login.headers["Location"] == "/company/invite"
+    invite_page = await (await mail_bot.client.get("/company/invite")).text()
+    accepted = await mail_bot.client.post(
+        "/company/invite", data={"csrf": csrf_of(invite_page)}, allow_redirects=False
+    )
+    assert accepted.status == 303 and accepted.headers["Location"].startswith(page_url)
+    assert token not in accepted.headers["Location"]
+    overview = await (await mail_bot.client.get("/company")).text()
+    assert "Example Corp" in overview
+    async with mail_bot.runtime.sessions() as s:
+        managers = (await s.scalars(select(CompanyManager).order_by(CompanyManager.id))).all()
+        [used, _] = (
+            await s.scalars(select(CompanyInvitation).order_by(CompanyInvitation.id))
+        ).all()
+    newbie = str(mail_bot.github.user("newbie").id)
+    assert [(m.login, m.account_id) for m in managers][-1] == ("newbie", newbie)
+    assert used.used_at is not None and used.email_ct is None and used.email_bidx is None
+    assert token not in _dump(db_url)  # not in the login attempt, nor anywhere
+    again = await mail_bot.client.get(link)
+    assert again.status == 410
+
+    # a manager removes another, never the last one
+    page = await (await mail_bot.client.get(page_url)).text()
+    ids = re.findall(r'name="manager" value="(\d+)"', page)
+    assert len(ids) == len(managers) - 1  # not themselves
+    for manager_id in ids:
+        resp = await mail_bot.client.post(
+            page_url + "/managers/remove",
+            data={"csrf": csrf_of(page), "manager": manager_id},
+            allow_redirects=False,
+        )
+        assert resp.status == 303
+    page = await (await mail_bot.client.get(page_url)).text()
+    assert 'name="manager"' not in page
+    async with mail_bot.runtime.sessions() as s:
+        [last] = (await s.scalars(select(CompanyManager))).all()
+    assert last.login == "newbie"
+    refused = await mail_bot.client.post(
+        page_url + "/managers/remove", data={"csrf": csrf_of(page), "manager": str(last.id)}
+    )
+    assert refused.status == 400 and "at least one manager" in await refused.text()
