@@ -488,6 +488,15 @@ async def test_an_erased_person_leaves_no_canary_behind(
             "managers": PERSON,
         },
     )
+    # Bert invites her to manage his company too, by email (an invitation names her address)
+    bert_page = await (await mail_bot.client.get(bert_company)).text()
+    invited = await mail_bot.client.post(
+        bert_company + "/invite",
+        data={"csrf": csrf_of(bert_page), "email": CANARY["email"]},
+        allow_redirects=False,
+    )
+    assert invited.status == 303
+    await mail_bot.run_jobs()
     await sign_web(
         mail_bot, PERSON, CANARY["email"], **{k: v for k, v in CANARY.items() if k != "email"}
     )

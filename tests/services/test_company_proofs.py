@@ -9,19 +9,27 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.services import corporate, email_proofs
-from bot.services.corporate import proofs
+from bot.services import corporate, email_proofs, keys
+from bot.services.corporate import invitations, proofs
 from bot.services.mail.outbox import MailRequest
 from bot.storage.agreements import sync_agreements
-from bot.storage.crypto import FieldCipher
+from bot.storage.crypto import FieldCipher, generate_env_keys, load_keyring
 from bot.storage.db import create_engine, session_factory
-from bot.storage.models import Company, CompanyEntry, EmailProof, Job, JobKind
+from bot.storage.models import (
+    Company,
+    CompanyEntry,
+    CompanyInvitation,
+    EmailProof,
+    Job,
+    JobKind,
+)
 
 Sessions = async_sessionmaker[AsyncSession]
 MARIA = email_proofs.Person("github", "9", "maria")
@@ -194,3 +202,70 @@ async def test_a_manager_proves_a_further_domain_for_that_company_only(
     async with db() as s:
         entries = (await s.scalars(select(CompanyEntry).order_by(CompanyEntry.id))).all()
     assert [e.proven_by for e in entries] == ["code", None, "code"]
+
+
+async def test_rotating_keys_reaches_codes_and_invitations(
+    db: Sessions, cipher: FieldCipher, keys_env: dict[str, str], tmp_path: Path
+) -> None:
+    """``rotate-keys`` re-encrypts a waiting corporate form and an invitation's address;
+    ``--reindex`` drops the codes and cancels the pending invitations, whose hashes were made
+    with the old index key (their addresses dropped)."""
+    await start(db, cipher)
+    uid = await start(db, cipher)
+    code = (await last_code(db, cipher))[1]["code"]
+    await finish(db, cipher, uid, code)
+    async with db() as s, s.begin():
+        company = (await s.scalars(select(Company))).one()
+        await invitations.invite(
+            s,
+            cipher,
+            company,
+            "new@example.org",
+            actor="github:9",
+            lang="en",
+            public_url="https://cla.test",
+            request_id="r",
+        )
+    new = generate_env_keys(kid="k2")
+    both = {
+        **keys_env,
+        "CLA_ENCRYPTION_KEYS": new["CLA_ENCRYPTION_KEYS"] + "," + keys_env["CLA_ENCRYPTION_KEYS"],
+    }
+    rotated = FieldCipher(load_keyring(both, var_dir=tmp_path / "v2")[0])
+    async with db() as s, s.begin():
+        result = await keys.reencrypt(s, rotated)
+        used = await keys.keys_in_use(s, rotated)
+    assert result.reencrypted >= 4 and set(used) == {"k2"}
+    only_new = FieldCipher(
+        load_keyring(
+            {**keys_env, "CLA_ENCRYPTION_KEYS": new["CLA_ENCRYPTION_KEYS"]},
+            var_dir=tmp_path / "v3",
+        )[0]
+    )
+    async with db() as s:
+        [waiting] = (await s.scalars(select(EmailProof).where(EmailProof.used_at.is_(None)))).all()
+        assert waiting.payload_ct
+        form = json.loads(
+            only_new.decrypt(
+                waiting.payload_ct, table="email_proofs", column="payload", row=waiting.uid
+            )
+        )
+        assert form["fields"]["name"] == "Maria Signatoryname"
+        assert [i.email for i in await invitations.pending(s, only_new, company)] == [
+            "new@example.org"
+        ]
+    reindexed = FieldCipher(
+        load_keyring(
+            {
+                "CLA_ENCRYPTION_KEYS": new["CLA_ENCRYPTION_KEYS"],
+                "CLA_BLIND_INDEX_KEY": new["CLA_BLIND_INDEX_KEY"],
+            },
+            var_dir=tmp_path / "v4",
+        )[0]
+    )
+    async with db() as s, s.begin():
+        await keys.reindex(s, reindexed)
+    assert await count(db, EmailProof) == 0
+    async with db() as s:
+        [row] = (await s.scalars(select(CompanyInvitation))).all()
+    assert row.cancelled_at is not None and row.email_ct is None and row.email_bidx is None

@@ -35,6 +35,7 @@ from bot.storage.models import (
     AuditEvent,
     Company,
     CompanyEntry,
+    CompanyInvitation,
     CompanyManager,
     EmailProof,
     ErasureRequest,
@@ -465,6 +466,14 @@ async def erase(
         delete(OAuthState).where(
             or_(OAuthState.used_at.is_not(None), OAuthState.expires_at <= now)
         ),
+        # invitations to manage a company mailed to one of their addresses
+        delete(CompanyInvitation).where(
+            CompanyInvitation.email_bidx.in_(_email_bidxs(found.identity_keys))
+        ),
+        # and those they sent: kept for the company, no longer naming them
+        update(CompanyInvitation)
+        .where(CompanyInvitation.invited_by.in_(account_keys))
+        .values(invited_by=pseudonym[:100]),
     ]
     if found.signer is not None:
         deletions += [
