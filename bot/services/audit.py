@@ -34,6 +34,9 @@ COMPANY_ACTIONS = (
     "company-invite-accept",
     "company-invite-cancel",
     "company-manager-remove",
+    "company-employee-prove",  # an employee proved a work address (employees: confirm)
+    "company-employee-enable",
+    "company-employee-disable",
 )
 
 

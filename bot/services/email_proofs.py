@@ -10,8 +10,9 @@ same count); the web layer limits per client address on top.
 
 The same mechanism serves other purposes (:data:`PURPOSES`): a corporate signatory proving an
 address at the company's domain before the signature is recorded, a manager proving a further
-domain. Their callers use :func:`send` and :func:`take`; what waits for the code (the form, the
-company) rides encrypted on the code row and is dropped once the code is used.
+domain, an employee proving a work address. Their callers use :func:`send` and :func:`take`;
+what waits for the code (the form, the company) rides encrypted on the code row and is dropped
+once the code is used.
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ from bot.storage.signatures import add_signer_email, find_signer, link_account
 PURPOSE_LINK = "link"  # add the address to the person's own signer record
 PURPOSE_COMPANY_SIGN = "company-sign"  # record a corporate signature, its domain proven
 PURPOSE_COMPANY_DOMAIN = "company-domain"  # a further domain of a company, proven
-PURPOSES = (PURPOSE_LINK, PURPOSE_COMPANY_SIGN, PURPOSE_COMPANY_DOMAIN)
+PURPOSE_COMPANY_EMPLOYEE = "company-staff"  # an employee's work address, for their company
+PURPOSES = (PURPOSE_LINK, PURPOSE_COMPANY_SIGN, PURPOSE_COMPANY_DOMAIN, PURPOSE_COMPANY_EMPLOYEE)
 CODE_DIGITS = 6
 VALID_FOR = timedelta(minutes=10)
 MAX_ATTEMPTS = 5

@@ -28,6 +28,7 @@ from bot.storage.identity_keys import email_bidx
 from bot.storage.models import (
     Base,
     Company,
+    CompanyEmployee,
     CompanyEntry,
     CompanyInvitation,
     EmailProof,
@@ -60,6 +61,7 @@ ENCRYPTED: tuple[tuple[type[Base], str, dict[str, str]], ...] = (
     ),
     (CompanyEntry, "uid", {"value_ct": "value"}),
     (CompanyInvitation, "uid", {"email_ct": "email"}),
+    (CompanyEmployee, "uid", {"email_ct": "email"}),
     (EmailProof, "uid", {"email_ct": "email", "payload_ct": "payload"}),
     (WebSession, "token_hash", {"data_ct": "data"}),
 )
@@ -133,6 +135,13 @@ async def reindex(session: AsyncSession, cipher: FieldCipher) -> tuple[int, int]
                 entry.value_ct, table="company_entries", column="value", row=entry.uid
             )
             entry.value = email_bidx(cipher, email)
+            n += 1
+    for employee in (await session.scalars(select(CompanyEmployee))).all():
+        if employee.email_ct:
+            email = cipher.decrypt(
+                employee.email_ct, table="company_employees", column="email", row=employee.uid
+            )
+            employee.email_bidx = email_bidx(cipher, email)
             n += 1
     await session.execute(delete(EmailProof))  # each code's hash is bound to the old index
     for invitation in (

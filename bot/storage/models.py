@@ -570,3 +570,23 @@ class CompanyInvitation(Base):
     expires_at: Mapped[Timestamp]
     used_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
+
+
+class CompanyEmployee(Base):
+    """An employee who proved a work address at one of a company's approved domains (by code);
+    with ``cla.corporate.employees: confirm``, covered once a manager enables them."""
+
+    __tablename__ = "company_employees"
+    __table_args__ = (UniqueConstraint("company_id", "email_bidx"),)
+
+    id: Mapped[IntPK]
+    uid: Mapped[str] = mapped_column(String(32), unique=True, default=new_uid)
+    company_id: Mapped[int] = mapped_column(
+        ForeignKey("companies.id", ondelete="CASCADE"), index=True
+    )
+    email_bidx: Mapped[str] = mapped_column(String(64), index=True)
+    email_ct: Mapped[Ciphertext]
+    account_hash: Mapped[str] = mapped_column(String(64), index=True)  # who proved it
+    proven_at: Mapped[Timestamp]
+    enabled_at: Mapped[datetime | None]
+    enabled_by: Mapped[str | None] = mapped_column(String(100))

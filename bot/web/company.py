@@ -13,11 +13,12 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.model import Platform
 from bot.platforms import registry
 from bot.services import corporate, email_proofs
-from bot.services.corporate import invitations, proofs
+from bot.services.corporate import employees, invitations, proofs
 from bot.storage.installations import lookup_installation
 from bot.storage.models import Company
 from bot.web import company_sign
@@ -58,11 +59,13 @@ async def _page(
     entries: list[corporate.Entry] = []
     invited: list[invitations.Invitation] = []
     managers: list[invitations.Manager] = []
+    staff: list[employees.Employee] = []
     if company is not None:
         async with request.app[SESSIONS]() as s:
             entries = await corporate.entries(s, request.app[CIPHER], company)
             invited = await invitations.pending(s, request.app[CIPHER], company)
             managers = await invitations.managers(s, company)
+            staff = await employees.of_company(s, request.app[CIPHER], company)
     return ctx.pages.render(
         request,
         "company.html",
@@ -81,6 +84,8 @@ async def _page(
         invited_ok=request.query.get("invited") == "1",
         invited=invited,
         managers=managers,
+        confirm_mode=request.app[SETTINGS].policy.corporate_employees == "confirm",
+        staff=staff,
         me_id=session.data.account_id,
         error=error,
         mail_on=request.app[SETTINGS].mail is not None,
@@ -229,26 +234,18 @@ async def confirm_domain(request: web.Request) -> web.StreamResponse:
     if isinstance(got, web.Response):
         return got
     session, company, form = got
-    uid = str(form.get("uid", ""))[:32]
-    refused: email_proofs.ProofRefused | None = None
-    async with request.app[SESSIONS]() as s, s.begin():
-        try:
-            await proofs.finish_domain(
-                s,
-                request.app[CIPHER],
-                company_sign.proof_person(session),
-                company,
-                uid,
-                str(form.get("code", ""))[:32],
-                request_id=request_id(request),
-            )
-        except email_proofs.ProofRefused as exc:
-            refused = exc  # committed all the same: a wrong code counts as an attempt
     here = f"/company/{company.uid}"
-    if refused is not None:
-        return company_sign.refused_code(
-            request, session, uid, refused, action=f"{here}/domains/confirm", back=here
+
+    async def use(s: AsyncSession, person: email_proofs.Person, uid: str, code: str) -> str:
+        return await proofs.finish_domain(
+            s, request.app[CIPHER], person, company, uid, code, request_id=request_id(request)
         )
+
+    done = await company_sign.with_code(
+        request, session, form, use, action=f"{here}/domains/confirm", back=here
+    )
+    if isinstance(done, web.Response):
+        return done
     raise web.HTTPSeeOther(f"{here}?proven=1")
 
 
@@ -314,6 +311,109 @@ async def remove_manager(request: web.Request) -> web.StreamResponse:
     except corporate.EntryError as exc:
         return await _page(request, company=company, status=400, error=str(exc))
     raise web.HTTPSeeOther(f"/company/{company.uid}?saved=1")
+
+
+async def enable_employee(request: web.Request) -> web.StreamResponse:
+    """A manager enables (or disables) an employee who proved a work address."""
+    got = await _post(request)
+    if isinstance(got, web.Response):
+        return got
+    session, company, form = got
+    async with request.app[SESSIONS]() as s, s.begin():
+        rechecks = await employees.enable(
+            s,
+            company,
+            str(form.get("employee", ""))[:32],
+            enabled=form.get("enabled") == "yes",
+            actor=f"{session.data.platform}:{session.data.account_id}",
+            request_id=request_id(request),
+        )
+    if rechecks:
+        request.app[QUEUE].notify()
+    raise web.HTTPSeeOther(f"/company/{company.uid}?{'changed' if rechecks else 'saved'}=1")
+
+
+EMPLOYEE_PATH = "/company/employee"
+
+
+async def employee_page(
+    request: web.Request, *, status: int = 200, error: str | None = None
+) -> web.Response:
+    """Where an employee proves a work address (with ``employees: confirm``)."""
+    ctx = request.app[SIGNING]
+    session = await ctx.store.load(request)
+    mine: list[employees.Employee] = []
+    if session is not None:
+        async with request.app[SESSIONS]() as s:
+            mine = await employees.mine(s, request.app[CIPHER], company_sign.proof_person(session))
+    return ctx.pages.render(
+        request,
+        "company_employee.html",
+        status=status,
+        personal=True,
+        who=f"{PLATFORM_NAMES[Platform(session.data.platform)]} @{session.data.login}"
+        if session
+        else None,
+        csrf=session.data.csrf if session else "",
+        providers=[{"platform": p, "name": PLATFORM_NAMES[p]} for p in ctx.providers],
+        confirm_mode=request.app[SETTINGS].policy.corporate_employees == "confirm",
+        mail_on=request.app[SETTINGS].mail is not None,
+        mine=mine,
+        error=error,
+        proven=request.query.get("proven") == "1",
+    )
+
+
+async def employee_send(request: web.Request) -> web.StreamResponse:
+    got = await company_sign.signed_in_post(request, EMPLOYEE_PATH)
+    if isinstance(got, web.Response):
+        return got
+    session, form = got
+    if request.app[SETTINGS].mail is None:
+        return await employee_page(request, status=409, error="company_no_mail")
+    if request.app[SETTINGS].policy.corporate_employees != "confirm":
+        return await employee_page(request, status=409)
+    if not request.app[SIGNING].code_limit.allow(client_key(request)):
+        return await employee_page(request, status=429, error="email_too_many_person")
+    try:
+        async with request.app[SESSIONS]() as s, s.begin():
+            uid = await employees.start(
+                s,
+                request.app[CIPHER],
+                company_sign.proof_person(session),
+                str(form.get("email", "")).strip()[:254],
+                lang=request.app[SIGNING].pages.language(request),
+                public_url=request.app[SETTINGS].public_url,
+            )
+    except corporate.EntryError as exc:
+        return await employee_page(request, status=400, error=str(exc))
+    except email_proofs.ProofRefused as exc:
+        return await employee_page(
+            request, status=company_sign.refused_status(exc.reason), error=f"email_{exc.reason}"
+        )
+    request.app[QUEUE].notify()
+    return company_sign.code_page(
+        request, session, uid, action=f"{EMPLOYEE_PATH}/confirm", back=EMPLOYEE_PATH
+    )
+
+
+async def employee_confirm(request: web.Request) -> web.StreamResponse:
+    got = await company_sign.signed_in_post(request, EMPLOYEE_PATH)
+    if isinstance(got, web.Response):
+        return got
+    session, form = got
+
+    async def use(s: AsyncSession, person: email_proofs.Person, uid: str, code: str) -> int:
+        return await employees.finish(
+            s, request.app[CIPHER], person, uid, code, request_id=request_id(request)
+        )
+
+    done = await company_sign.with_code(
+        request, session, form, use, action=f"{EMPLOYEE_PATH}/confirm", back=EMPLOYEE_PATH
+    )
+    if isinstance(done, web.Response):
+        return done
+    raise web.HTTPSeeOther(f"{EMPLOYEE_PATH}?proven=1")
 
 
 INVITE_COOKIE = "cla_invite"
@@ -399,6 +499,9 @@ async def accept_invitation(request: web.Request) -> web.StreamResponse:
 def setup(app: web.Application) -> None:
     company_sign.setup(app)  # the corporate form on /sign/{agreement}, proven before it is signed
     app.router.add_get("/company", index)
+    app.router.add_get(EMPLOYEE_PATH, employee_page)
+    app.router.add_post(EMPLOYEE_PATH, employee_send)
+    app.router.add_post(EMPLOYEE_PATH + "/confirm", employee_confirm)
     app.router.add_get(INVITE_PATH, invitation_page)
     app.router.add_post(INVITE_PATH, accept_invitation)
     app.router.add_get(INVITE_PATH + "/{token}", open_invitation)
@@ -410,3 +513,4 @@ def setup(app: web.Application) -> None:
     app.router.add_post("/company/{uid}/invite", invite)
     app.router.add_post("/company/{uid}/invitations/cancel", cancel_invitation)
     app.router.add_post("/company/{uid}/managers/remove", remove_manager)
+    app.router.add_post("/company/{uid}/employees", enable_employee)

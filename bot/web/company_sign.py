@@ -8,7 +8,8 @@ answers 409, writing nothing.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,6 +34,7 @@ from bot.web.signing import (
 )
 
 log = logging.getLogger("bot.signing")
+T = TypeVar("T")
 
 
 def proof_person(session: Session) -> email_proofs.Person:
@@ -102,6 +104,24 @@ async def signed_in_post(request: web.Request, again: str) -> tuple[Session, Any
     if not session.data.check_csrf(str(form.get("csrf", ""))):
         return ctx.pages.error(request, "csrf", status=403, again=again)
     return session, form
+
+
+UseCode = Callable[[AsyncSession, email_proofs.Person, str, str], Awaitable[T]]
+
+
+async def with_code(
+    request: web.Request, session: Session, form: Any, use: UseCode[T], *, action: str, back: str
+) -> T | web.Response:
+    """Run ``use(session, person, uid, code)`` for the code the form carries, in one
+    transaction committed either way (a wrong code counts as an attempt): its result, or the
+    code page again saying why the code was refused."""
+    uid = str(form.get("uid", ""))[:32]
+    async with request.app[SESSIONS]() as s, s.begin():
+        try:
+            return await use(s, proof_person(session), uid, str(form.get("code", ""))[:32])
+        except email_proofs.ProofRefused as exc:
+            refused = exc
+    return refused_code(request, session, uid, refused, action=action, back=back)
 
 
 async def submit(request: web.Request, agreement: AgreementSettings) -> web.StreamResponse:
@@ -193,24 +213,19 @@ async def confirm(request: web.Request) -> web.StreamResponse:
     if isinstance(got, web.Response):
         return got
     session, form = got
-    uid = str(form.get("uid", ""))[:32]
-    refused: email_proofs.ProofRefused | None = None
-    async with request.app[SESSIONS]() as s, s.begin():
-        try:
-            signed = await proofs.finish_signing(
-                s,
-                request.app[CIPHER],
-                proof_person(session),
-                uid,
-                str(form.get("code", ""))[:32],
-                request_id=request_id(request),
-            )
-        except email_proofs.ProofRefused as exc:
-            refused = exc  # committed all the same: a wrong code counts as an attempt
-        else:
-            await _receipt(request, s, session, signed)
-    if refused is not None:
-        return refused_code(request, session, uid, refused, action=f"{here}/confirm", back=here)
+
+    async def use(
+        s: AsyncSession, person: email_proofs.Person, uid: str, code: str
+    ) -> proofs.Signed:
+        signed = await proofs.finish_signing(
+            s, request.app[CIPHER], person, uid, code, request_id=request_id(request)
+        )
+        await _receipt(request, s, session, signed)
+        return signed
+
+    signed = await with_code(request, session, form, use, action=f"{here}/confirm", back=here)
+    if isinstance(signed, web.Response):
+        return signed
     request.app[QUEUE].notify()
     log.info("a corporate signature was recorded, its domain proven by code")
     raise web.HTTPSeeOther(f"/company/{signed.company.uid}?signed=1")

@@ -10,11 +10,13 @@ from __future__ import annotations
 import argparse
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
+from bot import settings
 from bot.cli import company as cli_company
 from bot.sandbox.outbox import Outbox
 from bot.storage.models import (
@@ -24,10 +26,12 @@ from bot.storage.models import (
     CompanyManager,
     EmailProof,
 )
+from bot.web.app import RUNTIME, create_app
 from tests.cli.test_imports import _dump
-from tests.e2e.conftest import Bot, csrf_of, oauth_login
+from tests.e2e.conftest import PUBLIC, Bot, csrf_of, oauth_login
 
 REPO = "acme/widgets"
+ROOT = Path(__file__).resolve().parents[2]
 MARIA = {
     "company": "Example Corp",
     "name": "Maria Signatoryname",
@@ -564,3 +568,80 @@ async def test_a_manager_invited_by_email_accepts_by_signing_in(
         page_url + "/managers/remove", data={"csrf": csrf_of(page), "manager": str(last.id)}
     )
     assert refused.status == 400 and "at least one manager" in await refused.text()
+
+
+@pytest.fixture
+async def confirm_bot(
+    aiohttp_client: Any,
+    db_url: str,
+    bot_env: Any,
+    github: Any,
+    tmp_path: Path,
+    outbox: tuple[Outbox, int],
+) -> Bot:
+    """A bot with mail whose app.yaml says ``cla.corporate.employees: confirm``."""
+    config = tmp_path / "app.yaml"
+    shipped = (ROOT / "app.yaml").read_text()
+    assert "    employees: domain\n" in shipped
+    config.write_text(shipped.replace("    employees: domain\n", "    employees: confirm\n"))
+    env = bot_env(
+        db_url,
+        CLA_PUBLIC_URL=PUBLIC,
+        CLA_CONFIG=str(config),
+        CLA_SMTP_URL=f"smtp://127.0.0.1:{outbox[1]}",
+        CLA_MAIL_FROM="CLA bot <cla@example.org>",
+    )
+    app = create_app(settings.load(env, cwd=ROOT), run_worker=False)
+    return Bot(client=await aiohttp_client(app), runtime=app[RUNTIME], github=github)
+
+
+async def test_with_employee_confirmation_only_enabled_employees_are_covered(
+    confirm_bot: Bot, outbox: tuple[Outbox, int], capsys: pytest.CaptureFixture[str]
+) -> None:
+    box, _ = outbox
+    bot = confirm_bot
+    pr = await unsigned_pr(bot, 8)  # dev@example.com
+    page_url = await sign_corporate(bot, box)  # example.com, proven
+    company_id = await only_company_id(bot, capsys)
+    await company(bot, capsys, "approve", str(company_id))
+    await bot.run_jobs()
+    assert status(bot, pr) == "failure"  # the approved domain alone covers nobody here
+
+    bot.github.set_emails("dev-gh", ("dev@example.org", True))
+    await oauth_login(bot, "dev-gh", next_path="/company/employee")
+    page = await (await bot.client.get("/company/employee")).text()
+    refused = await bot.client.post(
+        "/company/employee", data={"csrf": csrf_of(page), "email": "dev@nowhere.example.com"}
+    )
+    assert refused.status == 400 and "no approved corporate CLA lists" in await refused.text()
+    code_page, uid = await ask_code(
+        bot, "/company/employee", {"csrf": csrf_of(page), "email": "dev@example.com"}
+    )
+    await bot.run_jobs()
+    done = await bot.client.post(
+        "/company/employee/confirm",
+        data={"csrf": csrf_of(code_page), "uid": uid, "code": last_code(box, "dev@example.com")},
+        allow_redirects=False,
+    )
+    assert done.status == 303
+    mine = await (await bot.client.get("/company/employee?proven=1")).text()
+    assert 'id="employee-proven"' in mine and 'data-enabled="no"' in mine
+    assert await bot.run_jobs() == 0 and status(bot, pr) == "failure"
+
+    await oauth_login(bot, "maria", next_path="/company")
+    listing = await (await bot.client.get(page_url)).text()
+    employee = re.search(r'name="employee" value="([0-9a-f]+)"', listing)
+    assert employee and "dev@example.com" in listing
+    enabled = await bot.client.post(
+        page_url + "/employees",
+        data={"csrf": csrf_of(listing), "employee": employee.group(1), "enabled": "yes"},
+        allow_redirects=False,
+    )
+    assert enabled.headers["Location"].endswith("?changed=1")
+    assert await bot.run_jobs() == 1 and status(bot, pr) == "success"
+    await bot.client.post(
+        page_url + "/employees",
+        data={"csrf": csrf_of(listing), "employee": employee.group(1), "enabled": "no"},
+    )
+    await bot.run_jobs()
+    assert status(bot, pr) == "failure"

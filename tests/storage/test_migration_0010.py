@@ -1,6 +1,6 @@
 """Revision 0010_company_domain_proofs on a database with data in it: the domains companies
 listed before stay as they were, unproven (administrators see them so, and may still approve
-them); codes already sent carry nothing waiting; invitations can be kept."""
+them); codes already sent carry nothing waiting; invitations and employees can be kept."""
 
 from __future__ import annotations
 
@@ -67,6 +67,16 @@ async def test_listed_domains_stay_unproven_and_codes_carry_nothing(empty_db_url
                 ),
                 {"t": T0, "later": T0 + timedelta(days=7)},
             )
+            await conn.execute(
+                text(
+                    "INSERT INTO company_employees (uid, company_id, email_bidx, email_ct, "
+                    "account_hash, proven_at) VALUES ('m1', 1, 'eb', 'ect', 'ah', :t)"
+                ),
+                {"t": T0},
+            )
+            staff = (
+                await conn.execute(text("SELECT uid, enabled_at FROM company_employees"))
+            ).all()
             invitations = (
                 await conn.execute(
                     text("SELECT uid, used_at, cancelled_at FROM company_invitations")
@@ -81,3 +91,4 @@ async def test_listed_domains_stay_unproven_and_codes_carry_nothing(empty_db_url
     ]
     assert [tuple(p) for p in proofs] == [("p1", None)]
     assert [tuple(i) for i in invitations] == [("i1", None, None)]
+    assert [tuple(m) for m in staff] == [("m1", None)]

@@ -34,6 +34,7 @@ from bot.storage.models import (
     AgreementVersionRow,
     AuditEvent,
     Company,
+    CompanyEmployee,
     CompanyEntry,
     CompanyInvitation,
     CompanyManager,
@@ -470,7 +471,14 @@ async def erase(
         delete(CompanyInvitation).where(
             CompanyInvitation.email_bidx.in_(_email_bidxs(found.identity_keys))
         ),
-        # and those they sent: kept for the company, no longer naming them
+        # their work addresses proven for a company (employees: confirm)
+        delete(CompanyEmployee).where(
+            or_(
+                CompanyEmployee.account_hash.in_(hashes),
+                CompanyEmployee.email_bidx.in_(_email_bidxs(found.identity_keys)),
+            )
+        ),
+        # and the invitations they sent: kept for the company, no longer naming them
         update(CompanyInvitation)
         .where(CompanyInvitation.invited_by.in_(account_keys))
         .values(invited_by=pseudonym[:100]),

@@ -1,7 +1,8 @@
 """Companies prove their domains: a domain entry says how and when it was proven (a code sent to
 an address there); a code row can carry what waits for it (a corporate signature's form,
 encrypted); managers can be invited by email (``company_invitations``, the link's token kept
-only as a keyed hash).
+only as a keyed hash); employees who proved a work address are kept in ``company_employees``
+(covered, with ``cla.corporate.employees: confirm``, once a manager enables them).
 
 Existing domain entries were never proven: they stay as they are, shown unproven to
 administrators.
@@ -54,8 +55,35 @@ def upgrade() -> None:
     for column in ("company_id", "email_bidx"):
         op.create_index(op.f(f"ix_company_invitations_{column}"), "company_invitations", [column])
 
+    op.create_table(
+        "company_employees",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("uid", sa.String(length=32), nullable=False),
+        sa.Column("company_id", sa.Integer(), nullable=False),
+        sa.Column("email_bidx", sa.String(length=64), nullable=False),
+        sa.Column("email_ct", sa.Text(), nullable=True),
+        sa.Column("account_hash", sa.String(length=64), nullable=False),
+        sa.Column("proven_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("enabled_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("enabled_by", sa.String(length=100), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["company_id"],
+            ["companies.id"],
+            name=op.f("fk_company_employees_company_id_companies"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_company_employees")),
+        sa.UniqueConstraint("uid", name=op.f("uq_company_employees_uid")),
+        sa.UniqueConstraint(
+            "company_id", "email_bidx", name=op.f("uq_company_employees_company_id_email_bidx")
+        ),
+    )
+    for column in ("company_id", "email_bidx", "account_hash"):
+        op.create_index(op.f(f"ix_company_employees_{column}"), "company_employees", [column])
+
 
 def downgrade() -> None:
+    op.drop_table("company_employees")
     op.drop_table("company_invitations")
     with op.batch_alter_table("email_proofs") as batch:
         batch.drop_column("payload_ct")
