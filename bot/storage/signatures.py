@@ -6,6 +6,7 @@ and never commits: the caller owns the unit of work.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -343,9 +344,14 @@ async def _corporate_facts(
             company=company.name,
             by_domain=by_domain,
         )
+        listed = dataclasses.replace(fact, by_domain=False)  # the same company, by a listing
         for identity_key in wanted.get(key, ()):
-            if fact not in out[identity_key]:
-                out[identity_key].append(fact)
+            found = out[identity_key]
+            if listed in found or fact in found:
+                continue
+            if not by_domain:  # a listing says more than the domain: it replaces it
+                found[:] = [f for f in found if f != dataclasses.replace(fact, by_domain=True)]
+            found.append(fact)
 
     for entry, company, version in rows:
         add((entry.kind, entry.value), company, version, entry.kind == "domain")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,20 +17,24 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.services import corporate, email_proofs, keys
-from bot.services.corporate import invitations, proofs
+from bot.services import corporate, email_proofs, keys, retention, rights
+from bot.services.corporate import employees, invitations, proofs
 from bot.services.mail.outbox import MailRequest
 from bot.storage.agreements import sync_agreements
 from bot.storage.crypto import FieldCipher, generate_env_keys, load_keyring
 from bot.storage.db import create_engine, session_factory
 from bot.storage.models import (
     Company,
+    CompanyEmployee,
     CompanyEntry,
     CompanyInvitation,
     EmailProof,
+    EmailProvenBy,
     Job,
     JobKind,
+    Signer,
 )
+from bot.storage.signatures import add_signer_email, link_account
 
 Sessions = async_sessionmaker[AsyncSession]
 MARIA = email_proofs.Person("github", "9", "maria")
@@ -269,3 +274,90 @@ async def test_rotating_keys_reaches_codes_and_invitations(
     async with db() as s:
         [row] = (await s.scalars(select(CompanyInvitation))).all()
     assert row.cancelled_at is not None and row.email_ct is None and row.email_bidx is None
+
+
+async def test_an_employee_entry_is_exported_and_erased_with_its_person(
+    db: Sessions, cipher: FieldCipher
+) -> None:
+    """With ``employees: confirm`` an employee proves a work address; their access export lists
+    it with the codes they asked for, and their erasure removes it."""
+    uid = await start(db, cipher)
+    company = (await finish(db, cipher, uid, (await last_code(db, cipher))[1]["code"])).company
+    async with db() as s, s.begin():
+        await corporate.approve(s, cipher, company.id, **ADMIN)
+    async with db() as s, s.begin():
+        with pytest.raises(corporate.EntryError, match="no approved corporate CLA lists"):
+            await employees.start(
+                s, cipher, OTTO, "otto@other.example.org", lang="en", public_url="u"
+            )
+        uid = await employees.start(
+            s, cipher, OTTO, "Otto@Eng.Example.com", lang="en", public_url="u"
+        )
+    to, values = await last_code(db, cipher)
+    assert (to, values["why"], values["company"]) == (
+        "otto@eng.example.com",
+        "employee",
+        "Example Corp",
+    )
+    async with db() as s, s.begin():
+        assert await employees.finish(s, cipher, OTTO, uid, values["code"], request_id="r") == 1
+        [staff] = await employees.of_company(s, cipher, company)
+        assert (staff.email, staff.enabled) == ("otto@eng.example.com", False)
+        assert (
+            await employees.enable(
+                s, company, staff.uid, enabled=True, actor="github:9", request_id="r"
+            )
+            == 0
+        )  # no PR waits on that address
+        signer = Signer()
+        s.add(signer)
+        await s.flush()
+        await link_account(s, signer, platform="github", account_id="10", login="otto")
+        await add_signer_email(
+            s, cipher, signer, "otto@eng.example.com", proven_by=EmailProvenBy.CODE
+        )
+    async with db() as s:
+        data = await rights.export(s, cipher, signer)
+    assert [(w["company"], w["email"]) for w in data["company_work_addresses"]] == [
+        ("Example Corp", "otto@eng.example.com")
+    ]
+    assert data["company_work_addresses"][0]["enabled_at"] is not None
+    assert [(c["purpose"], c["email"]) for c in data["codes_asked"]] == [
+        ("company-staff", "otto@eng.example.com")
+    ]
+    assert values["code"] not in json.dumps(data)
+    async with db() as s, s.begin():
+        await rights.erase(
+            s,
+            cipher,
+            rights.Person("github", "10", "otto", ("otto@eng.example.com",)),
+            actor=rights.Actor("github:10", "web", "r"),
+        )
+    assert await count(db, CompanyEmployee) == 0
+
+
+async def test_an_invitation_nobody_accepted_in_time_drops_its_address_at_the_purge(
+    db: Sessions, cipher: FieldCipher
+) -> None:
+    uid = await start(db, cipher)
+    company = (await finish(db, cipher, uid, (await last_code(db, cipher))[1]["code"])).company
+    async with db() as s, s.begin():
+        await invitations.invite(
+            s,
+            cipher,
+            company,
+            "late@example.org",
+            actor="github:9",
+            lang="en",
+            public_url="https://cla.test",
+            request_id="r",
+        )
+    async with db() as s, s.begin():
+        await retention.purge(s, pending_days=30, jobs_days=30)
+        [row] = (await s.scalars(select(CompanyInvitation))).all()
+        assert row.email_ct is not None  # still pending
+        await retention.purge(
+            s, pending_days=30, jobs_days=30, now=row.expires_at + timedelta(seconds=1)
+        )
+        await s.refresh(row)
+    assert row.email_ct is None and row.email_bidx is None
