@@ -27,7 +27,7 @@ from bot.sandbox.fakeforge.github import AppKeyPair, FakeGitHub
 from bot.sandbox.outbox import Outbox, serve
 from bot.web.app import RUNTIME, create_app
 from tests.e2e.browser import CHROMIUM_ARGS, chromium_or_skip
-from tests.e2e.test_corporate import last_code
+from tests.e2e.test_corporate import invitation_link, last_code
 from tests.helpers import WEBHOOK_SECRET
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="module")]
@@ -240,6 +240,16 @@ async def _walk(page: Any, bots: Bots, scan: Scan, lang: str) -> None:
     await page.locator("form.sign button[type=submit]").click()
     await page.wait_for_url(re.compile(r".*/company/\w+\?signed=1$"))
     await scan(page, "/company, signed")
+    await page.locator("#invite-email").fill(f"{login}-2@axe-testing.example.com")
+    async with page.expect_navigation():
+        await page.locator("form[action$='/invite'] button[type=submit]").click()
+    await scan(page, "/company, invited")
+    await bots.runtime.drain()
+    link = invitation_link(bots.outbox, f"{login}-2@axe-testing.example.com", bots.connected)
+    await page.goto(c + link)
+    await scan(page, "/company/invite, signed in")
+    await page.goto(c + "/company/employee")
+    await scan(page, "/company/employee")
     await page.goto(c + "/me")
     async with page.expect_navigation():
         await page.locator("form.whoami button").click()
@@ -275,7 +285,7 @@ async def test_axe_finds_nothing_serious_on_any_page(browser: Any, bots: Bots, l
         await _walk(page, bots, scan, lang)
     finally:
         await context.close()
-    assert scan.pages == 29
+    assert scan.pages == 32
     assert scan.found == [], "\n".join(scan.found)
 
 

@@ -477,11 +477,12 @@ async def test_a_manager_proves_a_further_domain_then_an_administrator_approves_
     assert wrong_place.status == 410
 
 
-def invitation_link(box: Outbox, to: str) -> str:
+def invitation_link(box: Outbox, to: str, base: str = PUBLIC) -> str:
+    """The path of the invitation link in the latest mail to ``to`` (on ``base``)."""
     message = next(m for m in reversed(box.messages) if m.recipients == (to,))
     body = message.message.get_body(("plain",))
     assert body is not None
-    found = re.search(r"http://cla\.test(/company/invite/[A-Za-z0-9_-]+)", body.get_content())
+    found = re.search(re.escape(base) + r"(/company/invite/[A-Za-z0-9_-]+)", body.get_content())
     assert found, body.get_content()
     return found.group(1)
 
