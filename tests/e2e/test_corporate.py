@@ -416,6 +416,31 @@ async def test_without_mail_the_corporate_form_says_so_and_writes_nothing(
     assert "example corp" not in _dump(db_url).lower()
 
 
+async def test_without_mail_a_manager_cannot_prove_a_domain_nor_invite(
+    web_bot: Bot, db_url: str, cipher: Any
+) -> None:
+    """A company from before (or an import) on a bot with no SMTP: its page says mail is
+    needed; proving a domain and inviting answer 409 and write nothing."""
+    from tests.helpers import sign_company
+
+    web_bot.github.set_emails("boss", ("boss@example.org", True))
+    async with web_bot.runtime.sessions() as s, s.begin():
+        company_row = await sign_company(s, cipher, name="Old Corp", managers=["boss"])
+    await oauth_login(web_bot, "boss", next_path="/company")
+    page = await (await web_bot.client.get(f"/company/{company_row.uid}")).text()
+    assert 'id="company-no-mail"' in page and 'id="invite-email"' not in page
+    for path in ("/domains", "/invite"):
+        resp = await web_bot.client.post(
+            f"/company/{company_row.uid}{path}",
+            data={"csrf": csrf_of(page), "email": "it@old-corp.example.com"},
+        )
+        assert resp.status == 409, path
+    async with web_bot.runtime.sessions() as s:
+        assert (await s.scalars(select(EmailProof))).all() == []
+        assert (await s.scalars(select(CompanyInvitation))).all() == []
+        assert (await s.scalars(select(CompanyEntry))).all() == []
+
+
 async def test_a_manager_proves_a_further_domain_then_an_administrator_approves_it(
     mail_bot: Bot, outbox: tuple[Outbox, int], capsys: pytest.CaptureFixture[str]
 ) -> None:
