@@ -105,6 +105,9 @@ class Policy:
     retention: RetentionSettings = field(default_factory=RetentionSettings)
     reconcile: ReconcileSettings = field(default_factory=ReconcileSettings)
     ai_agents: str = "allow"  # allow | warn | require
+    # corporate CLAs: a proven, approved domain covers its addresses (domain), or only employees
+    # who proved their work address and a manager enabled (confirm)
+    corporate_employees: str = "domain"
 
     def agreement(self, agreement_id: str) -> AgreementSettings:
         for a in self.agreements:
@@ -261,6 +264,10 @@ def _policy(cla: Mapping[str, Any], templates_dir: Path) -> Policy:
     ai_agents = _get(cla, "ai_agents", "cla", str, "allow")
     if ai_agents not in ("allow", "warn", "require"):
         raise SettingsError("app.yaml cla.ai_agents", "must be allow, warn or require")
+    corp = _get(cla, "corporate", "cla", dict, {})
+    employees = _get(corp, "employees", "cla.corporate", str, "domain")
+    if employees not in ("domain", "confirm"):
+        raise SettingsError("app.yaml cla.corporate.employees", "must be domain or confirm")
     al = _get(cla, "allowlist", "cla", dict, {})
     allowlist = AllowlistSettings(
         logins=_str_list(al, "logins", "cla.allowlist"),
@@ -343,6 +350,7 @@ def _policy(cla: Mapping[str, Any], templates_dir: Path) -> Policy:
         report=report,
         co_authors=co,
         ai_agents=ai_agents,
+        corporate_employees=employees,
         check_committers=_get(cla, "check_committers", "cla", bool, False),
         allowlist=allowlist,
         worker=worker,

@@ -38,6 +38,7 @@ def test_defaults(tmp_path: Path) -> None:
     assert (s.policy.report.label_covered, s.policy.report.label_missing) == ("cla/yes", "cla/no")
     assert s.policy.co_authors == "require"
     assert s.policy.ai_agents == "allow"
+    assert s.policy.corporate_employees == "domain"
     assert s.policy.allowlist.default_bots is True
     assert s.policy.report.github == "both"
     assert s.policy.report.check_failure_conclusion == "action_required"
@@ -102,6 +103,14 @@ def test_github_secret_shorter_than_16_bytes_is_refused(tmp_path: Path) -> None:
         (
             "cla: {ai_agents: [allow], agreements: [{id: a, title: A, versions: [{version: '1', text: agreements/individual-1.0.md}]}]}",
             "app.yaml cla.ai_agents",
+        ),
+        (
+            "cla: {corporate: {employees: everyone}, agreements: [{id: a, title: A, versions: [{version: '1', text: agreements/individual-1.0.md}]}]}",
+            "app.yaml cla.corporate.employees",
+        ),
+        (
+            "cla: {corporate: confirm, agreements: [{id: a, title: A, versions: [{version: '1', text: agreements/individual-1.0.md}]}]}",
+            "app.yaml cla.corporate",
         ),
         (
             "cla: {report: {github: checks}, agreements: [{id: a, title: A, versions: [{version: '1', text: agreements/individual-1.0.md}]}]}",

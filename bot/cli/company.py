@@ -80,7 +80,10 @@ def _when(value: datetime | None) -> str:
 
 
 def _domains(view: corporate.CompanyView) -> str:
-    return ", ".join(f"{d.domain} ({d.status})" for d in view.domains) or "-"
+    return (
+        ", ".join(f"{d.domain} ({d.status}{', proven' if d.proven else ''})" for d in view.domains)
+        or "-"
+    )
 
 
 def _print_show(view: corporate.CompanyView) -> None:

@@ -133,6 +133,15 @@ def allowlisted(contributor: Contributor, allowlist: Allowlist) -> bool:
     return bool(emails) and all(allowlist.matches_domain(email) for email in emails)
 
 
+class EmployeeCoverage(enum.StrEnum):
+    """What a company's domain does (``cla.corporate.employees``): ``DOMAIN`` — a proven,
+    approved domain covers every address there; ``CONFIRM`` — the domain alone covers nobody,
+    only employees who proved their address and a manager enabled."""
+
+    DOMAIN = "domain"
+    CONFIRM = "confirm"
+
+
 class Verdict(enum.StrEnum):
     SIGNED = "signed"
     ALLOWLISTED = "allowlisted"  # also: an AI agent under ``AiAgentPolicy.ALLOW``
@@ -207,6 +216,7 @@ def _verdict(
     allowlist: Allowlist,
     corporate: Mapping[str, frozenset[str]],
     agent: bool,
+    employees: EmployeeCoverage,
 ) -> tuple[Verdict, SignatureFact | None]:
     if allowlisted(contributor, allowlist):
         return Verdict.ALLOWLISTED, None
@@ -218,7 +228,11 @@ def _verdict(
     if usable:
         return Verdict.SIGNED, _best(usable, order)
     through_company = [
-        f for f in facts if f.corporate and f.version in corporate.get(f.agreement_id, frozenset())
+        f
+        for f in facts
+        if f.corporate
+        and f.version in corporate.get(f.agreement_id, frozenset())
+        and not (f.by_domain and employees is EmployeeCoverage.CONFIRM)
     ]
     if through_company:
         return Verdict.SIGNED, max(through_company, key=lambda f: f.signed_at)
@@ -240,6 +254,7 @@ def evaluate(
     allowlist: Allowlist,
     co_authors: CoAuthorPolicy,
     corporate: Sequence[Agreement] = (),
+    employees: EmployeeCoverage = EmployeeCoverage.DOMAIN,
 ) -> Coverage:
     """One :class:`ContributorResult` per contributor, in the contributors' order.
 
@@ -259,6 +274,7 @@ def evaluate(
     ``corporate`` lists the corporate agreements whose facts (``SignatureFact.corporate``, found
     by the shell through a company's list of domains, emails and logins) also cover a
     contributor, when their version counts; an individual signature is preferred when both do.
+    With ``employees`` ``CONFIRM``, a fact found through a domain alone (``by_domain``) does not.
     """
     counting = counting_versions(agreement)
     corporate_counting = {a.agreement_id: counting_versions(a) for a in corporate if a.versions}
@@ -278,6 +294,7 @@ def evaluate(
             allowlist=allowlist,
             corporate=corporate_counting,
             agent=agent is not None,
+            employees=employees,
         )
         co_author_only = contributor.roles == frozenset({Role.CO_AUTHOR})
         blocking = not verdict.covered and not (

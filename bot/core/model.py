@@ -152,6 +152,7 @@ class SignatureFact:
     signed_at: datetime
     corporate: bool = False
     company: str | None = None  # company name only, for corporate coverage
+    by_domain: bool = False  # corporate, through the email domain alone (not a listed person)
     restricted: bool = False  # the owner restricted processing: stored but not used
 
 

@@ -24,7 +24,20 @@ ACTIONS = (
     "email-remove",  # an address removed by its signer
 )
 # Corporate CLAs: administrators' decisions, managers' changes to a company's list.
-COMPANY_ACTIONS = ("company-approve", "company-reject", "company-entry-add", "company-entry-remove")
+COMPANY_ACTIONS = (
+    "company-approve",
+    "company-reject",
+    "company-entry-add",
+    "company-entry-remove",
+    "company-domain-prove",  # a manager proved a further domain by a code sent to it
+    "company-invite",  # a manager invited another by email; accepting and cancelling it
+    "company-invite-accept",
+    "company-invite-cancel",
+    "company-manager-remove",
+    "company-employee-prove",  # an employee proved a work address (employees: confirm)
+    "company-employee-enable",
+    "company-employee-disable",
+)
 
 
 async def record(

@@ -7,14 +7,22 @@ A code is bound to its purpose: this proof row, this person (a keyed hash of the
 account), this address (its blind index) and this action. Only a keyed hash of it is stored.
 Sending is limited per person and per address (counted in the table, so every replica sees the
 same count); the web layer limits per client address on top.
+
+The same mechanism serves other purposes (:data:`PURPOSES`): a corporate signatory proving an
+address at the company's domain before the signature is recorded, a manager proving a further
+domain, an employee proving a work address. Their callers use :func:`send` and :func:`take`;
+what waits for the code (the form, the company) rides encrypted on the code row and is dropped
+once the code is used.
 """
 
 from __future__ import annotations
 
 import hmac
+import json
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,6 +39,10 @@ from bot.storage.pr_checks import checks_with_contributor
 from bot.storage.signatures import add_signer_email, find_signer, link_account
 
 PURPOSE_LINK = "link"  # add the address to the person's own signer record
+PURPOSE_COMPANY_SIGN = "company-sign"  # record a corporate signature, its domain proven
+PURPOSE_COMPANY_DOMAIN = "company-domain"  # a further domain of a company, proven
+PURPOSE_COMPANY_EMPLOYEE = "company-staff"  # an employee's work address, for their company
+PURPOSES = (PURPOSE_LINK, PURPOSE_COMPANY_SIGN, PURPOSE_COMPANY_DOMAIN, PURPOSE_COMPANY_EMPLOYEE)
 CODE_DIGITS = 6
 VALID_FOR = timedelta(minutes=10)
 MAX_ATTEMPTS = 5
@@ -63,6 +75,15 @@ class Person:
 class Proven:
     email: str
     rechecks: int
+
+
+@dataclass(frozen=True, slots=True)
+class Taken:
+    """A code given right: the address it proved and what waited for it."""
+
+    email: str
+    payload: dict[str, Any]
+    at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +120,36 @@ async def send_code(
 ) -> str:
     """Queue a code to ``email`` for ``person`` in the caller's transaction; the proof's uid
     (for the page that asks for the code). Raises :class:`ProofRefused`."""
+    return await send(
+        session,
+        cipher,
+        person,
+        email,
+        purpose=PURPOSE_LINK,
+        lang=lang,
+        mail_values={"public_url": public_url},
+        now=now,
+    )
+
+
+async def send(
+    session: AsyncSession,
+    cipher: FieldCipher,
+    person: Person,
+    email: str,
+    *,
+    purpose: str,
+    lang: str,
+    mail_values: dict[str, Any],
+    payload: dict[str, Any] | None = None,
+    mail_kind: str = "code",
+    now: datetime | None = None,
+) -> str:
+    """Queue a code for ``purpose`` to ``email``, with ``payload`` waiting encrypted on the row;
+    ``mail_kind`` (a template taking ``code`` and ``minutes``) says what it is for. The proof's
+    uid. Raises :class:`ProofRefused`."""
+    if purpose not in PURPOSES:
+        raise ValueError(f"unknown code purpose {purpose!r}")
     now = now or datetime.now(UTC)
     address = valid_email(email)
     if address is None:
@@ -119,7 +170,7 @@ async def send_code(
             raise ProofRefused(reason)
     code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
     proof = EmailProof(
-        purpose=PURPOSE_LINK,
+        purpose=purpose,
         account_hash=who,
         email_bidx=bidx,
         email_ct="",
@@ -131,34 +182,35 @@ async def send_code(
     session.add(proof)
     await session.flush()
     proof.email_ct = cipher.encrypt(address, table="email_proofs", column="email", row=proof.uid)
+    if payload is not None:
+        proof.payload_ct = cipher.encrypt(
+            json.dumps(payload), table="email_proofs", column="payload", row=proof.uid
+        )
     proof.code_hash = _code_hash(cipher, proof, code)
     await queue_mail(
         session,
         cipher,
         to=address,
-        kind="code",
+        kind=mail_kind,
         lang=lang,
-        values={
-            "code": code,
-            "minutes": int(VALID_FOR.total_seconds() // 60),
-            "public_url": public_url,
-        },
+        values={**mail_values, "code": code, "minutes": int(VALID_FOR.total_seconds() // 60)},
     )
     return proof.uid
 
 
-async def confirm(
+async def take(
     session: AsyncSession,
     cipher: FieldCipher,
     person: Person,
     uid: str,
     code: str,
     *,
-    request_id: str = "",
+    purpose: str,
     now: datetime | None = None,
-) -> Proven:
-    """Record the proof's address for ``person`` when ``code`` is right. A wrong code counts
-    an attempt even though :class:`ProofRefused` is raised: the caller commits either way."""
+) -> Taken:
+    """Use the proof ``uid`` of ``person`` for ``purpose`` when ``code`` is right: its address
+    and what waited for it (then dropped from the row). A wrong code counts an attempt even
+    though :class:`ProofRefused` is raised: the caller commits either way."""
     now = now or datetime.now(UTC)
     who = cipher.account_hash(person.platform, person.account_id)
     proof = (
@@ -166,7 +218,7 @@ async def confirm(
             select(EmailProof).where(EmailProof.uid == uid, EmailProof.account_hash == who)
         )
     ).first()
-    if proof is None or proof.purpose != PURPOSE_LINK:
+    if proof is None or proof.purpose != purpose:
         raise ProofRefused("unknown")
     if proof.used_at is not None:
         raise ProofRefused("used")
@@ -181,6 +233,29 @@ async def confirm(
         raise ProofRefused("wrong" if left else "locked", attempts_left=left)
     proof.used_at = now
     email = cipher.decrypt(proof.email_ct, table="email_proofs", column="email", row=proof.uid)
+    payload: dict[str, Any] = {}
+    if proof.payload_ct:
+        payload = json.loads(
+            cipher.decrypt(proof.payload_ct, table="email_proofs", column="payload", row=proof.uid)
+        )
+        proof.payload_ct = None
+    return Taken(email, payload, now)
+
+
+async def confirm(
+    session: AsyncSession,
+    cipher: FieldCipher,
+    person: Person,
+    uid: str,
+    code: str,
+    *,
+    request_id: str = "",
+    now: datetime | None = None,
+) -> Proven:
+    """Record the proof's address for ``person`` when ``code`` is right. A wrong code counts
+    an attempt even though :class:`ProofRefused` is raised: the caller commits either way."""
+    taken = await take(session, cipher, person, uid, code, purpose=PURPOSE_LINK, now=now)
+    email, now = taken.email, taken.at
     signer = await find_signer(
         session, cipher, platform=person.platform, account_id=person.account_id
     )
@@ -270,9 +345,12 @@ __all__ = [
     "Person",
     "ProofRefused",
     "Proven",
+    "Taken",
     "addresses",
     "confirm",
     "remove",
+    "send",
     "send_code",
+    "take",
     "valid_email",
 ]

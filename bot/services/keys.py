@@ -7,13 +7,17 @@ the old keys can be dropped from the variable.
 
 Rotating the index key: set the new ``CLA_BLIND_INDEX_KEY`` and run ``cla-bot rotate-keys
 --reindex``: email indexes are recomputed from the decrypted emails; the PR contributor records
-(whose email and domain keys cannot be recomputed) are dropped and their PRs re-checked.
+(whose email and domain keys cannot be recomputed) are dropped and their PRs re-checked. Codes
+sent to prove an address and pending invitations to manage a company are hashed under the old
+key and can no longer be checked: the codes are dropped, the invitations cancelled (their
+addresses dropped); people ask again.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,7 +28,10 @@ from bot.storage.identity_keys import email_bidx
 from bot.storage.models import (
     Base,
     Company,
+    CompanyEmployee,
     CompanyEntry,
+    CompanyInvitation,
+    EmailProof,
     PrBlocker,
     PrCheck,
     Signer,
@@ -53,6 +60,9 @@ ENCRYPTED: tuple[tuple[type[Base], str, dict[str, str]], ...] = (
         },
     ),
     (CompanyEntry, "uid", {"value_ct": "value"}),
+    (CompanyInvitation, "uid", {"email_ct": "email"}),
+    (CompanyEmployee, "uid", {"email_ct": "email"}),
+    (EmailProof, "uid", {"email_ct": "email", "payload_ct": "payload"}),
     (WebSession, "token_hash", {"data_ct": "data"}),
 )
 
@@ -126,6 +136,24 @@ async def reindex(session: AsyncSession, cipher: FieldCipher) -> tuple[int, int]
             )
             entry.value = email_bidx(cipher, email)
             n += 1
+    for employee in (await session.scalars(select(CompanyEmployee))).all():
+        if employee.email_ct:
+            email = cipher.decrypt(
+                employee.email_ct, table="company_employees", column="email", row=employee.uid
+            )
+            employee.email_bidx = email_bidx(cipher, email)
+            n += 1
+    await session.execute(delete(EmailProof))  # each code's hash is bound to the old index
+    for invitation in (
+        await session.scalars(
+            select(CompanyInvitation).where(
+                CompanyInvitation.used_at.is_(None), CompanyInvitation.cancelled_at.is_(None)
+            )
+        )
+    ).all():  # the link's token was hashed under the old key: nobody can open it any more
+        invitation.cancelled_at = datetime.now(UTC)
+        invitation.email_ct, invitation.email_bidx = None, None
+        n += 1
     open_checks = list(
         (await session.scalars(select(PrCheck).where(PrCheck.state == "open"))).all()
     )

@@ -12,10 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.models import (
+    CompanyInvitation,
     EmailProof,
     Job,
     JobStatus,
@@ -83,6 +84,12 @@ async def purge(
     # A code is kept past its ten minutes only as long as the sending limits count it (an hour).
     codes = await session.execute(
         delete(EmailProof).where(EmailProof.created_at < now - EMAIL_CODES_KEPT)
+    )
+    # an invitation to manage a company that nobody accepted in time keeps no address
+    await session.execute(
+        update(CompanyInvitation)
+        .where(CompanyInvitation.expires_at <= now, CompanyInvitation.email_ct.is_not(None))
+        .values(email_ct=None, email_bidx=None)
     )
     return Purged(
         _count(contributors), _count(jobs), _count(sessions), _count(attempts), _count(codes)

@@ -391,6 +391,9 @@ class EmailProof(Base):
     created_at: Mapped[Timestamp] = mapped_column(default=utcnow, index=True)
     expires_at: Mapped[Timestamp]
     used_at: Mapped[datetime | None]
+    # what waits for the code: a corporate signature's form, the company a domain is proven
+    # for (JSON, encrypted; dropped once the code is used)
+    payload_ct: Mapped[Ciphertext]
 
 
 class OAuthState(Base):
@@ -544,3 +547,46 @@ class CompanyEntry(Base):
     )
     login: Mapped[str | None] = mapped_column(String(255))  # accounts: the login, as listed
     decision_reason: Mapped[str | None] = mapped_column(String(500))  # a rejected domain
+    proven_by: Mapped[str | None] = mapped_column(String(16))  # a domain: "code"; None: unproven
+    proven_at: Mapped[datetime | None]
+
+
+class CompanyInvitation(Base):
+    """A manager's invitation by email: only a keyed hash of the link's token is kept; the
+    address (to show the managers who was invited) is dropped once it is used or cancelled."""
+
+    __tablename__ = "company_invitations"
+
+    id: Mapped[IntPK]
+    uid: Mapped[str] = mapped_column(String(32), unique=True, default=new_uid)
+    company_id: Mapped[int] = mapped_column(
+        ForeignKey("companies.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    email_bidx: Mapped[str | None] = mapped_column(String(64), index=True)
+    email_ct: Mapped[Ciphertext]
+    invited_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[Timestamp] = mapped_column(default=utcnow)
+    expires_at: Mapped[Timestamp]
+    used_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+
+
+class CompanyEmployee(Base):
+    """An employee who proved a work address at one of a company's approved domains (by code);
+    with ``cla.corporate.employees: confirm``, covered once a manager enables them."""
+
+    __tablename__ = "company_employees"
+    __table_args__ = (UniqueConstraint("company_id", "email_bidx"),)
+
+    id: Mapped[IntPK]
+    uid: Mapped[str] = mapped_column(String(32), unique=True, default=new_uid)
+    company_id: Mapped[int] = mapped_column(
+        ForeignKey("companies.id", ondelete="CASCADE"), index=True
+    )
+    email_bidx: Mapped[str] = mapped_column(String(64), index=True)
+    email_ct: Mapped[Ciphertext]
+    account_hash: Mapped[str] = mapped_column(String(64), index=True)  # who proved it
+    proven_at: Mapped[Timestamp]
+    enabled_at: Mapped[datetime | None]
+    enabled_by: Mapped[str | None] = mapped_column(String(100))

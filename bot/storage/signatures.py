@@ -6,6 +6,7 @@ and never commits: the caller owns the unit of work.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from bot.storage.identity_keys import EMAIL_PURPOSE, email_bidx, email_domain
 from bot.storage.models import (
     AgreementVersionRow,
     Company,
+    CompanyEmployee,
     CompanyEntry,
     CompanyStatus,
     EmailProvenBy,
@@ -329,7 +331,10 @@ async def _corporate_facts(
         )
     ).all()
     out: dict[str, list[SignatureFact]] = defaultdict(list)
-    for entry, company, version in rows:
+
+    def add(
+        key: tuple[str, str], company: Company, version: AgreementVersionRow, by_domain: bool
+    ) -> None:
         fact = SignatureFact(
             signer_id=0,
             agreement_id=version.agreement_id,
@@ -337,10 +342,35 @@ async def _corporate_facts(
             signed_at=company.signed_at,
             corporate=True,
             company=company.name,
+            by_domain=by_domain,
         )
-        for key in wanted.get((entry.kind, entry.value), ()):
-            if fact not in out[key]:
-                out[key].append(fact)
+        listed = dataclasses.replace(fact, by_domain=False)  # the same company, by a listing
+        for identity_key in wanted.get(key, ()):
+            found = out[identity_key]
+            if listed in found or fact in found:
+                continue
+            if not by_domain:  # a listing says more than the domain: it replaces it
+                found[:] = [f for f in found if f != dataclasses.replace(fact, by_domain=True)]
+            found.append(fact)
+
+    for entry, company, version in rows:
+        add((entry.kind, entry.value), company, version, entry.kind == "domain")
+    bidxs = [v for k, v in wanted if k == "email"]
+    employees = (
+        await session.execute(
+            select(CompanyEmployee, Company, AgreementVersionRow)
+            .join(Company, CompanyEmployee.company_id == Company.id)
+            .join(AgreementVersionRow, Company.agreement_version_id == AgreementVersionRow.id)
+            .where(
+                CompanyEmployee.email_bidx.in_(bidxs),
+                CompanyEmployee.enabled_at.is_not(None),
+                Company.revoked_at.is_(None),
+                Company.status == CompanyStatus.APPROVED,
+            )
+        )
+    ).all()
+    for employee, company, version in employees:  # enabled by a manager
+        add(("email", employee.email_bidx), company, version, False)
     return out
 
 

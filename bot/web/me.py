@@ -271,10 +271,10 @@ async def add_email(request: web.Request) -> web.StreamResponse:
             request, session, status=status, email_error=f"email_{exc.reason}", new_email=email
         )
     request.app[QUEUE].notify()
-    return _code_page(request, session, uid)
+    return code_page(request, session, uid)
 
 
-def _code_page(
+def code_page(
     request: web.Request,
     session: Session,
     uid: str,
@@ -282,7 +282,12 @@ def _code_page(
     status: int = 200,
     error: str | None = None,
     attempts_left: int | None = None,
+    action: str = "/me/emails/confirm",
+    back: str | None = None,
+    sent: str = "email_code_sent",
 ) -> web.Response:
+    """The page asking for a code mailed to an address (``action`` takes it; ``back`` is the
+    way back, ``/me`` by default; ``sent`` says what the code is for)."""
     return request.app[SIGNING].pages.render(
         request,
         "me_email_code.html",
@@ -293,6 +298,9 @@ def _code_page(
         error=error,
         attempts_left=attempts_left,
         minutes=int(email_proofs.VALID_FOR.total_seconds() // 60),
+        action=action,
+        back=back,
+        sent=sent,
     )
 
 
@@ -318,7 +326,7 @@ async def confirm_email(request: web.Request) -> web.StreamResponse:
             refused = exc  # committed all the same: a wrong code counts as an attempt
     if refused is not None:
         status = 400 if refused.reason == "wrong" else 410
-        return _code_page(
+        return code_page(
             request,
             session,
             uid,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -20,7 +20,7 @@ from aiohttp import web
 
 from bot.core.model import Platform
 from bot.platforms import oauth, registry
-from bot.services import corporate, receipts, signing
+from bot.services import receipts, signing
 from bot.settings import SIGNING_FIELDS, AgreementSettings, Settings
 from bot.storage.agreements import load_agreement
 from bot.web.clientip import client_key
@@ -122,6 +122,9 @@ class SigningContext:
 
 
 SIGNING: web.AppKey[SigningContext] = web.AppKey("signing")
+# the corporate form's handler (bot.web.company_sign): its address is proven before it is signed
+CorporateSubmit = Callable[[web.Request, AgreementSettings], Awaitable[web.StreamResponse]]
+CORPORATE_SUBMIT: web.AppKey[CorporateSubmit] = web.AppKey("corporate_submit")
 
 
 providers_from = oauth.providers_from
@@ -220,6 +223,7 @@ def _render_sign(
         here=here,
         from_pr=from_pr,
         privacy_url=ctx.settings.policy.privacy_url,
+        mail_on=ctx.settings.mail is not None,
     )
 
 
@@ -243,8 +247,10 @@ async def sign_index(request: web.Request) -> web.Response:
 
 
 def _validate(
-    version_fields: dict[str, str], form: Any, emails: list[str]
+    version_fields: dict[str, str], form: Any, emails: list[str] | None
 ) -> tuple[dict[str, str], dict[str, str]]:
+    """The form's values and errors; ``emails``: the addresses the email must be one of
+    (``None``: any, to be proven by a code)."""
     values: dict[str, str] = {}
     errors: dict[str, str] = {}
     for name in SIGNING_FIELDS:
@@ -260,7 +266,7 @@ def _validate(
         problem = field_error(name, raw)
         if problem is not None:
             errors[name] = problem
-        elif name == "email" and raw not in emails:
+        elif name == "email" and emails is not None and raw not in emails:
             errors[name] = "err_email"
     for box in ("accept", "privacy"):
         values[box] = "yes" if form.get(box) == "yes" else ""
@@ -276,6 +282,8 @@ async def sign_submit(request: web.Request) -> web.StreamResponse:
         return ctx.pages.error(request, "unknown_agreement", status=404)
     if not ctx.sign_limit.allow(client_key(request)):
         return ctx.pages.error(request, "rate_limited", status=429)
+    if agreement.kind == "corporate":  # its address is proven by a code first
+        return await request.app[CORPORATE_SUBMIT](request, agreement)
     session = await ctx.store.load(request)
     if session is None:
         return ctx.pages.error(
@@ -289,19 +297,6 @@ async def sign_submit(request: web.Request) -> web.StreamResponse:
     values, errors = _validate(dict(version.fields), form, session.data.emails)
     if not session.data.emails:
         errors["email"] = "err_email"
-    managers: list[str] = []
-    domains: list[str] = []
-    if agreement.kind == "corporate":
-        values["managers"] = str(form.get("managers", ""))[:1000]
-        try:
-            managers = corporate.parse_logins(values["managers"])
-        except corporate.EntryError:
-            errors["managers"] = "err_managers"
-        values["domains"] = str(form.get("domains", ""))[:1000]
-        try:
-            domains = corporate.parse_domains(values["domains"])
-        except corporate.EntryError:
-            errors["domains"] = "err_domains"
     if errors:
         standing = await _standing(request, agreement, session)
         return _render_sign(
@@ -318,39 +313,6 @@ async def sign_submit(request: web.Request) -> web.StreamResponse:
     # for a form that would be recorded, so that mistakes in the form never lock anyone out
     if not ctx.account_limit.allow(f"{session.data.platform}:{session.data.account_id}"):
         return ctx.pages.error(request, "rate_limited", status=429)
-    if agreement.kind == "corporate":
-        async with request.app[SESSIONS]() as s, s.begin():
-            company = await corporate.sign(
-                s,
-                request.app[CIPHER],
-                platform=session.data.platform,
-                account_id=session.data.account_id,
-                login=session.data.login,
-                agreement_id=agreement.agreement_id,
-                version=version.version,
-                fields=values,
-                managers=managers,
-                domains=domains,
-                request_id=request_id(request),
-            )
-            if ctx.settings.mail is not None:  # with the signature, or not at all
-                await receipts.queue_corporate_receipt(
-                    s,
-                    request.app[CIPHER],
-                    company=company,
-                    login=session.data.login,
-                    platform_name=PLATFORM_NAMES[Platform(session.data.platform)],
-                    to=values.get("email") or session.data.emails[0],
-                    lang=ctx.pages.language(request),
-                    fields=_given(values, version.fields),
-                    managers=managers,
-                    domains=domains,
-                    text=version.text,
-                    public_url=ctx.settings.public_url,
-                    privacy_url=ctx.settings.policy.privacy_url,
-                )
-        request.app[QUEUE].notify()
-        raise web.HTTPSeeOther(f"/company/{company.uid}?signed=1")
     async with request.app[SESSIONS]() as s, s.begin():
         signed = await signing.sign(
             s,

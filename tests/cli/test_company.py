@@ -104,7 +104,9 @@ async def test_list_show_approve_reject(
             "name": "Example Corp",
             "status": "pending",
             "signed_at": "2024-05-01T12:00:00Z",
-            "domains": [{"domain": "example.com", "status": "pending", "reason": None}],
+            "domains": [
+                {"domain": "example.com", "status": "pending", "reason": None, "proven": False}
+            ],
         },
         {
             "id": 2,

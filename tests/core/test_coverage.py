@@ -523,3 +523,39 @@ def test_a_company_covers_its_people_through_an_accepted_corporate_agreement() -
         corporate=[corporate],
     )
     assert both.results[0].signature == own  # an individual signature is preferred
+
+
+def test_with_employee_confirmation_a_domain_alone_covers_nobody() -> None:
+    from datetime import UTC, datetime
+
+    from bot.core.coverage import Allowlist, EmployeeCoverage, Verdict, evaluate
+    from bot.core.identity import Contributor, Identity
+    from bot.core.model import Agreement, AgreementVersion, CoAuthorPolicy, Role, SignatureFact
+
+    individual = Agreement("individual", "ICLA", (AgreementVersion("individual", "1.0", "a"),))
+    corporate = Agreement("corporate", "CCLA", (AgreementVersion("corporate", "1.0", "b"),))
+    dev = Contributor(
+        Identity.of_email("dev@example.com"),
+        frozenset({Role.AUTHOR}),
+        ("abc",),
+        ("dev@example.com",),
+    )
+    when = datetime(2024, 1, 1, tzinfo=UTC)
+    by_domain = SignatureFact(0, "corporate", "1.0", when, corporate=True, by_domain=True)
+    enabled = SignatureFact(0, "corporate", "1.0", when, corporate=True)
+
+    def verdict(facts: list[SignatureFact], mode: EmployeeCoverage) -> Verdict:
+        coverage = evaluate(
+            [dev],
+            {dev.key: facts},
+            agreement=individual,
+            allowlist=Allowlist(),
+            co_authors=CoAuthorPolicy.REQUIRE,
+            corporate=[corporate],
+            employees=mode,
+        )
+        return coverage.results[0].verdict
+
+    assert verdict([by_domain], EmployeeCoverage.DOMAIN) is Verdict.SIGNED
+    assert verdict([by_domain], EmployeeCoverage.CONFIRM) is Verdict.UNLINKED
+    assert verdict([by_domain, enabled], EmployeeCoverage.CONFIRM) is Verdict.SIGNED

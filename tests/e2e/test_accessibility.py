@@ -24,8 +24,10 @@ from aiohttp.test_utils import TestServer
 
 from bot import settings
 from bot.sandbox.fakeforge.github import AppKeyPair, FakeGitHub
-from bot.web.app import create_app
+from bot.sandbox.outbox import Outbox, serve
+from bot.web.app import RUNTIME, create_app
 from tests.e2e.browser import CHROMIUM_ARGS, chromium_or_skip
+from tests.e2e.test_corporate import invitation_link, last_code
 from tests.helpers import WEBHOOK_SECRET
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="module")]
@@ -73,6 +75,8 @@ class Bots:
     connected: str
     unconfigured: str
     servers: list[TestServer] = field(default_factory=list)
+    outbox: Outbox = field(default_factory=Outbox)  # the connected bot's mail
+    runtime: Any = None  # the connected bot's, to send its mail
 
 
 @pytest_asyncio.fixture(loop_scope="module")
@@ -84,6 +88,7 @@ async def bots(
 ) -> AsyncIterator[Bots]:
     async with FakeGitHub(app_id="4242", public_key_pem=e2e_app_keys.public_pem) as github:
         found = Bots(github, "", "")
+        smtp, smtp_port = await serve(found.outbox)
         pem = tmp_path / "app.pem"
         pem.write_text(e2e_app_keys.private_pem)
         for name in ("connected", "unconfigured"):
@@ -107,6 +112,8 @@ async def bots(
                     "CLA_GITHUB_WEBHOOK_SECRET": WEBHOOK_SECRET,
                     "CLA_GITHUB_CLIENT_ID": CLIENT_ID,
                     "CLA_GITHUB_CLIENT_SECRET": CLIENT_SECRET,
+                    "CLA_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}",
+                    "CLA_MAIL_FROM": "CLA bot <cla@example.org>",
                 }
                 github.add_oauth_app(
                     CLIENT_ID, CLIENT_SECRET, f"{public}/sign/oauth/github/callback"
@@ -117,12 +124,16 @@ async def bots(
             app = create_app(settings.load(env, cwd=tmp_path), run_worker=False)
             server = TestServer(app, host="127.0.0.1", port=port)
             await server.start_server()
+            if name == "connected":
+                found.runtime = app[RUNTIME]
             found.servers.append(server)
         try:
             yield found
         finally:
             for server in found.servers:
                 await server.close()
+            smtp.close()
+            await smtp.wait_closed()
         assert github.violations == []
 
 
@@ -212,13 +223,33 @@ async def _walk(page: Any, bots: Bots, scan: Scan, lang: str) -> None:
         ("name", "Axe Tester"),
         ("title", "CTO"),
         ("address", "1 Road\nTown"),
+        ("email", f"{login}@axe-testing.example.com"),
     ]:
         await page.locator(f"#f-{name}").fill(value)
     await page.locator("#f-accept").check()
     await page.locator("#f-privacy").check()
-    await page.locator("button[type=submit].primary").click()
+    async with page.expect_navigation():
+        await page.locator("button[type=submit].primary").click()
+    await scan(page, "corporate sign, the code")
+    await bots.runtime.drain()
+    await page.locator("#code").fill("not-it")
+    async with page.expect_navigation():
+        await page.locator("form.sign button[type=submit]").click()
+    await scan(page, "corporate sign, a wrong code")
+    await page.locator("#code").fill(last_code(bots.outbox, f"{login}@axe-testing.example.com"))
+    await page.locator("form.sign button[type=submit]").click()
     await page.wait_for_url(re.compile(r".*/company/\w+\?signed=1$"))
     await scan(page, "/company, signed")
+    await page.locator("#invite-email").fill(f"{login}-2@axe-testing.example.com")
+    async with page.expect_navigation():
+        await page.locator("form[action$='/invite'] button[type=submit]").click()
+    await scan(page, "/company, invited")
+    await bots.runtime.drain()
+    link = invitation_link(bots.outbox, f"{login}-2@axe-testing.example.com", bots.connected)
+    await page.goto(c + link)
+    await scan(page, "/company/invite, signed in")
+    await page.goto(c + "/company/employee")
+    await scan(page, "/company/employee")
     await page.goto(c + "/me")
     async with page.expect_navigation():
         await page.locator("form.whoami button").click()
@@ -254,7 +285,7 @@ async def test_axe_finds_nothing_serious_on_any_page(browser: Any, bots: Bots, l
         await _walk(page, bots, scan, lang)
     finally:
         await context.close()
-    assert scan.pages == 27
+    assert scan.pages == 32
     assert scan.found == [], "\n".join(scan.found)
 
 

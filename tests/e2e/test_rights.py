@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
+from bot.sandbox.outbox import Outbox
 from bot.storage.identity_keys import email_bidx
 from bot.storage.models import (
     AuditEvent,
@@ -379,16 +380,15 @@ async def _login_elsewhere(bot: Bot, login: str) -> aiohttp.ClientSession:
     return browser
 
 
-async def _sign_company(bot: Bot, login: str, email: str, fields: dict[str, str]) -> str:
-    assert (await oauth_login(bot, login, next_path="/sign/corporate")).status == 303
-    html = await (await bot.client.get("/sign/corporate")).text()
-    resp = await bot.client.post(
-        "/sign/corporate",
-        data={"csrf": csrf_of(html), "email": email, "accept": "yes", "privacy": "yes", **fields},
-        allow_redirects=False,
+async def _sign_company(
+    bot: Bot, box: Outbox, login: str, email: str, fields: dict[str, str]
+) -> str:
+    """Sign a corporate CLA, its company address proven by the code mailed to it."""
+    from tests.e2e.test_corporate import prove_corporate
+
+    return await prove_corporate(
+        bot, box, login, {"email": email, "accept": "yes", "privacy": "yes", **fields}
     )
-    assert resp.status == 303, await resp.text()
-    return resp.headers["Location"].split("?")[0]
 
 
 async def _add_entry(bot: Bot, page_url: str, kind: str, value: str) -> None:
@@ -465,20 +465,21 @@ def _found(stored: str, plain: str, cipher: Any) -> list[str]:
 
 @pytest.mark.parametrize("path", ["comment", "web"])
 async def test_an_erased_person_leaves_no_canary_behind(
-    web_bot: Bot, db_url: str, cipher: Any, path: str
+    mail_bot: Bot, outbox: tuple[Outbox, int], db_url: str, cipher: Any, path: str
 ) -> None:
     """One person who was an individual signer, a corporate signatory and a manager of two
     companies, signed in in two browsers and with a command still queued, erased through the
     comment command or the self-service page: none of their values, nor the blind index of
     their email, is left in the database files."""
-    gh = web_bot.github
+    gh = mail_bot.github
     gh.add_installation(1, account="acme", repos=[REPO])
     gh.user(PERSON, user_id=PERSON_ID)
-    gh.set_emails("bert", ("bert@bert-works.example", True))
+    gh.set_emails("bert", ("bert@bert-works.example.com", True))
     bert_company = await _sign_company(
-        web_bot,
+        mail_bot,
+        outbox[0],
         "bert",
-        "bert@bert-works.example",
+        "bert@bert-works.example.com",
         {
             "company": "Bert Works",
             "name": "Bert Boss",
@@ -487,11 +488,21 @@ async def test_an_erased_person_leaves_no_canary_behind(
             "managers": PERSON,
         },
     )
+    # Bert invites her to manage his company too, by email (an invitation names her address)
+    bert_page = await (await mail_bot.client.get(bert_company)).text()
+    invited = await mail_bot.client.post(
+        bert_company + "/invite",
+        data={"csrf": csrf_of(bert_page), "email": CANARY["email"]},
+        allow_redirects=False,
+    )
+    assert invited.status == 303
+    await mail_bot.run_jobs()
     await sign_web(
-        web_bot, PERSON, CANARY["email"], **{k: v for k, v in CANARY.items() if k != "email"}
+        mail_bot, PERSON, CANARY["email"], **{k: v for k, v in CANARY.items() if k != "email"}
     )
     mine = await _sign_company(
-        web_bot,
+        mail_bot,
+        outbox[0],
         PERSON,
         CANARY["email"],
         {
@@ -505,43 +516,43 @@ async def test_an_erased_person_leaves_no_canary_behind(
         },
     )
     # a checked PR tells the bot of the installation it asks the forge about accounts with
-    pr = await open_pr(web_bot, REPO, 9, "dan")
-    await web_bot.run_jobs()
+    pr = await open_pr(mail_bot, REPO, 9, "dan")
+    await mail_bot.run_jobs()
     gh.user("a-colleague")
-    await _add_entry(web_bot, mine, "email", CANARY["email"])
-    await _add_entry(web_bot, mine, "login", "a-colleague")
-    await _add_entry(web_bot, bert_company, "email", CANARY["email"].upper())  # as manager
-    second = await _login_elsewhere(web_bot, PERSON)
+    await _add_entry(mail_bot, mine, "email", CANARY["email"])
+    await _add_entry(mail_bot, mine, "login", "a-colleague")
+    await _add_entry(mail_bot, bert_company, "email", CANARY["email"].upper())  # as manager
+    second = await _login_elsewhere(mail_bot, PERSON)
 
     stored, plain = await _stored_text(db_url, cipher)
     assert len(_found(stored, plain, cipher)) == len(CANARIES) + 1  # the scan sees them all
 
     try:
         if path == "comment":
-            await comment(web_bot, pr, PERSON, "/cla delete-my-data")
-            await web_bot.run_jobs()
-            confirm = await comment(web_bot, pr, PERSON, "/cla delete-my-data confirm")
-            await comment(web_bot, pr, PERSON, "/cla export-my-data")  # queued behind it
-            await web_bot.run_jobs()
-            (reply,) = replies_to(web_bot, pr, confirm)
+            await comment(mail_bot, pr, PERSON, "/cla delete-my-data")
+            await mail_bot.run_jobs()
+            confirm = await comment(mail_bot, pr, PERSON, "/cla delete-my-data confirm")
+            await comment(mail_bot, pr, PERSON, "/cla export-my-data")  # queued behind it
+            await mail_bot.run_jobs()
+            (reply,) = replies_to(mail_bot, pr, confirm)
             assert "has been erased as you asked" in reply.body
             assert "the signatory details of 1 corporate CLA(s)" in reply.body
             assert "2 company manager role(s)" in reply.body
             assert "2 signed-in browser session(s)" in reply.body
             assert "what 1 queued job(s) held about you" in reply.body
         else:
-            await comment(web_bot, pr, PERSON, "/cla export-my-data")  # queued, not run
-            page = await (await web_bot.client.get("/me/delete")).text()
+            await comment(mail_bot, pr, PERSON, "/cla export-my-data")  # queued, not run
+            page = await (await mail_bot.client.get("/me/delete")).text()
             assert 'id="erase-counts"' in page
             assert "1 corporate signatory record(s), 2 company manager role(s)" in page
             assert "2 signed-in session(s)" in page
-            resp = await web_bot.client.post(
+            resp = await mail_bot.client.post(
                 "/me/delete", data={"csrf": csrf_of(page), "confirm": "yes"}
             )
             assert resp.status == 200 and 'id="erased"' in await resp.text()
-            await web_bot.run_jobs()
+            await mail_bot.run_jobs()
         # the other browser is signed out too
-        me = await (await second.get(web_bot.client.make_url("/me"))).text()
+        me = await (await second.get(mail_bot.client.make_url("/me"))).text()
         assert f"@{PERSON}" not in me and "/sign/login/github" in me
     finally:
         await second.close()
@@ -549,8 +560,8 @@ async def test_an_erased_person_leaves_no_canary_behind(
     stored, plain = await _stored_text(db_url, cipher)
     assert _found(stored, plain, cipher) == []
     # what stays: the two companies, without her; Bert's details untouched
-    assert "bert@bert-works.example" in plain and "bert boss" in plain
-    async with web_bot.runtime.sessions() as s:
+    assert "bert@bert-works.example.com" in plain and "bert boss" in plain
+    async with mail_bot.runtime.sessions() as s:
         names = sorted((await s.scalars(select(Company.name))).all())
     assert names == ["Bert Works", "Tombstone Widgets"]
 
@@ -586,12 +597,15 @@ async def test_on_gitee_the_erasure_asks_first_too(gitee_bot: GiteeBot, tmp_path
     assert await signers() == 0
 
 
-async def test_a_corporate_signatory_alone_can_erase_from_the_page(web_bot: Bot) -> None:
-    web_bot.github.set_emails("carla", ("carla@carla-ltd.example", True))
+async def test_a_corporate_signatory_alone_can_erase_from_the_page(
+    mail_bot: Bot, outbox: tuple[Outbox, int]
+) -> None:
+    mail_bot.github.set_emails("carla", ("carla@carla-ltd.example.com", True))
     await _sign_company(
-        web_bot,
+        mail_bot,
+        outbox[0],
         "carla",
-        "carla@carla-ltd.example",
+        "carla@carla-ltd.example.com",
         {
             "company": "Carla Ltd",
             "name": "Carla Counsel",
@@ -600,13 +614,13 @@ async def test_a_corporate_signatory_alone_can_erase_from_the_page(web_bot: Bot)
             "managers": "",
         },
     )
-    me = await (await web_bot.client.get("/me")).text()
+    me = await (await mail_bot.client.get("/me")).text()
     assert 'id="no-data"' in me and 'id="erase-other"' in me
-    page = await (await web_bot.client.get("/me/delete")).text()
+    page = await (await mail_bot.client.get("/me/delete")).text()
     assert "1 corporate signatory record(s), 1 company manager role(s)" in page
-    resp = await web_bot.client.post("/me/delete", data={"csrf": csrf_of(page), "confirm": "yes"})
+    resp = await mail_bot.client.post("/me/delete", data={"csrf": csrf_of(page), "confirm": "yes"})
     assert resp.status == 200 and 'id="erased"' in await resp.text()
-    async with web_bot.runtime.sessions() as s:
+    async with mail_bot.runtime.sessions() as s:
         company = (await s.scalars(select(Company))).one()
     assert company.name == "Carla Ltd" and company.signatory_name_ct is None
     assert company.address_ct is None and company.email_ct is None

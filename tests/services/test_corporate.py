@@ -550,7 +550,9 @@ async def test_what_administrators_see_holds_no_contact_data(
         "name": "Example Corp",
         "status": "pending",
         "signed_at": summary.as_summary()["signed_at"],
-        "domains": [{"domain": "example.com", "status": "pending", "reason": None}],
+        "domains": [
+            {"domain": "example.com", "status": "pending", "reason": None, "proven": False}
+        ],
     }
     assert view.as_dict() == {
         **summary.as_summary(),

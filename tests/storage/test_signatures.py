@@ -295,7 +295,7 @@ async def test_signature_facts_by_account_email_and_approved_company_only(
         "github:42": [SignatureFact(mona.id, "icla", "1.0", T0)],
         "email:jo@example.org": [SignatureFact(jo.id, "icla", "2.0", T0)],
         "email:dev@corp.example": [
-            SignatureFact(0, "icla", "1.0", T0, corporate=True, company="Acme")
+            SignatureFact(0, "icla", "1.0", T0, corporate=True, company="Acme", by_domain=True)
         ],
         "github:8": [SignatureFact(restricted.id, "icla", "1.0", T0, restricted=True)],
     }

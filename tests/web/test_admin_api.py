@@ -431,8 +431,13 @@ async def test_administrators_decide_on_corporate_clas(api: Any) -> None:
         f"token:{api.tokens['admin'][:12]}",
     )
     assert shown["domains"] == [
-        {"domain": "y.org", "status": "approved", "reason": None},
-        {"domain": "example.net", "status": "rejected", "reason": "another firm's domain"},
+        {"domain": "y.org", "status": "approved", "reason": None, "proven": False},
+        {
+            "domain": "example.net",
+            "status": "rejected",
+            "reason": "another firm's domain",
+            "proven": False,
+        },
     ]
     async with api.server.app[SESSIONS]() as s:
         events = (

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core import decision, messages
-from bot.core.coverage import Coverage, evaluate
+from bot.core.coverage import Coverage, EmployeeCoverage, evaluate
 from bot.core.identity import Contributor, noreply_claims
 from bot.core.identity import contributors as find_contributors
 from bot.core.model import Agreement, CoAuthorPolicy, PullRequest
@@ -112,6 +112,7 @@ class Planner:
                 allowlist=self.allowlist,
                 co_authors=self.co_authors,
                 corporate=corporate,
+                employees=EmployeeCoverage(self.policy.corporate_employees),
             )
         return Evaluation(people, check, agreement)
 

@@ -33,9 +33,15 @@ class DomainState:
     domain: str
     status: str
     reason: str | None
+    proven: bool = False  # by a code sent to an address there; older and imported ones are not
 
     def as_dict(self) -> dict[str, Any]:
-        return {"domain": self.domain, "status": self.status, "reason": self.reason}
+        return {
+            "domain": self.domain,
+            "status": self.status,
+            "reason": self.reason,
+            "proven": self.proven,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +111,9 @@ async def _views(session: AsyncSession, companies: Sequence[Company]) -> list[Co
     ).all():
         if entry.kind == "domain":
             domains[entry.company_id].append(
-                DomainState(entry.value, entry.status, entry.decision_reason)
+                DomainState(
+                    entry.value, entry.status, entry.decision_reason, entry.proven_by is not None
+                )
             )
         else:
             key = (entry.company_id, entry.kind)

@@ -39,6 +39,7 @@ class Entry:
     status: str
     reason: str | None = None  # why an administrator rejected a domain
     login: str | None = None  # an unconfirmed account's login, to add it again
+    proven: bool = False  # a domain proven by a code sent to an address there
 
 
 def counts(company: Company, entry: CompanyEntry) -> bool:
@@ -75,7 +76,13 @@ async def entries(session: AsyncSession, cipher: FieldCipher, company: Company) 
         unconfirmed = r.status == EntryStatus.UNCONFIRMED
         out.append(
             Entry(
-                r.uid, r.kind, shown, r.status, r.decision_reason, r.login if unconfirmed else None
+                r.uid,
+                r.kind,
+                shown,
+                r.status,
+                r.decision_reason,
+                r.login if unconfirmed else None,
+                r.proven_by is not None,
             )
         )
     return out

@@ -3,11 +3,12 @@ written to the audit trail without the values it touched."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import audit
@@ -17,6 +18,10 @@ from bot.storage.models import (
     AgreementRow,
     AgreementVersionRow,
     AuditEvent,
+    Company,
+    CompanyEmployee,
+    CompanyInvitation,
+    EmailProof,
     Signature,
     Signer,
     SignerAccount,
@@ -78,6 +83,7 @@ async def export(session: AsyncSession, cipher: FieldCipher, signer: Signer) -> 
             select(AuditEvent).where(AuditEvent.signer_id == signer.id).order_by(AuditEvent.id)
         )
     ).all()
+    corporate = await _corporate_rows(session, cipher, accounts, [e.email_bidx for e in emails])
     return {
         "format": EXPORT_FORMAT,
         "exported_at": datetime.now(UTC).isoformat(),
@@ -129,6 +135,76 @@ async def export(session: AsyncSession, cipher: FieldCipher, signer: Signer) -> 
         "audit_trail": [
             {"at": _iso(ev.at), "action": ev.action, "via": ev.via, "request_id": ev.request_id}
             for ev in trail
+        ],
+        **corporate,
+    }
+
+
+async def _corporate_rows(
+    session: AsyncSession,
+    cipher: FieldCipher,
+    accounts: Sequence[SignerAccount],
+    bidxs: Sequence[str],
+) -> dict[str, list[dict[str, Any]]]:
+    """What corporate CLAs hold about the person: work addresses they proved for a company,
+    invitations to manage one mailed to their addresses, codes they asked for (never a code)."""
+    hashes = [cipher.account_hash(a.platform, a.account_id) for a in accounts]
+    staff = (
+        await session.execute(
+            select(CompanyEmployee, Company)
+            .join(Company, Company.id == CompanyEmployee.company_id)
+            .where(
+                or_(CompanyEmployee.account_hash.in_(hashes), CompanyEmployee.email_bidx.in_(bidxs))
+            )
+            .order_by(CompanyEmployee.id)
+        )
+    ).all()
+    invited = (
+        await session.execute(
+            select(CompanyInvitation, Company)
+            .join(Company, Company.id == CompanyInvitation.company_id)
+            .where(CompanyInvitation.email_bidx.in_(bidxs))
+            .order_by(CompanyInvitation.id)
+        )
+    ).all()
+    codes = (
+        await session.scalars(
+            select(EmailProof).where(EmailProof.account_hash.in_(hashes)).order_by(EmailProof.id)
+        )
+    ).all()
+    return {
+        "company_work_addresses": [
+            {
+                "company": c.name,
+                "email": cipher.decrypt_optional(
+                    e.email_ct, table="company_employees", column="email", row=e.uid
+                ),
+                "proven_at": _iso(e.proven_at),
+                "enabled_at": _iso(e.enabled_at),
+            }
+            for e, c in staff
+        ],
+        "company_invitations": [
+            {
+                "company": c.name,
+                "email": cipher.decrypt_optional(
+                    i.email_ct, table="company_invitations", column="email", row=i.uid
+                ),
+                "sent_at": _iso(i.created_at),
+                "expires_at": _iso(i.expires_at),
+            }
+            for i, c in invited
+        ],
+        "codes_asked": [
+            {
+                "purpose": p.purpose,
+                "email": cipher.decrypt(
+                    p.email_ct, table="email_proofs", column="email", row=p.uid
+                ),
+                "sent_at": _iso(p.created_at),
+                "used_at": _iso(p.used_at),
+            }
+            for p in codes
         ],
     }
 

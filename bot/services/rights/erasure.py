@@ -34,7 +34,9 @@ from bot.storage.models import (
     AgreementVersionRow,
     AuditEvent,
     Company,
+    CompanyEmployee,
     CompanyEntry,
+    CompanyInvitation,
     CompanyManager,
     EmailProof,
     ErasureRequest,
@@ -465,6 +467,21 @@ async def erase(
         delete(OAuthState).where(
             or_(OAuthState.used_at.is_not(None), OAuthState.expires_at <= now)
         ),
+        # invitations to manage a company mailed to one of their addresses
+        delete(CompanyInvitation).where(
+            CompanyInvitation.email_bidx.in_(_email_bidxs(found.identity_keys))
+        ),
+        # their work addresses proven for a company (employees: confirm)
+        delete(CompanyEmployee).where(
+            or_(
+                CompanyEmployee.account_hash.in_(hashes),
+                CompanyEmployee.email_bidx.in_(_email_bidxs(found.identity_keys)),
+            )
+        ),
+        # and the invitations they sent: kept for the company, no longer naming them
+        update(CompanyInvitation)
+        .where(CompanyInvitation.invited_by.in_(account_keys))
+        .values(invited_by=pseudonym[:100]),
     ]
     if found.signer is not None:
         deletions += [

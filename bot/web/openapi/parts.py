@@ -331,11 +331,16 @@ _COMPANY_STATUS = {"type": "string", "enum": ["pending", "approved", "rejected"]
 
 _DOMAIN = {
     "type": "object",
-    "required": ["domain", "status", "reason"],
+    "required": ["domain", "status", "reason", "proven"],
     "properties": {
         "domain": {"type": "string"},
         "status": {"type": "string", "enum": ["pending", "approved", "rejected"]},
         "reason": {**_NULLABLE_STR, "description": "why it was rejected"},
+        "proven": {
+            "type": "boolean",
+            "description": "proven by a code sent to an address at it; false for older and "
+            "imported domains (approving them is still allowed)",
+        },
     },
 }
 
