@@ -137,17 +137,11 @@ async def submit(request: web.Request, agreement: AgreementSettings) -> web.Stre
     # the company address is always asked for: it is what proves the company's domain
     values, errors = _validate({**version.fields, "email": "required"}, form, None)
     managers: list[str] = []
-    domains: list[str] = []
     values["managers"] = str(form.get("managers", ""))[:1000]
     try:
         managers = corporate.parse_logins(values["managers"])
     except corporate.EntryError:
         errors["managers"] = "err_managers"
-    values["domains"] = str(form.get("domains", ""))[:1000]
-    try:
-        domains = corporate.parse_domains(values["domains"])
-    except corporate.EntryError:
-        errors["domains"] = "err_domains"
     if "email" not in errors:
         try:
             proofs.domain_of(values.get("email", ""))
@@ -176,9 +170,8 @@ async def submit(request: web.Request, agreement: AgreementSettings) -> web.Stre
     pending = proofs.PendingSignature(
         agreement_id=agreement.agreement_id,
         version=version.version,
-        fields={k: v for k, v in given.items() if k != "domains"},
+        fields=given,
         managers=managers,
-        domains=domains,
         lang=ctx.pages.language(request),
     )
     try:
@@ -258,7 +251,7 @@ async def _receipt(
         lang=signed.pending.lang,
         fields=_given({**signed.pending.fields, "email": signed.email}, version.fields),
         managers=signed.pending.managers,
-        domains=signed.domains,
+        domains=(signed.domain,),
         text=version.text,
         public_url=ctx.settings.public_url,
         privacy_url=ctx.settings.policy.privacy_url,

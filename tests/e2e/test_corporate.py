@@ -89,7 +89,8 @@ async def sign_corporate(bot: Bot, box: Outbox, *, domains: str = "") -> str:
     assert (await oauth_login(bot, "maria", next_path="/sign/corporate")).status == 303
     html = await (await bot.client.get("/sign/corporate")).text()
     assert 'name="company"' in html and 'name="title"' in html and 'name="managers"' in html
-    assert 'id="corporate-approval"' in html and 'name="domains"' in html
+    # the company's domain is the one its address proves; no field takes others on trust
+    assert 'id="corporate-approval"' in html and 'name="domains"' not in html
     return await prove_corporate(bot, box, "maria", {**MARIA, "domains": domains})
 
 
@@ -145,7 +146,7 @@ async def test_a_company_covers_nobody_until_approved_then_its_domain_covers(
     assert state_of(page) == "pending"
     resp = await mail_bot.client.post(
         page_url + "/add",
-        data={"csrf": csrf_of(page), "kind": "domain", "value": "Example.COM"},
+        data={"csrf": csrf_of(page), "kind": "email", "value": "Colleague@Elsewhere.ORG"},
         allow_redirects=False,
     )
     assert resp.status == 303 and resp.headers["Location"].endswith("?saved=1")
@@ -228,7 +229,7 @@ async def test_a_domain_nobody_single_can_own_is_refused(
     page_url = await sign_corporate(mail_bot, outbox[0])
     page = await (await mail_bot.client.get(page_url)).text()
     resp = await mail_bot.client.post(
-        page_url + "/add", data={"csrf": csrf_of(page), "kind": "domain", "value": domain}
+        page_url + "/domains", data={"csrf": csrf_of(page), "email": f"someone@{domain}"}
     )
     html = await resp.text()
     assert resp.status == 400 and 'id="entry-error"' in html and f"{domain} {why}" in html
@@ -237,7 +238,7 @@ async def test_a_domain_nobody_single_can_own_is_refused(
         and domain not in html.split('id="entries"')[1].split("</table>")[0]
     )  # nothing stored: only the proven domain
 
-    # and on the signing form: the signature is not recorded at all
+    # and as the signatory's company address on the signing form: no code, nothing recorded
     form = await (await mail_bot.client.get("/sign/corporate")).text()
     resp = await mail_bot.client.post(
         "/sign/corporate",
@@ -246,23 +247,48 @@ async def test_a_domain_nobody_single_can_own_is_refused(
             "company": "Other Corp",
             "name": "Maria Signatoryname",
             "title": "General Counsel",
-            "email": "maria.legal@example.com",
+            "email": f"maria.legal@{domain}",
             "address": "1 Corporate Plaza",
-            "domains": f"example.org, {domain}",
             "accept": "yes",
             "privacy": "yes",
         },
         allow_redirects=False,
     )
-    assert resp.status == 400 and 'id="err-domains"' in await resp.text()
+    assert resp.status == 400 and 'id="err-email"' in await resp.text()
     assert "other corp" not in _dump(db_url).lower()
 
 
-async def test_domains_named_at_signing_are_approved_with_the_company(
+async def test_a_domain_nobody_proved_is_never_listed(
+    mail_bot: Bot, outbox: tuple[Outbox, int], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Neither the signing form nor a manager can list a domain without the code mailed to an
+    address there: a claimed domain covers nobody, even once the company is approved."""
+    gh = mail_bot.github
+    gh.add_installation(1, account="acme", repos=[REPO])
+    commit = gh.make_commit(author=("Dev Eloper", "dev@example.net"))
+    pr = gh.add_pr(REPO, number=9, author="dev-gh", commits=[commit])
+    await mail_bot.deliver("pull_request", gh.pull_request_event(pr, installation_id=1))
+    await mail_bot.run_jobs()
+    page_url = await sign_corporate(mail_bot, outbox[0], domains="example.net")
+    page = await (await mail_bot.client.get(page_url)).text()
+    resp = await mail_bot.client.post(
+        page_url + "/add", data={"csrf": csrf_of(page), "kind": "domain", "value": "example.net"}
+    )
+    html = await resp.text()
+    assert resp.status == 400 and 'id="entry-error"' in html
+    assert "prove" in html.split('id="entry-error"')[1].split("</")[0]
+    listed = html.split('id="entries"')[1].split("</table>")[0]
+    assert "example.net" not in listed and listed.count('data-kind="domain"') == 1
+    await company(mail_bot, capsys, "approve", str(await only_company_id(mail_bot, capsys)))
+    await mail_bot.run_jobs()
+    assert status(mail_bot, pr) == "failure"
+
+
+async def test_the_proven_domain_is_approved_with_the_company(
     mail_bot: Bot, outbox: tuple[Outbox, int], capsys: pytest.CaptureFixture[str]
 ) -> None:
     pr = await unsigned_pr(mail_bot, 4)
-    page_url = await sign_corporate(mail_bot, outbox[0], domains="example.com")
+    page_url = await sign_corporate(mail_bot, outbox[0])
     page = await (await mail_bot.client.get(page_url)).text()
     assert re.search(
         r'data-kind="domain" data-status="pending"><td>[^<]*</td><td>example.com', page
@@ -294,7 +320,7 @@ async def test_managers_only(mail_bot: Bot, outbox: tuple[Outbox, int]) -> None:
     )
     assert resp.status == 200 and "github:newhire" in await resp.text()
     bad = await mail_bot.client.post(
-        page_url + "/add", data={"csrf": csrf_of(page), "kind": "domain", "value": "not a domain"}
+        page_url + "/domains", data={"csrf": csrf_of(page), "email": "someone@not-a-domain"}
     )
     assert bad.status == 400 and 'id="entry-error"' in await bad.text()
     # anyone else does not

@@ -19,14 +19,16 @@ from bot.platforms.base import RetryableForgeError
 from bot.platforms.github.facts import GITHUB
 from bot.services import company_domains, corporate
 from bot.services.admin.common import Invalid, NotFound
+from bot.services.corporate import proofs
 from bot.storage.agreements import sync_agreements
 from bot.storage.crypto import FieldCipher
 from bot.storage.db import create_engine, session_factory
 from bot.storage.identity_keys import contributor_keys
-from bot.storage.models import AuditEvent, Company, CompanyEntry, Job, PrCheck
+from bot.storage.models import AuditEvent, Company, CompanyEntry, Job, JobKind, PrCheck
 from bot.storage.pr_checks import replace_contributors
 from bot.storage.signatures import signature_facts
 from tests.helpers import sign_company
+from tests.services.test_company_proofs import MARIA, last_code
 
 Sessions = async_sessionmaker[AsyncSession]
 SIGNATORY = {
@@ -131,8 +133,10 @@ async def seed_pr(db: Sessions, cipher: FieldCipher, number: int, who: Contribut
 
 
 async def jobs(db: Sessions) -> int:
+    """The re-checks queued (mail aside)."""
     async with db() as s:
-        return int(await s.scalar(select(func.count()).select_from(Job)) or 0)
+        query = select(func.count()).select_from(Job).where(Job.kind != JobKind.MAIL)
+        return int(await s.scalar(query) or 0)
 
 
 async def audit_trail(db: Sessions) -> list[tuple[str, str, dict[str, Any]]]:
@@ -248,10 +252,12 @@ async def test_a_domain_nobody_single_can_own_is_refused(
 async def test_a_registrable_domain_or_one_below_it_is_accepted(
     cipher: FieldCipher, raw: str, stored: str
 ) -> None:
-    new = await corporate.prepare_entry(
-        cipher, kind="domain", raw=raw, platform="github", accounts=None
-    )
-    assert new == corporate.NewEntry("domain", stored)
+    assert corporate.check_domain(raw) == stored
+    # and still not listed on a manager's word: only a code mailed there proves it
+    with pytest.raises(corporate.EntryError, match="only once proven"):
+        await corporate.prepare_entry(
+            cipher, kind="domain", raw=raw, platform="github", accounts=None
+        )
 
 
 def test_the_free_mail_list_holds_the_providers_contributors_use() -> None:
@@ -317,7 +323,14 @@ async def test_a_domain_added_after_approval_waits_for_its_own_approval(
         await corporate.approve(s, cipher, company.id, **ADMIN)
     newcomer = person_with_email("new@example.org")
     await seed_pr(db, cipher, 1, newcomer)
-    assert await add(db, cipher, company, "domain", "example.org") == 0
+    async with db() as s, s.begin():
+        uid = await proofs.start_domain(
+            s, cipher, MARIA, company, "it@example.org", lang="en", public_url="u"
+        )
+    code = (await last_code(db, cipher))[1]["code"]
+    async with db() as s, s.begin():
+        await proofs.finish_domain(s, cipher, MARIA, company, uid, code, request_id="r")
+    assert await jobs(db) == 0  # a proven domain waits: no PR changes yet
     assert await covered(db, cipher, [newcomer]) == {}
     async with db() as s:
         waiting = await corporate.list_companies(s, pending=True)

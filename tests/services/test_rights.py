@@ -185,8 +185,12 @@ async def _world(sessions: async_sessionmaker[AsyncSession], cipher: FieldCipher
             (berts, "email", "bert@b.example", "github:600"),
             (berts, "login", "olive-canary", "github:600"),
         ):
-            entry = await corporate.prepare_entry(
-                cipher, kind=kind, raw=value, platform="github", accounts=_ACCOUNTS
+            entry = (
+                corporate.NewEntry("domain", value)  # as a proven domain is listed
+                if kind == "domain"
+                else await corporate.prepare_entry(
+                    cipher, kind=kind, raw=value, platform="github", accounts=_ACCOUNTS
+                )
             )
             await corporate.add_entry(s, cipher, company, entry, actor=by, request_id="r")
         for number, keys in (

@@ -9,9 +9,10 @@ token) approves it. A rejected one covers nobody either, and its managers see th
 The list holds:
 
 * email domains (plain: a company's domain is not personal data), checked by
-  :mod:`bot.services.company_domains`. Each waits for an administrator: those named at signing
-  (or added before the decision) are approved with the company, one added later is pending
-  until an administrator approves it;
+  :mod:`bot.services.company_domains`, each listed only once proven by a code mailed to an
+  address there (:mod:`bot.services.corporate.proofs`). Each waits for an administrator: the
+  one proven at signing is approved with the company, one proven later is pending until an
+  administrator approves it;
 * emails (a blind index for matching, a ciphertext so managers can read their own list);
 * accounts: a login a manager types is resolved through the forge to its account id, and only
   that id matches (``github:583231``), never the login.

@@ -112,7 +112,11 @@ async def prepare_entry(
         raise EntryError("choose a domain, an email or an account name")
     value = raw.strip()
     if kind == "domain":
-        return NewEntry("domain", check_domain(value))
+        check_domain(value)  # a domain no company may own is refused as such
+        raise EntryError(
+            "a domain is listed only once proven: give an address at it under "
+            "“Prove a domain” and type the code mailed there"
+        )
     if kind == "email":
         if not EMAIL.fullmatch(value):
             raise EntryError("not an email address")

@@ -47,7 +47,6 @@ class PendingSignature:
     version: str
     fields: dict[str, str]
     managers: list[str]
-    domains: list[str]
     lang: str
 
     @classmethod
@@ -57,7 +56,6 @@ class PendingSignature:
             version=str(payload["version"]),
             fields={str(k): str(v) for k, v in dict(payload["fields"]).items()},
             managers=[str(m) for m in payload["managers"]],
-            domains=[str(d) for d in payload["domains"]],
             lang=str(payload["lang"]),
         )
 
@@ -67,7 +65,7 @@ class Signed:
     company: Company
     pending: PendingSignature
     email: str  # the proven address, for the receipt
-    domains: tuple[str, ...]  # the proven one first
+    domain: str  # the one its address proved
 
 
 async def start_signing(
@@ -114,7 +112,6 @@ async def finish_signing(
     )
     pending = PendingSignature.from_payload(taken.payload)
     proven = domain_of(taken.email)
-    domains = [proven, *(d for d in pending.domains if d != proven)]
     company = await sign(
         session,
         cipher,
@@ -125,13 +122,13 @@ async def finish_signing(
         version=pending.version,
         fields={**pending.fields, "email": taken.email},
         managers=pending.managers,
-        domains=domains,
+        domains=[proven],
         request_id=request_id,
     )
     first = await _domain_entry(session, company, proven)
     if first is not None:
         first.proven_by, first.proven_at = PROVEN_BY_CODE, taken.at
-    return Signed(company, pending, taken.email, tuple(domains))
+    return Signed(company, pending, taken.email, proven)
 
 
 async def _domain_entry(

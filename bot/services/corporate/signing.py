@@ -36,7 +36,7 @@ async def sign(
     domains: Sequence[str] = (),
 ) -> Company:
     """Record a corporate signature, pending an administrator's decision, with the managers
-    and the domains (checked by :func:`parse_domains`) named on the form."""
+    and its domains (the one its signatory's address proved)."""
     row = await version_row(session, agreement_id, version)
     if row is None:
         raise ValueError(f"unknown agreement version {agreement_id} {version}")
