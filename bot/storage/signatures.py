@@ -301,16 +301,19 @@ async def _corporate_facts(
     a login: logins are renamed, reused and written into noreply addresses by anyone), one of
     their commit emails (blind index), or the domain of one."""
     wanted: dict[tuple[str, str], list[str]] = defaultdict(list)  # (kind, value) → identity keys
+    domains_of: dict[str, set[str]] = defaultdict(set)  # an email's blind index → its domain
     for c in contributors:
         ident = c.identity
         if ident.platform is not None and ident.account_id is not None:
             wanted[("login", ident.key)].append(ident.key)
         emails = list(c.emails) + ([ident.email] if ident.email else [])
         for email in emails:
-            wanted[("email", email_bidx(cipher, email))].append(ident.key)
+            bidx = email_bidx(cipher, email)
+            wanted[("email", bidx)].append(ident.key)
             domain = email_domain(email)
             if domain:
                 wanted[("domain", domain)].append(ident.key)
+                domains_of[bidx].add(domain)
     if not wanted:
         return {}
     conditions = [
@@ -369,8 +372,23 @@ async def _corporate_facts(
             )
         )
     ).all()
+    approved_domains: set[tuple[int, str]] = set()
+    if employees:  # an employee's entry stands on that domain being approved for the company
+        approved_domains = {
+            (company_id, value)
+            for company_id, value in (
+                await session.execute(
+                    select(CompanyEntry.company_id, CompanyEntry.value).where(
+                        CompanyEntry.company_id.in_({c.id for _, c, _ in employees}),
+                        CompanyEntry.kind == "domain",
+                        CompanyEntry.status == EntryStatus.APPROVED,
+                    )
+                )
+            ).all()
+        }
     for employee, company, version in employees:  # enabled by a manager
-        add(("email", employee.email_bidx), company, version, False)
+        if any((company.id, d) in approved_domains for d in domains_of[employee.email_bidx]):
+            add(("email", employee.email_bidx), company, version, False)
     return out
 
 

@@ -17,6 +17,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.core.identity import Contributor, Identity
+from bot.core.model import Role
 from bot.services import corporate, email_proofs, keys, retention, rights
 from bot.services.corporate import employees, invitations, proofs
 from bot.services.mail.outbox import MailRequest
@@ -34,7 +36,7 @@ from bot.storage.models import (
     JobKind,
     Signer,
 )
-from bot.storage.signatures import add_signer_email, link_account
+from bot.storage.signatures import add_signer_email, link_account, signature_facts
 
 Sessions = async_sessionmaker[AsyncSession]
 MARIA = email_proofs.Person("github", "9", "maria")
@@ -358,3 +360,42 @@ async def test_an_invitation_nobody_accepted_in_time_drops_its_address_at_the_pu
         )
         await s.refresh(row)
     assert row.email_ct is None and row.email_bidx is None
+
+
+async def test_an_enabled_employee_stops_counting_once_their_domain_is_rejected(
+    db: Sessions, cipher: FieldCipher
+) -> None:
+    """An employee's entry stands on their company's approved domain: an administrator who
+    rejects that domain takes the coverage with it, as for a domain that covers by itself."""
+    uid = await start(db, cipher)
+    company = (await finish(db, cipher, uid, (await last_code(db, cipher))[1]["code"])).company
+    async with db() as s, s.begin():
+        await corporate.approve(s, cipher, company.id, **ADMIN)
+        uid = await employees.start(
+            s, cipher, OTTO, "otto@eng.example.com", lang="en", public_url="u"
+        )
+    code = (await last_code(db, cipher))[1]["code"]
+    async with db() as s, s.begin():
+        await employees.finish(s, cipher, OTTO, uid, code, request_id="r")
+        [staff] = await employees.of_company(s, cipher, company)
+        await employees.enable(
+            s, company, staff.uid, enabled=True, actor="github:9", request_id="r"
+        )
+    otto = Contributor(
+        Identity.of_email("otto@eng.example.com"),
+        frozenset({Role.AUTHOR}),
+        ("a" * 40,),
+        ("otto@eng.example.com",),
+    )
+
+    async def listed() -> list[bool]:
+        async with db() as s:
+            facts = await signature_facts(s, cipher, [otto])
+        return [f.by_domain for f in facts.get(otto.identity.key, []) if f.corporate]
+
+    assert await listed() == [False]  # by the manager's enabling, not by the domain
+    async with db() as s, s.begin():
+        await corporate.reject(
+            s, cipher, company.id, reason="not theirs", domain="eng.example.com", **ADMIN
+        )
+    assert await listed() == []
