@@ -20,7 +20,7 @@ from typing import Any, TextIO, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.errors import SettingsError
+from bot.cli.failures import reported
 from bot.services import admin
 from bot.settings import Settings
 from bot.storage.crypto import FieldCipher
@@ -109,21 +109,9 @@ def add_parsers(sub: Any) -> None:
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
     """Run one of :data:`COMMANDS`; returns the exit code."""
-    try:
-        if args.command == "status":
-            return await _status(args, settings)
-        if args.command == "export":
-            return await _export(args, settings)
-        if args.command == "token":
-            return await _token(args, settings)
-    except admin.AdminError as exc:
-        print(f"cla-bot {args.command}: {exc.message}", file=sys.stderr)
-        return 1
-    except SettingsError:
-        raise
-    except OSError as exc:
-        print(f"cla-bot {args.command}: {exc.strerror or exc}", file=sys.stderr)
-        return 2
+    commands = {"status": _status, "export": _export, "token": _token}
+    if args.command in commands:
+        return await reported(args.command, commands[args.command](args, settings))
     print(f"cla-bot: unknown command {args.command!r}", file=sys.stderr)
     return 2
 

@@ -12,9 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.errors import SettingsError
+from bot.cli.failures import reported
 from bot.platforms import registry
-from bot.services import admin
 from bot.services.importer import import_rows, parse_csv, request_id
 from bot.services.importers import (
     APP_CLA_SERVER_FILES,
@@ -146,22 +145,23 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     if misused:
         print(f"cla-bot {args.command}: {misused}", file=sys.stderr)
         return 2
-    try:
-        if args.format in FORMAT_FORGES:
-            return await run_foreign_import(
-                settings,
-                args.format,
-                args.file,
-                Options(
-                    agreement=args.agreement,
-                    version=args.version,
-                    gist_version=args.gist_version,
-                    use_emails=not args.ignore_emails,
-                ),
-                dry_run=args.dry_run,
-                skip_unmappable=args.skip_unmappable,
-            )
-        return await run_app_cla_server(
+    if args.format in FORMAT_FORGES:
+        options = Options(
+            agreement=args.agreement,
+            version=args.version,
+            gist_version=args.gist_version,
+            use_emails=not args.ignore_emails,
+        )
+        work = run_foreign_import(
+            settings,
+            args.format,
+            args.file,
+            options,
+            dry_run=args.dry_run,
+            skip_unmappable=args.skip_unmappable,
+        )
+    else:
+        work = run_app_cla_server(
             settings,
             args.file,
             args.link,
@@ -169,14 +169,7 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
             dry_run=args.dry_run,
             skip_unmappable=args.skip_unmappable,
         )
-    except admin.AdminError as exc:
-        print(f"cla-bot {args.command}: {exc.message}", file=sys.stderr)
-        return 1
-    except SettingsError:
-        raise
-    except OSError as exc:
-        print(f"cla-bot {args.command}: {exc.strerror or exc}", file=sys.stderr)
-        return 2
+    return await reported(args.command, work)
 
 
 async def run_import(
