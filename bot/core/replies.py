@@ -91,6 +91,9 @@ class ErasureSummary:
     pr_records: int = 0
     sessions: int = 0
     job_payloads: int = 0
+    codes: int = 0  # codes they asked for or that were sent to their addresses
+    invitations: int = 0  # invitations to manage a company mailed to them
+    work_addresses: int = 0  # work addresses they proved for a company's employee list
     kept: tuple[Tombstone, ...] = ()
 
     @property
@@ -108,6 +111,9 @@ class ErasureSummary:
                 self.pr_records,
                 self.sessions,
                 self.job_payloads,
+                self.codes,
+                self.invitations,
+                self.work_addresses,
                 self.kept,
             )
         )
@@ -139,6 +145,9 @@ def _erasure_lines(s: ErasureSummary) -> tuple[str, str]:
         f"{s.pr_records} record(s) of pull requests you contributed to" if s.pr_records else "",
         f"{s.sessions} signed-in browser session(s)" if s.sessions else "",
         f"what {s.job_payloads} queued job(s) held about you" if s.job_payloads else "",
+        f"{s.codes} verification code(s) asked for or sent to your addresses" if s.codes else "",
+        f"{s.invitations} invitation(s) to manage a company sent to you" if s.invitations else "",
+        f"{s.work_addresses} work address(es) you proved for a company" if s.work_addresses else "",
     ]
     kept = [
         f"a record that version {k.version} of `{k.agreement}` was signed on {k.signed_on} and "

@@ -326,13 +326,15 @@ async def test_an_employee_entry_is_exported_and_erased_with_its_person(
     ]
     assert values["code"] not in json.dumps(data)
     async with db() as s, s.begin():
-        await rights.erase(
+        erased = await rights.erase(
             s,
             cipher,
             rights.Person("github", "10", "otto", ("otto@eng.example.com",)),
             actor=rights.Actor("github:10", "web", "r"),
         )
     assert await count(db, CompanyEmployee) == 0
+    # and the person is told of it, as of every other row that goes
+    assert (erased.summary.work_addresses, erased.summary.codes) == (1, 1)
 
 
 async def test_an_invitation_nobody_accepted_in_time_drops_its_address_at_the_purge(

@@ -491,6 +491,9 @@ async def test_erase_leaves_exactly_the_tombstones_and_other_people(
             "pr_records": 3,
             "sessions": 3,
             "job_payloads": 6,
+            "codes": 0,
+            "invitations": 0,
+            "work_addresses": 0,
         }
         assert all(e.signer_id in (None, signer.id) for e in trail)
 

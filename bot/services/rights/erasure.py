@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Text, cast, delete, or_, select, update
+from sqlalchemy import ColumnElement, Text, cast, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import replies
@@ -107,6 +107,9 @@ class _Holdings:
     pr_records: list[PrBlocker]
     sessions: list[int]
     jobs: list[tuple[Job, dict[str, Any]]]  # a job and its payload without the person
+    codes: int = 0  # email_proofs rows: asked for by them or sent to one of their addresses
+    invitations: int = 0  # company_invitations mailed to one of their addresses
+    work_addresses: int = 0  # company_employees rows of theirs
 
     def summary(self, erased_on: str) -> replies.ErasureSummary:
         signer, corp = self.signer, self.corporate
@@ -128,6 +131,9 @@ class _Holdings:
             pr_records=len(self.pr_records),
             sessions=len(self.sessions),
             job_payloads=len(self.jobs),
+            codes=self.codes,
+            invitations=self.invitations,
+            work_addresses=self.work_addresses,
             kept=tuple(
                 replies.Tombstone(
                     ver.agreement_id, ver.version, sig.signed_at.date().isoformat(), erased_on
@@ -212,6 +218,7 @@ async def _holdings(
         ).all()
     )
     jobs = await _jobs(session, accounts, logins, bidxs, skip_job=skip_job)
+    every = sorted(bidxs)
     return _Holdings(
         signer=signer,
         accounts=accounts,
@@ -224,7 +231,26 @@ async def _holdings(
         pr_records=pr_records,
         sessions=sessions,
         jobs=jobs,
+        codes=await _count(session, EmailProof, _codes(hashes, every)),
+        invitations=await _count(
+            session, CompanyInvitation, CompanyInvitation.email_bidx.in_(every)
+        ),
+        work_addresses=await _count(session, CompanyEmployee, _work_addresses(hashes, every)),
     )
+
+
+def _codes(hashes: list[str], bidxs: list[str]) -> ColumnElement[bool]:
+    """Codes they asked for, and codes anyone asked for to one of their addresses."""
+    return or_(EmailProof.account_hash.in_(hashes), EmailProof.email_bidx.in_(bidxs))
+
+
+def _work_addresses(hashes: list[str], bidxs: list[str]) -> ColumnElement[bool]:
+    """Their work addresses proven for a company (``employees: confirm``)."""
+    return or_(CompanyEmployee.account_hash.in_(hashes), CompanyEmployee.email_bidx.in_(bidxs))
+
+
+async def _count(session: AsyncSession, model: type[Any], where: ColumnElement[bool]) -> int:
+    return int(await session.scalar(select(func.count()).select_from(model).where(where)) or 0)
 
 
 async def _corporate(
@@ -457,13 +483,7 @@ async def erase(
         delete(PrBlocker).where(PrBlocker.id.in_([b.id for b in found.pr_records])),
         delete(WebSession).where(WebSession.id.in_(found.sessions)),
         delete(ErasureRequest).where(ErasureRequest.account_hash.in_(hashes)),
-        # codes they asked for, and codes anyone asked for to one of their addresses
-        delete(EmailProof).where(
-            or_(
-                EmailProof.account_hash.in_(hashes),
-                EmailProof.email_bidx.in_(_email_bidxs(found.identity_keys)),
-            )
-        ),
+        delete(EmailProof).where(_codes(hashes, _email_bidxs(found.identity_keys))),
         delete(OAuthState).where(
             or_(OAuthState.used_at.is_not(None), OAuthState.expires_at <= now)
         ),
@@ -471,13 +491,7 @@ async def erase(
         delete(CompanyInvitation).where(
             CompanyInvitation.email_bidx.in_(_email_bidxs(found.identity_keys))
         ),
-        # their work addresses proven for a company (employees: confirm)
-        delete(CompanyEmployee).where(
-            or_(
-                CompanyEmployee.account_hash.in_(hashes),
-                CompanyEmployee.email_bidx.in_(_email_bidxs(found.identity_keys)),
-            )
-        ),
+        delete(CompanyEmployee).where(_work_addresses(hashes, _email_bidxs(found.identity_keys))),
         # and the invitations they sent: kept for the company, no longer naming them
         update(CompanyInvitation)
         .where(CompanyInvitation.invited_by.in_(account_keys))
@@ -511,6 +525,9 @@ async def erase(
             "pr_records": summary.pr_records,
             "sessions": summary.sessions,
             "job_payloads": summary.job_payloads,
+            "codes": summary.codes,
+            "invitations": summary.invitations,
+            "work_addresses": summary.work_addresses,
         },
     )
     if found.signer is not None:
