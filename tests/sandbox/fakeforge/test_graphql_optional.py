@@ -19,3 +19,13 @@ def test_the_sandbox_does_not_import_graphql_core() -> None:
         "assert 'graphql' not in sys.modules, sorted(n for n in sys.modules if 'graphql' in n)\n"
     )
     subprocess.run([sys.executable, "-c", script], check=True, timeout=120)
+
+
+def test_the_query_the_fake_answers_alone_is_the_bots() -> None:
+    """Without graphql-core the fake answers one query, kept as a file beside its schema so
+    that the fake imports nothing of the bot's GitHub client: that file must be what the bot
+    sends."""
+    from bot.platforms.github.coauthors import CO_AUTHORS_QUERY
+    from bot.sandbox.fakeforge.github.records import CO_AUTHORS_QUERY_FILE
+
+    assert CO_AUTHORS_QUERY_FILE.read_text("utf-8").split() == CO_AUTHORS_QUERY.split()

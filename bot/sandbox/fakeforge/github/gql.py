@@ -3,7 +3,8 @@ executed against the fake's state, errors shaped as GitHub's.
 
 graphql-core is a test dependency: where it is not installed (the sandbox, ``cla-bot demo``, on
 the runtime's dependencies alone) queries cannot be checked, and the one query the bot sends
-(``CO_AUTHORS_QUERY``) is answered from the same resolvers; any other gets an error.
+(its co-author query, kept as ``data/github/co-authors.graphql``) is answered from the same
+resolvers; any other gets an error.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from bot.platforms.github.client import CO_AUTHORS_QUERY
 from bot.sandbox.fakeforge.github.access import Access
 from bot.sandbox.fakeforge.github.records import (
+    CO_AUTHORS_QUERY_FILE,
     GRAPHQL_SCHEMA,
     LEVELS,
     NOT_ACCESSIBLE,
@@ -164,12 +165,17 @@ def _graphql_schema() -> graphql.GraphQLSchema:
     return graphql.build_schema(sdl, assume_valid=True, assume_valid_sdl=True)
 
 
+@functools.cache
+def _co_authors_query() -> str:
+    return CO_AUTHORS_QUERY_FILE.read_text("utf-8")
+
+
 def _co_authors_answer(
     root: Mapping[str, Any], query: str, variables: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """The answer graphql-core would give to ``CO_AUTHORS_QUERY``, from the same resolvers
+    """The answer graphql-core would give to the co-author query, from the same resolvers
     (partial data and errors alike); an error for any other query."""
-    if query.split() != CO_AUTHORS_QUERY.split():
+    if query.split() != _co_authors_query().split():
         return {"errors": [{"message": "without graphql-core the fake answers one query only"}]}
     owner, name, number = variables.get("owner"), variables.get("name"), variables.get("number")
     after = variables.get("after")

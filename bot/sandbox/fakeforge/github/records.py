@@ -23,6 +23,9 @@ DATA = Path(__file__).resolve().parent.parent / "data"
 OPENAPI_SUBSET = DATA / "github" / "openapi-subset.json"
 # GitHub's GraphQL schema, as @octokit/graphql-schema publishes it (see SOURCES.md there).
 GRAPHQL_SCHEMA = DATA / "github" / "graphql-schema.graphql.gz"
+# The one query the fake answers without graphql-core: the co-author query as the bot sends it
+# (tests/sandbox/fakeforge/test_graphql_optional.py holds the two the same).
+CO_AUTHORS_QUERY_FILE = DATA / "github" / "co-authors.graphql"
 GRAPHQL_PATHS = ("/graphql", "/api/graphql")
 LEVELS = {"read": 1, "write": 2, "admin": 3}
 NOT_ACCESSIBLE = "Resource not accessible by integration"
