@@ -22,9 +22,11 @@ from bot import settings as settings_mod
 from bot.storage.crypto import FieldCipher, generate_env_keys, load_keyring
 from bot.storage.db import _upgrade
 from bot.storage.models import Base
+from tests import ast_threads
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("CLA_TEST_POSTGRES_URL", "").strip()
+ast_threads.install()
 BACKENDS = ["sqlite"] + (["postgres"] if PG_URL else [])
 
 
