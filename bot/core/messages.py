@@ -57,6 +57,7 @@ __all__ = [
     "render_comment",
     "render_merge_group",
     "render_missing_permission",
+    "render_no_cla",
     "render_report",
     "render_status",
 ]
@@ -98,6 +99,8 @@ _SPEC: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "status_check_failed": (frozenset(), frozenset()),
     "comment_missing_permission": (frozenset({"permissions"}), frozenset()),
     "status_missing_permission": (frozenset(), frozenset({"permissions"})),
+    "comment_no_cla": (frozenset({"console_url"}), frozenset()),
+    "status_no_cla": (frozenset(), frozenset()),
     "status_queue_covered": (frozenset({"number"}), frozenset()),
     "status_queue_blocked": (frozenset({"number"}), frozenset()),
     "status_queue_unmatched": (frozenset(), frozenset()),
@@ -465,6 +468,18 @@ def render_check_failed(*, templates: Templates) -> Report:
     body = f"{MARKER}\n{templates.render('comment_check_failed').strip()}\n"
     return Report(
         description=_fit(templates.render("status_check_failed")),
+        body=body,
+        summary=_summary(body),
+    )
+
+
+def render_no_cla(*, templates: Templates, console_url: str) -> Report:
+    """The texts of a check on a repository that no community's link covers, in a deployment
+    without a default community: status ``error`` saying no CLA is configured, and the bot's
+    comment pointing its maintainers to the console where they link it."""
+    body = f"{MARKER}\n{templates.render('comment_no_cla', console_url=console_url).strip()}\n"
+    return Report(
+        description=_fit(templates.render("status_no_cla")),
         body=body,
         summary=_summary(body),
     )

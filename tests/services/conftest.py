@@ -19,6 +19,7 @@ from bot.platforms.github.routing import CommentJobs, comment_jobs, pr_key
 from bot.sandbox.fakeforge import Call, FakeForgeClient
 from bot.services import signing
 from bot.services.checks import CheckService, load_comment_templates
+from bot.services.checks.config import Scopes
 from bot.services.commands import CommandService, load_reply_templates
 from bot.services.deliveries import new_jobs
 from bot.services.jobs import ClaimedJob, JobQueue, NewJob, Worker, enqueue
@@ -256,7 +257,7 @@ async def make_bot(
     async with sessions() as s, s.begin():
         await sync_agreements(s, settings.policy.agreements)
 
-    def make(**report: Any) -> Bot:
+    def make(scopes: Scopes | None = None, **report: Any) -> Bot:
         policy = dataclasses.replace(
             settings.policy, report=dataclasses.replace(settings.policy.report, **report)
         )
@@ -272,6 +273,7 @@ async def make_bot(
             clients=clients,
             templates=load_comment_templates(settings.templates_dir),
             metrics=metrics,
+            scopes=scopes,
         )
         commands = CommandService(
             sessions=sessions,

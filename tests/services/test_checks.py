@@ -17,7 +17,9 @@ from bot.core.model import Account, AiAgentPolicy, Platform, Role, StatusState
 from bot.platforms.base import ForgeNotFound, RateLimited, RetryableForgeError
 from bot.platforms.gitee.facts import GITEE
 from bot.platforms.github.facts import GITHUB
+from bot.sandbox.fakeforge import Call
 from bot.services.checks import ConfirmedAccounts, build_allowlist
+from bot.services.checks.config import Scopes
 from bot.settings import Policy, load_config_file
 from tests.services.conftest import (
     AMY,
@@ -246,3 +248,62 @@ async def test_a_new_commit_after_signing_edits_the_failing_comment_in_place(bot
     assert [(c.comment_id, c.body) for c in bot.forge.comments_on(REPO, 1)] == [
         (first.comment_id, COVERED)
     ]
+
+
+# -- which community checks a repository ------------------------------------------------------
+
+
+def _no_cla(console_url: str) -> str:
+    return (
+        "<!-- cla-bot -->\n### CLA check: no agreement configured\n\n"
+        "This repository is not linked to any community of this CLA bot, so there is no "
+        "agreement to check this pull request against, and nobody is asked to sign.\n\n"
+        "A maintainer of the repository or its organisation links it to a community in the "
+        f"[maintainers' console]({console_url}); the check then runs again by itself. Until "
+        "then, comment `/cla check` to run it again.\n"
+    )
+
+
+async def test_a_repository_no_community_covers_gets_error_no_cla_and_one_comment(
+    make_bot: Callable[..., Bot],
+) -> None:
+    policy = make_bot().checks.policy
+    bot = make_bot(scopes=Scopes({"mindspore": policy}, lambda _repo: None))
+    pr = bot.open_pr(1, AMY, commit(AMY))
+    await bot.check(1)
+    console = "https://cla.example.org/console"
+    assert bot.forge.writes() == [
+        Call(
+            "set_status",
+            (
+                REPO,
+                pr.head_sha,
+                StatusState.ERROR,
+                "No CLA is configured for this repository",
+                "cla",
+                console,
+            ),
+        ),
+        create_comment(1, _no_cla(console)),
+    ]
+    bot.forge.calls.clear()
+    await bot.check(1)
+    assert bot.forge.writes() == []
+
+
+async def test_a_community_s_repository_is_reported_with_its_context_and_signing_link(
+    make_bot: Callable[..., Bot],
+) -> None:
+    base = make_bot().checks.policy
+    other = dataclasses.replace(
+        base, report=dataclasses.replace(base.report, status_context="cla/ms")
+    )
+    bot = make_bot(scopes=Scopes({"mindspore": other}, lambda _repo: "mindspore"))
+    pr = bot.open_pr(1, AMY, commit(AMY))
+    await bot.check(1)
+    link = (
+        "https://cla.example.org/sign/mindspore/individual?platform=github&repo=acme%2Fwidgets&pr=1"
+    )
+    [status] = [c for c in bot.forge.writes() if c.method == "set_status"]
+    assert status.args[3:] == ("1 contributor must sign the CLA", "cla/ms", link)
+    assert link in bot.forge.comments_on(pr.repo, 1)[0].body

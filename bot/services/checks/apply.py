@@ -52,6 +52,13 @@ class Reporter:
         # until when they get statuses only.
         self._no_check_runs: dict[tuple[str, int | None], float] = {}
 
+    def sharing(self, config: decision.ReportConfig) -> Reporter:
+        """A reporter with another configuration (another community's context and labels)
+        that knows the same installations' refusals of check runs."""
+        other = Reporter(config, clock=self.clock)
+        other._no_check_runs = self._no_check_runs
+        return other
+
     def config_for(self, client: ForgeClient, installation_id: int | None) -> decision.ReportConfig:
         """The report configuration as this client can show it: no status where the forge has
         none, no check run where it has none or the installation refused them lately — and then

@@ -4,13 +4,15 @@ configuration read from the policy, and how the service reaches a forge (:data:`
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from bot.core import decision, messages
+from bot.core.communities import DEFAULT_COMMUNITY
 from bot.core.coverage import Allowlist
 from bot.core.identity import BotKind
-from bot.core.model import AiAgentPolicy
+from bot.core.model import AiAgentPolicy, RepoRef
 from bot.platforms.base import ForgeClient
 from bot.platforms.bots import known_bots
 from bot.settings import Policy, bundled
@@ -19,6 +21,21 @@ log = logging.getLogger("bot.checks")
 
 ClientFactory = Callable[[int | None], ForgeClient]
 """A forge's client for one installation (``None`` where the forge has none)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Scopes:
+    """Which community checks a repository, and with which policy: ``resolve`` names the
+    community of a repository (its link, else the deployment's default), ``None`` when no
+    community covers it and the deployment has no default ("no CLA configured")."""
+
+    policies: Mapping[str, Policy]
+    resolve: Callable[[RepoRef], str | None]
+
+    @classmethod
+    def single(cls, policy: Policy) -> Scopes:
+        """One community, :data:`DEFAULT_COMMUNITY`, for every repository."""
+        return cls({DEFAULT_COMMUNITY: policy}, lambda _repo: DEFAULT_COMMUNITY)
 
 
 def load_comment_templates(templates_dir: Path) -> messages.Templates:

@@ -1,5 +1,6 @@
 """A check that could not run, told on its PR: a dead check job (:meth:`Failures.report_dead`),
-or an installation lacking a permission the check needs (:meth:`Failures.missing_permission`).
+an installation lacking a permission the check needs (:meth:`Failures.missing_permission`), or a
+repository that no community covers (:meth:`Failures.no_cla`).
 Status ``error``, no claim of coverage, and the bot's one comment (created or edited in place)
 saying what happened and that ``/cla check`` runs it again; a repeat writes nothing."""
 
@@ -11,7 +12,7 @@ from collections.abc import Callable
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core import decision, messages
-from bot.core.model import Platform, PullRequest
+from bot.core.model import Platform, PullRequest, RepoRef
 from bot.metrics import Metrics
 from bot.platforms.base import ForgeClient, ForgeError, MissingPermission
 from bot.services.checks import records
@@ -28,13 +29,13 @@ class Failures:
         *,
         sessions: async_sessionmaker[AsyncSession],
         templates: messages.Templates,
-        reporter: Reporter,
+        reporter_for: Callable[[RepoRef], Reporter],
         metrics: Metrics,
         client_for: Callable[[Platform, int | None], ForgeClient],
     ) -> None:
         self.sessions = sessions
         self.templates = templates
-        self.reporter = reporter
+        self.reporter_for = reporter_for
         self.metrics = metrics
         self.client_for = client_for
 
@@ -88,8 +89,28 @@ class Failures:
         )
         return plan
 
+    async def no_cla(self, client: ForgeClient, pr: PullRequest, console_url: str) -> decision.Plan:
+        """No community's link covers ``pr``'s repository and the deployment has no default
+        community: status ``error`` "no CLA configured" and one comment (edited in place) that
+        sends its maintainers to the console; nobody is asked to sign."""
+        report = messages.render_no_cla(templates=self.templates, console_url=console_url)
+        plan = await self.write(client, pr, report, target_url=console_url)
+        log.info(
+            "%s %s#%s: no community covers the repository (%s writes)",
+            pr.repo.platform,
+            pr.repo.full_name,
+            pr.number,
+            plan.writes,
+        )
+        return plan
+
     async def write(
-        self, client: ForgeClient, pr: PullRequest, report: decision.Report
+        self,
+        client: ForgeClient,
+        pr: PullRequest,
+        report: decision.Report,
+        *,
+        target_url: str | None = None,
     ) -> decision.Plan:
         """Show ``report`` on the PR as a check that could not run, writing only what differs
         (planned from the record, read once), then record it; the plan as written."""
@@ -98,10 +119,13 @@ class Failures:
         view = records.view(pr, record, report)
 
         def decide(config: decision.ReportConfig) -> decision.Plan:
-            return decision.decide_failure(view, report=report, config=config)
+            return decision.decide_failure(
+                view, report=report, config=config, target_url=target_url
+            )
 
-        plan = decide(self.reporter.config_for(client, pr.installation_id))
-        applied = await self.reporter.apply(
+        reporter = self.reporter_for(pr.repo)
+        plan = decide(reporter.config_for(client, pr.installation_id))
+        applied = await reporter.apply(
             client,
             pr,
             plan,

@@ -31,14 +31,14 @@ class MergeGroups:
         *,
         sessions: async_sessionmaker[AsyncSession],
         templates: messages.Templates,
-        reporter: Reporter,
+        reporter_for: Callable[[RepoRef], Reporter],
         client_for: Callable[[Platform, int | None], ForgeClient],
         sign_url: SignUrl,
         check: CheckPr,
     ) -> None:
         self.sessions = sessions
         self.templates = templates
-        self.reporter = reporter
+        self.reporter_for = reporter_for
         self.client_for = client_for
         self.sign_url = sign_url
         self.check = check
@@ -59,19 +59,24 @@ class MergeGroups:
             number=queued.number if queued else None,
             covered=bool(queued and queued.covered),
         )
-        target = self.sign_url(platform, repo, queued.number) if queued else self.sign_url(platform)
+        target = (
+            self.sign_url(platform, repo, queued.number)
+            if queued
+            else self.sign_url(platform, repo)
+        )
 
         def decide(config: decision.ReportConfig) -> decision.GroupPlan:
             return decision.decide_merge_group(
                 head_sha, queued, report=report, config=config, target_url=target
             )
 
-        plan = decide(self.reporter.config_for(client, job.installation_id))
+        reporter = self.reporter_for(repo)
+        plan = decide(reporter.config_for(client, job.installation_id))
         if plan.check_run is not None and (
-            await self.reporter.write_check_run(client, repo, plan.check_run, job.installation_id)
+            await reporter.write_check_run(client, repo, plan.check_run, job.installation_id)
             is None
         ):
-            plan = decide(self.reporter.config_for(client, job.installation_id))
+            plan = decide(reporter.config_for(client, job.installation_id))
         if plan.status is not None:
             await set_status(client, repo, plan.status)
         log.info(

@@ -22,13 +22,14 @@ from urllib.parse import urlencode
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core import decision, messages
+from bot.core.communities import DEFAULT_COMMUNITY
 from bot.core.model import Platform, PullRequest, RepoRef
 from bot.metrics import Metrics
 from bot.platforms.base import ForgeClient, MissingPermission, StaleCommitList
 from bot.services.checks import records
 from bot.services.checks.accounts import ConfirmedAccounts
 from bot.services.checks.apply import Reporter
-from bot.services.checks.config import ClientFactory, report_config
+from bot.services.checks.config import ClientFactory, Scopes, report_config
 from bot.services.checks.failure import Failures
 from bot.services.checks.merge_group import MergeGroups
 from bot.services.checks.plan import CheckPlan, Evaluation, Planner
@@ -47,6 +48,17 @@ class CheckResult:
     writes: int
 
 
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """One community's check: its policy's planner (agreements, allowlist, co-authors) and
+    reporter (context, labels)."""
+
+    community: str
+    policy: Policy
+    planner: Planner
+    reporter: Reporter
+
+
 class CheckService:
     def __init__(
         self,
@@ -61,10 +73,14 @@ class CheckService:
         metrics: Metrics,
         accounts: ConfirmedAccounts | None = None,
         prove_emails: bool = False,
+        scopes: Scopes | None = None,
     ) -> None:
+        """``policy`` is the deployment's; ``scopes`` says which community checks a repository
+        and with which policy (default: ``policy`` for every repository)."""
         self.sessions = sessions
         self.cipher = cipher
         self.policy = policy
+        self.scopes = scopes or Scopes.single(policy)
         self.public_url = public_url.rstrip("/")
         self.web_urls = web_urls
         self.prove_emails = prove_emails  # mail is configured: /me proves addresses by code
@@ -72,25 +88,34 @@ class CheckService:
         self.templates = templates
         self.metrics = metrics
         self.accounts = accounts or ConfirmedAccounts()
-        self.planner = Planner(
-            sessions=sessions,
-            cipher=cipher,
-            policy=policy,
-            templates=templates,
-            accounts=self.accounts,
-        )
+        # The deployment's reporter: where no community covers a repository.
         self.reporter = Reporter(report_config(policy))
+        self.communities = {
+            community: Scope(
+                community,
+                scoped,
+                Planner(
+                    sessions=sessions,
+                    cipher=cipher,
+                    policy=scoped,
+                    templates=templates,
+                    accounts=self.accounts,
+                ),
+                self.reporter.sharing(report_config(scoped)),
+            )
+            for community, scoped in self.scopes.policies.items()
+        }
         self.failures = Failures(
             sessions=sessions,
             templates=templates,
-            reporter=self.reporter,
+            reporter_for=self.reporter_for,
             metrics=metrics,
             client_for=self.client_for,
         )
         self.merge_groups = MergeGroups(
             sessions=sessions,
             templates=templates,
-            reporter=self.reporter,
+            reporter_for=self.reporter_for,
             client_for=self.client_for,
             sign_url=self.sign_url,
             check=self._check_read,
@@ -102,13 +127,37 @@ class CheckService:
             raise LookupError(f"{platform} is not configured")
         return factory(installation_id)
 
+    def scope_for(self, repo: RepoRef) -> Scope | None:
+        """The community that checks ``repo``; ``None`` when none covers it."""
+        community = self.scopes.resolve(repo)
+        return self.communities.get(community) if community is not None else None
+
+    def reporter_for(self, repo: RepoRef) -> Reporter:
+        """The reporter of ``repo``'s community (the deployment's where none covers it)."""
+        scope = self.scope_for(repo)
+        return scope.reporter if scope is not None else self.reporter
+
+    @property
+    def console_url(self) -> str:
+        return f"{self.public_url}/console"
+
     def sign_url(self, platform: Platform, repo: RepoRef | None = None, number: int = 0) -> str:
-        """The signing link; with the PR it is posted on (repository and number, nothing
-        personal), so that the confirmation page can link back to it."""
+        """The signing link of ``repo``'s community (the default community's without one);
+        with the PR it is posted on (repository and number, nothing personal), so that the
+        confirmation page can link back to it."""
         query: dict[str, str] = {"platform": platform}
         if repo is not None and number:
             query |= {"repo": repo.full_name, "pr": str(number)}
-        return f"{self.public_url}/sign/{self.policy.required_agreement}?{urlencode(query)}"
+        scope = (
+            self.scope_for(repo) if repo is not None else self.communities.get(DEFAULT_COMMUNITY)
+        )
+        if scope is None:
+            return self.console_url
+        agreement = scope.policy.required_agreement
+        path = (
+            agreement if scope.community == DEFAULT_COMMUNITY else f"{scope.community}/{agreement}"
+        )
+        return f"{self.public_url}/sign/{path}?{urlencode(query)}"
 
     def links(self, pr: PullRequest) -> messages.Links:
         platform = pr.repo.platform
@@ -188,20 +237,27 @@ class CheckService:
             pull=pr,
         )
 
+    def _scope(self, pr: PullRequest) -> Scope:
+        scope = self.scope_for(pr.repo)
+        if scope is None:
+            raise LookupError(f"no community covers {pr.repo.platform} {pr.repo.full_name}")
+        return scope
+
     async def evaluate(self, client: ForgeClient, pr: PullRequest) -> Evaluation:
         """Who contributed to ``pr`` and who covers them (reads the forge and the database,
-        writes nothing)."""
-        return await self.planner.evaluate(client, pr)
-
-    def config_for(self, client: ForgeClient, installation_id: int | None) -> decision.ReportConfig:
-        return self.reporter.config_for(client, installation_id)
+        writes nothing); :class:`LookupError` when no community covers its repository."""
+        return await self._scope(pr).planner.evaluate(client, pr)
 
     async def plan(
         self, client: ForgeClient, pr: PullRequest, *, installation_id: int | None
     ) -> CheckPlan:
         """The plan step: what to write on ``pr`` (reads only)."""
-        return await self.planner.plan(
-            client, pr, links=self.links(pr), config=self.config_for(client, installation_id)
+        scope = self._scope(pr)
+        return await scope.planner.plan(
+            client,
+            pr,
+            links=self.links(pr),
+            config=scope.reporter.config_for(client, installation_id),
         )
 
     async def apply(
@@ -209,7 +265,7 @@ class CheckService:
     ) -> int:
         """The apply step: the forge writes, then the record of them; how many writes."""
         pr = planned.pr
-        applied = await self.reporter.apply(
+        applied = await self.reporter_for(pr.repo).apply(
             client,
             pr,
             planned.plan,
@@ -247,6 +303,9 @@ class CheckService:
             async with self.sessions() as session, session.begin():
                 await records.save_closed(session, pr)
             return CheckResult(decision.Outcome.SKIPPED, 0)
+        if self.scope_for(repo) is None:
+            plan = await self.failures.no_cla(client, pr, self.console_url)
+            return CheckResult(plan.outcome, plan.writes)
         try:
             planned = await self.plan(client, pr, installation_id=installation_id)
         except MissingPermission as exc:
