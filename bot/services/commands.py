@@ -252,6 +252,9 @@ class CommandService:
         permission = await client.get_permission(repo, login) if login else "none"
         if permission not in ("admin", "write"):
             return replies.status_refused(self.texts, marker=marker, login=login)
+        if self.checks.scope_for(repo) is None:
+            lines = ["no CLA is configured for this repository"]
+            return replies.status_pr(self.texts, marker=marker, login=login, lines=lines)
         if target is None:
             pr = await client.get_pull(repo, number)
             found = await self.checks.evaluate(client, pr)

@@ -3,12 +3,14 @@ the replies the bot writes, and nothing else."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
 
 from bot.core.model import StatusState
+from bot.services.checks.config import Scopes
 from bot.storage.models import ErasureRequest, JobKind, Signer
 from tests.services.conftest import (
     AMY,
@@ -246,3 +248,25 @@ async def test_a_command_job_run_again_finds_its_reply_and_writes_nothing(bot: B
     assert await bot.run_jobs() == 1
     assert bot.forge.writes() == []
     assert len(bot.forge.comments_on(REPO, 1)) == 2  # the command and its one reply
+
+
+@pytest.mark.parametrize("body", ["/cla status", "/cla status @bea"])
+async def test_status_in_a_repository_no_community_covers_says_no_cla(
+    make_bot: Callable[..., Bot], body: str
+) -> None:
+    bot = make_bot(scopes=Scopes({"mindspore": make_bot().checks.policy}, lambda _repo: None))
+    await bot.sign(BEA)
+    bot.open_pr(1, AMY)
+    bot.forge.set_permission(REPO, MAINTAINER.login, "write")
+    asked = await bot.comment(1, MAINTAINER, body)
+    assert bot.forge.writes() == [
+        create_comment(
+            1,
+            reply(
+                asked,
+                "status",
+                "@mona, the CLA status of this pull request's contributors:\n\n"
+                "- no CLA is configured for this repository",
+            ),
+        )
+    ]
