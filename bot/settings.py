@@ -28,6 +28,7 @@ from urllib.parse import unquote, urlsplit
 from bot.config import MIN_WEBHOOK_SECRET_BYTES as MIN_WEBHOOK_SECRET_BYTES
 from bot.config import is_loopback_url as is_loopback_url
 from bot.config import url_setting
+from bot.core.communities import DEFAULT_COMMUNITY
 from bot.core.model import Platform
 from bot.errors import SettingsError
 from bot.platforms import registry
@@ -98,6 +99,11 @@ class Settings:
     trusted_proxies: tuple[Network, ...] = ()  # whose forwarded-for header is believed
     forwarded_header: str = DEFAULT_FORWARDED_HEADER  # the one header those proxies set
     mail: MailSettings | None = None  # outgoing mail; None: features needing it say so
+
+    def community_policy(self, community: str) -> Policy | None:
+        """The policy of ``community`` (its agreements, report, privacy notice); ``None`` for
+        a community this deployment does not have."""
+        return self.policy if community == DEFAULT_COMMUNITY else None
 
     def configured(self, name: str) -> ForgeSettings | None:
         """The settings of the forge called ``name`` when it is configured, else ``None``."""

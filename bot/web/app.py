@@ -138,6 +138,7 @@ def create_app(
     company.setup(app)
     receipts.setup(app)
     setup_pages.setup(app, settings)
+    signing.setup_communities(app)  # last: the other /sign/… routes win
     return app
 
 

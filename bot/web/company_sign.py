@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.model import Platform
 from bot.services import corporate, email_proofs, receipts
 from bot.services.corporate import proofs
-from bot.settings import AgreementSettings
 from bot.web import me
 from bot.web.clientip import client_key
 from bot.web.keys import CIPHER, QUEUE, SESSIONS, SETTINGS
@@ -27,6 +26,7 @@ from bot.web.signing import (
     CORPORATE_SUBMIT,
     PLATFORM_NAMES,
     SIGNING,
+    Target,
     _given,
     _render_sign,
     _validate,
@@ -124,10 +124,11 @@ async def with_code(
     return refused_code(request, session, uid, refused, action=action, back=back)
 
 
-async def submit(request: web.Request, agreement: AgreementSettings) -> web.StreamResponse:
+async def submit(request: web.Request, target: Target) -> web.StreamResponse:
     """The corporate form: checked, then a code to the company address; nothing recorded."""
     ctx = request.app[SIGNING]
-    here = f"/sign/{agreement.agreement_id}"
+    agreement = target.agreement
+    here = target.path
     got = await signed_in_post(request, here)
     if isinstance(got, web.Response):
         return got
@@ -149,12 +150,12 @@ async def submit(request: web.Request, agreement: AgreementSettings) -> web.Stre
             errors["email"] = "err_company_email"
     if request.app[SETTINGS].mail is None:  # nothing can be proven: nothing is written
         return _render_sign(
-            request, agreement, session, None, values=values, status=409, from_pr=from_pr
+            request, target, session, None, values=values, status=409, from_pr=from_pr
         )
     if errors:
         return _render_sign(
             request,
-            agreement,
+            target,
             session,
             None,
             values=values,
@@ -187,7 +188,7 @@ async def submit(request: web.Request, agreement: AgreementSettings) -> web.Stre
     except email_proofs.ProofRefused as exc:
         return _render_sign(
             request,
-            agreement,
+            target,
             session,
             None,
             values=values,

@@ -18,10 +18,11 @@ from urllib.parse import urlencode
 import aiohttp
 from aiohttp import web
 
+from bot.core.communities import DEFAULT_COMMUNITY, sign_path
 from bot.core.model import Platform
 from bot.platforms import oauth, registry
 from bot.services import receipts, signing
-from bot.settings import SIGNING_FIELDS, AgreementSettings, Settings
+from bot.settings import SIGNING_FIELDS, AgreementSettings, Policy, Settings
 from bot.storage.agreements import load_agreement
 from bot.web.clientip import client_key
 from bot.web.keys import CIPHER, METRICS, QUEUE, SESSIONS
@@ -123,7 +124,7 @@ class SigningContext:
 
 SIGNING: web.AppKey[SigningContext] = web.AppKey("signing")
 # the corporate form's handler (bot.web.company_sign): its address is proven before it is signed
-CorporateSubmit = Callable[[web.Request, AgreementSettings], Awaitable[web.StreamResponse]]
+CorporateSubmit = Callable[[web.Request, "Target"], Awaitable[web.StreamResponse]]
 CORPORATE_SUBMIT: web.AppKey[CorporateSubmit] = web.AppKey("corporate_submit")
 
 
@@ -138,9 +139,27 @@ def _funnel(request: web.Request, step: str) -> None:
     )
 
 
-def _agreement(ctx: SigningContext, request: web.Request) -> AgreementSettings | None:
+@dataclass(frozen=True, slots=True)
+class Target:
+    """The agreement a signing page is about, in its community (``/sign/<community>/<id>``;
+    ``/sign/<id>`` is the default community's)."""
+
+    community: str
+    policy: Policy
+    agreement: AgreementSettings
+
+    @property
+    def path(self) -> str:
+        return sign_path(self.community, self.agreement.agreement_id)
+
+
+def _target(ctx: SigningContext, request: web.Request) -> Target | None:
+    community = request.match_info.get("community", DEFAULT_COMMUNITY)
+    policy = ctx.settings.community_policy(community)
+    if policy is None:
+        return None
     try:
-        return ctx.settings.policy.agreement(request.match_info["agreement"])
+        return Target(community, policy, policy.agreement(request.match_info["agreement"]))
     except KeyError:
         return None
 
@@ -153,11 +172,9 @@ def _callback_url(ctx: SigningContext, platform: Platform) -> str:
     return f"{ctx.settings.public_url}/sign/oauth/{platform}/callback"
 
 
-async def _standing(
-    request: web.Request, agreement: AgreementSettings, session: Session
-) -> signing.Standing:
+async def _standing(request: web.Request, target: Target, session: Session) -> signing.Standing:
     async with request.app[SESSIONS]() as s:
-        core_agreement = await load_agreement(s, agreement.agreement_id)
+        core_agreement = await load_agreement(s, target.agreement.agreement_id)
         return await signing.standing(
             s,
             request.app[CIPHER],
@@ -170,7 +187,7 @@ async def _standing(
 
 def _render_sign(
     request: web.Request,
-    agreement: AgreementSettings,
+    target: Target,
     session: Session | None,
     standing: signing.Standing | None,
     *,
@@ -181,7 +198,8 @@ def _render_sign(
 ) -> web.Response:
     ctx = request.app[SIGNING]
     lang = ctx.pages.language(request)
-    here = f"/sign/{agreement.agreement_id}" + (f"?{from_pr.query}" if from_pr else "")
+    agreement = target.agreement
+    here = target.path + (f"?{from_pr.query}" if from_pr else "")
     version = agreement.versions[-1]
     text = version.translations.get(lang) if lang != "en" else None
     preferred = _platform(request.query.get("platform", ""))
@@ -222,22 +240,22 @@ def _render_sign(
         max_len=MAX_LEN,
         here=here,
         from_pr=from_pr,
-        privacy_url=ctx.settings.policy.privacy_url,
+        privacy_url=target.policy.privacy_url,
         mail_on=ctx.settings.mail is not None,
     )
 
 
 async def sign_page(request: web.Request) -> web.Response:
     ctx = request.app[SIGNING]
-    agreement = _agreement(ctx, request)
-    if agreement is None:
+    target = _target(ctx, request)
+    if target is None:
         return ctx.pages.error(request, "unknown_agreement", status=404)
     session = await ctx.store.load(request)
     _funnel(request, "page" if session is None else "form")
-    individual = agreement.kind != "corporate"  # a person may sign for several companies
-    standing = await _standing(request, agreement, session) if session and individual else None
+    individual = target.agreement.kind != "corporate"  # a person may sign for several companies
+    standing = await _standing(request, target, session) if session and individual else None
     return _render_sign(
-        request, agreement, session, standing, from_pr=pr_link(ctx.settings, request.query)
+        request, target, session, standing, from_pr=pr_link(ctx.settings, request.query)
     )
 
 
@@ -277,31 +295,30 @@ def _validate(
 
 async def sign_submit(request: web.Request) -> web.StreamResponse:
     ctx = request.app[SIGNING]
-    agreement = _agreement(ctx, request)
-    if agreement is None:
+    target = _target(ctx, request)
+    if target is None:
         return ctx.pages.error(request, "unknown_agreement", status=404)
+    agreement = target.agreement
     if not ctx.sign_limit.allow(client_key(request)):
         return ctx.pages.error(request, "rate_limited", status=429)
     if agreement.kind == "corporate":  # its address is proven by a code first
-        return await request.app[CORPORATE_SUBMIT](request, agreement)
+        return await request.app[CORPORATE_SUBMIT](request, target)
     session = await ctx.store.load(request)
     if session is None:
-        return ctx.pages.error(
-            request, "not_signed_in", status=401, again=f"/sign/{agreement.agreement_id}"
-        )
+        return ctx.pages.error(request, "not_signed_in", status=401, again=target.path)
     form = await request.post()
     if not session.data.check_csrf(str(form.get("csrf", ""))):
-        return ctx.pages.error(request, "csrf", status=403, again=f"/sign/{agreement.agreement_id}")
+        return ctx.pages.error(request, "csrf", status=403, again=target.path)
     version = agreement.versions[-1]
     from_pr = pr_link(ctx.settings, form)
     values, errors = _validate(dict(version.fields), form, session.data.emails)
     if not session.data.emails:
         errors["email"] = "err_email"
     if errors:
-        standing = await _standing(request, agreement, session)
+        standing = await _standing(request, target, session)
         return _render_sign(
             request,
-            agreement,
+            target,
             session,
             standing,
             values=values,
@@ -338,7 +355,7 @@ async def sign_submit(request: web.Request) -> web.StreamResponse:
                 fields=_given(values, version.fields),
                 text=version.text,
                 public_url=ctx.settings.public_url,
-                privacy_url=ctx.settings.policy.privacy_url,
+                privacy_url=target.policy.privacy_url,
             )
     request.app[QUEUE].notify()
     _funnel(request, "signed")
@@ -354,7 +371,7 @@ async def sign_submit(request: web.Request) -> web.StreamResponse:
     done = urlencode({"rechecked": signed.rechecks})
     if from_pr is not None:
         done = f"{from_pr.query}&{done}"
-    raise web.HTTPSeeOther(f"/sign/{agreement.agreement_id}/done?{done}")
+    raise web.HTTPSeeOther(f"{target.path}/done?{done}")
 
 
 def _given(values: Mapping[str, str], fields: Mapping[str, str]) -> dict[str, str]:
@@ -371,6 +388,17 @@ async def _latest_receipt(request: web.Request, session: Session) -> dict[str, A
         )
 
 
+def _receipt_of(receipt: Mapping[str, Any] | None, target: Target) -> bool:
+    """Whether ``receipt`` is of a signature of ``target``'s agreement (in its community)."""
+    if receipt is None:
+        return False
+    signed = receipt["agreement"]
+    return bool(
+        signed["id"] == target.agreement.agreement_id
+        and signed.get("community", DEFAULT_COMMUNITY) == target.community
+    )
+
+
 async def done_page(request: web.Request) -> web.Response:
     """The receipt, what happens next, and the way back to the PR the signer came from.
 
@@ -380,11 +408,13 @@ async def done_page(request: web.Request) -> web.Response:
     sign with another. A hand-edited number changes only what this signer reads about
     themselves."""
     ctx = request.app[SIGNING]
+    target = _target(ctx, request)
+    if target is None:
+        return ctx.pages.error(request, "unknown_agreement", status=404)
     session = await ctx.store.load(request)
-    agreement = request.match_info["agreement"]
     receipt = await _latest_receipt(request, session) if session else None
-    if session is None or receipt is None or receipt["agreement"]["id"] != agreement:
-        raise web.HTTPSeeOther(f"/sign/{agreement}")
+    if session is None or not _receipt_of(receipt, target):
+        raise web.HTTPSeeOther(target.path)
     raw = request.query.get("rechecked", "")
     from_pr = pr_link(ctx.settings, request.query)
     platform_name = PLATFORM_NAMES[Platform(session.data.platform)]
@@ -398,17 +428,18 @@ async def done_page(request: web.Request) -> web.Response:
         who=f"{platform_name} @{session.data.login}",
         platform_name=platform_name,
         csrf=session.data.csrf,
-        sign_again=f"/sign/{agreement}" + (f"?{from_pr.query}" if from_pr else ""),
+        sign_again=target.path + (f"?{from_pr.query}" if from_pr else ""),
     )
 
 
 async def receipt_json(request: web.Request) -> web.Response:
     ctx = request.app[SIGNING]
     session = await ctx.store.load(request)
-    agreement = request.match_info["agreement"]
+    target = _target(ctx, request)
     receipt = await _latest_receipt(request, session) if session else None
-    if receipt is None or receipt["agreement"]["id"] != agreement:
+    if target is None or receipt is None or not _receipt_of(receipt, target):
         return web.json_response({"message": "no signature in this session"}, status=404)
+    agreement = target.agreement.agreement_id
     return web.Response(
         text=json.dumps(receipt, indent=2, ensure_ascii=False),
         content_type="application/json",
@@ -424,13 +455,11 @@ async def signed_text(request: web.Request) -> web.Response:
     (its SHA-256 is the receipt's)."""
     ctx = request.app[SIGNING]
     session = await ctx.store.load(request)
-    agreement_id = request.match_info["agreement"]
+    target = _target(ctx, request)
     receipt = await _latest_receipt(request, session) if session else None
-    agreement = next(
-        (a for a in ctx.settings.policy.agreements if a.agreement_id == agreement_id), None
-    )
-    if receipt is None or agreement is None or receipt["agreement"]["id"] != agreement_id:
+    if target is None or receipt is None or not _receipt_of(receipt, target):
         return web.json_response({"message": "no signature in this session"}, status=404)
+    agreement, agreement_id = target.agreement, target.agreement.agreement_id
     version = receipt["agreement"]["version"]
     text = next((v.text for v in agreement.versions if v.version == version), None)
     if text is None:
@@ -556,3 +585,15 @@ def setup(app: web.Application, settings: Settings) -> None:
     app.router.add_get("/sign/{agreement}/receipt.json", receipt_json)
     app.router.add_get("/sign/{agreement}/signed.md", signed_text)
     app.router.add_static("/static", settings.templates_dir / "static")
+
+
+def setup_communities(app: web.Application) -> None:
+    """A community's signing pages, ``/sign/<community>/<agreement>/…``: registered after
+    every other ``/sign/…`` route, which win (``/sign/login/…``, ``/sign/<agreement>/done``,
+    ``/sign/<agreement>/confirm``): a community is never called ``login``, ``oauth`` or
+    ``logout``, nor an agreement ``done`` or ``confirm``."""
+    app.router.add_get("/sign/{community}/{agreement}", sign_page)
+    app.router.add_post("/sign/{community}/{agreement}", sign_submit)
+    app.router.add_get("/sign/{community}/{agreement}/done", done_page)
+    app.router.add_get("/sign/{community}/{agreement}/receipt.json", receipt_json)
+    app.router.add_get("/sign/{community}/{agreement}/signed.md", signed_text)

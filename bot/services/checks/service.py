@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core import decision, messages
-from bot.core.communities import DEFAULT_COMMUNITY
+from bot.core.communities import DEFAULT_COMMUNITY, sign_path
 from bot.core.model import Platform, PullRequest, RepoRef
 from bot.metrics import Metrics
 from bot.platforms.base import ForgeClient, MissingPermission, StaleCommitList
@@ -153,11 +153,8 @@ class CheckService:
         )
         if scope is None:
             return self.console_url
-        agreement = scope.policy.required_agreement
-        path = (
-            agreement if scope.community == DEFAULT_COMMUNITY else f"{scope.community}/{agreement}"
-        )
-        return f"{self.public_url}/sign/{path}?{urlencode(query)}"
+        path = sign_path(scope.community, scope.policy.required_agreement)
+        return f"{self.public_url}{path}?{urlencode(query)}"
 
     def links(self, pr: PullRequest) -> messages.Links:
         platform = pr.repo.platform
