@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.core.communities import DEFAULT_COMMUNITY, Link, LinkTable, parse_scope
+from bot.core.communities import DEFAULT_COMMUNITY, Link, LinkTable, Scope, parse_scope
 from bot.errors import SettingsError
 from bot.policy import LANGUAGES, Policy, policy_from_mapping
 
@@ -136,7 +136,7 @@ def load_communities(
     if not isinstance(declared, list) or not declared:
         raise SettingsError("app.yaml communities", "must list at least one community")
     out: list[Community] = []
-    linked: dict[tuple[str, str, str | None], str] = {}  # scope -> where it was first linked
+    linked: dict[Scope, str] = {}  # scope -> where it was first linked
     for i, entry in enumerate(declared):
         out.append(_community(entry, i, cla, templates_dir, forges, [c.id for c in out], linked))
     ids = [c.id for c in out]
@@ -155,7 +155,7 @@ def _community(
     templates_dir: Path,
     forges: Collection[str],
     taken: Collection[str],
-    linked: dict[tuple[str, str, str | None], str],
+    linked: dict[Scope, str],
 ) -> Community:
     where = f"communities[{index}]"
     if not isinstance(entry, Mapping):
@@ -257,7 +257,7 @@ def _links(
     where: str,
     community_id: str,
     forges: Collection[str],
-    linked: dict[tuple[str, str, str | None], str],
+    linked: dict[Scope, str],
 ) -> tuple[Link, ...]:
     out: list[Link] = []
     for path, text in _str_items(entry, "links", where):

@@ -135,3 +135,15 @@ def test_the_repository_link_always_wins(owner: str, repo: str, other: str) -> N
 def test_a_scope_written_back_parses_to_the_same_link(owner: str, repo: str | None) -> None:
     link = Link("f", owner, repo, "c")
     assert Link(*parse_scope(str(link)), "c") == link
+
+
+@given(st.text(max_size=30))
+def test_parse_scope_answers_any_text_or_says_why(text: str) -> None:
+    try:
+        forge, owner, repo = parse_scope(text)
+    except ValueError as exc:
+        assert str(exc)
+        return
+    assert forge and owner and repo != ""
+    assert not any(c.isspace() for c in text)
+    assert text == f"{forge}:{owner}" + ("" if repo is None else f"/{repo}")
