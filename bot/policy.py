@@ -359,6 +359,12 @@ def _policy(cla: Mapping[str, Any], templates_dir: Path) -> Policy:
     )
 
 
+def policy_from_mapping(cla: Mapping[str, Any], templates_dir: Path) -> Policy:
+    """The policy a mapping shaped as ``app.yaml``'s ``cla`` section describes (agreement texts
+    read from ``templates_dir``). A bad value raises SettingsError naming ``app.yaml cla.…``."""
+    return _policy(cla, templates_dir)
+
+
 def load_config_file(path: Path, templates_dir: Path) -> tuple[dict[str, Any], Policy]:
     """Parse app.yaml into the GitHub App manifest (every key but ``cla``) and the policy."""
     try:

@@ -1,6 +1,6 @@
 """The house's floors: no module under bot/ imports a module on a higher floor.
 
-core < config/policy/errors/logs/metrics < platforms < settings < storage < services < runtime < web
+core < config/policy/communities/errors/logs/metrics < platforms < settings < storage < services < runtime < web
 < sandbox < cli. ``settings`` sits above ``platforms`` because it asks the registry for every
 forge's settings; the adapters share its parsing helpers through ``config``. Module-level and
 function-level imports both count, so a lazy import cannot hide an upward one. The walk reads the
@@ -30,7 +30,7 @@ FLOORS = tuple(
         "cli",
     ]
 )
-SHARED = frozenset({"config", "policy", "errors", "logs", "metrics"})
+SHARED = frozenset({"config", "policy", "communities", "errors", "logs", "metrics"})
 
 
 def floor_of(module: str) -> str | None:
