@@ -44,6 +44,8 @@ DEPLOYMENT_KEYS = ("worker", "retention", "reconcile", "gitee_timestamp_window_s
 # The keys only an entry has.
 COMMUNITY_KEYS = ("id", "name", "languages", "admins", "links")
 COMMUNITY_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
+# The signing pages' own paths under /sign/ (bot/web/signing.py), which no community may take.
+RESERVED_IDS = frozenset({"login", "oauth", "logout"})
 DEFAULT_NAME = "Default"
 DEFAULT_LANGUAGES = ("en",)
 
@@ -177,6 +179,11 @@ def _community(
             f"app.yaml {where}.id",
             "must be a slug of 1 to 63 lower-case letters, digits or -, starting with a "
             "letter or digit",
+        )
+    if community_id in RESERVED_IDS:
+        raise SettingsError(
+            f"app.yaml {where}.id",
+            f"{community_id!r} names a signing page (/sign/{community_id}/…); pick another id",
         )
     if community_id in taken:
         raise SettingsError(f"app.yaml {where}.id", f"duplicate community id {community_id!r}")

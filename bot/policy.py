@@ -137,6 +137,11 @@ def _str_list(d: Mapping[str, Any], key: str, path: str) -> tuple[str, ...]:
     return tuple(str(v) for v in value)
 
 
+# Paths of the signing pages (bot/web/signing.py, company_sign.py) an agreement id would clash
+# with: /sign/login/…, /sign/<agreement>/done, /sign/<agreement>/confirm.
+RESERVED_AGREEMENT_IDS = frozenset({"login", "oauth", "logout", "done", "confirm"})
+
+
 def _agreements(cla: Mapping[str, Any], templates_dir: Path) -> tuple[AgreementSettings, ...]:
     raw = _get(cla, "agreements", "cla", list, [])
     if not raw:
@@ -150,6 +155,11 @@ def _agreements(cla: Mapping[str, Any], templates_dir: Path) -> tuple[AgreementS
         aid = _get(a, "id", path, str, "")
         if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", aid):
             raise SettingsError(f"app.yaml {path}.id", "must be lower-case letters, digits, - or _")
+        if aid in RESERVED_AGREEMENT_IDS:
+            raise SettingsError(
+                f"app.yaml {path}.id",
+                f"{aid!r} names a signing page (/sign/…/{aid}); pick another id",
+            )
         if aid in seen:
             raise SettingsError(f"app.yaml {path}.id", f"duplicate agreement id {aid!r}")
         seen.add(aid)
@@ -365,8 +375,13 @@ def policy_from_mapping(cla: Mapping[str, Any], templates_dir: Path) -> Policy:
     return _policy(cla, templates_dir)
 
 
-def load_config_file(path: Path, templates_dir: Path) -> tuple[dict[str, Any], Policy]:
-    """Parse app.yaml into the GitHub App manifest (every key but ``cla``) and the policy."""
+# The sections of app.yaml that are the bot's own; every other key is the GitHub App manifest.
+POLICY_SECTIONS = frozenset({"cla", "communities", "default_community"})
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """app.yaml as parsed YAML (a mapping); a missing, unreadable or malformed file raises
+    SettingsError naming CLA_CONFIG."""
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -379,8 +394,18 @@ def load_config_file(path: Path, templates_dir: Path) -> tuple[dict[str, Any], P
         raise SettingsError("CLA_CONFIG", f"{path} is not valid YAML{where}") from None
     if not isinstance(raw, dict):
         raise SettingsError("CLA_CONFIG", f"{path} must be a mapping")
+    return raw
+
+
+def manifest_of(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """The GitHub App manifest part of a parsed app.yaml: every key but the policy's."""
+    return {k: v for k, v in raw.items() if k not in POLICY_SECTIONS}
+
+
+def load_config_file(path: Path, templates_dir: Path) -> tuple[dict[str, Any], Policy]:
+    """Parse a file with a ``cla:`` section into the GitHub App manifest and that policy."""
+    raw = read_config_file(path)
     cla = raw.get("cla")
     if not isinstance(cla, dict):
         raise SettingsError("app.yaml cla", "the policy section is missing")
-    manifest = {k: v for k, v in raw.items() if k != "cla"}
-    return manifest, _policy(cla, templates_dir)
+    return manifest_of(raw), _policy(cla, templates_dir)

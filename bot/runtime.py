@@ -31,6 +31,7 @@ from bot.platforms import registry
 from bot.platforms.base import ClientFactory, Connection, RateLimited
 from bot.services import agreements, reconcile, retention
 from bot.services.checks import CheckService, load_comment_templates
+from bot.services.checks.config import Scopes
 from bot.services.commands import CommandService, load_reply_templates
 from bot.services.jobs import ClaimedJob, JobHandler, JobQueue, RetryLater, Worker
 from bot.services.mail.messages import MailTemplateError, MailTemplates
@@ -359,6 +360,7 @@ async def build_runtime(
         templates=load_comment_templates(settings.templates_dir),
         metrics=metrics,
         prove_emails=settings.mail is not None,
+        scopes=Scopes.of(settings.communities),
     )
     commands = CommandService(
         sessions=sessions,

@@ -25,10 +25,10 @@ from types import MappingProxyType
 from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
+from bot.communities import Communities, load_communities
 from bot.config import MIN_WEBHOOK_SECRET_BYTES as MIN_WEBHOOK_SECRET_BYTES
 from bot.config import is_loopback_url as is_loopback_url
 from bot.config import url_setting
-from bot.core.communities import DEFAULT_COMMUNITY
 from bot.core.model import Platform
 from bot.errors import SettingsError
 from bot.platforms import registry
@@ -71,6 +71,7 @@ from bot.policy import (
 from bot.policy import (
     load_config_file as load_config_file,
 )
+from bot.policy import manifest_of, read_config_file
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/cla.db"
 # The files the forges' setup pages save settings in (under CLA_VAR_DIR), for the pages that
@@ -93,7 +94,8 @@ class Settings:
     # Every forge of the registry: its bases, and its settings when it is configured.
     forges: Mapping[Platform, ForgeConfig]
     manifest: Mapping[str, Any]
-    policy: Policy
+    policy: Policy  # the deployment's: its default community's, else its first community's
+    communities: Communities
     env: Mapping[str, str] = field(repr=False)
     log_level: str = "INFO"
     trusted_proxies: tuple[Network, ...] = ()  # whose forwarded-for header is believed
@@ -103,7 +105,8 @@ class Settings:
     def community_policy(self, community: str) -> Policy | None:
         """The policy of ``community`` (its agreements, report, privacy notice); ``None`` for
         a community this deployment does not have."""
-        return self.policy if community == DEFAULT_COMMUNITY else None
+        found = self.communities.get(community)
+        return found.policy if found is not None else None
 
     def configured(self, name: str) -> ForgeSettings | None:
         """The settings of the forge called ``name`` when it is configured, else ``None``."""
@@ -154,7 +157,11 @@ def load(env: Mapping[str, str] | None = None, *, cwd: Path | None = None) -> Se
     templates_dir = Path(env.get("CLA_TEMPLATES_DIR", "").strip() or bundled("templates"))
     if not templates_dir.is_dir():
         raise SettingsError("CLA_TEMPLATES_DIR", f"no such directory: {templates_dir}")
-    manifest, policy = load_config_file(config_path, templates_dir)
+    raw = read_config_file(config_path)
+    communities = load_communities(raw, templates_dir, forges=[f.name for f in registry.FORGES])
+    # The deployment's policy: its default community's, else its first community's (the keys
+    # that hold for the whole deployment — worker, retention, reconcile — are the same in all).
+    primary = communities.get(communities.default or "") or communities.communities[0]
     forges = {forge.name: forge.settings_from_env(env) for forge in registry.FORGES}
     level = env.get("CLA_LOG_LEVEL", "INFO").upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
@@ -168,8 +175,9 @@ def load(env: Mapping[str, str] | None = None, *, cwd: Path | None = None) -> Se
         var_dir=var_dir,
         templates_dir=templates_dir,
         forges=MappingProxyType(forges),
-        manifest=manifest,
-        policy=policy,
+        manifest=manifest_of(raw),
+        policy=primary.policy,
+        communities=communities,
         env=env,
         log_level=level,
         trusted_proxies=trusted_proxies(env),

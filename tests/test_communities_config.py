@@ -341,6 +341,12 @@ MINI = (
             "app.yaml communities[0].languages[2]",
             "twice",
         ),
+        (entries("id: login"), "app.yaml communities[0].id", "names a signing page"),
+        (
+            entries("id: a, agreements: [" + FLOW.replace("id: individual", "id: done") + "]"),
+            "app.yaml communities[0].agreements[0].id",
+            "names a signing page",
+        ),
         # the policy
         (
             entries(f"id: a, {OWN}", f"id: b, agreements: [{FLOW}, {FLOW}]"),

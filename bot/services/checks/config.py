@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.communities import Communities
 from bot.core import decision, messages
 from bot.core.communities import DEFAULT_COMMUNITY
 from bot.core.coverage import Allowlist
@@ -31,6 +32,15 @@ class Scopes:
 
     policies: Mapping[str, Policy]
     resolve: Callable[[RepoRef], str | None]
+
+    @classmethod
+    def of(cls, communities: Communities) -> Scopes:
+        """The communities of app.yaml, resolved by their links and the default."""
+        table = communities.table()
+        return cls(
+            {c.id: c.policy for c in communities.communities},
+            lambda repo: table.resolve(repo.platform, repo.full_name),
+        )
 
     @classmethod
     def single(cls, policy: Policy) -> Scopes:
