@@ -1015,3 +1015,28 @@ def test_another_language_needs_every_text() -> None:
         load_templates({**SHIPPED, "fr/section_sign": "Signez : $sign_url\n\n$people"})
     assert str(caught.value).startswith("fr: missing templates: fr/comment_blocked, ")
     assert "fr/section_sign" not in str(caught.value)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.emails(),
+            st.sampled_from([Verdict.UNLINKED, Verdict.RESIGN, Verdict.RESTRICTED, Verdict.SIGNED]),
+        ),
+        max_size=5,
+    ),
+    st.sampled_from([("zh",), ("zh", "en"), ("en", "zh")]),
+)
+def test_no_language_shows_a_full_email_and_each_names_the_same_people(
+    people: list[tuple[str, Verdict]], languages: tuple[str, ...]
+) -> None:
+    coverage = Coverage(tuple(result(mail(email), verdict) for email, verdict in people))
+    body = comment_in(coverage, languages)
+    for email, _ in people:
+        local, _, domain = email.lower().rpartition("@")
+        if set(local) - {"*"}:
+            assert f"{local}@{domain}" not in body.lower()
+    parts = body.removeprefix(MARKER + "\n").split("\n\n---\n\n")
+    assert len(parts) == len(languages)
+    named = [sorted(re.findall(r"^- (`[^`]+`)", part, flags=re.MULTILINE)) for part in parts]
+    assert all(names == named[0] for names in named)
