@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy import update
@@ -31,6 +32,7 @@ from bot.platforms import registry
 from bot.platforms.base import ForgeClient
 from bot.services import rights, signing
 from bot.services.checks import CheckService, ClientFactory
+from bot.services.checks.config import languages_of, texts_with_shipped
 from bot.services.jobs import ClaimedJob, JobHandler
 from bot.services.requests import CommandRequest
 from bot.storage.agreements import load_agreement
@@ -76,13 +78,12 @@ async def status_of_login(
 
 
 def load_reply_templates(templates_dir: Path) -> dict[str, str]:
-    """The reply texts, validated (:func:`bot.core.replies.validate_replies`)."""
-    texts = {
-        p.stem: p.read_text("utf-8")
-        for p in (templates_dir / "comments").glob("*.md")
-        if p.stem in replies.REPLY_KEYS
-    }
-    return replies.validate_replies(texts)
+    """The reply texts (``comments/<key>.md`` in English, ``comments/<lang>/<key>.md`` in
+    another language), validated (:func:`bot.core.replies.validate_replies`); one that an
+    operator's own directory lacks comes from the shipped templates, as a comment's does."""
+    return replies.validate_replies(
+        texts_with_shipped(templates_dir, replies.REPLY_KEYS, kind="reply")
+    )
 
 
 def _at(moment: datetime) -> str:
@@ -106,6 +107,7 @@ class CommandService:
         self.cipher = cipher
         self.clients = clients
         self.texts = texts
+        self.languages = languages_of(checks.policy)
         self.public_url = public_url.rstrip("/")
         self.metrics = metrics
 
@@ -146,12 +148,18 @@ class CommandService:
                 )
             elif kind is CommandKind.EXPORT_MY_DATA:
                 body = replies.export_link(
-                    self.texts, marker=marker, login=login, me_url=f"{self.public_url}/me"
+                    self.texts,
+                    marker=marker,
+                    login=login,
+                    me_url=f"{self.public_url}/me",
+                    languages=self.languages,
                 )
             elif kind is CommandKind.UNKNOWN:
                 if await client.find_comment(repo, number, replies.HELP_MARKER) is not None:
                     continue  # the help is given once per PR
-                body = replies.help_text(self.texts, marker=marker, login=login, word=argument)
+                body = replies.help_text(
+                    self.texts, marker=marker, login=login, word=argument, languages=self.languages
+                )
             elif kind is CommandKind.STATUS:
                 body = await self._status(client, repo, number, login, argument, marker, job)
             await self._reply(client, repo, number, marker, body)
@@ -187,7 +195,9 @@ class CommandService:
         async with self.sessions() as session, session.begin():
             if account_id is None:
                 body, erased = (
-                    replies.nothing_to_erase(self.texts, marker=marker, login=login),
+                    replies.nothing_to_erase(
+                        self.texts, marker=marker, login=login, languages=self.languages
+                    ),
                     False,
                 )
             else:
@@ -214,10 +224,17 @@ class CommandService:
         login = person.login or ""
         summary = await rights.survey(session, self.cipher, person, skip_job=job.id)
         if summary.empty:
-            return replies.nothing_to_erase(self.texts, marker=marker, login=login), False
+            return replies.nothing_to_erase(
+                self.texts, marker=marker, login=login, languages=self.languages
+            ), False
         expires = await rights.request_erasure(session, self.cipher, person, now=datetime.now(UTC))
         body = replies.erase_request(
-            self.texts, marker=marker, login=login, summary=summary, expires=_at(expires)
+            self.texts,
+            marker=marker,
+            login=login,
+            summary=summary,
+            expires=_at(expires),
+            languages=self.languages,
         )
         return body, False
 
@@ -228,15 +245,23 @@ class CommandService:
         login = person.login or ""
         pending = await rights.confirmation(session, self.cipher, person, now=datetime.now(UTC))
         if pending.requested_at is None:
-            return replies.erase_unconfirmed(self.texts, marker=marker, login=login), False
+            return replies.erase_unconfirmed(
+                self.texts, marker=marker, login=login, languages=self.languages
+            ), False
         if not pending.valid:
             body = replies.erase_expired(
-                self.texts, marker=marker, login=login, requested=_at(pending.requested_at)
+                self.texts,
+                marker=marker,
+                login=login,
+                requested=_at(pending.requested_at),
+                languages=self.languages,
             )
             return body, False
         actor = rights.Actor(f"{person.platform}:{person.account_id}", "comment", f"job-{job.id}")
         result = await rights.erase(session, self.cipher, person, actor=actor, skip_job=job.id)
-        return replies.erased(self.texts, marker=marker, login=login, summary=result.summary), True
+        return replies.erased(
+            self.texts, marker=marker, login=login, summary=result.summary, languages=self.languages
+        ), True
 
     async def _status(
         self,
@@ -251,23 +276,31 @@ class CommandService:
         """Maintainers only (write permission, asked of the forge); never contact data."""
         permission = await client.get_permission(repo, login) if login else "none"
         if permission not in ("admin", "write"):
-            return replies.status_refused(self.texts, marker=marker, login=login)
+            return replies.status_refused(
+                self.texts, marker=marker, login=login, languages=self.languages
+            )
         if self.checks.scope_for(repo) is None:
-            lines = ["no CLA is configured for this repository"]
-            return replies.status_pr(self.texts, marker=marker, login=login, lines=lines)
+            lines: replies.Lines = replies.no_cla_lines
+            return replies.status_pr(
+                self.texts, marker=marker, login=login, lines=lines, languages=self.languages
+            )
         if target is None:
             pr = await client.get_pull(repo, number)
             found = await self.checks.evaluate(client, pr)
             if isinstance(found.check, Problem):
-                lines = ["no CLA is configured for this repository"]
+                lines = replies.no_cla_lines
             else:
-                lines = replies.coverage_lines(found.check)
-            return replies.status_pr(self.texts, marker=marker, login=login, lines=lines)
+                lines = partial(replies.coverage_lines, found.check)
+            return replies.status_pr(
+                self.texts, marker=marker, login=login, lines=lines, languages=self.languages
+            )
         async with self.sessions() as session:
             standing = await status_of_login(
                 session, self.cipher, repo.platform, target, self.checks
             )
-        return replies.status_one(self.texts, marker=marker, login=login, standing=standing)
+        return replies.status_one(
+            self.texts, marker=marker, login=login, standing=standing, languages=self.languages
+        )
 
     async def _reply(
         self, client: ForgeClient, repo: RepoRef, number: int, marker: str, body: str

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+import string
 from pathlib import Path
 
 import pytest
@@ -18,13 +19,16 @@ from bot.core.messages import (
     TemplateError,
     Templates,
     co_author_name,
+    company_name,
     display_name,
     emails_settings_url,
     load_templates,
     permission_names,
+    render_check_failed,
     render_comment,
     render_merge_group,
     render_missing_permission,
+    render_no_cla,
     render_report,
     render_status,
 )
@@ -710,3 +714,329 @@ def test_an_unlinked_email_is_offered_a_proof_by_code_only_where_mail_is_sent() 
     signed_only = Coverage((result(acct("octo"), Verdict.UNSIGNED),))
     links = Links(LINKS.sign_url, LINKS.web_url, LINKS.me_url, prove)
     assert prove not in comment(signed_only, links=links)  # nobody has an email to prove
+
+
+# --- languages -------------------------------------------------------------------------------
+
+SHIPPED_ZH = {
+    f"zh/{path.stem}": path.read_text(encoding="utf-8")
+    for path in (TEMPLATE_DIR / "zh").glob("*.md")
+}
+BOTH = load_templates({**SHIPPED, **SHIPPED_ZH})
+OCTO_UNSIGNED = Coverage((result(acct("octo"), Verdict.UNSIGNED),))
+SIGN = "https://cla.example/sign/github/o/r/5"
+EN_BLOCKED = f"""### CLA check: action needed
+
+Thank you for your pull request. Before it can be merged, everyone who contributed to it must be \
+covered by the Example Individual CLA.
+
+**Please sign the CLA** at {SIGN} (sign in with the account named here):
+
+- @octo
+
+This check runs again by itself after each signature and each push. Anyone can re-run it with a \
+comment `/cla check` (or `recheck`)."""
+ZH_BLOCKED = f"""### CLA 检查：需要处理
+
+感谢您提交的 Pull Request。合入之前，所有参与贡献的人都须受 Example Individual CLA 覆盖。
+
+**请签署 CLA**，签署地址：{SIGN}（请使用此处列出的账号登录）：
+
+- @octo
+
+每次签署和每次推送之后，本检查都会自动重新运行。任何人都可以评论 `/cla check`（或 `recheck`）重新运行检查。"""
+EN_COVERED = """### CLA check: passed
+
+All contributors are covered by the Example Individual CLA. Thank you!"""
+ZH_COVERED = """### CLA 检查：通过
+
+所有贡献者均已受 Example Individual CLA 覆盖。感谢您的贡献！"""
+EN_CHECK_FAILED = """### CLA check: could not run
+
+The CLA check of this pull request could not run: the bot gave up after repeated errors, and its \
+operators can see why in its job list. Until it runs, nothing is known about who is covered.
+
+Anyone can run it again with a comment `/cla check` (or `recheck`)."""
+ZH_CHECK_FAILED = """### CLA 检查：未能运行
+
+本 Pull Request 的 CLA 检查未能运行：机器人多次出错后已放弃，运维人员可在其任务列表中查看原因。\
+在检查运行之前，无法得知哪些贡献者已受覆盖。
+
+任何人都可以评论 `/cla check`（或 `recheck`）重新运行检查。"""
+CONSOLE = "https://cla.example/console"
+EN_NO_CLA = f"""### CLA check: no agreement configured
+
+This repository is not linked to any community of this CLA bot, so there is no agreement to check \
+this pull request against, and nobody is asked to sign.
+
+A maintainer of the repository or its organisation links it to a community in the \
+[maintainers' console]({CONSOLE}); the check then runs again by itself. Until then, comment \
+`/cla check` to run it again."""
+ZH_NO_CLA = f"""### CLA 检查：未配置协议
+
+本仓库尚未关联到此 CLA 机器人的任何社区，因此没有可用于检查本 Pull Request 的协议，也不会要求任何人签署。
+
+仓库或其所属组织的维护者可在[维护者控制台]({CONSOLE})中将其关联到某个社区，之后检查会自动重新运行。\
+在此之前，可评论 `/cla check` 重新运行检查。"""
+
+
+def in_languages(*parts: str) -> str:
+    return MARKER + "\n" + "\n\n---\n\n".join(parts) + "\n"
+
+
+def comment_in(coverage: Coverage, languages: tuple[str, ...]) -> str:
+    return render_comment(
+        coverage,
+        templates=BOTH,
+        forge=forge(GH).facts,
+        links=LINKS,
+        agreement_title="Example Individual CLA",
+        languages=languages,
+    )
+
+
+def test_every_key_has_both_languages_in_the_shipped_templates() -> None:
+    from bot.core.replies import REPLY_KEYS
+
+    assert {name.removeprefix("zh/") for name in SHIPPED_ZH} == set(SHIPPED)
+    assert set(SHIPPED) == set(TEMPLATE_KEYS) | set(REPLY_KEYS)
+    assert BOTH.languages == ("en", "zh")
+
+
+def test_the_chinese_texts_keep_placeholders_commands_and_structure() -> None:
+    """Same placeholders, the same commands and code in backticks, the same lines (headings,
+    lists, blank lines) as the English text of each key."""
+    for key, english in SHIPPED.items():
+        chinese = SHIPPED_ZH[f"zh/{key}"]
+        assert set(string.Template(chinese).get_identifiers()) == set(
+            string.Template(english).get_identifiers()
+        ), key
+        assert sorted(re.findall(r"`[^`]+`", chinese)) == sorted(re.findall(r"`[^`]+`", english)), (
+            key
+        )
+        shape = [
+            (line[:2] if line[:2] in ("##", "- ") else bool(line)) for line in english.split("\n")
+        ]
+        assert shape == [
+            (line[:2] if line[:2] in ("##", "- ") else bool(line)) for line in chinese.split("\n")
+        ], key
+
+
+@pytest.mark.parametrize(
+    ("languages", "expected"),
+    [
+        (("en",), in_languages(EN_BLOCKED)),
+        (("zh",), in_languages(ZH_BLOCKED)),
+        (("zh", "en"), in_languages(ZH_BLOCKED, EN_BLOCKED)),
+        (("en", "zh"), in_languages(EN_BLOCKED, ZH_BLOCKED)),
+    ],
+)
+def test_the_blocked_comment_in_one_or_two_languages(
+    languages: tuple[str, ...], expected: str
+) -> None:
+    assert comment_in(OCTO_UNSIGNED, languages) == expected
+    assert comment_in(OCTO_UNSIGNED, languages).count(MARKER) == 1
+
+
+def test_english_by_default_is_the_same_comment_as_before() -> None:
+    assert comment(OCTO_UNSIGNED) == in_languages(EN_BLOCKED)
+    assert comment_in(OCTO_UNSIGNED, ("en",)) == comment(OCTO_UNSIGNED, templates=BOTH)
+
+
+@pytest.mark.parametrize(
+    ("languages", "expected"),
+    [
+        (("zh",), in_languages(ZH_COVERED)),
+        (("zh", "en"), in_languages(ZH_COVERED, EN_COVERED)),
+        (("en", "zh"), in_languages(EN_COVERED, ZH_COVERED)),
+    ],
+)
+def test_the_covered_comment_in_one_or_two_languages(
+    languages: tuple[str, ...], expected: str
+) -> None:
+    assert comment_in(Coverage((result(acct("octo"), Verdict.SIGNED),)), languages) == expected
+
+
+@pytest.mark.parametrize(
+    ("languages", "expected", "description"),
+    [
+        (("zh",), in_languages(ZH_CHECK_FAILED), "CLA 检查未能运行；评论 /cla check 重试"),
+        (
+            ("zh", "en"),
+            in_languages(ZH_CHECK_FAILED, EN_CHECK_FAILED),
+            "CLA 检查未能运行；评论 /cla check 重试",
+        ),
+        (
+            ("en", "zh"),
+            in_languages(EN_CHECK_FAILED, ZH_CHECK_FAILED),
+            "The CLA check could not run; comment /cla check to retry",
+        ),
+    ],
+)
+def test_the_check_failed_report_in_one_or_two_languages(
+    languages: tuple[str, ...], expected: str, description: str
+) -> None:
+    report = render_check_failed(templates=BOTH, languages=languages)
+    assert report == Report(description, expected, expected.removeprefix(MARKER + "\n"))
+
+
+@pytest.mark.parametrize(
+    ("languages", "expected", "description"),
+    [
+        (("zh",), in_languages(ZH_NO_CLA), "本仓库未配置 CLA"),
+        (("zh", "en"), in_languages(ZH_NO_CLA, EN_NO_CLA), "本仓库未配置 CLA"),
+        (
+            ("en", "zh"),
+            in_languages(EN_NO_CLA, ZH_NO_CLA),
+            "No CLA is configured for this repository",
+        ),
+    ],
+)
+def test_the_no_cla_report_in_one_or_two_languages(
+    languages: tuple[str, ...], expected: str, description: str
+) -> None:
+    report = render_no_cla(templates=BOTH, console_url=CONSOLE, languages=languages)
+    assert report == Report(description, expected, expected.removeprefix(MARKER + "\n"))
+
+
+def test_the_status_is_the_first_languages_and_the_summary_follows_the_body() -> None:
+    report = render_report(
+        OCTO_UNSIGNED,
+        templates=BOTH,
+        forge=forge(GH).facts,
+        links=LINKS,
+        agreement_title="Example Individual CLA",
+        languages=("zh", "en"),
+    )
+    assert report == Report(
+        "1 位贡献者需要签署 CLA",
+        in_languages(ZH_BLOCKED, EN_BLOCKED),
+        ZH_BLOCKED + "\n\n---\n\n" + EN_BLOCKED + "\n",
+    )
+    two = Coverage(tuple(unsigned(2)))
+    assert render_status(two, templates=BOTH, languages=("en", "zh")) == (
+        "2 contributors must sign the CLA"
+    )
+    assert render_status(two, templates=BOTH, languages=("zh", "en")) == "2 位贡献者需要签署 CLA"
+    assert render_status(Coverage(()), templates=BOTH, languages=("zh",)) == (
+        "所有贡献者均已受 CLA 覆盖"
+    )
+    problem = render_report(
+        Problem.NO_AGREEMENT,
+        templates=BOTH,
+        forge=forge(GH).facts,
+        links=LINKS,
+        agreement_title="CLA",
+        languages=("zh", "en"),
+    )
+    assert problem == Report("本仓库未配置 CLA", "")
+    assert render_merge_group(templates=BOTH, number=5, covered=False, languages=("zh", "en")) == (
+        Report("#5：尚有人未签署 CLA")
+    )
+
+
+def test_each_language_names_the_same_people_and_the_cap_counts_people_once() -> None:
+    body = comment_in(Coverage(tuple(unsigned(60))), ("zh", "en"))
+    chinese, english = body.removeprefix(MARKER + "\n").split("\n\n---\n\n")
+    shown = [f"@u{i}" for i in range(50)]
+    assert re.findall(r"@u\d+", chinese) == shown == re.findall(r"@u\d+", english)
+    assert re.findall(r"^- 以及另外 \d+ 人$", chinese, flags=re.MULTILINE) == ["- 以及另外 10 人"]
+    assert re.findall(r"^- and \d+ more$", english, flags=re.MULTILINE) == ["- and 10 more"]
+    assert SIGN in chinese and SIGN in english
+
+
+def test_masked_emails_commits_and_links_are_the_same_in_both_parts() -> None:
+    coverage = Coverage(
+        (
+            result(mail("john.doe@example.com", SHA, "1234567890"), Verdict.UNLINKED),
+            result(acct("private", "4"), Verdict.RESTRICTED),
+        )
+    )
+    chinese, english = comment_in(coverage, ("zh", "en")).split("\n\n---\n\n")
+    for same in (
+        "- `jo***@example.com`: `abc1234`, `1234567`",
+        "https://github.com/settings/emails",
+        LINKS.me_url,
+        "- @private",
+        'git commit --amend --author="Name <email-of-your-account>"',
+    ):
+        assert same in chinese and same in english
+    assert "john.doe" not in chinese + english
+
+
+def test_a_company_without_a_name_and_permissions_are_said_in_the_language() -> None:
+    assert company_name(None, lang="zh") == "其所在公司"
+    assert company_name(None) == "their company"
+    assert permission_names((("contents", "read"), ("checks", "read")), lang="zh") == (
+        "Contents: read 和 Checks: read"
+    )
+    assert permission_names((), lang="zh") == "所缺少的权限"
+    report = render_missing_permission(
+        templates=BOTH, permissions=(("contents", "read"),), languages=("zh", "en")
+    )
+    assert report.description == "CLA 检查需要 App 权限 Contents: read：须由所有者接受"
+    assert report.body.count("**Contents: read**") == 2
+
+
+def test_a_third_language_or_a_repeated_one_is_not_written() -> None:
+    assert comment_in(OCTO_UNSIGNED, ("zh", "zh")) == in_languages(ZH_BLOCKED)
+    assert comment_in(OCTO_UNSIGNED, ("en", "zh", "en")) == in_languages(EN_BLOCKED, ZH_BLOCKED)
+    assert comment_in(OCTO_UNSIGNED, ()) == in_languages(EN_BLOCKED)
+
+
+def test_a_language_without_texts_is_refused_by_name() -> None:
+    with pytest.raises(TemplateError, match="no comment templates in language 'fr'"):
+        comment_in(OCTO_UNSIGNED, ("fr",))
+    with pytest.raises(TemplateError, match="no comment templates in language 'zh'"):
+        render_check_failed(templates=TEMPLATES, languages=("en", "zh"))
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"zh/section_sign": None}, "zh: missing templates: zh/section_sign"),
+        ({"zh/section_sign": "$people $sign_url $"}, "zh/section_sign: malformed placeholder"),
+        ({"zh/section_sign": "$people"}, "zh/section_sign: missing placeholders sign_url"),
+        ({"zh/people_more": "$count $who"}, "zh/people_more: unknown placeholders who"),
+        ({"en/section_sign": "$people $sign_url"}, "en/: not a language folder"),
+        ({"Zh_CN/section_sign": "$people $sign_url"}, "Zh_CN/: not a language folder"),
+    ],
+)
+def test_each_languages_texts_are_checked_and_a_problem_names_the_language(
+    change: dict[str, str | None], message: str
+) -> None:
+    texts = {k: v for k, v in {**SHIPPED, **SHIPPED_ZH, **change}.items() if v is not None}
+    with pytest.raises(TemplateError, match=message):
+        load_templates(texts)
+
+
+def test_another_language_needs_every_text() -> None:
+    with pytest.raises(TemplateError) as caught:
+        load_templates({**SHIPPED, "fr/section_sign": "Signez : $sign_url\n\n$people"})
+    assert str(caught.value).startswith("fr: missing templates: fr/comment_blocked, ")
+    assert "fr/section_sign" not in str(caught.value)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.emails(),
+            st.sampled_from([Verdict.UNLINKED, Verdict.RESIGN, Verdict.RESTRICTED, Verdict.SIGNED]),
+        ),
+        max_size=5,
+    ),
+    st.sampled_from([("zh",), ("zh", "en"), ("en", "zh")]),
+)
+def test_no_language_shows_a_full_email_and_each_names_the_same_people(
+    people: list[tuple[str, Verdict]], languages: tuple[str, ...]
+) -> None:
+    coverage = Coverage(tuple(result(mail(email), verdict) for email, verdict in people))
+    body = comment_in(coverage, languages)
+    for email, _ in people:
+        local, _, domain = email.lower().rpartition("@")
+        if set(local) - {"*"}:
+            assert f"{local}@{domain}" not in body.lower()
+    parts = body.removeprefix(MARKER + "\n").split("\n\n---\n\n")
+    assert len(parts) == len(languages)
+    named = [sorted(re.findall(r"^- (`[^`]+`)", part, flags=re.MULTILINE)) for part in parts]
+    assert all(names == named[0] for names in named)

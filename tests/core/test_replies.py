@@ -212,3 +212,188 @@ def test_the_status_names_an_ai_agent_without_a_mention(
     copilot = person(198982749, "Copilot").contributor
     result = ContributorResult(copilot, verdict, None, blocking, "GitHub Copilot coding agent")
     assert replies.coverage_lines(Coverage((result,))) == [expected]
+
+
+# --- languages -------------------------------------------------------------------------------
+
+ZH_TEXTS = {
+    f"zh/{p.stem}": p.read_text("utf-8")
+    for p in (ROOT / "templates/comments/zh").glob("*.md")
+    if p.stem in replies.REPLY_KEYS
+}
+BOTH = replies.validate_replies({**TEXTS, **ZH_TEXTS})
+HELP = replies.reply_marker(9, "unknown")
+EN_HELP = """@olive, the CLA bot does not know `/cla sign`. It understands, one per line:
+
+- `/cla check` (or `/check-cla`, or `recheck` alone): check this pull request again (anyone)
+- `/cla status @login`: whether someone is covered by the CLA (maintainers)
+- `/cla export-my-data`: where to see and download your data
+- `/cla delete-my-data`: erase your own data (the bot says what it would erase; \
+`/cla delete-my-data confirm` then erases it)"""
+ZH_HELP = """@olive，CLA 机器人不认识 `/cla sign`。它支持以下命令（每行一条）：
+
+- `/cla check`（或 `/check-cla`，或单独的 `recheck`）：重新检查本 Pull Request（任何人）
+- `/cla status @login`：查询某人是否受 CLA 覆盖（维护者）
+- `/cla export-my-data`：查看和下载您的数据的位置
+- `/cla delete-my-data`：删除您本人的数据（机器人会先说明将删除哪些内容，再评论 \
+`/cla delete-my-data confirm` 即可删除）"""
+
+
+def in_languages(marker: str, *parts: str) -> str:
+    return marker + "\n" + "\n\n---\n\n".join(parts) + "\n"
+
+
+def test_the_shipped_replies_are_valid_in_both_languages() -> None:
+    assert set(ZH_TEXTS) == {f"zh/{key}" for key in replies.REPLY_KEYS}
+    assert BOTH == {**TEXTS, **ZH_TEXTS}
+    assert replies.reply_languages(BOTH) == ("en", "zh")
+    assert replies.reply_languages(TEXTS) == ("en",)
+
+
+@pytest.mark.parametrize(
+    ("languages", "expected"),
+    [
+        (("en",), in_languages(HELP, EN_HELP)),
+        (("zh",), in_languages(HELP, ZH_HELP)),
+        (("zh", "en"), in_languages(HELP, ZH_HELP, EN_HELP)),
+        (("en", "zh"), in_languages(HELP, EN_HELP, ZH_HELP)),
+    ],
+)
+def test_the_help_reply_in_one_or_two_languages(languages: tuple[str, ...], expected: str) -> None:
+    body = replies.help_text(BOTH, marker=HELP, login="olive", word="sign", languages=languages)
+    assert body == replies.HELP_MARKER + "\n" + expected
+    assert body.count(HELP) == 1 and body.count(replies.HELP_MARKER) == 1
+
+
+def test_english_by_default_is_the_same_reply_as_before() -> None:
+    body = replies.help_text(TEXTS, marker=HELP, login="olive", word="sign")
+    assert body == replies.HELP_MARKER + "\n" + in_languages(HELP, EN_HELP)
+    assert replies.help_text(BOTH, marker=HELP, login="olive", word="sign") == body
+
+
+def test_the_status_of_a_pr_in_chinese_then_english() -> None:
+    from datetime import UTC, datetime
+
+    from bot.core.model import SignatureFact
+
+    fact = SignatureFact(0, "individual", "2.0", datetime(2024, 5, 6, tzinfo=UTC), True, None)
+    signed = ContributorResult(person(1, "ann").contributor, Verdict.SIGNED, fact, False)
+    coverage = Coverage((signed, person(2, "bob")))
+    body = replies.status_pr(
+        BOTH,
+        marker=STATUS_MARKER,
+        login="mia",
+        lines=lambda lang: replies.coverage_lines(coverage, lang),
+        languages=("zh", "en"),
+    )
+    assert body == in_languages(
+        STATUS_MARKER,
+        "@mia，本 Pull Request 贡献者的 CLA 状态如下：\n\n"
+        "- @ann：已覆盖：2.0 版（个人签署），自 2024-05-06 起\n"
+        "- @bob：须签署",
+        "@mia, the CLA status of this pull request's contributors:\n\n"
+        "- @ann: covered: version 2.0 (individual) since 2024-05-06\n"
+        "- @bob: must sign",
+    )
+    none = replies.status_pr(
+        BOTH, marker=STATUS_MARKER, login="mia", lines=replies.no_cla_lines, languages=("zh",)
+    )
+    assert none == in_languages(
+        STATUS_MARKER, "@mia，本 Pull Request 贡献者的 CLA 状态如下：\n\n- 本仓库未配置 CLA"
+    )
+    assert replies.no_cla_lines() == ["no CLA is configured for this repository"]
+
+
+def test_the_cap_counts_people_once_in_a_reply_in_two_languages() -> None:
+    coverage = Coverage(tuple(person(i, f"u{i}") for i in range(53)))
+    body = replies.status_pr(
+        BOTH,
+        marker=STATUS_MARKER,
+        login="mia",
+        lines=lambda lang: replies.coverage_lines(coverage, lang),
+        languages=("en", "zh"),
+    )
+    english, chinese = body.split("\n\n---\n\n")
+    shown = [f"@u{i}" for i in range(50)]
+    assert re.findall(r"@u\d+", english) == shown == re.findall(r"@u\d+", chinese)
+    assert re.findall(r"^- and \d+ more$", english, flags=re.MULTILINE) == ["- and 3 more"]
+    assert re.findall(r"^- 以及另外 \d+ 人$", chinese, flags=re.MULTILINE) == ["- 以及另外 3 人"]
+
+
+def test_one_persons_standing_in_chinese() -> None:
+    standing = replies.Standing("dev", True, "Example CLA", "1.0", "2024-01-01", company=None)
+    body = replies.status_one(
+        BOTH, marker=STATUS_MARKER, login="mia", standing=standing, languages=("zh", "en")
+    )
+    assert body == in_languages(
+        STATUS_MARKER,
+        "@mia，@dev 自 2024-01-01 起受 Example CLA 覆盖（1.0 版，个人签署）。",
+        "@mia, @dev is covered by the Example CLA, version 1.0 (individual), since 2024-01-01.",
+    )
+    missing = replies.Standing("dev", False, "Example CLA", platform_name="Gitee")
+    assert replies.describe(missing, "zh") == "@dev 在 Gitee 上没有 Example CLA 的签署记录。"
+    corporate = replies.Standing("dev", True, "CLA", "1.0", "2024-01-01", company="Acme @x Inc")
+    assert replies.describe(corporate, "zh") == (
+        "@dev 自 2024-01-01 起受 CLA 覆盖（1.0 版，企业签署，通过 Acme x Inc）。"
+    )
+
+
+def test_the_erasure_request_in_chinese_lists_the_same_items() -> None:
+    body = replies.erase_request(
+        BOTH,
+        marker=MARKER,
+        login="olive",
+        summary=EVERYTHING,
+        expires="2025-03-05 10:00 UTC",
+        languages=("zh", "en"),
+    )
+    chinese, english = body.removeprefix(MARKER + "\n").split("\n\n---\n\n")
+    assert body.count(MARKER) == 1
+    assert chinese.startswith("@olive，您请求 CLA 机器人删除您的数据。目前尚未删除任何数据。")
+    for line in (
+        "- 联系信息：name, address, phone, fax",
+        "- 2 个邮箱地址及其查询索引",
+        "- 1 个关联账号",
+        "- 1 份企业 CLA 中的签署人信息：name, title, email",
+        "- 2 个公司管理员角色",
+        "- 公司名单中列出您的 1 个条目",
+        "- 您添加的 3 个公司名单条目上的账号（替换为带密钥的哈希值）",
+        "- 4 条您参与贡献的 Pull Request 记录",
+        "- 2 个已登录的浏览器会话",
+        "- 1 个排队任务中保存的关于您的信息",
+        "- 一条记录：`individual` 的 1.0 版于 2024-01-02 签署、于 2025-03-04 删除，"
+        "附带您账号的带密钥哈希值（不含联系信息）",
+    ):
+        assert f"\n{line}\n" in chinese, line
+    assert "`/cla delete-my-data confirm`" in chinese and "2025-03-05 10:00 UTC" in chinese
+    assert english == replies.erase_request(
+        TEXTS, marker=MARKER, login="olive", summary=EVERYTHING, expires="2025-03-05 10:00 UTC"
+    ).removeprefix(MARKER + "\n")
+    empty = replies.erased(
+        BOTH, marker=MARKER, login="x", summary=ErasureSummary(accounts=1), languages=("zh",)
+    )
+    assert "\n- 1 个关联账号\n" in empty and "\n- （无）\n" in empty
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"zh/reply_help": "$"}, "zh/reply_help: invalid placeholder syntax"),
+        ({"zh/reply_erased": "@$login $erased"}, "zh/reply_erased: missing $kept"),
+        ({"zh/reply_export": "@$login $me_url $email"}, "zh/reply_export: unknown $email"),
+        ({"zh/reply_status_one": None}, "zh: missing: zh/reply_status_one"),
+        ({"EN/reply_help": "@$login"}, "EN/: not a language folder"),
+    ],
+)
+def test_a_bad_reply_template_in_another_language_is_named_by_language(
+    change: dict[str, str | None], problem: str
+) -> None:
+    texts = {k: v for k, v in {**TEXTS, **ZH_TEXTS, **change}.items() if v is not None}
+    with pytest.raises(replies.ReplyTemplateError) as caught:
+        replies.validate_replies(texts)
+    assert problem in str(caught.value)
+
+
+def test_a_reply_in_a_language_without_texts_is_refused_by_name() -> None:
+    with pytest.raises(replies.ReplyTemplateError, match="no reply templates in language 'zh'"):
+        replies.export_link(TEXTS, marker=MARKER, login="o", me_url="u", languages=("en", "zh"))

@@ -4,7 +4,7 @@ configuration read from the policy, and how the service reaches a forge (:data:`
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,25 +49,62 @@ class Scopes:
 
 
 def load_comment_templates(templates_dir: Path) -> messages.Templates:
-    """The comment texts of ``templates_dir``; a text this version added that an operator's
-    own directory lacks comes from the shipped templates (with a line in the log)."""
-    texts = _comment_texts(templates_dir)
+    """The comment texts of ``templates_dir``: English in ``comments/<key>.md``, another
+    language in ``comments/<lang>/<key>.md``. A text this version added that an operator's own
+    directory lacks, in English or in a language the shipped templates have, comes from the
+    shipped templates (with a line in the log)."""
+    return messages.load_templates(
+        texts_with_shipped(templates_dir, messages.TEMPLATE_KEYS, kind="comment")
+    )
+
+
+def texts_with_shipped(templates_dir: Path, keys: Iterable[str], *, kind: str) -> dict[str, str]:
+    """The texts of ``keys`` in ``templates_dir`` (:func:`comment_texts`), with the shipped
+    one of each key and language that it lacks; a line in the log says which, once for a
+    language the directory has no text in."""
+    wanted = frozenset(keys)
+    texts = {n: t for n, t in comment_texts(templates_dir).items() if _key(n) in wanted}
     shipped = bundled("templates")
-    if shipped.resolve() != templates_dir.resolve():
-        missing = [k for k in messages.TEMPLATE_KEYS if k not in texts]
-        defaults = _comment_texts(shipped)
-        for key in missing:
-            if key in defaults:
-                texts[key] = defaults[key]
-                log.info(
-                    "comment template %s is not in %s: the shipped one is used", key, templates_dir
-                )
-    return messages.load_templates(texts)
+    if shipped.resolve() == templates_dir.resolve():
+        return texts
+    defaults = {n: t for n, t in comment_texts(shipped).items() if _key(n) in wanted}
+    own_languages = {name.partition("/")[0] for name in texts if "/" in name}
+    for name, text in defaults.items():
+        if name in texts:
+            continue
+        texts[name] = text
+        lang = name.rpartition("/")[0]
+        if lang and lang not in own_languages:
+            continue  # a whole language from the shipped templates: said once, below
+        log.info("%s template %s is not in %s: the shipped one is used", kind, name, templates_dir)
+    for lang in sorted({n.partition("/")[0] for n in defaults if "/" in n} - own_languages):
+        log.info(
+            "%s templates in %s are not in %s: the shipped ones are used",
+            kind,
+            lang,
+            templates_dir,
+        )
+    return texts
 
 
-def _comment_texts(templates_dir: Path) -> dict[str, str]:
+def _key(name: str) -> str:
+    return name.rpartition("/")[2]
+
+
+def languages_of(policy: object) -> tuple[str, ...]:
+    """The languages a community's PR texts are written in: its policy's ``languages`` where
+    it has them, else English."""
+    return tuple(getattr(policy, "languages", None) or messages.DEFAULT_LANGUAGES)
+
+
+def comment_texts(templates_dir: Path) -> dict[str, str]:
+    """Every text of ``templates_dir/comments``: ``<key>`` for ``<key>.md``, ``<lang>/<key>``
+    for ``<lang>/<key>.md``."""
+    folder = templates_dir / "comments"
     return {
-        p.stem: p.read_text(encoding="utf-8") for p in (templates_dir / "comments").glob("*.md")
+        p.relative_to(folder).with_suffix("").as_posix(): p.read_text(encoding="utf-8")
+        for pattern in ("*.md", "*/*.md")
+        for p in folder.glob(pattern)
     }
 
 

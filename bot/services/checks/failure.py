@@ -7,7 +7,7 @@ saying what happened and that ``/cla check`` runs it again; a repeat writes noth
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -35,6 +35,7 @@ class Failures:
     ) -> None:
         self.sessions = sessions
         self.templates = templates
+        self.languages: Sequence[str] = messages.DEFAULT_LANGUAGES
         self.reporter_for = reporter_for
         self.metrics = metrics
         self.client_for = client_for
@@ -57,7 +58,7 @@ class Failures:
             pr = request.pull
         if pr.state != "open":
             return decision.Outcome.SKIPPED
-        report = messages.render_check_failed(templates=self.templates)
+        report = messages.render_check_failed(templates=self.templates, languages=self.languages)
         plan = await self.write(client, pr, report)
         log.warning(
             "job %s: reported on %s %s#%s that its check could not run",
@@ -75,7 +76,9 @@ class Failures:
         accepted the App's new permissions yet): retrying cannot help, so the job ends here and
         the PR says which permission an owner must accept."""
         wanted = missing.accepted[0] if missing.accepted else ()
-        report = messages.render_missing_permission(templates=self.templates, permissions=wanted)
+        report = messages.render_missing_permission(
+            templates=self.templates, permissions=wanted, languages=self.languages
+        )
         plan = await self.write(client, pr, report)
         log.warning(
             "cannot check %s %s#%s: installation %s lacks %s; an owner must accept the App's "
@@ -93,7 +96,9 @@ class Failures:
         """No community's link covers ``pr``'s repository and the deployment has no default
         community: status ``error`` "no CLA configured" and one comment (edited in place) that
         sends its maintainers to the console; nobody is asked to sign."""
-        report = messages.render_no_cla(templates=self.templates, console_url=console_url)
+        report = messages.render_no_cla(
+            templates=self.templates, console_url=console_url, languages=self.languages
+        )
         plan = await self.write(client, pr, report, target_url=console_url)
         log.info(
             "%s %s#%s: no community covers the repository (%s writes)",

@@ -5,7 +5,7 @@ The group's commits are never read: the PR's own check is what counts. One write
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -38,6 +38,7 @@ class MergeGroups:
     ) -> None:
         self.sessions = sessions
         self.templates = templates
+        self.languages: Sequence[str] = messages.DEFAULT_LANGUAGES
         self.reporter_for = reporter_for
         self.client_for = client_for
         self.sign_url = sign_url
@@ -58,6 +59,7 @@ class MergeGroups:
             templates=self.templates,
             number=queued.number if queued else None,
             covered=bool(queued and queued.covered),
+            languages=self.languages,
         )
         target = (
             self.sign_url(platform, repo, queued.number)

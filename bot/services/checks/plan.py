@@ -18,7 +18,7 @@ from bot.platforms import registry
 from bot.platforms.base import ForgeClient
 from bot.services.checks import records
 from bot.services.checks.accounts import ConfirmedAccounts
-from bot.services.checks.config import build_allowlist
+from bot.services.checks.config import build_allowlist, languages_of
 from bot.settings import Policy
 from bot.storage.agreements import load_agreement
 from bot.storage.crypto import FieldCipher
@@ -68,6 +68,7 @@ class Planner:
         self.cipher = cipher
         self.policy = policy
         self.templates = templates
+        self.languages = languages_of(policy)
         self.accounts = accounts
         self.allowlist = build_allowlist(policy)
         self.co_authors = CoAuthorPolicy(policy.co_authors)
@@ -142,6 +143,7 @@ class Planner:
             forge=registry.forge(pr.repo.platform).facts,
             links=links,
             agreement_title=found.agreement.title,
+            languages=self.languages,
         )
         view = records.view(pr, record, report)
         plan = decision.decide(
