@@ -17,6 +17,7 @@ A bad value raises :class:`bot.errors.SettingsError` naming where it is written
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
@@ -201,7 +202,7 @@ def _community(
         privacy_url=policy.privacy_url,
         admins=admins,
         links=links,
-        policy=policy,
+        policy=dataclasses.replace(policy, languages=languages),
     )
 
 

@@ -105,6 +105,9 @@ class Policy:
     retention: RetentionSettings = field(default_factory=RetentionSettings)
     reconcile: ReconcileSettings = field(default_factory=ReconcileSettings)
     ai_agents: str = "allow"  # allow | warn | require
+    # The languages its PR texts are written in (the first, then the second below it); set from
+    # the community's ``languages`` (bot.communities).
+    languages: tuple[str, ...] = ("en",)
     # corporate CLAs: a proven, approved domain covers its addresses (domain), or only employees
     # who proved their work address and a manager enabled (confirm)
     corporate_employees: str = "domain"

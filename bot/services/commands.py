@@ -15,7 +15,7 @@ body, the comment is re-read from the API and only what it says there is acted o
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -32,7 +32,7 @@ from bot.platforms import registry
 from bot.platforms.base import ForgeClient
 from bot.services import rights, signing
 from bot.services.checks import CheckService, ClientFactory
-from bot.services.checks.config import languages_of, texts_with_shipped
+from bot.services.checks.config import texts_with_shipped
 from bot.services.jobs import ClaimedJob, JobHandler
 from bot.services.requests import CommandRequest
 from bot.storage.agreements import load_agreement
@@ -107,7 +107,6 @@ class CommandService:
         self.cipher = cipher
         self.clients = clients
         self.texts = texts
-        self.languages = languages_of(checks.policy)
         self.public_url = public_url.rstrip("/")
         self.metrics = metrics
 
@@ -125,6 +124,7 @@ class CommandService:
         if factory is None:
             raise LookupError(f"{platform} is not configured")
         client = factory(job.installation_id)
+        languages = self.checks.languages_for(repo)  # the repository's community's
         login, account_id, commands = request.author_login, request.author_id, request.commands
         if not registry.forge(platform).body_is_signed:
             # The delivery's body is not signed: act only on what the API says the comment is.
@@ -144,7 +144,13 @@ class CommandService:
                 body = request.replies[kind.value]
             elif kind is CommandKind.DELETE_MY_DATA:
                 body, request = await self._delete(
-                    request, login, account_id, marker, job, confirm=argument == CONFIRM
+                    request,
+                    login,
+                    account_id,
+                    marker,
+                    job,
+                    confirm=argument == CONFIRM,
+                    languages=languages,
                 )
             elif kind is CommandKind.EXPORT_MY_DATA:
                 body = replies.export_link(
@@ -152,16 +158,18 @@ class CommandService:
                     marker=marker,
                     login=login,
                     me_url=f"{self.public_url}/me",
-                    languages=self.languages,
+                    languages=languages,
                 )
             elif kind is CommandKind.UNKNOWN:
                 if await client.find_comment(repo, number, replies.HELP_MARKER) is not None:
                     continue  # the help is given once per PR
                 body = replies.help_text(
-                    self.texts, marker=marker, login=login, word=argument, languages=self.languages
+                    self.texts, marker=marker, login=login, word=argument, languages=languages
                 )
             elif kind is CommandKind.STATUS:
-                body = await self._status(client, repo, number, login, argument, marker, job)
+                body = await self._status(
+                    client, repo, number, login, argument, marker, languages=languages
+                )
             await self._reply(client, repo, number, marker, body)
             self.metrics.inc(
                 "cla_commands_total",
@@ -185,6 +193,7 @@ class CommandService:
         job: ClaimedJob,
         *,
         confirm: bool,
+        languages: Sequence[str],
     ) -> tuple[str, CommandRequest]:
         """``/cla delete-my-data`` asks (:meth:`_ask`); ``/cla delete-my-data confirm``
         erases (:meth:`_confirm`). Returns the reply and the request as it now stands (the
@@ -196,14 +205,14 @@ class CommandService:
             if account_id is None:
                 body, erased = (
                     replies.nothing_to_erase(
-                        self.texts, marker=marker, login=login, languages=self.languages
+                        self.texts, marker=marker, login=login, languages=languages
                     ),
                     False,
                 )
             else:
                 step = self._confirm if confirm else self._ask
                 person = rights.Person(platform, account_id, login)
-                body, erased = await step(session, person, marker, job)
+                body, erased = await step(session, person, marker, job, languages)
             request = request.replied(CommandKind.DELETE_MY_DATA, body, erased=erased)
             job.payload = request.to_json()
             await session.execute(update(Job).where(Job.id == job.id).values(payload=job.payload))
@@ -218,14 +227,19 @@ class CommandService:
         return body, request
 
     async def _ask(
-        self, session: AsyncSession, person: rights.Person, marker: str, job: ClaimedJob
+        self,
+        session: AsyncSession,
+        person: rights.Person,
+        marker: str,
+        job: ClaimedJob,
+        languages: Sequence[str],
     ) -> tuple[str, bool]:
         """What would be erased and kept, and how to confirm; erases nothing."""
         login = person.login or ""
         summary = await rights.survey(session, self.cipher, person, skip_job=job.id)
         if summary.empty:
             return replies.nothing_to_erase(
-                self.texts, marker=marker, login=login, languages=self.languages
+                self.texts, marker=marker, login=login, languages=languages
             ), False
         expires = await rights.request_erasure(session, self.cipher, person, now=datetime.now(UTC))
         body = replies.erase_request(
@@ -234,19 +248,24 @@ class CommandService:
             login=login,
             summary=summary,
             expires=_at(expires),
-            languages=self.languages,
+            languages=languages,
         )
         return body, False
 
     async def _confirm(
-        self, session: AsyncSession, person: rights.Person, marker: str, job: ClaimedJob
+        self,
+        session: AsyncSession,
+        person: rights.Person,
+        marker: str,
+        job: ClaimedJob,
+        languages: Sequence[str],
     ) -> tuple[str, bool]:
         """Erase, if this same account asked within 24 hours; else say that nothing changed."""
         login = person.login or ""
         pending = await rights.confirmation(session, self.cipher, person, now=datetime.now(UTC))
         if pending.requested_at is None:
             return replies.erase_unconfirmed(
-                self.texts, marker=marker, login=login, languages=self.languages
+                self.texts, marker=marker, login=login, languages=languages
             ), False
         if not pending.valid:
             body = replies.erase_expired(
@@ -254,13 +273,13 @@ class CommandService:
                 marker=marker,
                 login=login,
                 requested=_at(pending.requested_at),
-                languages=self.languages,
+                languages=languages,
             )
             return body, False
         actor = rights.Actor(f"{person.platform}:{person.account_id}", "comment", f"job-{job.id}")
         result = await rights.erase(session, self.cipher, person, actor=actor, skip_job=job.id)
         return replies.erased(
-            self.texts, marker=marker, login=login, summary=result.summary, languages=self.languages
+            self.texts, marker=marker, login=login, summary=result.summary, languages=languages
         ), True
 
     async def _status(
@@ -271,18 +290,19 @@ class CommandService:
         login: str,
         target: str | None,
         marker: str,
-        job: ClaimedJob,
+        *,
+        languages: Sequence[str],
     ) -> str:
         """Maintainers only (write permission, asked of the forge); never contact data."""
         permission = await client.get_permission(repo, login) if login else "none"
         if permission not in ("admin", "write"):
             return replies.status_refused(
-                self.texts, marker=marker, login=login, languages=self.languages
+                self.texts, marker=marker, login=login, languages=languages
             )
         if self.checks.scope_for(repo) is None:
             lines: replies.Lines = replies.no_cla_lines
             return replies.status_pr(
-                self.texts, marker=marker, login=login, lines=lines, languages=self.languages
+                self.texts, marker=marker, login=login, lines=lines, languages=languages
             )
         if target is None:
             pr = await client.get_pull(repo, number)
@@ -292,14 +312,14 @@ class CommandService:
             else:
                 lines = partial(replies.coverage_lines, found.check)
             return replies.status_pr(
-                self.texts, marker=marker, login=login, lines=lines, languages=self.languages
+                self.texts, marker=marker, login=login, lines=lines, languages=languages
             )
         async with self.sessions() as session:
             standing = await status_of_login(
                 session, self.cipher, repo.platform, target, self.checks
             )
         return replies.status_one(
-            self.texts, marker=marker, login=login, standing=standing, languages=self.languages
+            self.texts, marker=marker, login=login, standing=standing, languages=languages
         )
 
     async def _reply(

@@ -8,7 +8,6 @@ import dataclasses
 import shutil
 from collections.abc import Callable
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
@@ -18,7 +17,6 @@ from bot.core.replies import HELP_MARKER, ReplyTemplateError, reply_marker
 from bot.services.checks import load_comment_templates
 from bot.services.checks.config import Scopes, languages_of
 from bot.services.commands import load_reply_templates
-from bot.settings import Policy
 from tests.services.conftest import (
     AMY,
     REPO,
@@ -108,25 +106,18 @@ def test_a_language_the_shipped_templates_lack_must_be_complete(tmp_path: Path) 
     assert load_comment_templates(own).languages == ("en", "pt-BR", "zh")
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class PolicyWithLanguages(Policy):
-    """A policy as a community's will be once it lists its languages."""
-
-    languages: tuple[str, ...] = ("zh", "en")
-
-
-def test_the_languages_come_from_the_policy_when_it_has_them() -> None:
-    assert languages_of(SimpleNamespace(languages=["zh", "en"])) == ("zh", "en")
-    assert languages_of(SimpleNamespace(languages=[])) == ("en",)
-    assert languages_of(SimpleNamespace()) == ("en",)
+def test_the_languages_come_from_the_policy(make_bot: Callable[..., Bot]) -> None:
+    plain = make_bot().checks.policy
+    assert languages_of(plain) == ("en",)
+    assert languages_of(dataclasses.replace(plain, languages=("zh", "en"))) == ("zh", "en")
+    assert languages_of(dataclasses.replace(plain, languages=())) == ("en",)
 
 
 async def test_a_community_in_chinese_and_english_gets_its_comment_in_both(
     make_bot: Callable[..., Bot],
 ) -> None:
     plain = make_bot().checks.policy
-    fields = {f.name: getattr(plain, f.name) for f in dataclasses.fields(Policy)}
-    bot = make_bot(scopes=Scopes.single(PolicyWithLanguages(**fields)))
+    bot = make_bot(scopes=Scopes.single(dataclasses.replace(plain, languages=("zh", "en"))))
     pr = bot.open_pr(1, AMY)
     await bot.check(1)
     english = blocked(1, "amy").removeprefix(MARKER + "\n")
@@ -144,8 +135,11 @@ async def test_a_community_in_chinese_and_english_gets_its_comment_in_both(
     assert body.count(MARKER) == 1
 
 
-async def test_a_command_reply_in_the_services_languages(bot: Bot) -> None:
-    bot.commands.languages = ("zh", "en")
+async def test_a_command_reply_in_the_repository_community_s_languages(
+    make_bot: Callable[..., Bot],
+) -> None:
+    plain = make_bot().checks.policy
+    bot = make_bot(scopes=Scopes.single(dataclasses.replace(plain, languages=("zh", "en"))))
     bot.open_pr(1, AMY)
     comment_id = await bot.comment(1, AMY, "/cla frobnicate")
     (reply,) = [c.body for c in bot.forge.comments_on(REPO, 1) if HELP_MARKER in c.body]

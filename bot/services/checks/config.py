@@ -91,10 +91,9 @@ def _key(name: str) -> str:
     return name.rpartition("/")[2]
 
 
-def languages_of(policy: object) -> tuple[str, ...]:
-    """The languages a community's PR texts are written in: its policy's ``languages`` where
-    it has them, else English."""
-    return tuple(getattr(policy, "languages", None) or messages.DEFAULT_LANGUAGES)
+def languages_of(policy: Policy) -> tuple[str, ...]:
+    """The languages a community's PR texts are written in (its policy's)."""
+    return tuple(policy.languages) or messages.DEFAULT_LANGUAGES
 
 
 def comment_texts(templates_dir: Path) -> dict[str, str]:

@@ -30,12 +30,13 @@ class Failures:
         sessions: async_sessionmaker[AsyncSession],
         templates: messages.Templates,
         reporter_for: Callable[[RepoRef], Reporter],
+        languages_for: Callable[[RepoRef], Sequence[str]],
         metrics: Metrics,
         client_for: Callable[[Platform, int | None], ForgeClient],
     ) -> None:
         self.sessions = sessions
         self.templates = templates
-        self.languages: Sequence[str] = messages.DEFAULT_LANGUAGES
+        self.languages_for = languages_for
         self.reporter_for = reporter_for
         self.metrics = metrics
         self.client_for = client_for
@@ -58,7 +59,9 @@ class Failures:
             pr = request.pull
         if pr.state != "open":
             return decision.Outcome.SKIPPED
-        report = messages.render_check_failed(templates=self.templates, languages=self.languages)
+        report = messages.render_check_failed(
+            templates=self.templates, languages=self.languages_for(pr.repo)
+        )
         plan = await self.write(client, pr, report)
         log.warning(
             "job %s: reported on %s %s#%s that its check could not run",
@@ -77,7 +80,7 @@ class Failures:
         the PR says which permission an owner must accept."""
         wanted = missing.accepted[0] if missing.accepted else ()
         report = messages.render_missing_permission(
-            templates=self.templates, permissions=wanted, languages=self.languages
+            templates=self.templates, permissions=wanted, languages=self.languages_for(pr.repo)
         )
         plan = await self.write(client, pr, report)
         log.warning(
@@ -97,7 +100,7 @@ class Failures:
         community: status ``error`` "no CLA configured" and one comment (edited in place) that
         sends its maintainers to the console; nobody is asked to sign."""
         report = messages.render_no_cla(
-            templates=self.templates, console_url=console_url, languages=self.languages
+            templates=self.templates, console_url=console_url, languages=self.languages_for(pr.repo)
         )
         plan = await self.write(client, pr, report, target_url=console_url)
         log.info(

@@ -32,13 +32,14 @@ class MergeGroups:
         sessions: async_sessionmaker[AsyncSession],
         templates: messages.Templates,
         reporter_for: Callable[[RepoRef], Reporter],
+        languages_for: Callable[[RepoRef], Sequence[str]],
         client_for: Callable[[Platform, int | None], ForgeClient],
         sign_url: SignUrl,
         check: CheckPr,
     ) -> None:
         self.sessions = sessions
         self.templates = templates
-        self.languages: Sequence[str] = messages.DEFAULT_LANGUAGES
+        self.languages_for = languages_for
         self.reporter_for = reporter_for
         self.client_for = client_for
         self.sign_url = sign_url
@@ -59,7 +60,7 @@ class MergeGroups:
             templates=self.templates,
             number=queued.number if queued else None,
             covered=bool(queued and queued.covered),
-            languages=self.languages,
+            languages=self.languages_for(repo),
         )
         target = (
             self.sign_url(platform, repo, queued.number)

@@ -29,7 +29,7 @@ from bot.platforms.base import ForgeClient, MissingPermission, StaleCommitList
 from bot.services.checks import records
 from bot.services.checks.accounts import ConfirmedAccounts
 from bot.services.checks.apply import Reporter
-from bot.services.checks.config import ClientFactory, Scopes, report_config
+from bot.services.checks.config import ClientFactory, Scopes, languages_of, report_config
 from bot.services.checks.failure import Failures
 from bot.services.checks.merge_group import MergeGroups
 from bot.services.checks.plan import CheckPlan, Evaluation, Planner
@@ -109,6 +109,7 @@ class CheckService:
             sessions=sessions,
             templates=templates,
             reporter_for=self.reporter_for,
+            languages_for=self.languages_for,
             metrics=metrics,
             client_for=self.client_for,
         )
@@ -116,6 +117,7 @@ class CheckService:
             sessions=sessions,
             templates=templates,
             reporter_for=self.reporter_for,
+            languages_for=self.languages_for,
             client_for=self.client_for,
             sign_url=self.sign_url,
             check=self._check_read,
@@ -136,6 +138,11 @@ class CheckService:
         """The reporter of ``repo``'s community (the deployment's where none covers it)."""
         scope = self.scope_for(repo)
         return scope.reporter if scope is not None else self.reporter
+
+    def languages_for(self, repo: RepoRef) -> tuple[str, ...]:
+        """The languages of ``repo``'s community (the deployment's where none covers it)."""
+        scope = self.scope_for(repo)
+        return languages_of(scope.policy if scope is not None else self.policy)
 
     @property
     def console_url(self) -> str:
