@@ -1,5 +1,5 @@
 """An installation's reads: the PR, its commits (with the accounts GitHub links to their
-authors), the bot's comment, a user's permission and accounts."""
+authors), the bot's comment, a user's permission, role in an organisation, and accounts."""
 
 from __future__ import annotations
 
