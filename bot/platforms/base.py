@@ -159,6 +159,14 @@ class ForgeClient(Protocol):
         """``admin``, ``write``, ``read`` or ``none``."""
         ...
 
+    async def owner_role(self, owner: str, login: str) -> str:
+        """``admin``, ``member`` or ``none``: what ``login`` is of the account ``owner`` (an
+        organisation, or a person's own account). ``admin`` when ``login`` is ``owner`` itself
+        or an owner/admin of the organisation; ``none`` for someone who is not a member (or a
+        pending one), for an account that is not an organisation, and where the bot may not
+        see the organisation's members (logged). Other failures raise ``ForgeError``."""
+        ...
+
     async def user_by_login(self, login: str) -> Account | None:
         """The person's account the forge knows by this login (its id is what lasts: logins
         are renamed and reused); ``None`` when the forge knows no such user."""

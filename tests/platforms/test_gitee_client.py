@@ -10,7 +10,7 @@ import pytest
 
 from bot.core.model import Account, CommentRef, GitPerson, RepoRef, StatusState
 from bot.platforms import registry
-from bot.platforms.base import ForgeClient, ForgeNotFound, StaleCommitList
+from bot.platforms.base import ForgeClient, ForgeError, ForgeNotFound, StaleCommitList
 from bot.platforms.gitee.client import GiteeClient, GiteePlatform, GiteeSettings, TooManyCommits
 from bot.platforms.gitee.facts import GITEE
 from bot.sandbox.fakeforge.gitee import FakeGitee
@@ -243,6 +243,68 @@ async def test_permission(fake: FakeGitee, client: GiteeClient, value: str, expe
 async def test_no_collaborator_means_no_permission(fake: FakeGitee, client: GiteeClient) -> None:
     fake.add_repo("open-cla/cla-demo")
     assert await client.get_permission(REPO, "stranger") == "none"
+
+
+MEMBERSHIP = "/orgs/{org}/memberships/{username}"
+
+
+async def test_owner_role_of_an_organisation(fake: FakeGitee, client: GiteeClient) -> None:
+    fake.set_membership("open-cla", "cla-robot", "member")  # the bot account is in the org
+    fake.set_membership("open-cla", "Li-Na", "admin")
+    fake.set_membership("open-cla", "feng", "member")
+    fake.set_membership("open-cla", "waiting", "admin", active=False)
+    fake.user("stranger")
+    assert await client.owner_role("open-cla", "li-na") == "admin"
+    assert await client.owner_role("Open-CLA", "feng") == "member"
+    assert await client.owner_role("open-cla", "waiting") == "none"
+    assert await client.owner_role("open-cla", "stranger") == "none"  # 404
+    asked = [r.path for r in fake.matching("GET", MEMBERSHIP)]
+    assert asked == [
+        "/orgs/open-cla/memberships/li-na",
+        "/orgs/Open-CLA/memberships/feng",
+        "/orgs/open-cla/memberships/waiting",
+        "/orgs/open-cla/memberships/stranger",
+    ]
+
+
+async def test_owner_role_of_a_personal_namespace_and_an_unseen_organisation(
+    fake: FakeGitee, client: GiteeClient
+) -> None:
+    fake.user("li-na")
+    fake.set_membership("elsewhere", "li-na", "admin")  # the bot account is not a member
+    assert await client.owner_role("Li-Na", "li-na") == "admin"  # her own namespace
+    assert fake.count("GET", MEMBERSHIP) == 0
+    assert await client.owner_role("li-na", "feng") == "none"  # not an organisation: 404
+    assert await client.owner_role("elsewhere", "li-na") == "none"
+    assert fake.count("GET", MEMBERSHIP) == 2
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        ({"role": "admin", "active": "true"}, "admin"),  # the swagger's string
+        ({"role": "admin", "active": "false"}, "none"),
+        ({"role": "viewer", "active": True}, "member"),  # a role Gitee may add: not admin
+        ({"active": True}, "none"),
+    ],
+)
+async def test_owner_role_reads_the_answer_defensively(
+    fake: FakeGitee, client: GiteeClient, answer: dict[str, object], expected: str
+) -> None:
+    fake.set_membership("open-cla", "cla-robot")
+    fake.inject("GET", MEMBERSHIP, status=200, body=answer)
+    assert await client.owner_role("open-cla", "li-na") == expected
+
+
+async def test_owner_role_failures_are_forge_errors(fake: FakeGitee, client: GiteeClient) -> None:
+    fake.set_membership("open-cla", "cla-robot")
+    fake.inject("GET", MEMBERSHIP, status=403, body={"message": "403 Forbidden"})
+    with pytest.raises(ForgeError) as err:
+        await client.owner_role("open-cla", "li-na")
+    assert err.value.status == 403
+    fake.inject("GET", MEMBERSHIP, status=200, body=["not", "an", "object"])
+    with pytest.raises(ForgeError):
+        await client.owner_role("open-cla", "li-na")
 
 
 USER = "/users/{username}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 import urllib.parse
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -552,6 +553,78 @@ async def test_permission(client: GitHubClient, fake_github: FakeGitHub) -> None
     assert await client.get_permission(REPO, "maint") == "write"
     assert await client.get_permission(REPO, "reader") == "read"
     assert await client.get_permission(REPO, "ghost-of-nobody") == "none"
+
+
+MEMBERSHIP = "/orgs/{org}/memberships/{username}"
+
+
+@pytest.fixture
+def org_client(client: GitHubClient, fake_github: FakeGitHub) -> GitHubClient:
+    """The client of an installation on the organisation ``octo-org`` with *Members: read*."""
+    fake_github.add_org("octo-org")
+    fake_github.installations[INSTALLATION].permissions["members"] = "read"
+    return client
+
+
+async def test_owner_role_of_an_organisation(
+    org_client: GitHubClient, fake_github: FakeGitHub
+) -> None:
+    fake_github.set_membership("octo-org", "Olive", "admin")
+    fake_github.set_membership("octo-org", "mem", "member")
+    fake_github.set_membership("octo-org", "invited", "admin", state="pending")
+    fake_github.set_membership("octo-org", "biller", "billing_manager")
+    fake_github.user("outsider")
+    assert await org_client.owner_role("octo-org", "olive") == "admin"
+    assert await org_client.owner_role("OCTO-ORG", "mem") == "member"
+    assert await org_client.owner_role("octo-org", "invited") == "none"  # not accepted yet
+    assert await org_client.owner_role("octo-org", "biller") == "none"  # not a member
+    assert await org_client.owner_role("octo-org", "outsider") == "none"  # 404
+    assert await org_client.owner_role("octo-org", "ghost-of-nobody") == "none"  # 404
+    asked = [r.path for r in fake_github.requests if r.route == MEMBERSHIP]
+    assert asked[:2] == ["/orgs/octo-org/memberships/olive", "/orgs/OCTO-ORG/memberships/mem"]
+    assert len(asked) == 6
+
+
+async def test_owner_role_of_a_persons_account_and_of_another_organisation(
+    org_client: GitHubClient, fake_github: FakeGitHub
+) -> None:
+    fake_github.user("alice")
+    fake_github.set_membership("elsewhere", "alice", "admin")  # the App is not installed there
+    assert await org_client.owner_role("Alice", "alice") == "admin"  # her own account
+    assert fake_github.count("GET", MEMBERSHIP) == 0  # known without asking
+    assert await org_client.owner_role("alice", "bob") == "none"  # a person's account: 404
+    assert await org_client.owner_role("elsewhere", "alice") == "none"
+    assert fake_github.count("GET", MEMBERSHIP) == 2
+
+
+async def test_owner_role_without_members_read_is_none_and_said_once(
+    client: GitHubClient, fake_github: FakeGitHub, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake_github.add_org("octo-org")
+    fake_github.set_membership("octo-org", "olive", "admin")
+    fake_github.installations[INSTALLATION].permissions.pop("members", None)
+    with caplog.at_level(logging.WARNING, logger="bot.platforms.github.client"):
+        assert await client.owner_role("octo-org", "olive") == "none"
+    (record,) = caplog.records
+    assert "octo-org" in record.getMessage() and "members=read" in record.getMessage()
+    assert [r.status for r in fake_github.requests if r.route == MEMBERSHIP] == [403]
+    # An owner accepts the permission: the next token holds it, and the answer is the forge's.
+    fake_github.installations[INSTALLATION].permissions["members"] = "read"
+    assert await client.owner_role("octo-org", "olive") == "admin"
+
+
+async def test_owner_role_failures_are_forge_errors(
+    org_client: GitHubClient, fake_github: FakeGitHub
+) -> None:
+    fake_github.set_membership("octo-org", "olive", "admin")
+    fake_github.inject("GET", MEMBERSHIP, status=502)
+    with pytest.raises(RetryableForgeError):
+        await org_client.owner_role("octo-org", "olive")
+    fake_github.inject("GET", MEMBERSHIP, status=403, body={"message": "Forbidden"})
+    with pytest.raises(ForgeError) as err:
+        await org_client.owner_role("octo-org", "olive")
+    assert err.value.status == 403 and not isinstance(err.value, MissingPermission)
+    assert await org_client.owner_role("octo-org", "olive") == "admin"
 
 
 USER_BY_ID = "/user/{account_id}"

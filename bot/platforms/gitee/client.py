@@ -318,6 +318,43 @@ class GiteeClient:
             return "none"
         return _PERMISSIONS.get(permission.strip().lower(), "none")
 
+    async def owner_role(self, owner: str, login: str) -> str:
+        """``admin`` / ``member`` / ``none``: what ``login`` is of the namespace ``owner``.
+
+        Gitee API v5 ``GET /orgs/{org}/memberships/{username}`` ("获取授权用户所属组织的一个成员":
+        a member of an organisation the token's user belongs to) answers a ``GroupMember``
+        (``url``, ``active``, ``remark``, ``role``, ``organization_url``, ``organization``,
+        ``user``) or 404 ("没有相关数据"); ``role`` is ``admin`` or ``member``, the values
+        ``PUT`` on the same path sets ("设置用户在组织的角色", enum admin / member). Source:
+        the Gitee Open API swagger (opensourceways/go-gitee ``api/swagger.yaml``, operation
+        ``getV5OrgsOrgMembershipsUsername``, definition ``GroupMember``).
+
+        * A personal namespace belongs to its user: ``login == owner`` is ``admin`` without
+          asking (Gitee's user and organisation paths are one namespace, ``gitee.com/<path>``).
+        * 404 — not a member, not an organisation, or an organisation the bot account is not in
+          (it can only see members of its own organisations) — is ``none``.
+        * An inactive membership (``active`` false, as a boolean or the swagger's string) is
+          ``none``; ``admin`` (or ``owner``) is ``admin``; any other role is ``member``.
+        * Other failures raise ``ForgeError`` as every call does.
+        """
+        if login.lower() == owner.lower():
+            return "admin"
+        try:
+            data = await self.api.getitem(
+                "/orgs/{org}/memberships/{username}", {"org": owner, "username": login}
+            )
+        except ForgeNotFound:
+            return "none"
+        if not isinstance(data, Mapping):
+            raise ForgeError(f"membership of a user in {owner}: the answer is not an object")
+        active = data.get("active", True)
+        if active is False or (isinstance(active, str) and active.strip().lower() == "false"):
+            return "none"
+        role = data.get("role")
+        if not isinstance(role, str):
+            return "none"
+        return "admin" if role.strip().lower() in ("admin", "owner") else "member"
+
     async def user_by_login(self, login: str) -> Account | None:
         """``GET /users/{username}``: the user's account id and login as Gitee spells it; an
         unknown login is ``None``."""

@@ -1,8 +1,9 @@
 """An installation's reads: the PR, its commits (with the accounts GitHub links to their
-authors), the bot's comment, a user's permission and accounts."""
+authors), the bot's comment, a user's permission, role in an organisation, and accounts."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -11,6 +12,7 @@ from bot.core.model import Account, CommentRef, Commit, PullRequest, RepoRef
 from bot.platforms.base import (
     ForgeError,
     ForgeNotFound,
+    MissingPermission,
     RetryableForgeError,
     StaleCommitList,
     account_from_api,
@@ -26,6 +28,8 @@ from bot.platforms.github.facts import FACTS, GITHUB
 from bot.platforms.github.transport import PER_PAGE, repo_vars
 
 MAX_PR_COMMITS = 250  # GET …/pulls/{n}/commits never lists more
+
+log = logging.getLogger("bot.platforms.github.client")
 
 
 class ReadCalls(CoAuthorCalls):
@@ -156,6 +160,62 @@ class ReadCalls(CoAuthorCalls):
         permission = data.get("permission") if isinstance(data, Mapping) else None
         return permission if isinstance(permission, str) else "none"
 
+    async def owner_role(self, owner: str, login: str) -> str:
+        """``admin`` / ``member`` / ``none``: what ``login`` is of the account ``owner``.
+
+        What GitHub says, and what follows here:
+
+        * ``GET /orgs/{org}/memberships/{username}`` ("Get organization membership for a
+          user", operationId ``orgs/get-membership-for-user``; @octokit/openapi 23.0.2, the
+          subset in ``bot/sandbox/fakeforge/data/github/openapi-subset.json``) answers an
+          ``org-membership``: ``state`` ``active`` | ``pending`` (an invitation not accepted
+          yet) and ``role`` ``admin`` (an organisation owner) | ``member`` |
+          ``billing_manager``; 403 and 404 are its declared failures. "In order to get a
+          user's membership with an organization, the authenticated user must be an
+          organization member": an installation token asks as the App installed on that
+          organisation. https://docs.github.com/rest/orgs/members#get-organization-membership-for-a-user
+        * A GitHub App needs the organisation permission *Members: read* for it ("Permissions
+          required for GitHub Apps", *Organization permissions for "Members"*: ``GET
+          /orgs/{org}/memberships/{username}`` read;
+          https://docs.github.com/rest/authentication/permissions-required-for-github-apps).
+          An installation that has not accepted it gets 403 with
+          ``X-Accepted-GitHub-Permissions: members=read`` (``MissingPermission``): that is
+          ``none``, said once in the log, so that the console still answers while an owner has
+          not accepted the new permission.
+        * 404: the user is not a member, or ``owner`` is not an organisation (a person's
+          account has no members) — ``none``.
+        * A person's own account: its owner is that person (logins are one namespace for
+          people and organisations on GitHub, so ``login == owner`` names the same account).
+
+        Only an active ``admin`` is ``admin``; an active ``member`` is ``member``; a pending
+        invitation or a billing manager (not a member) is ``none``.
+        """
+        if login.lower() == owner.lower():
+            return "admin"
+        url = "/orgs/{org}/memberships/{username}"
+        try:
+            data = await self._call(
+                f"membership of a user in {owner}",
+                lambda gh: gh.getitem(url, {"org": owner, "username": login}),
+            )
+        except ForgeNotFound:
+            return "none"
+        except MissingPermission as exc:
+            log.warning(
+                "cannot ask who administers %s: installation %s lacks %s; answering none",
+                owner,
+                self.installation_id,
+                _needs(exc),
+            )
+            return "none"
+        state = data.get("state") if isinstance(data, Mapping) else None
+        role = data.get("role") if isinstance(data, Mapping) else None
+        if state != "active":
+            return "none"
+        return {"admin": "admin", "member": "member"}.get(
+            role if isinstance(role, str) else "", "none"
+        )
+
     async def user_by_login(self, login: str) -> Account | None:
         """``GET /users/{username}``: the user's account id and login as GitHub spells it; an
         unknown login, or an organisation (it authors no commits), is ``None``."""
@@ -189,3 +249,10 @@ class ReadCalls(CoAuthorCalls):
         if account is None or account.account_id != account_id:
             return None
         return account if data.get("type") in ("User", "Bot") else None
+
+
+def _needs(exc: MissingPermission) -> str:
+    """The permission sets a ``MissingPermission`` named, as ``members=read`` (or ``a
+    permission`` when GitHub named none)."""
+    named = " or ".join(",".join(f"{n}={lvl}" for n, lvl in pairs) for pairs in exc.accepted)
+    return named or "a permission"

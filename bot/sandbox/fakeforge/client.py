@@ -145,6 +145,7 @@ class FakeForgeClient:
         default_factory=dict, init=False, repr=False
     )
     _permissions: dict[tuple[str, str], str] = field(default_factory=dict, init=False, repr=False)
+    _owner_roles: dict[tuple[str, str], str] = field(default_factory=dict, init=False, repr=False)
     _users: dict[str, Account] = field(default_factory=dict, init=False, repr=False)
     _check_runs: dict[int, tuple[str, CheckRunWrite]] = field(
         default_factory=dict, init=False, repr=False
@@ -196,6 +197,11 @@ class FakeForgeClient:
     def set_permission(self, repo: RepoRef, login: str, permission: str) -> None:
         """What the forge says ``login`` may do on ``repo``: admin, write, read or none."""
         self._permissions[(_key(repo), login.lower())] = permission
+
+    def set_owner_role(self, owner: str, login: str, role: str) -> None:
+        """What the forge says ``login`` is of the organisation ``owner``: admin, member or
+        none (``login`` is always ``admin`` of its own account)."""
+        self._owner_roles[(owner.lower(), login.lower())] = role
 
     def fail(self, method: str, error: BaseException) -> None:
         """The next call of ``method`` raises ``error`` (after it is recorded)."""
@@ -322,6 +328,12 @@ class FakeForgeClient:
     @_recorded
     async def get_permission(self, repo: RepoRef, login: str) -> str:
         return self._permissions.get((_key(repo), login.lower()), self.default_permission)
+
+    @_recorded
+    async def owner_role(self, owner: str, login: str) -> str:
+        if owner.lower() == login.lower():
+            return "admin"
+        return self._owner_roles.get((owner.lower(), login.lower()), "none")
 
     @_recorded
     async def user_by_login(self, login: str) -> Account | None:

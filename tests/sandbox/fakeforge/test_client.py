@@ -94,6 +94,25 @@ async def test_reads_answer_from_the_seeded_state_and_are_recorded() -> None:
     assert forge.writes() == []
 
 
+async def test_owner_roles_are_the_seeded_ones_and_an_account_is_its_own_admin() -> None:
+    forge = FakeForgeClient(GH)
+    forge.set_owner_role("Acme", "AMY", "admin")
+    forge.set_owner_role("acme", "bea", "member")
+    assert await forge.owner_role("acme", "amy") == "admin"
+    assert await forge.owner_role("ACME", "Bea") == "member"
+    assert await forge.owner_role("acme", "cyd") == "none"
+    assert await forge.owner_role("Cyd", "cyd") == "admin"  # a person's own account
+    assert await forge.owner_role("other", "amy") == "none"
+    assert [c.args for c in forge.calls if c.method == "owner_role"] == [
+        ("acme", "amy"),
+        ("ACME", "Bea"),
+        ("acme", "cyd"),
+        ("Cyd", "cyd"),
+        ("other", "amy"),
+    ]
+    assert forge.writes() == []
+
+
 async def test_writes_change_what_the_next_read_sees() -> None:
     forge, pr = _seeded()
     await forge.set_status(

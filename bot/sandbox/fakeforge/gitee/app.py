@@ -46,6 +46,7 @@ class FakeGitee(UsersAPI, PullsAPI, Events):
             ("GET", "/user", frozenset(), self._get_user),
             ("GET", "/emails", frozenset(), self._get_emails),
             ("GET", "/users/{username}", frozenset(), self._get_user_by_login),
+            ("GET", "/orgs/{org}/memberships/{username}", frozenset(), self._membership),
             ("GET", "/repos/{owner}/{repo}/pulls", LIST_QUERY | {"state"}, self._list_pulls),
             ("GET", "/repos/{owner}/{repo}/pulls/{number}", frozenset(), self._get_pull),
             ("GET", "/repos/{owner}/{repo}/pulls/{number}/commits", frozenset(), self._commits),

@@ -49,6 +49,9 @@ class GiteeState:
         self.prs: dict[tuple[str, int], FakePR] = {}
         self.comments: dict[int, FakeComment] = {}
         self.permissions: dict[tuple[str, str], str] = {}  # (repo full name, login) → value
+        self.orgs: set[str] = set()  # lower-cased logins of the accounts that are organisations
+        # (organisation, login), lower-cased → (role, active) as ``GroupMember`` says them
+        self.memberships: dict[tuple[str, str], tuple[str, bool]] = {}
         self.tokens: dict[str, str] = {}  # extra accepted tokens → login
 
         self.requests: list[Recorded] = []
@@ -207,6 +210,21 @@ class GiteeState:
         """Gitee's ``permission`` value for a collaborator (``admin`` / ``write`` / ``read``)."""
         self.user(login)
         self.permissions[(full_name.lower(), login.lower())] = permission
+
+    def add_org(self, login: str) -> FakeUser:
+        """An organisation (get or create; its path is ``login``)."""
+        org = self.user(login)
+        self.orgs.add(login.lower())
+        return org
+
+    def set_membership(
+        self, org: str, login: str, role: str = "member", *, active: bool = True
+    ) -> None:
+        """``login``'s membership of the organisation ``org``: ``role`` admin / member (what
+        ``PUT /orgs/{org}/memberships/{username}`` sets), ``active`` False while it waits."""
+        self.add_org(org)
+        self.user(login)
+        self.memberships[(org.lower(), login.lower())] = (role, active)
 
     def _label(self, pr: FakePR, name: str) -> None:
         if name not in pr.repo.labels:

@@ -1,5 +1,6 @@
-"""OAuth's web flow for a signer, and the user endpoints (``/user``, ``/emails``,
-``/users/{username}``)."""
+"""OAuth's web flow for a signer, the user endpoints (``/user``, ``/emails``,
+``/users/{username}``), and who is a member of an organisation
+(``/orgs/{org}/memberships/{username}``)."""
 
 from __future__ import annotations
 
@@ -86,3 +87,46 @@ class UsersAPI(Access):
         if u is None:
             raise _HTTPError(404, "Not Found")
         return 200, self._profile_json(u, ctx.api), {}
+
+    async def _membership(self, ctx: _Ctx) -> Answer:
+        """``GET /orgs/{org}/memberships/{username}`` ("获取授权用户所属组织的一个成员": a member
+        of an organisation the token's user belongs to; swagger ``GroupMember``: ``url``,
+        ``active``, ``remark``, ``role``, ``organization_url``, ``organization`` (a ``Group``),
+        ``user``; the swagger types ``active`` and ``user`` as strings, the fake answers a JSON
+        boolean and the login, and the client reads ``active`` either way). Its only
+        documented failure is 404 ("没有相关数据"): the fake answers it for an account that is
+        not an organisation, one the token's user is not a member of (an assumption), and a
+        user who is not a member."""
+        asker = self._authenticate(ctx.request, b"")
+        org_login = ctx.params["org"].lower()
+        login = ctx.params["username"].lower()
+        if org_login not in self.orgs or (org_login, asker.lower()) not in self.memberships:
+            raise _HTTPError(404, "Not Found")
+        found = self.memberships.get((org_login, login))
+        if found is None:
+            raise _HTTPError(404, "Not Found")
+        role, active = found
+        org, user = self.user(org_login), self.user(login)
+        org_url = f"{ctx.api}/orgs/{org.login}"
+        return (
+            200,
+            {
+                "url": f"{org_url}/memberships/{user.login}",
+                "active": active,
+                "remark": "",
+                "role": role,
+                "organization_url": org_url,
+                "organization": {
+                    "id": org.id,
+                    "login": org.login,
+                    "url": org_url,
+                    "avatar_url": "https://gitee.com/assets/no_portrait.png",
+                    "repos_url": f"{org_url}/repos",
+                    "events_url": f"{org_url}/events",
+                    "members_url": f"{org_url}/members{{/member}}",
+                    "description": "",
+                },
+                "user": user.login,
+            },
+            {},
+        )

@@ -95,6 +95,7 @@ class FakeGitHub(UsersAPI, AppAPI, PullsAPI, ChecksAPI, GraphQLAPI, Events):
             ("GET", "/user/emails"): self._get_user_emails,
             ("GET", "/user/{account_id}"): self._get_user_by_id,
             ("GET", "/users/{username}"): self._get_user_by_login,
+            ("GET", "/orgs/{org}/memberships/{username}"): self._get_membership,
             ("POST", "/app-manifests/{code}/conversions"): self._convert_manifest,
         }
         self.app = web.Application()

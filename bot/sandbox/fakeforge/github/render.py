@@ -50,6 +50,24 @@ class Render(GitHubState):
             "site_admin": False,
         }
 
+    def _org_json(self, org: FakeUser, api: str) -> dict[str, Any]:
+        """An ``organization-simple`` object."""
+        url = f"{api}/orgs/{org.login}"
+        return {
+            "login": org.login,
+            "id": org.id,
+            "node_id": f"MDEyOk9yZ2FuaXphdGlvbj{org.id}",
+            "url": url,
+            "repos_url": f"{url}/repos",
+            "events_url": f"{url}/events",
+            "hooks_url": f"{url}/hooks",
+            "issues_url": f"{url}/issues",
+            "members_url": f"{url}/members{{/member}}",
+            "public_members_url": f"{url}/public_members{{/member}}",
+            "avatar_url": f"https://avatars.githubusercontent.com/u/{org.id}?v=4",
+            "description": None,
+        }
+
     def _repo_json(self, r: FakeRepo, api: str, web_base: str) -> dict[str, Any]:
         url = f"{api}/repos/{r.full_name}"
         templated = {

@@ -83,6 +83,8 @@ class GitHubState:
         self.merge_groups: list[FakeMergeGroup] = []
         self.reactions: list[FakeReaction] = []
         self.permissions: dict[tuple[str, str], tuple[str, str]] = {}
+        # (organisation, login), lower-cased → (role, state) as ``org-membership`` says them.
+        self.memberships: dict[tuple[str, str], tuple[str, str]] = {}
         self.deliveries: list[FakeDelivery] = []
         self.redelivered: list[int] = []  # delivery ids asked to be redelivered
         self.redelivery_status_code = 200  # what a redelivery attempt "gets"
@@ -288,6 +290,21 @@ class GitHubState:
         """``permission`` is GitHub's legacy value: admin / write / read / none."""
         self.user(login)
         self.permissions[(full_name.lower(), login.lower())] = (permission, role_name or permission)
+
+    def add_org(self, login: str, *, org_id: int | None = None) -> FakeUser:
+        """An organisation account (get or create; an existing account becomes one)."""
+        org = self.user(login, type="Organization", user_id=org_id)
+        org.type = "Organization"
+        return org
+
+    def set_membership(
+        self, org: str, login: str, role: str = "member", *, state: str = "active"
+    ) -> None:
+        """``login``'s membership of the organisation ``org``: ``role`` admin (an owner) /
+        member / billing_manager, ``state`` active / pending (invited, not accepted yet)."""
+        self.add_org(org)
+        self.user(login)
+        self.memberships[(org.lower(), login.lower())] = (role, state)
 
     def add_delivery(
         self,

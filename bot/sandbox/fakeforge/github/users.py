@@ -1,5 +1,6 @@
-"""OAuth's web flow for a signer, and the user-token endpoints (``/user``, ``/user/emails``,
-``/users/{username}``)."""
+"""OAuth's web flow for a signer, the user-token endpoints (``/user``, ``/user/emails``,
+``/users/{username}``), and who is a member of an organisation
+(``/orgs/{org}/memberships/{username}``)."""
 
 from __future__ import annotations
 
@@ -178,3 +179,36 @@ class UsersAPI(Access):
             if u.id == wanted:
                 return 200, self._public_user_json(u, ctx), {}
         raise _HTTPError(404, "Not Found")
+
+    async def _get_membership(self, ctx: _Ctx) -> tuple[int, Any, dict[str, str]]:
+        """``GET /orgs/{org}/memberships/{username}`` ("Get organization membership for a
+        user"), asked with an installation token: it needs *Members: read* (403 naming
+        ``members=read`` without it, as for every permission), and only the organisation the
+        App is installed on answers — another organisation, an account that is not an
+        organisation, or a user who is not a member is a 404 (GitHub's answer to a
+        non-member; that another organisation is a 404 too is this fake's assumption)."""
+        inst = self._installation(ctx)
+        self._require(ctx, "members", "read")
+        org = self.users.get(ctx.params["org"].lower())
+        if org is None or org.type != "Organization" or inst.account is not org:
+            raise _HTTPError(404, "Not Found")
+        login = ctx.params["username"]
+        user = self.users.get(login.lower())
+        found = self.memberships.get((org.login.lower(), login.lower()))
+        if user is None or found is None:
+            raise _HTTPError(404, "Not Found")
+        role, state = found
+        org_json = self._org_json(org, ctx.api)
+        return (
+            200,
+            {
+                "url": f"{org_json['url']}/memberships/{user.login}",
+                "state": state,
+                "role": role,
+                "organization_url": org_json["url"],
+                "organization": org_json,
+                "user": self._user_json(user, ctx.api, ctx.web),
+                "permissions": {"can_create_repository": role == "admin"},
+            },
+            {},
+        )
