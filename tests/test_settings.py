@@ -161,6 +161,7 @@ def test_manifest_is_everything_but_the_policy(tmp_path: Path) -> None:
         "checks",
         "merge_queues",
         "email_addresses",
+        "members",
     }
     assert s.manifest["default_events"] == [
         "pull_request",

@@ -557,6 +557,7 @@ def test_the_manifest_asks_for_checks_only_for_check_runs(
         "statuses": "write",
         "merge_queues": "read",
         "email_addresses": "read",
+        "members": "read",
     }
 
 
