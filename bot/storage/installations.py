@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.models import Installation, PrCheck, Repository, utcnow
@@ -35,6 +35,25 @@ async def lookup_installation(session: AsyncSession, platform: str) -> int | Non
         .limit(1)
     )
     return int(recent) if recent is not None else None
+
+
+async def installation_for_owner(session: AsyncSession, platform: str, owner: str) -> int | None:
+    """The live installation on ``platform``'s account ``owner`` (a user or an organisation,
+    compared without case): the only one whose token the forge answers questions about that
+    owner's members and repositories to. The newest when the bot was told of several; ``None``
+    when it has none there, or only deleted or suspended ones."""
+    installation = await session.scalar(
+        select(Installation.installation_id)
+        .where(
+            Installation.platform == platform,
+            func.lower(Installation.account_login) == owner.lower(),
+            Installation.deleted_at.is_(None),
+            Installation.suspended_at.is_(None),
+        )
+        .order_by(Installation.updated_at.desc(), Installation.id.desc())
+        .limit(1)
+    )
+    return int(installation) if installation is not None else None
 
 
 async def upsert_installation(

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.storage.installations import (
+    installation_for_owner,
     installation_paused_until,
     lookup_installation,
     remove_repository,
@@ -158,3 +159,37 @@ async def test_paused_until(sessions: async_sessionmaker[AsyncSession]) -> None:
         paused = await installation_paused_until(s, platform="github", installation_id=5)
         assert paused is not None and paused.replace(tzinfo=UTC) == T0
         assert await installation_paused_until(s, platform="github", installation_id=6) is None
+
+
+async def test_the_installation_on_an_owner_is_its_newest_live_one(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessions() as s, s.begin():
+        await upsert_installation(s, platform="github", installation_id=1, account_login="Acme")
+        await upsert_installation(s, platform="github", installation_id=2, account_login="other")
+        await upsert_installation(s, platform="gitee", installation_id=3, account_login="acme")
+    async with sessions() as s:
+        # Only that owner's, on that platform, compared without case.
+        assert await installation_for_owner(s, "github", "ACME") == 1
+        assert await installation_for_owner(s, "github", "other") == 2
+        assert await installation_for_owner(s, "gitee", "acme") == 3
+        assert await installation_for_owner(s, "github", "nobody") is None
+    async with sessions() as s, s.begin():
+        # A reinstallation on the same account is newer; the older one no longer answers.
+        await upsert_installation(s, platform="github", installation_id=4, account_login="acme")
+        await s.execute(
+            update(Installation)
+            .where(Installation.installation_id == 1)
+            .values(updated_at=T0 - timedelta(days=1))
+        )
+    async with sessions() as s:
+        assert await installation_for_owner(s, "github", "acme") == 4
+    async with sessions() as s, s.begin():
+        await set_installation_state(s, platform="github", installation_id=4, suspended=True)
+    async with sessions() as s:
+        assert await installation_for_owner(s, "github", "acme") == 1
+    async with sessions() as s, s.begin():
+        await set_installation_state(s, platform="github", installation_id=1, deleted=True)
+    async with sessions() as s:
+        # Deleted or suspended: the bot cannot ask there (no fallback to another owner's).
+        assert await installation_for_owner(s, "github", "acme") is None
