@@ -83,7 +83,9 @@ async def sync_agreements(
                 )
             else:
                 if old.text_sha256 != digest:
-                    raise AgreementTextChanged(a.agreement_id, v.version, old.text_sha256, digest)
+                    raise AgreementTextChanged(
+                        a.agreement_id, v.version, old.text_sha256, digest, community=community
+                    )
                 old.position = position
                 old.compatible = v.compatible
                 old.fields = dict(v.fields)
@@ -94,11 +96,21 @@ class AgreementTextChanged(BotError):
     """A published version's text differs from app.yaml's: which one, and both digests (so that
     start-up can say exactly what to do, and ``cla-bot agreements replace`` can act on it)."""
 
-    def __init__(self, agreement_id: str, version: str, old_sha256: str, new_sha256: str) -> None:
+    def __init__(
+        self,
+        agreement_id: str,
+        version: str,
+        old_sha256: str,
+        new_sha256: str,
+        *,
+        community: str = DEFAULT_COMMUNITY,
+    ) -> None:
+        of = f" of community {community!r}" if community != DEFAULT_COMMUNITY else ""
         super().__init__(
-            f"the text of agreement {agreement_id!r} version {version!r} changed after it was "
-            "published; publish it as a new version instead"
+            f"the text of agreement {agreement_id!r}{of} version {version!r} changed after it "
+            "was published; publish it as a new version instead"
         )
+        self.community = community
         self.agreement_id = agreement_id
         self.version = version
         self.old_sha256 = old_sha256

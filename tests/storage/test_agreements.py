@@ -142,9 +142,20 @@ async def test_two_communities_agreements_of_one_id_stay_apart(
     # touches the other's rows.
     async with sessions() as s, s.begin():
         await sync_agreements(s, [agreement("icla", version("1.0"), title="Default's")])
-    with pytest.raises(AgreementTextChanged):
+    with pytest.raises(AgreementTextChanged) as caught:
         async with sessions() as s, s.begin():
             await sync_agreements(s, [agreement("icla", version("1.0", "Edited."))])
+    assert caught.value.community == DEFAULT_COMMUNITY
+    assert str(caught.value).startswith("the text of agreement 'icla' version '1.0' changed")
+    with pytest.raises(AgreementTextChanged) as caught:
+        async with sessions() as s, s.begin():
+            await sync_agreements(
+                s, [agreement("icla", version("1.0", "Edited."))], community="mindspore"
+            )
+    assert caught.value.community == "mindspore"
+    assert str(caught.value).startswith(
+        "the text of agreement 'icla' of community 'mindspore' version '1.0' changed"
+    )
     async with sessions() as s:
         rows = [
             (r.community_id, r.id, r.title)
