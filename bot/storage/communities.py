@@ -19,15 +19,14 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.communities import DEFAULT_COMMUNITY
+from bot.core.communities import DEFAULT_COMMUNITY, Link, Scope
 from bot.core.errors import BotError
 from bot.storage.models import CommunityLink, CommunityRow, CommunitySource
 
 DEFAULT_NAME = "Default"  # the default community's name until the file gives it one
 
-# (platform, owner, repository or None for all the owner's repositories), as declared.
-Scope = tuple[str, str, str | None]
-# (id, name, its links' scopes): one community as app.yaml declares it.
+# (id, name, its links' scopes (platform, owner, repository or None for all the owner's
+# repositories)): one community as app.yaml declares it.
 FileCommunity = tuple[str, str, Sequence[Scope]]
 
 
@@ -83,6 +82,10 @@ class StoredLink:
     @property
     def scope(self) -> str:
         return scope_text(self.platform, self.owner, self.repo)
+
+    def link(self) -> Link:
+        """The link as the core resolves it (``LinkTable``)."""
+        return Link(self.platform, self.owner, self.repo, self.community)
 
 
 @dataclass(frozen=True, slots=True)

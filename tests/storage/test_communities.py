@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.core.communities import DEFAULT_COMMUNITY
+from bot.core.communities import DEFAULT_COMMUNITY, LinkTable
 from bot.storage.communities import (
     CommunityExists,
     FileLink,
@@ -211,6 +211,10 @@ async def test_the_console_adds_and_removes_its_links_and_not_the_files(
         added = await add_link(s, "mindspore", "github", "Acme", "Widgets")
     assert added == link("mindspore", "github", "acme", "widgets", CONSOLE)
     assert added.scope == "github:acme/widgets"
+    table = LinkTable([stored.link() for stored in await links(sessions)], None)
+    assert table.resolve("github", "ACME/Widgets") == "mindspore"
+    assert table.resolve("github", "acme/other") is None
+    assert table.resolve("gitee", "MindSpore/docs") == "mindspore"
 
     async with sessions() as s:
         with pytest.raises(LinkConflict, match=r"'mindspore' \(in app.yaml\)"):
