@@ -12,10 +12,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.communities import DEFAULT_COMMUNITY
 from bot.core.coverage import counting_versions
 from bot.core.model import Agreement, SignatureFact
 from bot.services import audit
 from bot.services.rechecks import enqueue_rechecks
+from bot.storage.agreements import AGREEMENT_OF_VERSION
 from bot.storage.crypto import FieldCipher
 from bot.storage.models import (
     AgreementRow,
@@ -65,6 +67,7 @@ async def standing(
             .join(AgreementVersionRow, Signature.agreement_version_id == AgreementVersionRow.id)
             .where(
                 Signature.signer_id == signer.id,
+                AgreementVersionRow.community_id == DEFAULT_COMMUNITY,
                 AgreementVersionRow.agreement_id == agreement.agreement_id,
                 Signature.revoked_at.is_(None),
                 Signature.erased_at.is_(None),
@@ -155,7 +158,7 @@ async def receipt(
         await session.execute(
             select(Signature, AgreementVersionRow, AgreementRow, Signer)
             .join(AgreementVersionRow, Signature.agreement_version_id == AgreementVersionRow.id)
-            .join(AgreementRow, AgreementVersionRow.agreement_id == AgreementRow.id)
+            .join(AgreementRow, AGREEMENT_OF_VERSION)
             .join(Signer, Signature.signer_id == Signer.id)
             .where(Signature.id == signature_id)
         )
