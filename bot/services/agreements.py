@@ -317,11 +317,12 @@ async def changed_text_settings_error(
     version: str,
     old_sha256: str,
     new_sha256: str,
+    community: str = DEFAULT_COMMUNITY,
 ) -> SettingsError:
-    """:func:`changed_text_error`, with the version's signatures counted."""
+    """:func:`changed_text_error`, with the version's signatures (in ``community``) counted."""
     configured = _configured(agreements, agreement_id, version)
     agreement = next(a for a in agreements if a.agreement_id == agreement_id)
-    row = await version_row(session, agreement_id, version)
+    row = await version_row(session, agreement_id, version, community=community)
     signatures, companies = await signed_counts(session, row.id) if row else (0, 0)
     return changed_text_error(
         agreement,

@@ -107,11 +107,13 @@ async def sign(
     agreement_id: str,
     version: str,
     fields: Mapping[str, str],
+    community: str = DEFAULT_COMMUNITY,
     request_id: str = "",
     now: datetime | None = None,
 ) -> Signed:
-    """Store the signature (every personal field encrypted), link the account and all its
-    verified emails to one signer, and queue a re-check of every PR that person blocked."""
+    """Store the signature of ``community``'s agreement (every personal field encrypted), link
+    the account and all its verified emails to one signer, and queue a re-check of every PR
+    that person blocked in that community (another community's agreement is not theirs)."""
     contact_email = fields.get("email") or (verified_emails[0] if verified_emails else None)
     signer, sig = await record_signature(
         session,
@@ -129,6 +131,7 @@ async def sign(
             version=version,
             signed_at=now or datetime.now(UTC),
             source="web",
+            community=community,
         ),
     )
     sig.signed_platform = platform
@@ -144,9 +147,14 @@ async def sign(
         via="web",
         request_id=request_id,
         signer_id=signer.id,
-        details={"agreement": agreement_id, "version": version, "signature": sig.id},
+        details={
+            "community": community,
+            "agreement": agreement_id,
+            "version": version,
+            "signature": sig.id,
+        },
     )
-    rechecks = await enqueue_rechecks(session, [signer.id])
+    rechecks = await enqueue_rechecks(session, [signer.id], community=community)
     return Signed(sig.id, signer.id, rechecks)
 
 
@@ -177,6 +185,7 @@ async def receipt(
         "receipt_format": 1,
         "signature_id": sig.id,
         "agreement": {
+            "community": agr.community_id,
             "id": agr.id,
             "title": agr.title,
             "version": ver.version,

@@ -11,17 +11,15 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
-from sqlalchemy import and_, select, text
+from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.communities import DEFAULT_COMMUNITY
 from bot.core.errors import BotError
 from bot.core.model import Agreement, AgreementVersion
 from bot.settings import AgreementSettings
-from bot.storage.communities import require_community
+from bot.storage.communities import lock_file_sync, require_community
 from bot.storage.models import AgreementRow, AgreementVersionRow
-
-SYNC_LOCK_ID = 0x636C61  # advisory lock: publishing agreements at start-up
 
 # The join of a version to its agreement: both halves of the key (``.join(AgreementRow,
 # AGREEMENT_OF_VERSION)``), so that two communities' agreements of one id never cross.
@@ -42,9 +40,7 @@ async def sync_agreements(
     instead). The community must be stored already (``default`` always is: see
     :func:`~bot.storage.communities.require_community`); other communities' agreements are not
     touched, even those of the same id."""
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
-        # Replicas starting together must not race to publish the same rows.
-        await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SYNC_LOCK_ID})
+    await lock_file_sync(session)
     await require_community(session, community)
     for a in agreements:
         row = await agreement_row(session, a.agreement_id, community=community)

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.communities import DEFAULT_COMMUNITY, Link, Scope
@@ -132,6 +132,17 @@ def _held(row: CommunityLink) -> str:
     return f"community {row.community_id!r} (in {where})"
 
 
+SYNC_LOCK_ID = 0x636C61  # advisory lock: storing app.yaml's communities and agreements at start-up
+
+
+async def lock_file_sync(session: AsyncSession) -> None:
+    """Replicas starting together must not race to store the same rows: on PostgreSQL, wait
+    for the others' start-up transaction (held until this transaction ends; taking it again in
+    the same transaction is free)."""
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SYNC_LOCK_ID})
+
+
 async def get_community(session: AsyncSession, community: str) -> CommunityRow | None:
     return await session.get(CommunityRow, community)
 
@@ -190,6 +201,7 @@ async def sync_file_communities(
     binds to the same community is already in force and is left as the console made it.
     Communities the file no longer declares are kept (their agreements and signatures stay)
     but lose their file links."""
+    await lock_file_sync(session)
     declared = list(communities)
     result = FileSync()
     rows = {row.id: row for row in await list_communities(session)}

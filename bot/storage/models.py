@@ -360,6 +360,8 @@ class PrCheck(Base):
     repo_id: Mapped[int | None] = mapped_column(BigInteger)
     installation_id: Mapped[int | None] = mapped_column(BigInteger)
     number: Mapped[int] = mapped_column(Integer)
+    # The community the check ran in (None: no community covers the repository).
+    community_id: Mapped[str | None] = mapped_column(String(64))
     head_sha: Mapped[str] = mapped_column(String(64))
     state: Mapped[str] = mapped_column(String(16), default="open")
     outcome: Mapped[str | None] = mapped_column(String(16))
