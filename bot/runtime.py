@@ -39,6 +39,7 @@ from bot.services.mail.outbox import MailService
 from bot.services.mail.transport import SmtpMailer
 from bot.settings import Settings, is_loopback_url
 from bot.storage.agreements import AgreementTextChanged, sync_agreements
+from bot.storage.communities import CommunityError, sync_file_communities
 from bot.storage.crypto import FieldCipher, KeyConfigError, load_keyring
 from bot.storage.db import alembic_config, create_engine, flush_erased, session_factory
 from bot.storage.models import JobKind
@@ -304,6 +305,21 @@ def _mail_handlers(
     return service.handlers()
 
 
+async def sync_file(session: AsyncSession, settings: Settings) -> None:
+    """Make the database match app.yaml: its communities and their links (console-made ones
+    untouched), then each community's agreements and versions."""
+    declared = settings.communities.communities
+    await sync_file_communities(
+        session,
+        [
+            (c.id, c.name, [(link.platform, link.owner, link.repo) for link in c.links])
+            for c in declared
+        ],
+    )
+    for community in declared:
+        await sync_agreements(session, community.policy.agreements, community=community.id)
+
+
 async def build_runtime(
     settings: Settings,
     *,
@@ -317,16 +333,21 @@ async def build_runtime(
         sessions = session_factory(engine)
         try:
             async with sessions() as session, session.begin():
-                await sync_agreements(session, settings.policy.agreements)
+                await sync_file(session, settings)
+        except CommunityError as exc:
+            raise SettingsError("app.yaml communities", str(exc)) from None
         except AgreementTextChanged as exc:
+            community = settings.communities.get(exc.community)
+            declared = community.policy.agreements if community else settings.policy.agreements
             async with sessions() as session:
                 error = await agreements.changed_text_settings_error(
                     session,
-                    settings.policy.agreements,
+                    declared,
                     agreement_id=exc.agreement_id,
                     version=exc.version,
                     old_sha256=exc.old_sha256,
                     new_sha256=exc.new_sha256,
+                    community=exc.community,
                 )
             raise error from None
     except BaseException:

@@ -22,10 +22,11 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.communities import DEFAULT_COMMUNITY
 from bot.errors import BotError, SettingsError
 from bot.services import audit
 from bot.settings import AgreementSettings, VersionSettings
-from bot.storage.agreements import version_row
+from bot.storage.agreements import AGREEMENT_OF_VERSION, version_row
 from bot.storage.models import AgreementRow, AgreementVersionRow, Company, Signature
 
 SAME, CHANGED, UNPUBLISHED, GONE = "same text", "changed", "not published yet", "not in app.yaml"
@@ -143,9 +144,9 @@ async def list_versions(
     configured = {a.agreement_id: a for a in agreements}
     order = {a.agreement_id: i for i, a in enumerate(agreements)}
     result = await session.execute(
-        select(AgreementVersionRow, AgreementRow).join(
-            AgreementRow, AgreementVersionRow.agreement_id == AgreementRow.id
-        )
+        select(AgreementVersionRow, AgreementRow)
+        .join(AgreementRow, AGREEMENT_OF_VERSION)
+        .where(AgreementRow.community_id == DEFAULT_COMMUNITY)
     )
     rows = list(result.all())
     rows.sort(key=lambda r: (order.get(r[1].id, len(order)), r[1].id, r[0].position))
@@ -316,11 +317,12 @@ async def changed_text_settings_error(
     version: str,
     old_sha256: str,
     new_sha256: str,
+    community: str = DEFAULT_COMMUNITY,
 ) -> SettingsError:
-    """:func:`changed_text_error`, with the version's signatures counted."""
+    """:func:`changed_text_error`, with the version's signatures (in ``community``) counted."""
     configured = _configured(agreements, agreement_id, version)
     agreement = next(a for a in agreements if a.agreement_id == agreement_id)
-    row = await version_row(session, agreement_id, version)
+    row = await version_row(session, agreement_id, version, community=community)
     signatures, companies = await signed_counts(session, row.id) if row else (0, 0)
     return changed_text_error(
         agreement,

@@ -281,7 +281,8 @@ async def confirm(
         signer_id=signer.id,
         details={"proven_by": str(EmailProvenBy.CODE)},
     )
-    return Proven(email, await enqueue_rechecks(session, [signer.id]))
+    # the address may unblock the signer's PRs in every community they signed in
+    return Proven(email, await enqueue_rechecks(session, [signer.id], community=None))
 
 
 async def addresses(session: AsyncSession, cipher: FieldCipher, signer_id: int) -> list[Address]:

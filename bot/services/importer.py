@@ -138,12 +138,14 @@ async def import_rows(
     request: str | None = None,
     source: str | None = None,
 ) -> tuple[int, int]:
-    """Record every row; returns (signatures imported, PR re-checks queued). ``source`` names
-    the other service an export came from, in the audit trail."""
-    signer_ids: set[int] = set()
+    """Record every row; returns (signatures imported, PR re-checks queued: each signer's PRs
+    in the community of the agreement they signed). ``source`` names the other service an
+    export came from, in the audit trail."""
+    order: list[int] = []  # each row's signer
     for row in rows:
         signer, _ = await record_signature(session, cipher, row)
-        signer_ids.add(signer.id)
+        order.append(signer.id)
+    signer_ids = set(order)
     details: dict[str, str | int] = {"signatures": len(rows), "signers": len(signer_ids)}
     if source:
         details["source"] = source
@@ -155,4 +157,12 @@ async def import_rows(
         request_id=request or request_id(),
         details=details,
     )
-    return len(rows), await enqueue_rechecks(session, signer_ids)
+    queued = 0
+    for community in sorted({row.community for row in rows}):
+        signed = {
+            signer_id
+            for signer_id, row in zip(order, rows, strict=True)
+            if row.community == community
+        }
+        queued += await enqueue_rechecks(session, signed, community=community)
+    return len(rows), queued

@@ -15,8 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.mail.outbox import ATTACHMENTS, queue_mail
 from bot.services.signing import receipt
+from bot.storage.agreements import agreement_row
 from bot.storage.crypto import FieldCipher
-from bot.storage.models import AgreementRow, AgreementVersionRow, Company, Signature
+from bot.storage.models import AgreementVersionRow, Company, Signature
 
 
 async def queue_receipt(
@@ -124,7 +125,7 @@ async def queue_corporate_receipt(
     row = await session.get(AgreementVersionRow, company.agreement_version_id)
     if row is None:
         raise LookupError(f"company {company.uid} names no agreement version")
-    agreement = await session.get(AgreementRow, row.agreement_id)
+    agreement = await agreement_row(session, row.agreement_id, community=row.community_id)
     filename = f"{row.agreement_id}-{row.version}.md"
     base = public_url.rstrip("/")
     await queue_mail(

@@ -20,12 +20,17 @@ from bot.storage.pr_checks import checks_blocked_by
 from bot.storage.signatures import signer_identity_keys
 
 
-async def enqueue_rechecks(session: AsyncSession, signer_ids: Iterable[int]) -> int:
-    """Queue a check of each open PR blocked by these signers; returns how many were queued."""
+async def enqueue_rechecks(
+    session: AsyncSession, signer_ids: Iterable[int], *, community: str | None
+) -> int:
+    """Queue a check of each open PR blocked by these signers — in ``community`` only, where
+    they signed (``None``: in every community, for what can unblock them anywhere, such as a
+    newly proven address); returns how many were queued."""
     keys: list[str] = []
     for signer_id in set(signer_ids):
         keys.extend(await signer_identity_keys(session, signer_id))
-    return await enqueue_checks(session, await checks_blocked_by(session, keys), "signature")
+    blocked = await checks_blocked_by(session, keys, community=community)
+    return await enqueue_checks(session, blocked, "signature")
 
 
 async def enqueue_checks(session: AsyncSession, checks: Iterable[PrCheck], trigger: str) -> int:

@@ -12,10 +12,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.communities import DEFAULT_COMMUNITY
 from bot.core.coverage import counting_versions
 from bot.core.model import Agreement, SignatureFact
 from bot.services import audit
 from bot.services.rechecks import enqueue_rechecks
+from bot.storage.agreements import AGREEMENT_OF_VERSION
 from bot.storage.crypto import FieldCipher
 from bot.storage.models import (
     AgreementRow,
@@ -65,6 +67,7 @@ async def standing(
             .join(AgreementVersionRow, Signature.agreement_version_id == AgreementVersionRow.id)
             .where(
                 Signature.signer_id == signer.id,
+                AgreementVersionRow.community_id == DEFAULT_COMMUNITY,
                 AgreementVersionRow.agreement_id == agreement.agreement_id,
                 Signature.revoked_at.is_(None),
                 Signature.erased_at.is_(None),
@@ -104,11 +107,13 @@ async def sign(
     agreement_id: str,
     version: str,
     fields: Mapping[str, str],
+    community: str = DEFAULT_COMMUNITY,
     request_id: str = "",
     now: datetime | None = None,
 ) -> Signed:
-    """Store the signature (every personal field encrypted), link the account and all its
-    verified emails to one signer, and queue a re-check of every PR that person blocked."""
+    """Store the signature of ``community``'s agreement (every personal field encrypted), link
+    the account and all its verified emails to one signer, and queue a re-check of every PR
+    that person blocked in that community (another community's agreement is not theirs)."""
     contact_email = fields.get("email") or (verified_emails[0] if verified_emails else None)
     signer, sig = await record_signature(
         session,
@@ -126,6 +131,7 @@ async def sign(
             version=version,
             signed_at=now or datetime.now(UTC),
             source="web",
+            community=community,
         ),
     )
     sig.signed_platform = platform
@@ -141,9 +147,14 @@ async def sign(
         via="web",
         request_id=request_id,
         signer_id=signer.id,
-        details={"agreement": agreement_id, "version": version, "signature": sig.id},
+        details={
+            "community": community,
+            "agreement": agreement_id,
+            "version": version,
+            "signature": sig.id,
+        },
     )
-    rechecks = await enqueue_rechecks(session, [signer.id])
+    rechecks = await enqueue_rechecks(session, [signer.id], community=community)
     return Signed(sig.id, signer.id, rechecks)
 
 
@@ -155,7 +166,7 @@ async def receipt(
         await session.execute(
             select(Signature, AgreementVersionRow, AgreementRow, Signer)
             .join(AgreementVersionRow, Signature.agreement_version_id == AgreementVersionRow.id)
-            .join(AgreementRow, AgreementVersionRow.agreement_id == AgreementRow.id)
+            .join(AgreementRow, AGREEMENT_OF_VERSION)
             .join(Signer, Signature.signer_id == Signer.id)
             .where(Signature.id == signature_id)
         )
@@ -174,6 +185,7 @@ async def receipt(
         "receipt_format": 1,
         "signature_id": sig.id,
         "agreement": {
+            "community": agr.community_id,
             "id": agr.id,
             "title": agr.title,
             "version": ver.version,

@@ -17,6 +17,7 @@ from sqlalchemy import (
     BigInteger,
     DateTime,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     MetaData,
@@ -149,12 +150,60 @@ class Repository(Base):
     created_at: Mapped[Timestamp] = mapped_column(default=utcnow)
 
 
+# --- communities ----------------------------------------------------------------------------
+
+
+class CommunitySource(enum.StrEnum):
+    """Where a community or link was declared: ``app.yaml`` (synced at start-up, the file wins
+    for its own rows) or the maintainers' console (the file never touches those)."""
+
+    FILE = "file"
+    CONSOLE = "console"
+
+
+class CommunityRow(Base):
+    """A community: it owns agreements (and their versions and signatures), a policy and the
+    links that bind forge scopes to it. ``id`` is the stable slug used in URLs."""
+
+    __tablename__ = "communities"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    source: Mapped[CommunitySource] = mapped_column(_str_enum(CommunitySource))
+    created_at: Mapped[Timestamp] = mapped_column(default=utcnow)
+
+
+class CommunityLink(Base):
+    """A forge scope bound to one community: an owner (``repo == ""``: all its repositories) or
+    one repository. Owner and repository are stored lower-cased; one scope belongs to one
+    community."""
+
+    __tablename__ = "community_links"
+    __table_args__ = (UniqueConstraint("platform", "owner", "repo"),)
+
+    id: Mapped[IntPK]
+    community_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("communities.id", ondelete="CASCADE"), index=True
+    )
+    platform: Mapped[str] = mapped_column(String(16))
+    owner: Mapped[str] = mapped_column(String(255))
+    repo: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    source: Mapped[CommunitySource] = mapped_column(_str_enum(CommunitySource))
+    created_at: Mapped[Timestamp] = mapped_column(default=utcnow)
+
+
 # --- agreements and signers -----------------------------------------------------------------
 
 
 class AgreementRow(Base):
+    """An agreement of one community: its id is unique within the community only (two
+    communities may both have ``individual``)."""
+
     __tablename__ = "agreements"
 
+    community_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("communities.id"), primary_key=True
+    )
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     title: Mapped[str] = mapped_column(String(255))
     kind: Mapped[str] = mapped_column(String(16), default="individual")
@@ -163,10 +212,16 @@ class AgreementRow(Base):
 
 class AgreementVersionRow(Base):
     __tablename__ = "agreement_versions"
-    __table_args__ = (UniqueConstraint("agreement_id", "version"),)
+    __table_args__ = (
+        UniqueConstraint("community_id", "agreement_id", "version"),
+        ForeignKeyConstraint(
+            ["community_id", "agreement_id"], ["agreements.community_id", "agreements.id"]
+        ),
+    )
 
     id: Mapped[IntPK]
-    agreement_id: Mapped[str] = mapped_column(ForeignKey("agreements.id"))
+    community_id: Mapped[str] = mapped_column(String(64))
+    agreement_id: Mapped[str] = mapped_column(String(64))
     version: Mapped[str] = mapped_column(String(32))
     position: Mapped[int] = mapped_column(Integer)  # order of publication
     text_sha256: Mapped[str] = mapped_column(String(64))
@@ -305,6 +360,8 @@ class PrCheck(Base):
     repo_id: Mapped[int | None] = mapped_column(BigInteger)
     installation_id: Mapped[int | None] = mapped_column(BigInteger)
     number: Mapped[int] = mapped_column(Integer)
+    # The community the check ran in (None: no community covers the repository).
+    community_id: Mapped[str | None] = mapped_column(String(64))
     head_sha: Mapped[str] = mapped_column(String(64))
     state: Mapped[str] = mapped_column(String(16), default="open")
     outcome: Mapped[str | None] = mapped_column(String(16))

@@ -48,24 +48,25 @@ async def replace_contributors(
             row.blocking = blocking
 
 
-async def checks_blocked_by(session: AsyncSession, keys: Sequence[str]) -> list[PrCheck]:
-    """Open PRs that any of these identity keys blocks (for re-checks after signing)."""
+async def checks_blocked_by(
+    session: AsyncSession, keys: Sequence[str], *, community: str | None = None
+) -> list[PrCheck]:
+    """Open PRs that any of these identity keys blocks (for re-checks after signing); only
+    ``community``'s when one is given (a signature counts in its own community only)."""
     if not keys:
         return []
-    return list(
-        (
-            await session.scalars(
-                select(PrCheck)
-                .join(PrBlocker, PrBlocker.pr_check_id == PrCheck.id)
-                .where(
-                    PrBlocker.identity_key.in_(keys),
-                    PrBlocker.blocking.is_(True),
-                    PrCheck.state == "open",
-                )
-                .distinct()
-            )
-        ).all()
+    query = (
+        select(PrCheck)
+        .join(PrBlocker, PrBlocker.pr_check_id == PrCheck.id)
+        .where(
+            PrBlocker.identity_key.in_(keys),
+            PrBlocker.blocking.is_(True),
+            PrCheck.state == "open",
+        )
     )
+    if community is not None:
+        query = query.where(PrCheck.community_id == community)
+    return list((await session.scalars(query.distinct())).all())
 
 
 async def checks_with_contributor(session: AsyncSession, keys: Sequence[str]) -> list[PrCheck]:

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.communities import DEFAULT_COMMUNITY
 from bot.core.identity import Contributor, normalise_email
 from bot.core.model import SignatureFact
 from bot.storage.agreements import version_row
@@ -53,6 +54,8 @@ class NewSignature:
     # operator's import otherwise. ``email_proven_at``: when (``None``: now).
     email_proven_by: EmailProvenBy | None = None
     email_proven_at: datetime | None = None
+    # The community whose agreement ``agreement_id`` is.
+    community: str = DEFAULT_COMMUNITY
 
 
 async def _account_row(
@@ -189,7 +192,7 @@ async def record_signature(
     session: AsyncSession, cipher: FieldCipher, new: NewSignature
 ) -> tuple[Signer, Signature]:
     """Store a signature, finding or creating its signer; every personal field encrypted."""
-    version = await version_row(session, new.agreement_id, new.version)
+    version = await version_row(session, new.agreement_id, new.version, community=new.community)
     if version is None:
         raise ValueError(f"unknown agreement version {new.agreement_id} {new.version}")
     signer = await find_signer(
@@ -227,10 +230,15 @@ async def record_signature(
 
 
 async def signature_facts(
-    session: AsyncSession, cipher: FieldCipher, contributors: Sequence[Contributor]
+    session: AsyncSession,
+    cipher: FieldCipher,
+    contributors: Sequence[Contributor],
+    *,
+    community: str = DEFAULT_COMMUNITY,
 ) -> dict[str, list[SignatureFact]]:
-    """Valid signatures for each contributor, keyed by ``Identity.key``: found by account id
-    first, then by every email the contributor committed with (blind index)."""
+    """Valid signatures of the community's agreements for each contributor (a person's
+    signature in another community never covers them here), keyed by ``Identity.key``: found
+    by account id first, then by every email the contributor committed with (blind index)."""
     by_account: dict[tuple[str, str], list[str]] = defaultdict(list)
     by_email: dict[str, list[str]] = defaultdict(list)
     for c in contributors:
@@ -264,7 +272,8 @@ async def signature_facts(
             for sid in signer_ids:
                 signer_keys[sid].update(by_email[email])
     facts: dict[str, list[SignatureFact]] = defaultdict(list)
-    for key, corporate in (await _corporate_facts(session, cipher, contributors)).items():
+    corporate_facts = await _corporate_facts(session, cipher, contributors, community=community)
+    for key, corporate in corporate_facts.items():
         facts[key].extend(corporate)
     if not signer_keys:
         return facts
@@ -275,6 +284,7 @@ async def signature_facts(
             .join(Signer, Signature.signer_id == Signer.id)
             .where(
                 Signature.signer_id.in_(signer_keys),
+                AgreementVersionRow.community_id == community,
                 Signature.revoked_at.is_(None),
                 Signature.erased_at.is_(None),
             )
@@ -294,7 +304,11 @@ async def signature_facts(
 
 
 async def _corporate_facts(
-    session: AsyncSession, cipher: FieldCipher, contributors: Sequence[Contributor]
+    session: AsyncSession,
+    cipher: FieldCipher,
+    contributors: Sequence[Contributor],
+    *,
+    community: str,
 ) -> dict[str, list[SignatureFact]]:
     """Coverage through a company's corporate CLA, only once an administrator approved it: an
     approved entry of its list names the contributor's account (``platform:account_id``, never
@@ -327,6 +341,7 @@ async def _corporate_facts(
             .join(AgreementVersionRow, Company.agreement_version_id == AgreementVersionRow.id)
             .where(
                 or_(*conditions),
+                AgreementVersionRow.community_id == community,
                 Company.revoked_at.is_(None),
                 Company.status == CompanyStatus.APPROVED,
                 CompanyEntry.status == EntryStatus.APPROVED,
@@ -367,6 +382,7 @@ async def _corporate_facts(
             .where(
                 CompanyEmployee.email_bidx.in_(bidxs),
                 CompanyEmployee.enabled_at.is_not(None),
+                AgreementVersionRow.community_id == community,
                 Company.revoked_at.is_(None),
                 Company.status == CompanyStatus.APPROVED,
             )

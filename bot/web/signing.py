@@ -174,7 +174,9 @@ def _callback_url(ctx: SigningContext, platform: Platform) -> str:
 
 async def _standing(request: web.Request, target: Target, session: Session) -> signing.Standing:
     async with request.app[SESSIONS]() as s:
-        core_agreement = await load_agreement(s, target.agreement.agreement_id)
+        core_agreement = await load_agreement(
+            s, target.agreement.agreement_id, community=target.community
+        )
         return await signing.standing(
             s,
             request.app[CIPHER],
@@ -341,6 +343,7 @@ async def sign_submit(request: web.Request) -> web.StreamResponse:
             agreement_id=agreement.agreement_id,
             version=version.version,
             fields=values,
+            community=target.community,
             request_id=request_id(request),
         )
         if ctx.settings.mail is not None:  # the receipt goes out with the signature, or not at all

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.core.communities import DEFAULT_COMMUNITY
 from bot.core.model import Account, Commit, GitPerson, PullRequest, RepoRef, StatusState
 from bot.metrics import Metrics
 from bot.platforms.github.facts import GITHUB
@@ -23,8 +24,9 @@ from bot.services.checks.config import Scopes
 from bot.services.commands import CommandService, load_reply_templates
 from bot.services.deliveries import new_jobs
 from bot.services.jobs import ClaimedJob, JobQueue, NewJob, Worker, enqueue
-from bot.settings import Settings
+from bot.settings import Policy, Settings
 from bot.storage.agreements import sync_agreements
+from bot.storage.communities import add_community
 from bot.storage.crypto import FieldCipher
 from bot.storage.db import create_engine, session_factory
 from bot.storage.models import JobKind
@@ -222,9 +224,16 @@ class Bot:
 
         return await Worker(self.queue, handle, concurrency=1, poll_s=0.01).drain()
 
-    async def sign(self, who: Account) -> None:
+    async def add_community(self, community: str, policy: Policy) -> None:
+        """A community of the console's with ``policy``'s agreements published."""
         async with self.sessions() as session, session.begin():
-            await signing.sign(
+            await add_community(session, community, community.title())
+            await sync_agreements(session, policy.agreements, community=community)
+
+    async def sign(self, who: Account, *, community: str = DEFAULT_COMMUNITY) -> int:
+        """``who`` signs ``community``'s individual agreement; how many re-checks it queued."""
+        async with self.sessions() as session, session.begin():
+            signed = await signing.sign(
                 session,
                 self.cipher,
                 platform=who.platform,
@@ -234,7 +243,9 @@ class Bot:
                 agreement_id="individual",
                 version="1.0",
                 fields={"name": who.login.title(), "address": "1 Road", "phone": "+1 555"},
+                community=community,
             )
+        return signed.rechecks
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.core.communities import DEFAULT_COMMUNITY
 from bot.core.coverage import allowlisted
 from bot.core.identity import Contributor, Identity, NoreplyAddress
 from bot.core.model import Account, AiAgentPolicy, Platform, Role, StatusState
@@ -299,6 +300,7 @@ async def test_a_community_s_repository_is_reported_with_its_context_and_signing
         base, report=dataclasses.replace(base.report, status_context="cla/ms")
     )
     bot = make_bot(scopes=Scopes({"mindspore": other}, lambda _repo: "mindspore"))
+    await bot.add_community("mindspore", other)
     pr = bot.open_pr(1, AMY, commit(AMY))
     await bot.check(1)
     link = (
@@ -307,3 +309,30 @@ async def test_a_community_s_repository_is_reported_with_its_context_and_signing
     [status] = [c for c in bot.forge.writes() if c.method == "set_status"]
     assert status.args[3:] == ("1 contributor must sign the CLA", "cla/ms", link)
     assert link in bot.forge.comments_on(pr.repo, 1)[0].body
+
+
+async def test_a_signature_counts_and_re_checks_only_in_its_own_community(
+    make_bot: Callable[..., Bot],
+) -> None:
+    """The repository is the ``mindspore`` community's: a signature of the default community's
+    agreement of the same name neither covers its PR nor queues a check of it."""
+    base = make_bot().checks.policy
+    bot = make_bot(
+        scopes=Scopes({DEFAULT_COMMUNITY: base, "mindspore": base}, lambda _repo: "mindspore")
+    )
+    await bot.add_community("mindspore", base)
+    pr = bot.open_pr(1, AMY, commit(AMY))
+    await bot.check(1)
+    assert await bot.sign(AMY) == 0  # the default community's: nothing re-checked
+    assert await bot.run_jobs() == 0
+    bot.forge.calls.clear()
+    await bot.check(1)
+    assert bot.forge.writes() == []  # still blocked, nothing to change
+    assert await bot.sign(AMY, community="mindspore") == 1
+    assert await bot.run_jobs() == 1
+    link = (
+        "https://cla.example.org/sign/mindspore/individual?platform=github&repo=acme%2Fwidgets&pr=1"
+    )
+    assert bot.forge.writes()[0] == Call(
+        "set_status", (REPO, pr.head_sha, SUCCESS, PASSED, "cla", link)
+    )

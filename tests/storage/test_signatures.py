@@ -14,6 +14,7 @@ from bot.core.identity import Contributor, Identity
 from bot.core.model import Role, SignatureFact
 from bot.platforms.github.facts import GITHUB
 from bot.storage.agreements import sync_agreements, version_row
+from bot.storage.communities import add_community
 from bot.storage.crypto import FieldCipher
 from bot.storage.identity_keys import email_bidx
 from bot.storage.models import (
@@ -298,4 +299,60 @@ async def test_signature_facts_by_account_email_and_approved_company_only(
             SignatureFact(0, "icla", "1.0", T0, corporate=True, company="Acme", by_domain=True)
         ],
         "github:8": [SignatureFact(restricted.id, "icla", "1.0", T0, restricted=True)],
+    }
+
+
+@pytest.mark.usefixtures("published")
+async def test_a_signature_counts_only_in_its_own_community(
+    sessions: async_sessionmaker[AsyncSession], cipher: FieldCipher
+) -> None:
+    async with sessions() as s, s.begin():
+        await add_community(s, "mindspore", "MindSpore")
+        await sync_agreements(s, [agreement("icla", version("1.0"))], community="mindspore")
+    async with sessions() as s, s.begin():
+        mona, _ = await record_signature(
+            s, cipher, dataclasses.replace(new(account_id="42"), community="mindspore")
+        )
+        jo, _ = await record_signature(s, cipher, new(account_id="43"))
+        ms_v1 = await version_row(s, "icla", "1.0", community="mindspore")
+        assert ms_v1 is not None
+        company = Company(
+            name="Acme",
+            agreement_version_id=ms_v1.id,
+            signed_platform="github",
+            signed_account_id="1",
+            signed_at=T0,
+            status=CompanyStatus.APPROVED,
+        )
+        s.add(company)
+        await s.flush()
+        s.add(
+            CompanyEntry(
+                company_id=company.id,
+                kind="domain",
+                value="corp.example",
+                created_by="test",
+                status=EntryStatus.APPROVED,
+            )
+        )
+        with pytest.raises(ValueError, match=r"unknown agreement version icla 2\.0"):
+            await record_signature(
+                s,
+                cipher,
+                dataclasses.replace(new(account_id="44", ver="2.0"), community="mindspore"),
+            )
+    people = [
+        contributor(Identity(platform=GITHUB, account_id="42", login=None)),
+        contributor(Identity(platform=GITHUB, account_id="43", login=None)),
+        contributor(Identity.of_email("dev@corp.example"), "dev@corp.example"),
+    ]
+    async with sessions() as s:
+        default = await signature_facts(s, cipher, people)
+        mindspore = await signature_facts(s, cipher, people, community="mindspore")
+    assert dict(default) == {"github:43": [SignatureFact(jo.id, "icla", "1.0", T0)]}
+    assert dict(mindspore) == {
+        "github:42": [SignatureFact(mona.id, "icla", "1.0", T0)],
+        "email:dev@corp.example": [
+            SignatureFact(0, "icla", "1.0", T0, corporate=True, company="Acme", by_domain=True)
+        ],
     }

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.communities import DEFAULT_COMMUNITY
 from bot.services import audit
 from bot.services.admin.common import (
     AGREEMENT_RE,
@@ -26,7 +27,7 @@ from bot.services.admin.common import (
     NotFound,
     iso,
 )
-from bot.storage.agreements import version_row
+from bot.storage.agreements import AGREEMENT_OF_VERSION, agreement_row, version_row
 from bot.storage.crypto import DecryptError, FieldCipher
 from bot.storage.models import (
     AgreementRow,
@@ -55,7 +56,7 @@ async def _check_filter(
     if agreement_id is not None:
         if (
             not AGREEMENT_RE.fullmatch(agreement_id)
-            or await session.get(AgreementRow, agreement_id) is None
+            or await agreement_row(session, agreement_id) is None
         ):
             raise NotFound("unknown agreement")
         if version is not None and (
@@ -122,10 +123,11 @@ async def _page(
     q = (
         select(Signature, AgreementVersionRow, AgreementRow, Signer)
         .join(AgreementVersionRow, Signature.agreement_version_id == AgreementVersionRow.id)
-        .join(AgreementRow, AgreementVersionRow.agreement_id == AgreementRow.id)
+        .join(AgreementRow, AGREEMENT_OF_VERSION)
         .join(Signer, Signature.signer_id == Signer.id)
         .where(
             Signature.id > cursor,
+            AgreementVersionRow.community_id == DEFAULT_COMMUNITY,
             Signature.revoked_at.is_(None),
             Signature.erased_at.is_(None),
         )

@@ -31,11 +31,14 @@ from bot.services.admin.common import (
 )
 from bot.services.checks import build_allowlist
 from bot.settings import Policy
-from bot.storage.agreements import load_agreement
+from bot.storage.agreements import (
+    agreement_row,
+    list_agreement_rows,
+    load_agreement,
+    version_rows,
+)
 from bot.storage.crypto import FieldCipher
 from bot.storage.models import (
-    AgreementRow,
-    AgreementVersionRow,
     PrBlocker,
     PrCheck,
     Signature,
@@ -109,7 +112,7 @@ async def _agreement(session: AsyncSession, policy: Policy, agreement_id: str | 
     agreement_id = agreement_id or policy.required_agreement
     if (
         not AGREEMENT_RE.fullmatch(agreement_id)
-        or await session.get(AgreementRow, agreement_id) is None
+        or await agreement_row(session, agreement_id) is None
     ):
         raise NotFound("unknown agreement")
     agreement = await load_agreement(session, agreement_id)
@@ -374,16 +377,10 @@ async def agreements(session: AsyncSession, policy: Policy) -> dict[str, Any]:
         ).all()
     )
     out = []
-    for row in (await session.scalars(select(AgreementRow).order_by(AgreementRow.id))).all():
+    for row in await list_agreement_rows(session):
         model = await load_agreement(session, row.id)
         counting = counting_versions(model) if model.versions else frozenset()
-        versions = (
-            await session.scalars(
-                select(AgreementVersionRow)
-                .where(AgreementVersionRow.agreement_id == row.id)
-                .order_by(AgreementVersionRow.position)
-            )
-        ).all()
+        versions = await version_rows(session, row.id)
         out.append(
             {
                 "id": row.id,

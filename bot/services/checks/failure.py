@@ -31,6 +31,7 @@ class Failures:
         templates: messages.Templates,
         reporter_for: Callable[[RepoRef], Reporter],
         languages_for: Callable[[RepoRef], Sequence[str]],
+        community_for: Callable[[RepoRef], str | None],
         metrics: Metrics,
         client_for: Callable[[Platform, int | None], ForgeClient],
     ) -> None:
@@ -38,6 +39,7 @@ class Failures:
         self.templates = templates
         self.languages_for = languages_for
         self.reporter_for = reporter_for
+        self.community_for = community_for
         self.metrics = metrics
         self.client_for = client_for
 
@@ -143,7 +145,12 @@ class Failures:
         )
         async with self.sessions() as session, session.begin():
             await records.save_failure(
-                session, pr, applied.plan, applied.comment_id, applied.run_id
+                session,
+                pr,
+                applied.plan,
+                applied.comment_id,
+                applied.run_id,
+                community=self.community_for(pr.repo),
             )
         self.metrics.check(pr.repo.platform, applied.plan.outcome.value)
         return applied.plan

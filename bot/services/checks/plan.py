@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core import decision, messages
+from bot.core.communities import DEFAULT_COMMUNITY
 from bot.core.coverage import Coverage, EmployeeCoverage, evaluate
 from bot.core.identity import Contributor, noreply_claims
 from bot.core.identity import contributors as find_contributors
@@ -47,6 +48,7 @@ class CheckPlan:
     plan: decision.Plan
     comment_id: int | None
     contributors: dict[str, bool]
+    community: str
 
     def redecide(self, config: decision.ReportConfig) -> decision.Plan:
         return decision.decide(
@@ -63,7 +65,9 @@ class Planner:
         policy: Policy,
         templates: messages.Templates,
         accounts: ConfirmedAccounts,
+        community: str = DEFAULT_COMMUNITY,
     ) -> None:
+        self.community = community  # whose agreements and signatures count
         self.sessions = sessions
         self.cipher = cipher
         self.policy = policy
@@ -95,10 +99,12 @@ class Planner:
 
     async def _cover(self, session: AsyncSession, people: tuple[Contributor, ...]) -> Evaluation:
         """Who covers ``people``, from the signatures and agreements in the database."""
-        facts = await signature_facts(session, self.cipher, people)
-        agreement = await load_agreement(session, self.policy.required_agreement)
+        facts = await signature_facts(session, self.cipher, people, community=self.community)
+        agreement = await load_agreement(
+            session, self.policy.required_agreement, community=self.community
+        )
         corporate = [
-            await load_agreement(session, a.agreement_id)
+            await load_agreement(session, a.agreement_id, community=self.community)
             for a in self.policy.agreements
             if a.kind == "corporate"
         ]
@@ -163,4 +169,5 @@ class Planner:
             plan=plan,
             comment_id=record.comment_id if record else None,
             contributors=blocks,
+            community=self.community,
         )

@@ -84,6 +84,7 @@ async def _written(
     plan: decision.Plan,
     comment_id: int | None,
     run_id: int | None,
+    community: str | None,
 ) -> PrCheck:
     """The record of ``pr`` (created when there is none: a record without a check time, so
     that sweeps see it) with what ``plan`` wrote: state, outcome, status, comment, check run.
@@ -100,6 +101,7 @@ async def _written(
     record.repo_id = pr.repo.repo_id or record.repo_id
     record.installation_id = pr.installation_id or record.installation_id
     record.state = pr.state
+    record.community_id = community
     record.outcome = plan.outcome.value
     if plan.status is not None:
         record.status_state = plan.status.state.value
@@ -124,9 +126,12 @@ async def save_check(
     comment_id: int | None,
     contributors: dict[str, bool],
     run_id: int | None = None,
+    *,
+    community: str | None,
 ) -> None:
-    """A finished check: its head, its time and who blocks the PR (identity key → blocks)."""
-    record = await _written(session, pr, plan, comment_id, run_id)
+    """A finished check in ``community``: its head, its time and who blocks the PR (identity
+    key → blocks)."""
+    record = await _written(session, pr, plan, comment_id, run_id, community)
     record.head_sha = pr.head_sha
     record.checked_at = now_utc()
     await session.flush()
@@ -139,10 +144,13 @@ async def save_failure(
     plan: decision.Plan,
     comment_id: int | None,
     run_id: int | None = None,
+    *,
+    community: str | None,
 ) -> None:
-    """A check that could not run: the record keeps who blocked the PR before, and its last
-    check time, so that signing and the sweep still re-check it."""
-    await _written(session, pr, plan, comment_id, run_id)
+    """A check that could not run (in ``community``; ``None``: none covers the repository):
+    the record keeps who blocked the PR before, and its last check time, so that signing and
+    the sweep still re-check it."""
+    await _written(session, pr, plan, comment_id, run_id, community)
 
 
 async def save_closed(session: AsyncSession, pr: PullRequest) -> None:

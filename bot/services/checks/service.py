@@ -100,6 +100,7 @@ class CheckService:
                     policy=scoped,
                     templates=templates,
                     accounts=self.accounts,
+                    community=community,
                 ),
                 self.reporter.sharing(report_config(scoped)),
             )
@@ -110,6 +111,7 @@ class CheckService:
             templates=templates,
             reporter_for=self.reporter_for,
             languages_for=self.languages_for,
+            community_for=self.scopes.resolve,
             metrics=metrics,
             client_for=self.client_for,
         )
@@ -285,6 +287,7 @@ class CheckService:
                 applied.comment_id,
                 planned.contributors,
                 applied.run_id,
+                community=planned.community,
             )
         self.metrics.check(pr.repo.platform, applied.plan.outcome.value)
         return applied.writes

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import audit
 from bot.services.rechecks import enqueue_checks
+from bot.storage.agreements import AGREEMENT_OF_VERSION
 from bot.storage.crypto import FieldCipher
 from bot.storage.models import (
     AgreementRow,
@@ -71,7 +72,7 @@ async def export(session: AsyncSession, cipher: FieldCipher, signer: Signer) -> 
         await session.execute(
             select(Signature, AgreementVersionRow, AgreementRow)
             .join(AgreementVersionRow, Signature.agreement_version_id == AgreementVersionRow.id)
-            .join(AgreementRow, AgreementVersionRow.agreement_id == AgreementRow.id)
+            .join(AgreementRow, AGREEMENT_OF_VERSION)
             .where(Signature.signer_id == signer.id)
             .order_by(Signature.signed_at)
         )
