@@ -20,6 +20,7 @@ from bot.platforms.github.facts import GITHUB
 from bot.sandbox.fakeforge import FakeForgeClient
 from bot.services import signing
 from bot.services.console import (
+    FROM_CONSOLE,
     FROM_FILE,
     Administrators,
     BlockedPr,
@@ -30,8 +31,9 @@ from bot.services.console import (
     VersionView,
 )
 from bot.storage.agreements import sync_agreements
+from bot.storage.communities import add_link, sync_file_communities
 from bot.storage.crypto import FieldCipher
-from bot.storage.models import PrCheck, Signature
+from bot.storage.models import PrBlocker, PrCheck, Signature
 
 ROOT = Path(__file__).resolve().parents[2]
 GH, GE = GITHUB, GITEE
@@ -106,12 +108,20 @@ async def console(
     forge: FakeForgeClient,
 ) -> Console:
     async with sessions() as s, s.begin():
+        # As the runtime stores app.yaml at start-up.
+        await sync_file_communities(
+            s,
+            [
+                (c.id, c.name, [(link.platform, link.owner, link.repo) for link in c.links])
+                for c in communities.communities
+            ],
+        )
         for c in communities.communities:
-            await sync_agreements(s, c.policy.agreements)
+            await sync_agreements(s, c.policy.agreements, community=c.id)
     return Console(
         sessions=sessions,
         cipher=cipher,
-        communities=lambda: communities,
+        declared=lambda: communities,
         administrators=Administrators(Clients(forge)),
     )
 
@@ -124,6 +134,7 @@ async def sign(
     agreement: str,
     version: str = "1.0",
     email: str | None = None,
+    community: str = "acme",
 ) -> None:
     async with console.sessions() as s, s.begin():
         await signing.sign(
@@ -136,6 +147,7 @@ async def sign(
             agreement_id=agreement,
             version=version,
             fields={"name": f"{login} Person", "address": "1 Secret Road", "phone": "+1 555"},
+            community=community,
         )
 
 
@@ -162,13 +174,13 @@ async def test_the_overview_counts_valid_signatures_by_version(
     await sign(console, GH, "1", "amy", "individual")
     await sign(console, GH, "2", "bea", "individual")
     await sign(console, GH, "3", "cyd", "individual", "2.0")
-    await sign(console, GE, "4", "dan", "ms-cla")
+    await sign(console, GE, "4", "dan", "ms-cla", community="ms")
     async with sessions() as s, s.begin():
         # bea's signature is revoked: it no longer counts.
         await s.execute(
             update(Signature).where(Signature.id == 2).values(revoked_at=Signature.signed_at)
         )
-    community = console.community("acme")
+    community = await console.community("acme")
     assert community is not None
     overview = await console.overview(community)
     assert (overview.community_id, overview.name, overview.languages) == ("acme", "Acme", ("en",))
@@ -185,7 +197,7 @@ async def test_the_overview_counts_valid_signatures_by_version(
     )
     assert agreement.versions == (VersionView("1.0", True, 1), VersionView("2.0", False, 1))
     assert agreement.signatures == 2
-    ms = console.community("ms")
+    ms = await console.community("ms")
     assert ms is not None
     ms_view = await console.overview(ms)
     assert not ms_view.default and ms_view.languages == ("zh", "en")
@@ -197,11 +209,14 @@ async def test_the_overview_counts_valid_signatures_by_version(
 async def test_blocked_prs_are_the_community_s_open_ones(
     console: Console, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    def pr(platform: str, repo: str, number: int, outcome: str, state: str = "open") -> PrCheck:
+    def pr(
+        community: str | None, repo: str, number: int, outcome: str, state: str = "open"
+    ) -> PrCheck:
         return PrCheck(
-            platform=platform,
+            platform=GE if repo.startswith("mindspore/") else GH,
             repo_full_name=repo,
             number=number,
+            community_id=community,
             head_sha="a" * 40,
             state=state,
             outcome=outcome,
@@ -210,40 +225,65 @@ async def test_blocked_prs_are_the_community_s_open_ones(
     async with sessions() as s, s.begin():
         s.add_all(
             [
-                pr(GH, "acme/widgets", 1, "blocked"),  # acme, by its owner link
-                pr(GH, "acme/widgets", 2, "covered"),
-                pr(GH, "acme/widgets", 3, "blocked", "closed"),
-                pr(GH, "acme/special", 4, "blocked"),  # ms: the repository link wins
-                pr(GH, "Other/Tool", 5, "blocked"),  # acme, any case
-                pr(GH, "stray/thing", 6, "blocked"),  # no link: the default, acme
-                pr(GE, "mindspore/docs", 7, "blocked"),  # ms
-                pr(GE, "elsewhere/repo", 8, "blocked"),  # the default, acme
+                pr("acme", "acme/widgets", 1, "blocked"),
+                pr("acme", "acme/widgets", 2, "covered"),
+                pr("acme", "acme/widgets", 3, "blocked", "closed"),
+                pr("ms", "acme/special", 4, "blocked"),
+                pr("acme", "Other/Tool", 5, "blocked"),
+                pr(None, "stray/thing", 6, "error"),
+                pr("ms", "mindspore/docs", 7, "blocked"),
             ]
         )
-    acme, ms = console.community("acme"), console.community("ms")
+        (blocked_one,) = [c for c in s.new if isinstance(c, PrCheck) and c.number == 1]
+        await s.flush()
+        s.add_all(
+            [
+                PrBlocker(pr_check_id=blocked_one.id, identity_key="github:11"),
+                PrBlocker(pr_check_id=blocked_one.id, identity_key="github:12"),
+                PrBlocker(pr_check_id=blocked_one.id, identity_key="github:13", blocking=False),
+            ]
+        )
+    acme, ms = await console.community("acme"), await console.community("ms")
     assert acme is not None and ms is not None
 
-    def numbers(blocked: tuple[BlockedPr, ...]) -> list[tuple[str, str, int]]:
-        return [(b.platform, b.repository, b.number) for b in blocked]
+    def listed(blocked: tuple[BlockedPr, ...]) -> list[tuple[str, str, int, int]]:
+        return [(b.platform, b.repository, b.number, b.blockers) for b in blocked]
 
-    assert numbers((await console.overview(acme)).blocked) == [
-        (GH, "acme/widgets", 1),
-        (GH, "Other/Tool", 5),
-        (GH, "stray/thing", 6),
-        (GE, "elsewhere/repo", 8),
+    # Each community's own, as its checks recorded them: open and blocked only.
+    assert listed((await console.overview(acme)).blocked) == [
+        (GH, "acme/widgets", 1, 2),
+        (GH, "Other/Tool", 5, 0),
     ]
-    assert numbers((await console.overview(ms)).blocked) == [
-        (GH, "acme/special", 4),
-        (GE, "mindspore/docs", 7),
+    assert listed((await console.overview(ms)).blocked) == [
+        (GH, "acme/special", 4, 0),
+        (GE, "mindspore/docs", 7, 0),
     ]
+
+
+async def test_a_console_made_link_says_so_and_makes_its_admins(
+    console: Console, forge: FakeForgeClient, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    forge.set_owner_role("beta", "bo", "admin")
+    assert await console.communities_of(Person(GH, "bo")) == []
+    async with sessions() as s, s.begin():
+        await add_link(s, "ms", GH, "Beta")
+    ms = await console.community("ms")
+    assert ms is not None
+    assert (await console.overview(ms)).links == (
+        LinkView("gitee:mindspore", FROM_FILE),
+        LinkView("github:acme/special", FROM_FILE),
+        LinkView("github:beta", FROM_CONSOLE),
+    )
+    assert await console.communities_of(Person(GH, "bo")) == [CommunityItem("ms", "MindSpore")]
+    assert await console.community("nope") is None
 
 
 async def test_search_finds_a_login_s_signatures_with_a_masked_email(console: Console) -> None:
     await sign(console, GH, "1", "Amy", "individual", email="amy.jones@example.com")
     await sign(console, GH, "1", "Amy", "individual", "2.0", email="amy.jones@example.com")
-    await sign(console, GE, "9", "amy", "ms-cla", email="amy@gitee.example")
+    await sign(console, GE, "9", "amy", "ms-cla", email="amy@gitee.example", community="ms")
     await sign(console, GH, "2", "amyx", "individual")
-    acme, ms = console.community("acme"), console.community("ms")
+    acme, ms = await console.community("acme"), await console.community("ms")
     assert acme is not None and ms is not None
     hits = await console.search(acme, "  @AMY ")
     assert [(h.platform, h.login, h.agreement_id, h.version, h.email) for h in hits] == [

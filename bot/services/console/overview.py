@@ -3,8 +3,10 @@ administer, each one's overview (links, agreements and their versions with the n
 signatures, PRs blocked now) and a search of its signatures by login — with masked emails,
 never contact fields. Use cases only: no HTTP here.
 
-Communities and their links come from ``app.yaml`` (:class:`bot.communities.Communities`); a
-link's ``source`` says so (``app.yaml``), so that a console-made link can say ``console``.
+The communities, their links (app.yaml's and the console's, each saying where it comes from),
+agreements, signatures and PR records are the database's (:mod:`bot.storage.communities`);
+what only app.yaml says of a community — its named admins, its languages, its required
+agreement — comes from :class:`bot.communities.Communities`.
 """
 
 from __future__ import annotations
@@ -17,13 +19,17 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.communities import Communities, Community
+from bot.communities import DEFAULT_LANGUAGES as FILE_DEFAULT_LANGUAGES
+from bot.communities import Communities
 from bot.core.decision import Outcome
 from bot.core.identity import mask_email
 from bot.services.console.admins import Administrators
+from bot.storage.agreements import list_agreement_rows, version_rows
+from bot.storage.communities import StoredLink, get_community, list_communities, list_links
 from bot.storage.crypto import DecryptError, FieldCipher
 from bot.storage.models import (
     AgreementVersionRow,
+    CommunitySource,
     PrBlocker,
     PrCheck,
     Signature,
@@ -33,6 +39,7 @@ from bot.storage.models import (
 
 FROM_FILE = "app.yaml"  # a link declared in the file
 FROM_CONSOLE = "console"  # a link made in the console
+_SOURCES = {CommunitySource.FILE: FROM_FILE, CommunitySource.CONSOLE: FROM_CONSOLE}
 MAX_BLOCKED = 200  # PRs listed on an overview (the oldest checked first)
 MAX_HITS = 100  # signatures a search returns
 
@@ -110,28 +117,49 @@ class CommunityItem:
     name: str
 
 
+@dataclass(frozen=True, slots=True)
+class Managed:
+    """A stored community and what decides who administers it: the people app.yaml names
+    (``(platform, login)``) and every link, the file's and the console's."""
+
+    community_id: str
+    name: str
+    admins: tuple[tuple[str, str], ...]
+    links: tuple[StoredLink, ...]
+
+
 class Console:
-    """The console's use cases over the database and the forge's answers about admins."""
+    """The console's use cases over the database and the forge's answers about admins;
+    ``declared`` is app.yaml's communities (read on each call: a reload is seen)."""
 
     def __init__(
         self,
         *,
         sessions: async_sessionmaker[AsyncSession],
         cipher: FieldCipher,
-        communities: Callable[[], Communities],
+        declared: Callable[[], Communities],
         administrators: Administrators,
     ) -> None:
         self.sessions = sessions
         self.cipher = cipher
-        self.communities = communities
+        self.declared = declared
         self.administrators = administrators
 
     # -- who administers what -------------------------------------------------------------------
 
-    def community(self, community_id: str) -> Community | None:
-        return self.communities().get(community_id)
+    def _managed(self, community_id: str, name: str, links: list[StoredLink]) -> Managed:
+        in_file = self.declared().get(community_id)
+        return Managed(community_id, name, in_file.admins if in_file else (), tuple(links))
 
-    async def administers(self, person: Person, community: Community) -> bool:
+    async def community(self, community_id: str) -> Managed | None:
+        """The stored community of this id (``None``: there is none)."""
+        async with self.sessions() as s:
+            row = await get_community(s, community_id)
+            if row is None:
+                return None
+            return self._managed(row.id, row.name, await list_links(s, community=row.id))
+
+    async def administers(self, person: Person, community: Managed) -> bool:
         """Named in the community's ``admins``, or an admin (the forge says) of one of its
         links."""
         return await self.administrators.administers(
@@ -142,32 +170,40 @@ class Console:
         )
 
     async def communities_of(self, person: Person) -> list[CommunityItem]:
-        """The communities ``person`` administers, in the order they are declared."""
-        return [
-            CommunityItem(c.id, c.name)
-            for c in self.communities().communities
-            if await self.administers(person, c)
-        ]
+        """The communities ``person`` administers, by id."""
+        async with self.sessions() as s:
+            rows = await list_communities(s)
+            links: dict[str, list[StoredLink]] = defaultdict(list)
+            for link in await list_links(s):
+                links[link.community].append(link)
+        out: list[CommunityItem] = []
+        for row in rows:
+            if await self.administers(person, self._managed(row.id, row.name, links[row.id])):
+                out.append(CommunityItem(row.id, row.name))
+        return out
 
     # -- one community ------------------------------------------------------------------------
 
-    async def overview(self, community: Community) -> Overview:
-        all_of = self.communities()
+    async def overview(self, community: Managed) -> Overview:
+        declared = self.declared()
+        in_file = declared.get(community.community_id)
+        required = in_file.policy.required_agreement if in_file else None
         async with self.sessions() as s:
-            agreements = await self._agreements(s, community)
-            blocked = await self._blocked(s, community, all_of)
+            agreements = await self._agreements(s, community.community_id, required)
+            blocked = await self._blocked(s, community.community_id)
         return Overview(
-            community_id=community.id,
+            community_id=community.community_id,
             name=community.name,
-            languages=community.languages,
-            links=tuple(LinkView(str(link), FROM_FILE) for link in community.links),
-            default=all_of.default == community.id,
+            languages=in_file.languages if in_file else FILE_DEFAULT_LANGUAGES,
+            links=tuple(LinkView(link.scope, _SOURCES[link.source]) for link in community.links),
+            default=declared.default == community.community_id,
             agreements=agreements,
             blocked=blocked,
         )
 
-    async def _agreements(self, s: AsyncSession, community: Community) -> tuple[AgreementView, ...]:
-        ids = [a.agreement_id for a in community.policy.agreements]
+    async def _agreements(
+        self, s: AsyncSession, community_id: str, required: str | None
+    ) -> tuple[AgreementView, ...]:
         counts: dict[tuple[str, str], int] = {
             (agreement_id, version): int(n)
             for agreement_id, version, n in (
@@ -179,7 +215,7 @@ class Console:
                     )
                     .join(Signature, Signature.agreement_version_id == AgreementVersionRow.id)
                     .where(
-                        AgreementVersionRow.agreement_id.in_(ids),
+                        AgreementVersionRow.community_id == community_id,
                         Signature.revoked_at.is_(None),
                         Signature.erased_at.is_(None),
                     )
@@ -187,29 +223,25 @@ class Console:
                 )
             ).all()
         }
-        return tuple(
-            AgreementView(
-                agreement_id=a.agreement_id,
-                title=a.title,
-                kind=a.kind,
-                required=a.agreement_id == community.policy.required_agreement,
-                versions=tuple(
-                    VersionView(v.version, v.compatible, counts.get((a.agreement_id, v.version), 0))
-                    for v in a.versions
-                ),
+        out: list[AgreementView] = []
+        for a in await list_agreement_rows(s, community=community_id):
+            versions = await version_rows(s, a.id, community=community_id)
+            out.append(
+                AgreementView(
+                    agreement_id=a.id,
+                    title=a.title,
+                    kind=a.kind,
+                    required=a.id == required,
+                    versions=tuple(
+                        VersionView(v.version, v.compatible, counts.get((a.id, v.version), 0))
+                        for v in versions
+                    ),
+                )
             )
-            for a in community.policy.agreements
-        )
+        return tuple(out)
 
-    async def _blocked(
-        self, s: AsyncSession, community: Community, all_of: Communities
-    ) -> tuple[BlockedPr, ...]:
-        """The open PRs the bot last reported blocked on repositories of this community (by
-        the links and the default, as the checks resolve them)."""
-        table = all_of.table()
-        scoped = PrCheck.platform.in_({link.platform for link in community.links})
-        if all_of.default == community.id:
-            scoped = PrCheck.platform.is_not(None)  # any repository may fall to the default
+    async def _blocked(self, s: AsyncSession, community_id: str) -> tuple[BlockedPr, ...]:
+        """The open PRs the bot last reported blocked in this community's checks."""
         blockers = (
             select(func.count(PrBlocker.id))
             .where(PrBlocker.pr_check_id == PrCheck.id, PrBlocker.blocking.is_(True))
@@ -219,36 +251,25 @@ class Console:
             await s.execute(
                 select(PrCheck, blockers)
                 .where(
+                    PrCheck.community_id == community_id,
                     PrCheck.state == "open",
                     PrCheck.outcome == Outcome.BLOCKED.value,
-                    scoped,
                 )
                 .order_by(PrCheck.checked_at, PrCheck.id)
+                .limit(MAX_BLOCKED)
             )
         ).all()
-        out: list[BlockedPr] = []
-        for check, n in rows:
-            try:
-                mine = table.resolve(check.platform, check.repo_full_name) == community.id
-            except ValueError:
-                continue
-            if mine:
-                out.append(
-                    BlockedPr(
-                        check.platform, check.repo_full_name, check.number, int(n), check.checked_at
-                    )
-                )
-                if len(out) >= MAX_BLOCKED:
-                    break
-        return tuple(out)
+        return tuple(
+            BlockedPr(check.platform, check.repo_full_name, check.number, int(n), check.checked_at)
+            for check, n in rows
+        )
 
-    async def search(self, community: Community, login: str) -> list[SignatureHit]:
+    async def search(self, community: Managed, login: str) -> list[SignatureHit]:
         """The valid signatures of this community's agreements by accounts named ``login``
         (exact, without case, on any forge), newest first."""
         login = login.strip().lstrip("@")
         if not login:
             return []
-        ids = [a.agreement_id for a in community.policy.agreements]
         async with self.sessions() as s:
             rows = (
                 await s.execute(
@@ -260,7 +281,7 @@ class Console:
                     )
                     .where(
                         func.lower(SignerAccount.login) == login.lower(),
-                        AgreementVersionRow.agreement_id.in_(ids),
+                        AgreementVersionRow.community_id == community.community_id,
                         Signature.revoked_at.is_(None),
                         Signature.erased_at.is_(None),
                     )
