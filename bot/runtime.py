@@ -33,6 +33,7 @@ from bot.services import agreements, reconcile, retention
 from bot.services.checks import CheckService, load_comment_templates
 from bot.services.checks.config import Scopes
 from bot.services.commands import CommandService, load_reply_templates
+from bot.services.console import Administrators, Console, clients_for
 from bot.services.jobs import ClaimedJob, JobHandler, JobQueue, RetryLater, Worker
 from bot.services.mail.messages import MailTemplateError, MailTemplates
 from bot.services.mail.outbox import MailService
@@ -66,6 +67,8 @@ class Runtime:
     http: aiohttp.ClientSession
     # Each configured forge's live connection, by name (built by its adapter's ``connect``).
     connections: dict[Platform, Connection] = field(default_factory=dict)
+    # The maintainers' console: who administers which community, and what it shows them.
+    console: Console | None = None
     worker: Worker | None = None
     handlers: dict[JobKind, JobHandler] = field(default_factory=dict)
     _worker_task: asyncio.Task[None] | None = field(default=None, repr=False)
@@ -392,8 +395,19 @@ async def build_runtime(
         metrics=metrics,
         checks=checks,
     )
+    console = Console(
+        sessions=sessions,
+        cipher=cipher,
+        declared=lambda: settings.communities,
+        administrators=Administrators(
+            clients_for(
+                sessions, clients, installations={f.name: f.installations for f in registry.FORGES}
+            )
+        ),
+    )
     return Runtime(
         settings=settings,
+        console=console,
         handlers={
             **checks.handlers(),
             **commands.handlers(),

@@ -20,7 +20,7 @@ from bot.platforms.base import ClientFactory
 from bot.runtime import build_runtime, loopback_warning
 from bot.settings import SAVED_ENV_FILES, Settings
 from bot.web import admin as admin_api
-from bot.web import company, health, me, receipts, signing, webhooks
+from bot.web import company, console, health, me, receipts, signing, webhooks
 from bot.web import setup as setup_pages
 from bot.web.keys import CIPHER, ENGINE, METRICS, QUEUE, RUNTIME, SESSIONS, SETTINGS
 from bot.web.middlewares import error_pages, security_headers
@@ -135,6 +135,7 @@ def create_app(
     signing.setup(app, settings)
     admin_api.setup(app)
     me.setup(app)
+    console.setup(app)
     company.setup(app)
     receipts.setup(app)
     setup_pages.setup(app, settings)

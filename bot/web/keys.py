@@ -10,6 +10,7 @@ from bot.runtime import Runtime
 from bot.services.jobs import JobQueue
 from bot.settings import Settings
 from bot.storage.crypto import FieldCipher
+from bot.web.ratelimit import RateLimiter
 
 SETTINGS = web.AppKey("settings", Settings)
 ENGINE = web.AppKey("engine", AsyncEngine)
@@ -18,3 +19,4 @@ QUEUE = web.AppKey("queue", JobQueue)
 METRICS = web.AppKey("metrics", Metrics)
 CIPHER = web.AppKey("cipher", FieldCipher)
 RUNTIME = web.AppKey("runtime", Runtime)
+CONSOLE_LIMIT = web.AppKey("console_limit", RateLimiter)
