@@ -175,6 +175,7 @@ async def _walk(page: Any, bots: Bots, scan: Scan, lang: str) -> None:
         ("/sign/individual?platform=github&repo=acme%2Fwidgets&pr=12", "sign, signed out"),
         ("/sign/corporate", "corporate sign, signed out"),
         ("/me", "/me, signed out"),
+        ("/console", "/console, signed out"),
         ("/company", "/company, signed out"),
         ("/no/such/page", "404"),
         ("/sign/no-such-agreement", "error: unknown agreement"),
@@ -208,6 +209,8 @@ async def _walk(page: Any, bots: Bots, scan: Scan, lang: str) -> None:
     async with page.expect_navigation():
         await page.locator("form[action='/me/correct'] button[type=submit]").click()
     await scan(page, "/me, refused correction")
+    await page.goto(c + "/console")
+    await scan(page, "/console, no community to manage")
     await page.goto(c + "/me/delete")
     await scan(page, "/me/delete")
     async with page.expect_navigation():
@@ -285,7 +288,7 @@ async def test_axe_finds_nothing_serious_on_any_page(browser: Any, bots: Bots, l
         await _walk(page, bots, scan, lang)
     finally:
         await context.close()
-    assert scan.pages == 32
+    assert scan.pages == 34
     assert scan.found == [], "\n".join(scan.found)
 
 

@@ -202,7 +202,7 @@ async def test_the_search_shows_masked_emails_and_blocked_prs(console_bot: Bot) 
     await sign_in(console_bot, "olga")
     status, html = await page(console_bot, "/console/acme?login=AMY")
     assert status == 200
-    assert "<td>github: @Amy</td><td>individual</td><td>1.0</td>" in html
+    assert "<strong>github: @Amy</strong>" in html and "<code>individual</code> 1.0" in html
     assert "am***@example.com" in html
     for secret in ("amy.jones", "Amy Jones", "Hidden Lane", "555 0100"):
         assert secret not in html, secret
