@@ -32,6 +32,7 @@ from bot.platforms.base import ClientFactory, Connection, RateLimited
 from bot.services import agreements, reconcile, retention
 from bot.services.checks import CheckService, load_comment_templates
 from bot.services.checks.config import Scopes
+from bot.services.checks.links import StoredLinks
 from bot.services.commands import CommandService, load_reply_templates
 from bot.services.console import Administrators, Console, clients_for
 from bot.services.jobs import ClaimedJob, JobHandler, JobQueue, RetryLater, Worker
@@ -384,7 +385,9 @@ async def build_runtime(
         templates=load_comment_templates(settings.templates_dir),
         metrics=metrics,
         prove_emails=settings.mail is not None,
-        scopes=Scopes.of(settings.communities),
+        scopes=Scopes.stored(
+            settings.communities, StoredLinks(sessions, settings.communities.table())
+        ),
     )
     commands = CommandService(
         sessions=sessions,

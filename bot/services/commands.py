@@ -124,6 +124,7 @@ class CommandService:
         if factory is None:
             raise LookupError(f"{platform} is not configured")
         client = factory(job.installation_id)
+        await self.checks.scopes.refresh()
         languages = self.checks.languages_for(repo)  # the repository's community's
         login, account_id, commands = request.author_login, request.author_id, request.commands
         if not registry.forge(platform).body_is_signed:

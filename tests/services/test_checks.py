@@ -10,8 +10,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.core.communities import DEFAULT_COMMUNITY
+from bot.core.communities import DEFAULT_COMMUNITY, LinkTable
 from bot.core.coverage import allowlisted
 from bot.core.identity import Contributor, Identity, NoreplyAddress
 from bot.core.model import Account, AiAgentPolicy, Platform, Role, StatusState
@@ -21,7 +22,9 @@ from bot.platforms.github.facts import GITHUB
 from bot.sandbox.fakeforge import Call
 from bot.services.checks import ConfirmedAccounts, build_allowlist
 from bot.services.checks.config import Scopes
+from bot.services.checks.links import StoredLinks
 from bot.settings import Policy, load_config_file
+from bot.storage.communities import add_link
 from tests.services.conftest import (
     AMY,
     BEA,
@@ -336,3 +339,29 @@ async def test_a_signature_counts_and_re_checks_only_in_its_own_community(
     assert bot.forge.writes()[0] == Call(
         "set_status", (REPO, pr.head_sha, SUCCESS, PASSED, "cla", link)
     )
+
+
+async def test_a_link_made_elsewhere_counts_once_the_links_are_read_again(
+    make_bot: Callable[..., Bot], sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """A link stored by the console or another replica: the repository that had no CLA is
+    checked against the linked community's agreement once the links are read again (after
+    the TTL), not before."""
+    base = make_bot().checks.policy
+    clock = Clock()
+    links = StoredLinks(sessions, LinkTable((), None), ttl_s=30, clock=clock)
+    bot = make_bot(scopes=Scopes({"mindspore": base}, links.resolve, links.refresh))
+    await bot.add_community("mindspore", base)
+    pr = bot.open_pr(1, AMY, commit(AMY))
+    await bot.check(1)
+    [status] = [c for c in bot.forge.writes() if c.method == "set_status"]
+    assert status.args[2] == StatusState.ERROR
+    async with sessions() as s, s.begin():
+        await add_link(s, "mindspore", "github", "Acme")
+    bot.forge.calls.clear()
+    await bot.check(1)
+    assert bot.forge.writes() == []  # the links were read within the TTL
+    clock.now += 31
+    await bot.check(1)
+    [status] = [c for c in bot.forge.writes() if c.method == "set_status"]
+    assert status.args[1:4] == (pr.head_sha, FAILURE, "1 contributor must sign the CLA")

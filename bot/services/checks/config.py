@@ -4,8 +4,8 @@ configuration read from the policy, and how the service reaches a forge (:data:`
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.communities import Communities
@@ -16,12 +16,17 @@ from bot.core.identity import BotKind
 from bot.core.model import AiAgentPolicy, RepoRef
 from bot.platforms.base import ForgeClient
 from bot.platforms.bots import known_bots
+from bot.services.checks.links import StoredLinks
 from bot.settings import Policy, bundled
 
 log = logging.getLogger("bot.checks")
 
 ClientFactory = Callable[[int | None], ForgeClient]
 """A forge's client for one installation (``None`` where the forge has none)."""
+
+
+async def _up_to_date() -> None:
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +37,8 @@ class Scopes:
 
     policies: Mapping[str, Policy]
     resolve: Callable[[RepoRef], str | None]
+    # Bring ``resolve`` up to date before a check (the links in the database may have changed).
+    refresh: Callable[[], Awaitable[None]] = field(default=_up_to_date)
 
     @classmethod
     def of(cls, communities: Communities) -> Scopes:
@@ -41,6 +48,12 @@ class Scopes:
             {c.id: c.policy for c in communities.communities},
             lambda repo: table.resolve(repo.platform, repo.full_name),
         )
+
+    @classmethod
+    def stored(cls, communities: Communities, links: StoredLinks) -> Scopes:
+        """The communities of app.yaml, resolved by the links in the database (the file's and
+        the console's), read again every little while."""
+        return cls({c.id: c.policy for c in communities.communities}, links.resolve, links.refresh)
 
     @classmethod
     def single(cls, policy: Policy) -> Scopes:

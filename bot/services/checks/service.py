@@ -212,6 +212,7 @@ class CheckService:
 
     async def report_failure(self, job: ClaimedJob) -> decision.Outcome:
         """A dead check job's trace on its PR (:meth:`Failures.report_dead`)."""
+        await self.scopes.refresh()
         return await self.failures.report_dead(job)
 
     async def run_merge_group(self, job: ClaimedJob) -> None:
@@ -219,6 +220,7 @@ class CheckService:
         await self.handle_merge_group(job)
 
     async def handle_merge_group(self, job: ClaimedJob) -> decision.GroupPlan:
+        await self.scopes.refresh()
         return await self.merge_groups.handle(job)
 
     # -- a check ----------------------------------------------------------------------------------
@@ -304,6 +306,7 @@ class CheckService:
         """Check PR ``number`` (``pull`` when the delivery's snapshot serves, else read now):
         plan, then apply. A closed PR is only recorded so; a missing permission is told on the
         PR instead."""
+        await self.scopes.refresh()
         client = self.client_for(platform, installation_id)
         pr = pull if pull is not None else await client.get_pull(repo, number)
         if pr.state != "open":
