@@ -20,10 +20,15 @@ from bot.storage.models import PrCheck
 from bot.web.app import RUNTIME, create_app
 from tests.conftest import ROOT
 from tests.e2e.conftest import (  # noqa: F401 - the fixtures the bot is built with
+    GITEE_CLIENT_ID,
+    GITEE_CLIENT_SECRET,
     PUBLIC,
     Bot,
+    authorize,
     bot_env,
     e2e_app_keys,
+    gitee,
+    gitee_env,
     github,
     oauth_login,
 )
@@ -48,7 +53,7 @@ def agreement(title: str) -> dict[str, Any]:
 
 def write_config(path: Path) -> Path:
     """The stock manifest with two communities: Acme on a GitHub organisation, whose admins
-    the forge knows, and Beta naming its admin."""
+    the forge knows, Beta naming its admin, and MindSpore on a Gitee organisation."""
     raw = yaml.safe_load((ROOT / "app.yaml").read_text(encoding="utf-8"))
     raw.pop("cla")
     raw["communities"] = [
@@ -65,6 +70,12 @@ def write_config(path: Path) -> Path:
             "admins": ["github:nina"],
             "links": ["github:beta/tool"],
             "agreements": [agreement("Beta Individual CLA")],
+        },
+        {
+            "id": "ms",
+            "name": "MindSpore",
+            "links": ["gitee:mindspore"],
+            "agreements": [agreement("MindSpore Individual CLA")],
         },
     ]
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
@@ -212,3 +223,42 @@ async def test_the_search_shows_masked_emails_and_blocked_prs(console_bot: Bot) 
     assert re.search(r"<td>2\.0</td><td>re-sign</td><td>0</td>", html)
     status, html = await page(console_bot, "/console/acme?login=nobody")
     assert "No valid signature of this community" in html and "nobody" in html
+
+
+async def test_a_gitee_organisation_admin_sees_their_community(
+    aiohttp_client: Any,
+    db_url: str,
+    bot_env: Callable[..., dict[str, str]],  # noqa: F811
+    gitee_env: dict[str, str],  # noqa: F811
+    gitee: Any,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    env = bot_env(
+        db_url,
+        CLA_PUBLIC_URL=PUBLIC,
+        CLA_CONFIG=str(write_config(tmp_path / "app.yaml")),
+        **gitee_env,
+    )
+    gitee.add_oauth_app(GITEE_CLIENT_ID, GITEE_CLIENT_SECRET, f"{PUBLIC}/sign/oauth/gitee/callback")
+    # The bot's account is a member of the organisation: Gitee answers it about its members.
+    gitee.add_org("mindspore")
+    gitee.set_membership("mindspore", gitee.bot.login, "member")
+    gitee.set_membership("mindspore", "lin", "admin")
+    gitee.set_membership("mindspore", "wu", "member")
+    app = create_app(settings.load(env, cwd=tmp_path), run_worker=False)
+    client = await aiohttp_client(app)
+
+    async def sign_in(login: str) -> list[str]:
+        gitee.signed_in = login
+        start = await client.get("/sign/login/gitee?next=/console", allow_redirects=False)
+        assert start.status == 302, await start.text()
+        back = await client.get((await authorize(start.headers["Location"]))[len(PUBLIC) :])
+        assert back.status == 200 and back.url.path == "/console"
+        return communities(await back.text())
+
+    assert await sign_in("lin") == ["ms"]
+    resp = await client.get("/console/ms")
+    assert resp.status == 200 and "MindSpore Individual CLA" in await resp.text()
+    # A member of the organisation (a GitHub login's community is not Gitee's either).
+    assert await sign_in("wu") == []
+    assert (await client.get("/console/ms")).status == 403
