@@ -18,6 +18,7 @@ from bot.services import signing
 from bot.storage.installations import upsert_installation
 from bot.storage.models import PrCheck
 from bot.web.app import RUNTIME, create_app
+from bot.web.console import PAGES_PER_MINUTE
 from tests.conftest import ROOT
 from tests.e2e.conftest import (  # noqa: F401 - the fixtures the bot is built with
     GITEE_CLIENT_ID,
@@ -262,3 +263,12 @@ async def test_a_gitee_organisation_admin_sees_their_community(
     # A member of the organisation (a GitHub login's community is not Gitee's either).
     assert await sign_in("wu") == []
     assert (await client.get("/console/ms")).status == 403
+
+
+async def test_a_signed_in_account_is_held_to_a_page_rate(console_bot: Bot) -> None:
+    await sign_in(console_bot, "olga")
+    for _ in range(PAGES_PER_MINUTE):
+        assert (await console_bot.client.get("/console/acme?login=amy")).status == 200
+    status, html = await page(console_bot, "/console/acme")
+    assert status == 429
+    assert "Acme Widgets" not in html
