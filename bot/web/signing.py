@@ -184,6 +184,7 @@ async def _standing(request: web.Request, target: Target, session: Session) -> s
             account_id=session.data.account_id,
             emails=session.data.emails,
             agreement=core_agreement,
+            community=target.community,
         )
 
 
