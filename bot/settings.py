@@ -102,6 +102,11 @@ class Settings:
     forwarded_header: str = DEFAULT_FORWARDED_HEADER  # the one header those proxies set
     mail: MailSettings | None = None  # outgoing mail; None: features needing it say so
 
+    @property
+    def home_community(self) -> str:
+        """The community whose policy :attr:`policy` is (the default, else the first)."""
+        return self.communities.default or self.communities.communities[0].id
+
     def community_policy(self, community: str) -> Policy | None:
         """The policy of ``community`` (its agreements, report, privacy notice); ``None`` for
         a community this deployment does not have."""

@@ -11,7 +11,9 @@ from typing import Any
 
 import aiohttp
 import pytest
+import yaml
 
+from bot.errors import SettingsError
 from bot.platforms.gitee.client import GiteePlatform
 from bot.platforms.gitee.client import GiteeSettings as GiteeClientSettings
 from bot.platforms.gitee.forge import report_gitee_token
@@ -23,6 +25,8 @@ from bot.sandbox.fakeforge.gitee import FakeGitee
 from bot.sandbox.fakeforge.github import FakeGitHub, generate_app_keypair
 from bot.services.jobs import ClaimedJob, RetryLater
 from bot.services.mail.outbox import MailService
+from bot.storage.communities import add_community, add_link, get_community
+from bot.storage.db import create_engine, session_factory
 from bot.storage.models import JobKind
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -222,3 +226,34 @@ async def test_a_bad_key_file_stops_start_up_naming_the_file(tmp_path: Any) -> N
         str(var / "keys.json"),
         "key file is not valid JSON",
     )
+
+
+async def test_a_file_link_the_console_gave_another_community_stops_start_up(
+    db_url: str, make_settings: Any, tmp_path: Path
+) -> None:
+    """app.yaml links github:acme to 'widgets' while the console linked it to 'tools': one
+    line naming both, and nothing of the file stored."""
+    raw = yaml.safe_load((ROOT / "app.yaml").read_text(encoding="utf-8"))
+    raw["communities"] = [{"id": "widgets", "links": ["github:acme"]}]
+    config = tmp_path / "communities.yaml"
+    config.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    settings = make_settings(db_url, CLA_CONFIG=str(config))
+    engine = create_engine(db_url)
+    try:
+        async with session_factory(engine)() as s, s.begin():
+            await add_community(s, "tools", "Tools")
+            await add_link(s, "tools", "github", "acme")
+    finally:
+        await engine.dispose()
+    with pytest.raises(SettingsError) as refused:
+        await build_runtime(settings, clients={})
+    assert str(refused.value) == (
+        "app.yaml communities: github:acme is linked to community 'widgets' (in app.yaml) and "
+        "to community 'tools' (in the console); remove one of them"
+    )
+    engine = create_engine(db_url)
+    try:
+        async with session_factory(engine)() as s:
+            assert await get_community(s, "widgets") is None
+    finally:
+        await engine.dispose()

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -160,17 +160,8 @@ def load_templates(texts: Mapping[str, str]) -> Templates:
     text is checked by the same rules. Raises :class:`TemplateError` naming every problem found,
     with its language unless it is English."""
     english = {key: text for key, text in texts.items() if "/" not in key}
-    others: dict[str, dict[str, str]] = {}
-    for name, text in texts.items():
-        lang, _, key = name.partition("/")
-        if key in _SPEC:
-            others.setdefault(lang, {})[key] = text
-    problems = _problems(english, prefix="")
-    for lang, own in sorted(others.items()):
-        if lang == "en" or not LANGUAGE.fullmatch(lang):
-            problems.append(f"{lang}/: not a language folder (English texts are <key>.md)")
-            continue
-        problems += _problems(own, prefix=f"{lang}/")
+    others = by_language(texts, _SPEC)
+    problems = language_problems(english, others, _problems)
     if problems:
         raise TemplateError("; ".join(problems))
     return Templates(
@@ -182,6 +173,32 @@ def load_templates(texts: Mapping[str, str]) -> Templates:
             }
         ),
     )
+
+
+def by_language(texts: Mapping[str, str], keys: Container[str]) -> dict[str, dict[str, str]]:
+    """The texts of other languages than English (``"<lang>/<key>"``), by language."""
+    others: dict[str, dict[str, str]] = {}
+    for name, text in texts.items():
+        lang, _, key = name.partition("/")
+        if key in keys:
+            others.setdefault(lang, {})[key] = text
+    return others
+
+
+def language_problems(
+    english: Mapping[str, str],
+    others: Mapping[str, Mapping[str, str]],
+    problems_of: Callable[..., list[str]],
+) -> list[str]:
+    """What is wrong with English and every other language's texts (``problems_of(texts,
+    prefix=…)``, the prefix naming the language), and folders that name no language."""
+    problems = problems_of(english, prefix="")
+    for lang, own in sorted(others.items()):
+        if lang == "en" or not LANGUAGE.fullmatch(lang):
+            problems.append(f"{lang}/: not a language folder (English texts are <key>.md)")
+            continue
+        problems += problems_of(own, prefix=f"{lang}/")
+    return problems
 
 
 def _problems(texts: Mapping[str, str], *, prefix: str) -> list[str]:

@@ -28,9 +28,10 @@ from bot.core.coverage import Coverage, Verdict
 from bot.core.errors import BotError
 from bot.core.messages import (
     DEFAULT_LANGUAGES,
-    LANGUAGE,
+    by_language,
     company_name,
     display_name,
+    language_problems,
     layered,
     listed,
     parts_of,
@@ -62,17 +63,8 @@ def validate_replies(texts: Mapping[str, str]) -> dict[str, str]:
     """The reply texts of :data:`REPLY_KEYS` (``<key>`` in English, ``<lang>/<key>`` in another
     language), checked; raises :class:`ReplyTemplateError` naming every problem, with its
     language unless it is English."""
-    others: dict[str, dict[str, str]] = {}
-    for name, text in texts.items():
-        lang, _, key = name.partition("/")
-        if key in _SPEC:
-            others.setdefault(lang, {})[key] = text
-    problems = _problems(texts, prefix="")
-    for lang, own in sorted(others.items()):
-        if lang == "en" or not LANGUAGE.fullmatch(lang):
-            problems.append(f"{lang}/: not a language folder (English texts are <key>.md)")
-            continue
-        problems += _problems(own, prefix=f"{lang}/")
+    others = by_language(texts, _SPEC)
+    problems = language_problems(texts, others, _problems)
     if problems:
         raise ReplyTemplateError("reply templates: " + "; ".join(problems))
     valid = {key: texts[key] for key in REPLY_KEYS}

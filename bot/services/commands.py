@@ -35,6 +35,7 @@ from bot.services.checks import CheckService, ClientFactory
 from bot.services.checks.config import texts_with_shipped
 from bot.services.jobs import ClaimedJob, JobHandler
 from bot.services.requests import CommandRequest
+from bot.settings import Policy
 from bot.storage.agreements import load_agreement
 from bot.storage.crypto import FieldCipher
 from bot.storage.db import flush_erased
@@ -49,11 +50,12 @@ async def status_of_login(
     cipher: FieldCipher,
     platform: Platform,
     login: str,
-    checks: CheckService,
+    community: str,
+    policy: Policy,
 ) -> replies.Standing:
-    """Where the account with this login stands (the latest account record with that login:
-    logins can be renamed, account ids cannot)."""
-    agreement = await load_agreement(session, checks.policy.required_agreement)
+    """Where the account with this login stands with ``community``'s required agreement (the
+    latest account record with that login: logins can be renamed, account ids cannot)."""
+    agreement = await load_agreement(session, policy.required_agreement, community=community)
     account = await account_by_login(session, platform=platform, login=login)
     found = None
     if account is not None:
@@ -64,6 +66,7 @@ async def status_of_login(
             account_id=account.account_id,
             emails=(),
             agreement=agreement,
+            community=community,
         )
     sig = found.signature if found and not found.restricted else None
     return replies.Standing(
@@ -300,7 +303,8 @@ class CommandService:
             return replies.status_refused(
                 self.texts, marker=marker, login=login, languages=languages
             )
-        if self.checks.scope_for(repo) is None:
+        scope = self.checks.scope_for(repo)
+        if scope is None:
             lines: replies.Lines = replies.no_cla_lines
             return replies.status_pr(
                 self.texts, marker=marker, login=login, lines=lines, languages=languages
@@ -317,7 +321,7 @@ class CommandService:
             )
         async with self.sessions() as session:
             standing = await status_of_login(
-                session, self.cipher, repo.platform, target, self.checks
+                session, self.cipher, repo.platform, target, scope.community, scope.policy
             )
         return replies.status_one(
             self.texts, marker=marker, login=login, standing=standing, languages=languages

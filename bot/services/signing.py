@@ -55,7 +55,9 @@ async def standing(
     account_id: str,
     emails: Sequence[str],
     agreement: Agreement,
+    community: str = DEFAULT_COMMUNITY,
 ) -> Standing:
+    """Where this person stands with ``community``'s ``agreement``."""
     signer = await find_signer(
         session, cipher, platform=platform, account_id=account_id, emails=emails
     )
@@ -67,7 +69,7 @@ async def standing(
             .join(AgreementVersionRow, Signature.agreement_version_id == AgreementVersionRow.id)
             .where(
                 Signature.signer_id == signer.id,
-                AgreementVersionRow.community_id == DEFAULT_COMMUNITY,
+                AgreementVersionRow.community_id == community,
                 AgreementVersionRow.agreement_id == agreement.agreement_id,
                 Signature.revoked_at.is_(None),
                 Signature.erased_at.is_(None),

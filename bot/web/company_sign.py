@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.communities import DEFAULT_COMMUNITY, sign_path
 from bot.core.model import Platform
 from bot.services import corporate, email_proofs, receipts
 from bot.services.corporate import proofs
@@ -174,6 +175,7 @@ async def submit(request: web.Request, target: Target) -> web.StreamResponse:
         fields=given,
         managers=managers,
         lang=ctx.pages.language(request),
+        community=target.community,
     )
     try:
         async with request.app[SESSIONS]() as s, s.begin():
@@ -202,7 +204,9 @@ async def submit(request: web.Request, target: Target) -> web.StreamResponse:
 
 async def confirm(request: web.Request) -> web.StreamResponse:
     """The code for a waiting corporate form: right, the company is recorded."""
-    here = f"/sign/{request.match_info['agreement']}"
+    here = sign_path(
+        request.match_info.get("community", DEFAULT_COMMUNITY), request.match_info["agreement"]
+    )
     got = await signed_in_post(request, here)
     if isinstance(got, web.Response):
         return got
@@ -230,17 +234,18 @@ async def _receipt(
 ) -> None:
     """The receipt goes out with the signature, or not at all."""
     ctx = request.app[SIGNING]
+    policy = ctx.settings.community_policy(signed.pending.community)
     wanted = (signed.pending.agreement_id, signed.pending.version)
     version = next(
         (
             v
-            for a in ctx.settings.policy.agreements
+            for a in (policy.agreements if policy else ())
             for v in a.versions
             if (a.agreement_id, v.version) == wanted
         ),
         None,
     )
-    if version is None or ctx.settings.mail is None:
+    if policy is None or version is None or ctx.settings.mail is None:
         return
     await receipts.queue_corporate_receipt(
         s,
@@ -255,10 +260,11 @@ async def _receipt(
         domains=(signed.domain,),
         text=version.text,
         public_url=ctx.settings.public_url,
-        privacy_url=ctx.settings.policy.privacy_url,
+        privacy_url=policy.privacy_url,
     )
 
 
 def setup(app: web.Application) -> None:
     app[CORPORATE_SUBMIT] = submit
     app.router.add_post("/sign/{agreement}/confirm", confirm)
+    app.router.add_post("/sign/{community}/{agreement}/confirm", confirm)

@@ -153,6 +153,12 @@ class Target:
         return sign_path(self.community, self.agreement.agreement_id)
 
 
+def _home(ctx: SigningContext) -> str:
+    """Where ``/sign`` and a login without a page to go back to lead: the required agreement
+    of the deployment's home community (its default, else its first)."""
+    return sign_path(ctx.settings.home_community, ctx.settings.policy.required_agreement)
+
+
 def _target(ctx: SigningContext, request: web.Request) -> Target | None:
     community = request.match_info.get("community", DEFAULT_COMMUNITY)
     policy = ctx.settings.community_policy(community)
@@ -184,6 +190,7 @@ async def _standing(request: web.Request, target: Target, session: Session) -> s
             account_id=session.data.account_id,
             emails=session.data.emails,
             agreement=core_agreement,
+            community=target.community,
         )
 
 
@@ -263,7 +270,7 @@ async def sign_page(request: web.Request) -> web.Response:
 
 async def sign_index(request: web.Request) -> web.Response:
     ctx = request.app[SIGNING]
-    raise web.HTTPFound(f"/sign/{ctx.settings.policy.required_agreement}")
+    raise web.HTTPFound(_home(ctx))
 
 
 def _validate(
@@ -486,9 +493,7 @@ async def login_start(request: web.Request) -> web.StreamResponse:
         raise web.HTTPNotFound(text="this platform is not configured for signing")
     if not ctx.login_limit.allow(client_key(request)):
         return ctx.pages.error(request, "rate_limited", status=429)
-    next_path = safe_next(
-        request.query.get("next"), f"/sign/{ctx.settings.policy.required_agreement}"
-    )
+    next_path = safe_next(request.query.get("next"), _home(ctx))
     _funnel(request, "login_started")
     state = oauth.new_state()
     verifier = oauth.new_verifier() if provider.pkce else None
@@ -513,7 +518,7 @@ async def login_callback(request: web.Request) -> web.StreamResponse:
     ctx = request.app[SIGNING]
     platform = _platform(request.match_info["platform"])
     provider = ctx.providers.get(platform) if platform else None
-    again = f"/sign/{ctx.settings.policy.required_agreement}"
+    again = _home(ctx)
     if platform is None or provider is None:
         raise web.HTTPNotFound(text="this platform is not configured for signing")
     if not ctx.login_limit.allow(client_key(request)):
@@ -570,9 +575,7 @@ async def logout(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     if session is not None and not session.data.check_csrf(str(form.get("csrf", ""))):
         return ctx.pages.error(request, "csrf", status=403)
-    response = web.HTTPSeeOther(
-        safe_next(str(form.get("next", "")), f"/sign/{ctx.settings.policy.required_agreement}")
-    )
+    response = web.HTTPSeeOther(safe_next(str(form.get("next", "")), _home(ctx)))
     await ctx.store.logout(request, response)
     raise response
 

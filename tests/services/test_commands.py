@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
+from bot.core.communities import DEFAULT_COMMUNITY
 from bot.core.model import StatusState
 from bot.services.checks.config import Scopes
 from bot.storage.models import ErasureRequest, JobKind, Signer
@@ -269,4 +270,41 @@ async def test_status_in_a_repository_no_community_covers_says_no_cla(
                 "- no CLA is configured for this repository",
             ),
         )
+    ]
+
+
+async def test_status_of_a_login_is_told_for_the_repository_s_community(
+    make_bot: Callable[..., Bot],
+) -> None:
+    """A signature of another community's agreement of the same name does not count."""
+    base = make_bot().checks.policy
+    bot = make_bot(
+        scopes=Scopes({DEFAULT_COMMUNITY: base, "mindspore": base}, lambda _repo: "mindspore")
+    )
+    await bot.add_community("mindspore", base)
+    await bot.sign(BEA)  # the default community's
+    bot.open_pr(1, AMY)
+    bot.forge.set_permission(REPO, MAINTAINER.login, "write")
+    before = await bot.comment(1, MAINTAINER, "/cla status @bea")
+    await bot.sign(BEA, community="mindspore")
+    after = await bot.comment(1, MAINTAINER, "/cla status @bea")
+    assert bot.forge.writes() == [
+        create_comment(
+            1,
+            reply(
+                before,
+                "status",
+                "@mona, @bea has no signature of the Individual Contributor License "
+                "Agreement on record on GitHub.",
+            ),
+        ),
+        create_comment(
+            1,
+            reply(
+                after,
+                "status",
+                "@mona, @bea is covered by the Individual Contributor License Agreement, "
+                f"version 1.0 (individual), since {TODAY}.",
+            ),
+        ),
     ]

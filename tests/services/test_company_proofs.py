@@ -23,9 +23,11 @@ from bot.services import corporate, email_proofs, keys, retention, rights
 from bot.services.corporate import employees, invitations, proofs
 from bot.services.mail.outbox import MailRequest
 from bot.storage.agreements import sync_agreements
+from bot.storage.communities import add_community
 from bot.storage.crypto import FieldCipher, generate_env_keys, load_keyring
 from bot.storage.db import create_engine, session_factory
 from bot.storage.models import (
+    AgreementVersionRow,
     Company,
     CompanyEmployee,
     CompanyEntry,
@@ -401,3 +403,26 @@ async def test_an_enabled_employee_stops_counting_once_their_domain_is_rejected(
             s, cipher, company.id, reason="not theirs", domain="eng.example.com", **ADMIN
         )
     assert await listed() == []
+
+
+async def test_a_company_signs_the_corporate_agreement_of_the_form_s_community(
+    db: Sessions, cipher: FieldCipher, make_settings: Any, db_url: str
+) -> None:
+    """Two communities each have a 'corporate' agreement: the code confirms the one of the
+    community whose page the form was sent from."""
+    async with db() as s, s.begin():
+        await add_community(s, "mindspore", "MindSpore")
+        await sync_agreements(s, make_settings(db_url).policy.agreements, community="mindspore")
+    uid = await start(db, cipher, dataclasses.replace(FORM, community="mindspore"))
+    _, values = await last_code(db, cipher)
+    signed = await finish(db, cipher, uid, values["code"])
+    async with db() as s:
+        version = await s.get(AgreementVersionRow, signed.company.agreement_version_id)
+    assert version is not None
+    assert (version.community_id, version.agreement_id) == ("mindspore", "corporate")
+
+
+def test_a_form_waiting_from_before_communities_is_the_default_community_s() -> None:
+    payload = dataclasses.asdict(FORM)
+    del payload["community"]
+    assert proofs.PendingSignature.from_payload(payload).community == "default"

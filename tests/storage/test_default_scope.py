@@ -118,12 +118,16 @@ async def test_a_persons_export_and_receipts_name_each_signatures_own_agreement(
         person = await export_person(s, cipher, signer)
         ms = await receipt(s, cipher, two_communities["ms"], login=None)
         default = await receipt(s, cipher, two_communities["default"], login=None)
-    assert [(x["agreement_title"], x["version"]) for x in person["signatures"]] == [
-        ("Default ICLA", "1.0"),
-        ("MS", "2.0"),
+    assert [(x["community"], x["agreement_title"], x["version"]) for x in person["signatures"]] == [
+        ("default", "Default ICLA", "1.0"),
+        ("mindspore", "MS", "2.0"),
     ]
     assert ms is not None and default is not None
     assert (ms["agreement"]["title"], ms["agreement"]["version"]) == ("MS", "2.0")
+    assert (ms["agreement"]["community"], default["agreement"]["community"]) == (
+        "mindspore",
+        "default",
+    )
     assert (default["agreement"]["title"], default["agreement"]["version"]) == (
         "Default ICLA",
         "1.0",

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.communities import DEFAULT_COMMUNITY
 from bot.services import audit, email_proofs
 from bot.services.corporate.common import EntryError, check_domain
 from bot.services.corporate.signing import sign
@@ -48,6 +49,7 @@ class PendingSignature:
     fields: dict[str, str]
     managers: list[str]
     lang: str
+    community: str = DEFAULT_COMMUNITY  # whose agreement it is
 
     @classmethod
     def from_payload(cls, payload: Mapping[str, Any]) -> PendingSignature:
@@ -57,6 +59,8 @@ class PendingSignature:
             fields={str(k): str(v) for k, v in dict(payload["fields"]).items()},
             managers=[str(m) for m in payload["managers"]],
             lang=str(payload["lang"]),
+            # forms waiting since before communities were the default community's
+            community=str(payload.get("community", DEFAULT_COMMUNITY)),
         )
 
 
@@ -124,6 +128,7 @@ async def finish_signing(
         managers=pending.managers,
         domains=[proven],
         request_id=request_id,
+        community=pending.community,
     )
     first = await _domain_entry(session, company, proven)
     if first is not None:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.communities import DEFAULT_COMMUNITY
 from bot.services import audit
 from bot.services.corporate.common import SIGNATORY
 from bot.storage.agreements import version_row
@@ -34,10 +35,11 @@ async def sign(
     managers: Sequence[str],
     request_id: str,
     domains: Sequence[str] = (),
+    community: str = DEFAULT_COMMUNITY,
 ) -> Company:
-    """Record a corporate signature, pending an administrator's decision, with the managers
-    and its domains (the one its signatory's address proved)."""
-    row = await version_row(session, agreement_id, version)
+    """Record a corporate signature of ``community``'s agreement, pending an administrator's
+    decision, with the managers and its domains (the one its signatory's address proved)."""
+    row = await version_row(session, agreement_id, version, community=community)
     if row is None:
         raise ValueError(f"unknown agreement version {agreement_id} {version}")
     company = Company(

@@ -116,6 +116,7 @@ async def export(session: AsyncSession, cipher: FieldCipher, signer: Signer) -> 
         ],
         "signatures": [
             {
+                "community": agr.community_id,
                 "agreement": agr.id,
                 "agreement_title": agr.title,
                 "version": ver.version,
