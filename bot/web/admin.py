@@ -451,7 +451,7 @@ async def delete_community(request: web.Request, token: TokenInfo) -> web.Stream
 
 @protected("admin")
 async def add_link(request: web.Request, token: TokenInfo) -> web.StreamResponse:
-    body = await _json_object(request, '{"scope": "github:acme"}')
+    body = await _json_object(request, '{"scope": "forge:owner"}')
     async with request.app[SESSIONS]() as session, session.begin():
         view, queued = await community_admin.add_link(
             session,

@@ -71,7 +71,7 @@ def check_name(name: object) -> str:
 def parse_link_scope(text: object, forges: Collection[str]) -> tuple[str, str, str | None]:
     """``forge:owner`` or ``forge:owner/repo`` with a forge of ``forges`` and valid names."""
     if not isinstance(text, str) or len(text) > 300:
-        raise Invalid("the scope must be a string like github:acme or github:acme/widgets")
+        raise Invalid("the scope must be a string like forge:owner or forge:owner/repo")
     try:
         forge, owner, repo = parse_scope(text)
     except ValueError as exc:

@@ -249,7 +249,7 @@ def _community_paths() -> dict[str, Any]:
                                 "type": "string",
                                 "maxLength": 300,
                                 "description": "`forge:owner` or `forge:owner/repo`",
-                                "examples": ["github:acme", "gitee:acme/widgets"],
+                                "examples": ["forge:acme", "forge:acme/widgets"],
                             }
                         },
                     }
