@@ -1,7 +1,7 @@
 """The ``cla-bot`` command line: the parser and :func:`main`; each family of commands is a
 module of this package (``serve``, ``imports``, ``maintenance``, ``admin``, ``agreements``,
-``company``, ``ops``, ``mail``, ``receipts``, ``demo``) with its ``COMMANDS``, ``add_parsers``
-and ``run``.
+``company``, ``communities``, ``ops``, ``mail``, ``receipts``, ``demo``) with its ``COMMANDS``,
+``add_parsers`` and ``run``.
 
 Every command answers ``--help``, exits 2 with one line naming the setting on bad
 configuration, and never prints a secret.
@@ -31,6 +31,7 @@ def _parser() -> argparse.ArgumentParser:
     from bot.cli import (
         admin,
         agreements,
+        communities,
         company,
         demo,
         imports,
@@ -48,6 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     imports.add_import_from_parser(sub)
     agreements.add_parsers(sub)
     company.add_parsers(sub)
+    communities.add_parsers(sub)
     ops.add_parsers(sub)
     mail.add_parsers(sub)
     receipts.add_parsers(sub)
@@ -73,6 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.cli import (
             admin,
             agreements,
+            communities,
             company,
             imports,
             mail,
@@ -92,6 +95,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(admin.run(args, conf))
         if args.command in company.COMMANDS:
             return asyncio.run(company.run(args, conf))
+        if args.command in communities.COMMANDS:
+            return asyncio.run(communities.run(args, conf))
         if args.command in ops.COMMANDS:
             return asyncio.run(ops.run(args, conf))
         if args.command in receipts.COMMANDS:

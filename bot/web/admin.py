@@ -18,6 +18,7 @@ from aiohttp import web
 from bot.errors import BotError
 from bot.services import admin, corporate
 from bot.services.admin import AdminError, Invalid, TokenInfo
+from bot.services.admin import communities as community_admin
 from bot.web import openapi
 from bot.web.keys import CIPHER, QUEUE, SESSIONS, SETTINGS
 from bot.web.middlewares import request_id
@@ -393,6 +394,92 @@ async def reject_company(request: web.Request, token: TokenInfo) -> web.StreamRe
     return _answer(_decision(decision))
 
 
+# --- communities and links ------------------------------------------------------------------
+
+
+def _who(request: web.Request, token: TokenInfo) -> dict[str, str]:
+    return {"actor": f"token:{token.prefix}", "via": "api", "request_id": request_id(request)}
+
+
+@protected("read")
+async def list_communities(request: web.Request, token: TokenInfo) -> web.StreamResponse:
+    async with request.app[SESSIONS]() as session, session.begin():
+        items = await community_admin.list_communities(session)
+    return _answer({"items": items})
+
+
+@protected("read")
+async def show_community(request: web.Request, token: TokenInfo) -> web.StreamResponse:
+    async with request.app[SESSIONS]() as session, session.begin():
+        view = await community_admin.show_community(session, request.match_info["id"])
+    return _answer(view)
+
+
+@protected("admin")
+async def create_community(request: web.Request, token: TokenInfo) -> web.StreamResponse:
+    body = await _json_object(request, '{"id": "...", "name": "..."}')
+    community_id = body.get("id")
+    if not isinstance(community_id, str):
+        raise Invalid("id must be a string")
+    async with request.app[SESSIONS]() as session, session.begin():
+        view = await community_admin.create_community(
+            session, community_id=community_id, name=body.get("name"), **_who(request, token)
+        )
+    return _answer(view, status=201)
+
+
+@protected("admin")
+async def rename_community(request: web.Request, token: TokenInfo) -> web.StreamResponse:
+    body = await _json_object(request, '{"name": "..."}')
+    async with request.app[SESSIONS]() as session, session.begin():
+        view = await community_admin.rename_community(
+            session, request.match_info["id"], name=body.get("name"), **_who(request, token)
+        )
+    return _answer(view)
+
+
+@protected("admin")
+async def delete_community(request: web.Request, token: TokenInfo) -> web.StreamResponse:
+    async with request.app[SESSIONS]() as session, session.begin():
+        queued = await community_admin.delete_community(
+            session, request.match_info["id"], **_who(request, token)
+        )
+    if queued:
+        request.app[QUEUE].notify()
+    return _answer({"deleted": request.match_info["id"], "rechecks": queued})
+
+
+@protected("admin")
+async def add_link(request: web.Request, token: TokenInfo) -> web.StreamResponse:
+    body = await _json_object(request, '{"scope": "forge:owner"}')
+    async with request.app[SESSIONS]() as session, session.begin():
+        view, queued = await community_admin.add_link(
+            session,
+            request.match_info["id"],
+            body.get("scope"),
+            forges=admin.PLATFORMS,
+            **_who(request, token),
+        )
+    if queued:
+        request.app[QUEUE].notify()
+    return _answer({"community": view, "rechecks": queued}, status=201)
+
+
+@protected("admin")
+async def remove_link(request: web.Request, token: TokenInfo) -> web.StreamResponse:
+    async with request.app[SESSIONS]() as session, session.begin():
+        view, queued = await community_admin.remove_link(
+            session,
+            request.match_info["id"],
+            request.match_info["scope"],
+            forges=admin.PLATFORMS,
+            **_who(request, token),
+        )
+    if queued:
+        request.app[QUEUE].notify()
+    return _answer({"community": view, "rechecks": queued})
+
+
 def setup(app: web.Application) -> None:
     """Register ``/api/v1`` on an app made by :func:`bot.web.app.create_app`."""
     r = app.router
@@ -409,6 +496,13 @@ def setup(app: web.Application) -> None:
     r.add_get(f"{PREFIX}/companies/{{id}}", show_company)
     r.add_post(f"{PREFIX}/companies/{{id}}/approve", approve_company)
     r.add_post(f"{PREFIX}/companies/{{id}}/reject", reject_company)
+    r.add_get(f"{PREFIX}/communities", list_communities)
+    r.add_post(f"{PREFIX}/communities", create_community)
+    r.add_get(f"{PREFIX}/communities/{{id}}", show_community)
+    r.add_patch(f"{PREFIX}/communities/{{id}}", rename_community)
+    r.add_delete(f"{PREFIX}/communities/{{id}}", delete_community)
+    r.add_post(f"{PREFIX}/communities/{{id}}/links", add_link)
+    r.add_delete(f"{PREFIX}/communities/{{id}}/links/{{scope:.+}}", remove_link)
 
 
 __all__ = ["PREFIX", "setup"]

@@ -27,6 +27,7 @@ COMMANDS = [
     "import-from",
     "agreements",
     "company",
+    "communities",
     "jobs",
     "reconcile",
     "rotate-keys",

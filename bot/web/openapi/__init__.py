@@ -12,6 +12,9 @@ from bot import __version__
 from bot.web.openapi.parts import (
     _ACCOUNT,
     _AGREEMENTS,
+    _COMMUNITY,
+    _COMMUNITY_CHANGE,
+    _COMMUNITY_DELETED,
     _COMPANY,
     _COMPANY_SUMMARY,
     _CONTACT,
@@ -26,8 +29,10 @@ from bot.web.openapi.parts import (
     ACCOUNT_PATTERN,
     AGREEMENT_PATTERN,
     AGREEMENT_Q,
+    COMMUNITY_ID,
     COMPANY_ID,
     CONTACT_Q,
+    LINK_SCOPE,
     NUMBER,
     OWNER,
     PLATFORM,
@@ -123,6 +128,150 @@ def _company_paths() -> dict[str, Any]:
                 "responses": {
                     **_ok(_ref("CompanyDecision"), "decided"),
                     **_errors("400", "404", "413", "415", "422"),
+                },
+            }
+        },
+    }
+
+
+def _body(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+def _conflict(description: str) -> dict[str, Any]:
+    return {"409": _json(_ref("Error"), description)}
+
+
+_FILE_OWNED = (
+    "declared in app.yaml (change it there), or in conflict with what is stored; nothing is written"
+)
+_NAME = {"type": "string", "minLength": 1, "maxLength": 255}
+
+
+def _community_paths() -> dict[str, Any]:
+    return {
+        "/api/v1/communities": {
+            "get": {
+                "operationId": "listCommunities",
+                "summary": "Communities with their links and agreements",
+                "description": "By id; each link and community says whether app.yaml "
+                "declares it (`file`) or it was made in the console or this API (`console`). "
+                "Scope: `read`.",
+                "responses": {
+                    **_ok(
+                        {
+                            "type": "object",
+                            "required": ["items"],
+                            "properties": {"items": {"type": "array", "items": _ref("Community")}},
+                        },
+                        "the communities",
+                    ),
+                    **_errors(),
+                },
+            },
+            "post": {
+                "operationId": "createCommunity",
+                "summary": "Create a community (without links or agreements)",
+                "description": "The id follows app.yaml's rules: a lower-case slug, not "
+                "`login`, `oauth` or `logout`. Audited. Scope: `admin`.",
+                "requestBody": _body(
+                    {
+                        "type": "object",
+                        "required": ["id", "name"],
+                        "properties": {
+                            "id": {
+                                "type": "string",
+                                "pattern": r"^[a-z0-9][a-z0-9-]{0,62}$",
+                            },
+                            "name": _NAME,
+                        },
+                    }
+                ),
+                "responses": {
+                    **_ok(_ref("Community"), "created", "201"),
+                    **_errors("400", "413", "415", "422"),
+                    **_conflict("the id is taken"),
+                },
+            },
+        },
+        "/api/v1/communities/{id}": {
+            "get": {
+                "operationId": "showCommunity",
+                "summary": "One community",
+                "description": "Scope: `read`.",
+                "parameters": [COMMUNITY_ID],
+                "responses": {
+                    **_ok(_ref("Community"), "the community"),
+                    **_errors("404"),
+                },
+            },
+            "patch": {
+                "operationId": "renameCommunity",
+                "summary": "Rename a community made in the console",
+                "description": "Audited. Scope: `admin`.",
+                "parameters": [COMMUNITY_ID],
+                "requestBody": _body(
+                    {"type": "object", "required": ["name"], "properties": {"name": _NAME}}
+                ),
+                "responses": {
+                    **_ok(_ref("Community"), "renamed"),
+                    **_errors("400", "404", "413", "415", "422"),
+                    **_conflict(_FILE_OWNED),
+                },
+            },
+            "delete": {
+                "operationId": "deleteCommunity",
+                "summary": "Delete a community made in the console, with its links",
+                "description": "Only while it has no agreements. Audited; re-checks the open "
+                "pull requests its links covered. Scope: `admin`.",
+                "parameters": [COMMUNITY_ID],
+                "responses": {
+                    **_ok(_ref("CommunityDeleted"), "deleted"),
+                    **_errors("404"),
+                    **_conflict(_FILE_OWNED + ", or it has agreements"),
+                },
+            },
+        },
+        "/api/v1/communities/{id}/links": {
+            "post": {
+                "operationId": "addCommunityLink",
+                "summary": "Link an owner (all its repositories) or one repository",
+                "description": "A repository's own link wins over its owner's. A scope belongs "
+                "to one community: one linked already is refused. Audited; re-checks the open "
+                "pull requests of the repositories it covers. Scope: `admin`.",
+                "parameters": [COMMUNITY_ID],
+                "requestBody": _body(
+                    {
+                        "type": "object",
+                        "required": ["scope"],
+                        "properties": {
+                            "scope": {
+                                "type": "string",
+                                "maxLength": 300,
+                                "description": "`forge:owner` or `forge:owner/repo`",
+                                "examples": ["forge:acme", "forge:acme/widgets"],
+                            }
+                        },
+                    }
+                ),
+                "responses": {
+                    **_ok(_ref("CommunityChange"), "linked", "201"),
+                    **_errors("400", "404", "413", "415", "422"),
+                    **_conflict("the scope is linked already"),
+                },
+            }
+        },
+        "/api/v1/communities/{id}/links/{scope}": {
+            "delete": {
+                "operationId": "removeCommunityLink",
+                "summary": "Remove a link made in the console",
+                "description": "Audited; re-checks the open pull requests of the repositories "
+                "it covered. Scope: `admin`.",
+                "parameters": [COMMUNITY_ID, LINK_SCOPE],
+                "responses": {
+                    **_ok(_ref("CommunityChange"), "unlinked"),
+                    **_errors("404", "422"),
+                    **_conflict(_FILE_OWNED),
                 },
             }
         },
@@ -304,6 +453,7 @@ def document() -> dict[str, Any]:
                 }
             },
             **_company_paths(),
+            **_community_paths(),
         },
         "components": {
             "securitySchemes": {
@@ -331,6 +481,9 @@ def document() -> dict[str, Any]:
                 "CompanySummary": _COMPANY_SUMMARY,
                 "Company": _COMPANY,
                 "CompanyDecision": _DECISION,
+                "Community": _COMMUNITY,
+                "CommunityChange": _COMMUNITY_CHANGE,
+                "CommunityDeleted": _COMMUNITY_DELETED,
             },
         },
     }

@@ -408,3 +408,58 @@ _DECISION = {
         },
     },
 }
+
+# --- communities ----------------------------------------------------------------------------
+
+COMMUNITY_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
+SCOPE_PATTERN = r"^[a-z0-9-]+:[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)?$"
+COMMUNITY_ID = _path(
+    "id",
+    {"type": "string", "pattern": COMMUNITY_PATTERN, "maxLength": 63},
+    "the community's id (its slug)",
+)
+LINK_SCOPE = _path(
+    "scope",
+    {"type": "string", "pattern": SCOPE_PATTERN, "maxLength": 300},
+    "the link's scope, `forge:owner` or `forge:owner/repo` (URL-encoded or not)",
+)
+_SOURCE = {
+    "type": "string",
+    "enum": ["file", "console"],
+    "description": "`file`: declared in app.yaml, changed only there; `console`: made in the "
+    "console or through this API",
+}
+_COMMUNITY = {
+    "type": "object",
+    "required": ["id", "name", "source", "links", "agreements"],
+    "properties": {
+        "id": {"type": "string"},
+        "name": {"type": "string"},
+        "source": _SOURCE,
+        "links": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["scope", "source"],
+                "properties": {"scope": {"type": "string"}, "source": _SOURCE},
+            },
+        },
+        "agreements": {"type": "array", "items": {"type": "string"}},
+    },
+}
+_COMMUNITY_CHANGE = {
+    "type": "object",
+    "required": ["community", "rechecks"],
+    "properties": {
+        "community": _ref("Community"),
+        "rechecks": {"type": "integer", "description": "pull request checks queued"},
+    },
+}
+_COMMUNITY_DELETED = {
+    "type": "object",
+    "required": ["deleted", "rechecks"],
+    "properties": {
+        "deleted": {"type": "string", "description": "the id of the community deleted"},
+        "rechecks": {"type": "integer", "description": "pull request checks queued"},
+    },
+}
