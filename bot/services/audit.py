@@ -39,6 +39,15 @@ COMPANY_ACTIONS = (
     "company-employee-disable",
 )
 
+# Communities and links made or changed through the admin API, the CLI or the console.
+COMMUNITY_ACTIONS = (
+    "community-create",
+    "community-rename",
+    "community-delete",
+    "community-link",
+    "community-unlink",
+)
+
 
 async def record(
     session: AsyncSession,
@@ -50,7 +59,7 @@ async def record(
     signer_id: int | None = None,
     details: dict[str, Any] | None = None,
 ) -> None:
-    if action not in ACTIONS + COMPANY_ACTIONS:
+    if action not in ACTIONS + COMPANY_ACTIONS + COMMUNITY_ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
     session.add(
         AuditEvent(

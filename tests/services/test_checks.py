@@ -22,9 +22,10 @@ from bot.platforms.github.facts import GITHUB
 from bot.sandbox.fakeforge import Call
 from bot.services.checks import ConfirmedAccounts, build_allowlist
 from bot.services.checks.config import Scopes
-from bot.services.checks.links import StoredLinks
+from bot.services.checks.links import LINKS_CHANGED, StoredLinks
 from bot.settings import Policy, load_config_file
 from bot.storage.communities import add_link
+from bot.storage.models import JobKind
 from tests.services.conftest import (
     AMY,
     BEA,
@@ -363,5 +364,23 @@ async def test_a_link_made_elsewhere_counts_once_the_links_are_read_again(
     assert bot.forge.writes() == []  # the links were read within the TTL
     clock.now += 31
     await bot.check(1)
+    [status] = [c for c in bot.forge.writes() if c.method == "set_status"]
+    assert status.args[1:4] == (pr.head_sha, FAILURE, "1 contributor must sign the CLA")
+
+
+async def test_the_re_check_a_link_change_queues_reads_the_links_at_once(
+    make_bot: Callable[..., Bot], sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    base = make_bot().checks.policy
+    links = StoredLinks(sessions, LinkTable((), None), ttl_s=30, clock=Clock())
+    bot = make_bot(scopes=Scopes({"mindspore": base}, links.resolve, links.refresh))
+    await bot.add_community("mindspore", base)
+    pr = bot.open_pr(1, AMY, commit(AMY))
+    await bot.check(1)
+    async with sessions() as s, s.begin():
+        await add_link(s, "mindspore", "github", "acme")
+    bot.forge.calls.clear()
+    await bot.enqueue(JobKind.CHECK, 1, {"trigger": LINKS_CHANGED}, key="link-1")
+    await bot.run_jobs()
     [status] = [c for c in bot.forge.writes() if c.method == "set_status"]
     assert status.args[1:4] == (pr.head_sha, FAILURE, "1 contributor must sign the CLA")

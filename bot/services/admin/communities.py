@@ -19,21 +19,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.communities import COMMUNITY_ID, RESERVED_IDS
 from bot.core.communities import parse_scope
+from bot.services import audit
 from bot.services.admin.common import NAME_RE, AdminError, Invalid, NotFound
+from bot.services.checks.links import LINKS_CHANGED
 from bot.services.rechecks import enqueue_checks
 from bot.storage import communities as stored
-from bot.storage.models import AgreementRow, AuditEvent, CommunityLink, CommunitySource, PrCheck
+from bot.storage.models import AgreementRow, CommunityLink, CommunitySource, PrCheck
 
-# What the audit trail records of these changes.
-COMMUNITY_ACTIONS = (
-    "community-create",
-    "community-rename",
-    "community-delete",
-    "community-link",
-    "community-unlink",
-)
+COMMUNITY_ACTIONS = audit.COMMUNITY_ACTIONS
 MAX_NAME = 255
-TRIGGER = "link"  # the re-checks' trigger
+TRIGGER = LINKS_CHANGED  # the re-checks' trigger: they read the links again first
 
 
 class Conflict(AdminError):
@@ -93,16 +88,8 @@ async def _audit(
     request_id: str,
     details: dict[str, Any],
 ) -> None:
-    assert action in COMMUNITY_ACTIONS, action
-    session.add(
-        AuditEvent(
-            action=action,
-            actor=actor[:100],
-            via=via,
-            request_id=request_id[:64],
-            signer_id=None,
-            details=details,
-        )
+    await audit.record(
+        session, action=action, actor=actor, via=via, request_id=request_id, details=details
     )
 
 

@@ -25,7 +25,7 @@ ClientFactory = Callable[[int | None], ForgeClient]
 """A forge's client for one installation (``None`` where the forge has none)."""
 
 
-async def _up_to_date() -> None:
+async def _up_to_date(*, force: bool = False) -> None:
     return None
 
 
@@ -38,7 +38,7 @@ class Scopes:
     policies: Mapping[str, Policy]
     resolve: Callable[[RepoRef], str | None]
     # Bring ``resolve`` up to date before a check (the links in the database may have changed).
-    refresh: Callable[[], Awaitable[None]] = field(default=_up_to_date)
+    refresh: Callable[..., Awaitable[None]] = field(default=_up_to_date)  # (force=False)
 
     @classmethod
     def of(cls, communities: Communities) -> Scopes:

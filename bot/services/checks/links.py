@@ -20,6 +20,9 @@ from bot.storage.communities import list_links
 log = logging.getLogger("bot.checks")
 
 LINKS_TTL_S = 30.0
+# The trigger of the re-checks a link change queues: those read the links again first, so that
+# they see the change however recently the table was read.
+LINKS_CHANGED = "link"
 
 
 class StoredLinks:

@@ -31,6 +31,7 @@ from bot.services.checks.accounts import ConfirmedAccounts
 from bot.services.checks.apply import Reporter
 from bot.services.checks.config import ClientFactory, Scopes, languages_of, report_config
 from bot.services.checks.failure import Failures
+from bot.services.checks.links import LINKS_CHANGED
 from bot.services.checks.merge_group import MergeGroups
 from bot.services.checks.plan import CheckPlan, Evaluation, Planner
 from bot.services.jobs import ClaimedJob, JobHandler
@@ -228,6 +229,8 @@ class CheckService:
     async def check_request(
         self, request: CheckRequest, *, installation_id: int | None
     ) -> CheckResult:
+        if request.trigger == LINKS_CHANGED:
+            await self.scopes.refresh(force=True)
         return await self.check(
             platform=request.repo.platform,
             repo=request.repo,
