@@ -27,14 +27,19 @@ $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV)
 
 # Hash-checked dependencies first, then the project itself (editable, no dependencies, built by
-# the locked setuptools rather than one fetched for an isolated build).
+# the locked setuptools rather than one fetched for an isolated build). The lock is complete, so
+# pip installs exactly its lines (--no-deps) and `pip check` proves nothing is missing: resolving
+# again would let pip 23's resolver reach past a pin for a dependency asked for with an extra
+# (pytest-cov's coverage[toml]) and refuse the install whenever a newer release exists.
 $(RUN_STAMP): $(LOCK_RUNTIME) pyproject.toml setup.py | $(BIN)/python
-	@$(PIP) install --require-hashes -r $(LOCK_RUNTIME)
+	@$(PIP) install --require-hashes --no-deps -r $(LOCK_RUNTIME)
+	@$(PIP) check
 	@$(PIP) install --no-deps --no-build-isolation -e .
 	@touch $@
 
 $(TEST_STAMP): $(LOCK_TEST) pyproject.toml setup.py | $(BIN)/python
-	@$(PIP) install --require-hashes -r $(LOCK_TEST)
+	@$(PIP) install --require-hashes --no-deps -r $(LOCK_TEST)
+	@$(PIP) check
 	@$(PIP) install --no-deps --no-build-isolation -e .
 	@touch $@
 
